@@ -1,0 +1,14 @@
+DROP TABLE maintenance_updates;
+DROP TABLE maintenance_components;
+DROP TABLE maintenances;
+DROP TABLE incident_updates;
+DROP TABLE incident_components;
+DROP TABLE incidents;
+DROP TABLE component_status_changes;
+DROP TABLE components;
+DROP TABLE component_groups;
+DROP TABLE page_hosts;
+DROP TABLE pages;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE settings;
