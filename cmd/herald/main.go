@@ -1,0 +1,140 @@
+// Command herald runs Herald, the status-page and customer-communication
+// service. "herald" alone (or "herald serve") runs the web server and the
+// background workers; other subcommands manage the database and accounts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // page time zones work in minimal containers
+)
+
+// command is one herald subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, env *cmdEnv, args []string) error
+	// flags adds the subcommand's own flags.
+	flags func(fs *flag.FlagSet, env *cmdEnv)
+}
+
+// cmdEnv is what a subcommand works with.
+type cmdEnv struct {
+	cfg    *Config
+	stdout io.Writer
+	stderr io.Writer
+	opts   map[string]any // subcommand flag values
+}
+
+func commands() []command {
+	return []command{
+		{name: "serve", summary: "run the web server and background workers (the default)", run: runServe},
+		{name: "migrate", args: "up|down|status", summary: "apply, roll back (last group) or list database migrations", run: runMigrate},
+		{name: "user", args: "add|passwd EMAIL", summary: "add a console user, or set a user's password (read from stdin or prompted)", run: runUser, flags: userFlags},
+		{name: "token", args: "create NAME", summary: "create an admin API token and print it once", run: runToken},
+		{name: "demo", summary: "fill the database with a realistic demo (two pages, 90 days of history)", run: runDemo, flags: demoFlags},
+		{name: "healthcheck", summary: "exit 0 if the local server answers /healthz (for container health checks)", run: runHealthcheck},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it parses args and runs a subcommand,
+// returning the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		usage(stdout)
+		return 0
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == name {
+			cmd = &c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "herald: unknown command %q\n\n", name)
+		usage(stderr)
+		return 2
+	}
+	env := &cmdEnv{cfg: &Config{}, stdout: stdout, stderr: stderr, opts: map[string]any{}}
+	fs := flag.NewFlagSet("herald "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErrs := env.cfg.register(fs, getenv)
+	if cmd.flags != nil {
+		cmd.flags(fs, env)
+	}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: herald %s [flags] %s\n\n%s.\n\nFlags (each also read from its environment variable):\n", cmd.name, cmd.args, capitalise(cmd.summary))
+		fs.PrintDefaults()
+	}
+	if name == "serve" && len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		usage(stdout)
+		fmt.Fprintln(stdout)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := errors.Join(append(envErrs, env.cfg.Validate())...); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "herald: invalid configuration: %s\n", line)
+		}
+		return 2
+	}
+	if err := cmd.run(ctx, env, fs.Args()); err != nil {
+		fmt.Fprintf(stderr, "herald %s: %v\n", cmd.name, err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Herald: public status pages and incident communication.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: herald [command] [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run \"herald COMMAND -help\" for a command's flags and their environment variables.")
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func splitHostPort(addr string) (string, string, error) {
+	return net.SplitHostPort(addr)
+}
+
+func validProxy(p string) bool {
+	if _, _, err := net.ParseCIDR(p); err == nil {
+		return true
+	}
+	return net.ParseIP(p) != nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db"
+	"github.com/herald-status/herald/status/web"
+)
+
+// shutdownGrace is how long in-flight requests and jobs get to finish.
+const shutdownGrace = 25 * time.Second
+
+// app is a wired Herald: database, domain service, jobs and web server.
+type app struct {
+	cfg    *Config
+	log    *slog.Logger
+	db     *bun.DB
+	svc    *status.Service
+	river  *river.Client[*sql.Tx]
+	server *web.Server
+}
+
+// openDB opens the database and, when migrate is set, applies migrations.
+func openDB(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*bun.DB, error) {
+	bdb, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		m, err := db.NewMigrator(bdb, log)
+		if err != nil {
+			bdb.Close()
+			return nil, err
+		}
+		if err := m.Up(ctx); err != nil {
+			bdb.Close()
+			return nil, err
+		}
+	}
+	return bdb, nil
+}
+
+// newApp wires Herald. The caller closes a.db.
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+	bdb, err := openDB(ctx, cfg, log, cfg.AutoMigrate)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, db: bdb}
+	var server *web.Server
+	a.svc = status.New(bdb, status.Options{Log: log, Changed: func(pageID string) {
+		if server != nil {
+			server.Snapshots().Changed(pageID)
+		}
+	}})
+	migrator, err := db.NewMigrator(bdb, log)
+	if err != nil {
+		return nil, err
+	}
+	server, err = web.New(web.Deps{
+		Service:        a.svc,
+		Log:            log,
+		BaseURL:        cfg.baseURL,
+		TrustedProxies: cfg.trustedProxies(),
+		Ready: func(ctx context.Context) error {
+			if err := bdb.PingContext(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			n, err := migrator.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%d migrations pending", n)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.server = server
+	if a.river, err = newRiver(bdb, a.svc, log, cfg.Workers); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// setup runs the first-start chores: the secret and the first admin.
+func (a *app) setup(ctx context.Context) error {
+	if a.cfg.Secret == "" {
+		if _, err := a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {
+			return err
+		}
+	}
+	if _, err := a.setupAdminOnly(ctx); err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, env *cmdEnv, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	cfg := env.cfg
+	log := newLogger(cfg)
+	log.Info("starting Herald", "config", cfg)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	if err := a.setup(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	return a.serve(ctx, ln)
+}
+
+// serve runs until ctx ends, then shuts down gracefully: stop accepting,
+// let in-flight requests finish, stop the workers, close the database.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	a.server.Start(bg)
+	if a.cfg.Workers {
+		if err := a.river.Start(bg); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(ln) }()
+	a.log.Info("Herald is listening", "addr", ln.Addr().String(), "url", a.cfg.BaseURL, "workers", a.cfg.Workers)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := a.server.Shutdown(sctx); err != nil {
+		a.log.Warn("HTTP shutdown did not finish cleanly", "err", err)
+	}
+	if a.cfg.Workers {
+		if err := a.river.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Warn("workers did not stop cleanly", "err", err)
+		}
+	}
+	stopBG()
+	a.log.Info("Herald stopped")
+	return serveErr
+}

@@ -1,0 +1,293 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// GroupInput describes a component group.
+type GroupInput struct {
+	Name        string
+	Description string
+	Position    int
+}
+
+func (in *GroupInput) validate() error {
+	f := FieldErrors{}
+	checkText(f, "name", in.Name, MaxNameLen, true, false)
+	checkText(f, "description", in.Description, MaxShortLen, false, true)
+	checkPosition(f, in.Position)
+	return f.Err()
+}
+
+func checkPosition(f FieldErrors, pos int) {
+	if pos < 0 || pos > 100000 {
+		f.Add("position", "must be between 0 and 100000")
+	}
+}
+
+// CreateGroup adds a component group to a page.
+func (s *Service) CreateGroup(ctx context.Context, pageID string, in GroupInput) (*ComponentGroup, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	g := &ComponentGroup{ID: NewID(), PageID: pageID, Name: strings.TrimSpace(in.Name), Description: in.Description,
+		Position: in.Position, CreatedAt: now, UpdatedAt: now}
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := pageByID(ctx, tx, pageID); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(g).Exec(ctx); err != nil {
+			return fmt.Errorf("insert group: %w", err)
+		}
+		return bumpPage(ctx, tx, pageID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// UpdateGroup replaces a group's fields.
+func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupInput) (*ComponentGroup, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	g := new(ComponentGroup)
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(g).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
+			return notFoundOr(err, "Group", id)
+		}
+		g.Name, g.Description, g.Position, g.UpdatedAt = strings.TrimSpace(in.Name), in.Description, in.Position, s.Now()
+		if _, err := tx.NewUpdate().Model(g).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update group: %w", err)
+		}
+		return bumpPage(ctx, tx, pageID, g.UpdatedAt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// DeleteGroup removes a group; its components stay, ungrouped.
+func (s *Service) DeleteGroup(ctx context.Context, pageID, id string) error {
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model((*Component)(nil)).Set("group_id = NULL").Where("group_id = ? AND page_id = ?", id, pageID).Exec(ctx); err != nil {
+			return fmt.Errorf("ungroup components: %w", err)
+		}
+		res, err := tx.NewDelete().Model((*ComponentGroup)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete group: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Group", id)
+		}
+		return bumpPage(ctx, tx, pageID, s.Now())
+	})
+}
+
+// Groups returns a page's groups by position.
+func (s *Service) Groups(ctx context.Context, pageID string) ([]*ComponentGroup, error) {
+	var gs []*ComponentGroup
+	if err := s.db.NewSelect().Model(&gs).Where("page_id = ?", pageID).Order("position", "name", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	return gs, nil
+}
+
+// ComponentInput describes a component. Status defaults to operational.
+type ComponentInput struct {
+	Name        string
+	Description string
+	GroupID     *string
+	Status      ComponentStatus
+	Position    int
+	Hidden      bool
+}
+
+// ComponentPatch changes some fields of a component.
+type ComponentPatch struct {
+	Name        *string
+	Description *string
+	GroupID     **string // set to a nil *string to ungroup
+	Status      *ComponentStatus
+	Position    *int
+	Hidden      *bool
+}
+
+func (p *ComponentPatch) validate() error {
+	f := FieldErrors{}
+	if p.Name != nil {
+		checkText(f, "name", *p.Name, MaxNameLen, true, false)
+	}
+	if p.Description != nil {
+		checkText(f, "description", *p.Description, MaxShortLen, false, true)
+	}
+	if p.Status != nil && !p.Status.Valid() {
+		f.Add("status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+	}
+	if p.Position != nil {
+		checkPosition(f, *p.Position)
+	}
+	if p.GroupID != nil && *p.GroupID != nil {
+		checkID(f, "group_id", **p.GroupID)
+	}
+	return f.Err()
+}
+
+func checkGroup(ctx context.Context, tx bun.IDB, pageID string, groupID *string) error {
+	if groupID == nil {
+		return nil
+	}
+	n, err := tx.NewSelect().Model((*ComponentGroup)(nil)).Where("id = ? AND page_id = ?", *groupID, pageID).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("check group: %w", err)
+	}
+	if n == 0 {
+		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"group_id": "no such group on this page"}}
+	}
+	return nil
+}
+
+// CreateComponent adds a component to a page and starts its history.
+func (s *Service) CreateComponent(ctx context.Context, pageID string, in ComponentInput) (*Component, error) {
+	if in.Status == "" {
+		in.Status = Operational
+	}
+	patch := ComponentPatch{Name: &in.Name, Description: &in.Description, GroupID: &in.GroupID, Status: &in.Status, Position: &in.Position}
+	if err := patch.validate(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	c := &Component{ID: NewID(), PageID: pageID, GroupID: in.GroupID, Name: strings.TrimSpace(in.Name),
+		Description: in.Description, Status: in.Status, Position: in.Position, Hidden: in.Hidden,
+		StartDate: now, CreatedAt: now, UpdatedAt: now}
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := pageByID(ctx, tx, pageID); err != nil {
+			return err
+		}
+		if err := checkGroup(ctx, tx, pageID, in.GroupID); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+			return fmt.Errorf("insert component: %w", err)
+		}
+		if err := recordStatus(ctx, tx, c.ID, c.Status, now); err != nil {
+			return err
+		}
+		return bumpPage(ctx, tx, pageID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UpdateComponent applies patch; a status change is added to the history.
+func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch ComponentPatch) (*Component, error) {
+	if err := patch.validate(); err != nil {
+		return nil, err
+	}
+	c := new(Component)
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if c, err = componentOnPage(ctx, tx, pageID, id); err != nil {
+			return err
+		}
+		now := s.Now()
+		if patch.GroupID != nil {
+			if err := checkGroup(ctx, tx, pageID, *patch.GroupID); err != nil {
+				return err
+			}
+			c.GroupID = *patch.GroupID
+		}
+		setIf(&c.Name, patch.Name)
+		setIf(&c.Description, patch.Description)
+		setIf(&c.Position, patch.Position)
+		setIf(&c.Hidden, patch.Hidden)
+		if patch.Status != nil && *patch.Status != c.Status {
+			if err := setComponentStatus(ctx, tx, c, *patch.Status, now); err != nil {
+				return err
+			}
+		}
+		c.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(c).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update component: %w", err)
+		}
+		return bumpPage(ctx, tx, pageID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DeleteComponent removes a component and its history.
+func (s *Service) DeleteComponent(ctx context.Context, pageID, id string) error {
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*Component)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete component: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Component", id)
+		}
+		return bumpPage(ctx, tx, pageID, s.Now())
+	})
+}
+
+// Components returns a page's components (hidden ones included) by
+// position.
+func (s *Service) Components(ctx context.Context, pageID string) ([]*Component, error) {
+	return components(ctx, s.db, pageID)
+}
+
+func components(ctx context.Context, db bun.IDB, pageID string) ([]*Component, error) {
+	var cs []*Component
+	if err := db.NewSelect().Model(&cs).Where("page_id = ?", pageID).Order("position", "name", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list components: %w", err)
+	}
+	return cs, nil
+}
+
+// ComponentByID returns a component of the page or KindNotFound.
+func (s *Service) ComponentByID(ctx context.Context, pageID, id string) (*Component, error) {
+	return componentOnPage(ctx, s.db, pageID, id)
+}
+
+func componentOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Component, error) {
+	c := new(Component)
+	if err := db.NewSelect().Model(c).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Component", id)
+	}
+	return c, nil
+}
+
+// setComponentStatus changes c's status in memory and records the change;
+// the caller saves c.
+func setComponentStatus(ctx context.Context, tx bun.IDB, c *Component, st ComponentStatus, now time.Time) error {
+	c.Status = st
+	c.UpdatedAt = now
+	return recordStatus(ctx, tx, c.ID, st, now)
+}
+
+func recordStatus(ctx context.Context, tx bun.IDB, componentID string, st ComponentStatus, at time.Time) error {
+	ch := &StatusChange{ID: NewID(), ComponentID: componentID, Status: st, ChangedAt: at}
+	if _, err := tx.NewInsert().Model(ch).Exec(ctx); err != nil {
+		return fmt.Errorf("record status of component %s: %w", componentID, err)
+	}
+	return nil
+}
+
+func notFoundOr(err error, what, id string) error {
+	if KindOf(normalise(err)) == KindNotFound {
+		return notFound(what, id)
+	}
+	return fmt.Errorf("load %s %s: %w", strings.ToLower(what), id, err)
+}

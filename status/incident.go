@@ -1,0 +1,279 @@
+package status
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Severity is how bad an incident is, by the process in DESIGN.md §1.
+type Severity string
+
+// Severities, least to most severe.
+const (
+	SeverityTrivial            Severity = "trivial"
+	SeverityMinor              Severity = "minor"
+	SeverityMajor              Severity = "major"
+	SeverityBusinessContinuity Severity = "business_continuity"
+)
+
+// Severities lists every severity, least severe first.
+var Severities = []Severity{SeverityTrivial, SeverityMinor, SeverityMajor, SeverityBusinessContinuity}
+
+// Valid reports whether s is a known severity.
+func (s Severity) Valid() bool {
+	for _, v := range Severities {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Impact is the Statuspage impact value for the severity.
+func (s Severity) Impact() Impact {
+	switch s {
+	case SeverityMinor:
+		return ImpactMinor
+	case SeverityMajor:
+		return ImpactMajor
+	case SeverityBusinessContinuity:
+		return ImpactCritical
+	}
+	return ImpactNone
+}
+
+// Label is the severity in words.
+func (s Severity) Label() string {
+	switch s {
+	case SeverityTrivial:
+		return "Trivial"
+	case SeverityMinor:
+		return "Minor"
+	case SeverityMajor:
+		return "Major"
+	case SeverityBusinessContinuity:
+		return "Business continuity"
+	}
+	return string(s)
+}
+
+// Impact is Statuspage's impact and indicator ladder.
+type Impact string
+
+// Impact values.
+const (
+	ImpactNone        Impact = "none"
+	ImpactMinor       Impact = "minor"
+	ImpactMajor       Impact = "major"
+	ImpactCritical    Impact = "critical"
+	ImpactMaintenance Impact = "maintenance"
+)
+
+func (i Impact) rank() int {
+	switch i {
+	case ImpactMinor:
+		return 1
+	case ImpactMajor:
+		return 2
+	case ImpactCritical:
+		return 3
+	}
+	return 0
+}
+
+// State is an incident's working state.
+type State string
+
+// Working states, in their usual order.
+const (
+	StateInvestigating State = "investigating"
+	StateMitigating    State = "mitigating"
+	StateObserving     State = "observing"
+	StateResolved      State = "resolved"
+)
+
+// States lists every state in order.
+var States = []State{StateInvestigating, StateMitigating, StateObserving, StateResolved}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	for _, v := range States {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether an incident in this state still needs work.
+func (s State) Open() bool { return s != StateResolved }
+
+// Label is the state in words.
+func (s State) Label() string {
+	switch s {
+	case StateInvestigating:
+		return "Investigating"
+	case StateMitigating:
+		return "Mitigating"
+	case StateObserving:
+		return "Observing"
+	case StateResolved:
+		return "Resolved"
+	}
+	return string(s)
+}
+
+// Statuspage returns the state's value in Statuspage's API: investigating,
+// identified, monitoring, resolved.
+func (s State) Statuspage() string {
+	switch s {
+	case StateMitigating:
+		return "identified"
+	case StateObserving:
+		return "monitoring"
+	}
+	return string(s)
+}
+
+// Visibility says who may see an incident.
+type Visibility string
+
+// Visibilities, widest first.
+const (
+	VisibilityPublic    Visibility = "public"
+	VisibilityCustomers Visibility = "customers"
+	VisibilityInternal  Visibility = "internal"
+)
+
+// Valid reports whether v is a known visibility.
+func (v Visibility) Valid() bool {
+	return v == VisibilityPublic || v == VisibilityCustomers || v == VisibilityInternal
+}
+
+// UpdateKind says what an update tells, following the cadence rule that each
+// update gives analysis, progress, ETA or (part of) the resolution.
+type UpdateKind string
+
+// Update kinds.
+const (
+	KindAnalysis   UpdateKind = "analysis"
+	KindProgress   UpdateKind = "progress"
+	KindETA        UpdateKind = "eta"
+	KindResolution UpdateKind = "resolution"
+	KindGeneral    UpdateKind = "general"
+)
+
+// Valid reports whether k is a known kind.
+func (k UpdateKind) Valid() bool {
+	switch k {
+	case KindAnalysis, KindProgress, KindETA, KindResolution, KindGeneral:
+		return true
+	}
+	return false
+}
+
+// Label is the kind in words.
+func (k UpdateKind) Label() string {
+	switch k {
+	case KindAnalysis:
+		return "Analysis"
+	case KindProgress:
+		return "Progress"
+	case KindETA:
+		return "Expected resolution"
+	case KindResolution:
+		return "Resolution"
+	}
+	return "Update"
+}
+
+// Resolution qualifies a resolution update.
+type Resolution string
+
+// Resolutions; the empty value is for other kinds.
+const (
+	ResolutionNone      Resolution = ""
+	ResolutionTemporary Resolution = "temporary"
+	ResolutionPermanent Resolution = "permanent"
+)
+
+// Incident is something that went wrong, with its updates.
+type Incident struct {
+	bun.BaseModel `bun:"table:incidents"`
+
+	ID           string     `bun:"id,pk"`
+	PageID       string     `bun:"page_id"`
+	Title        string     `bun:"title"`
+	Severity     Severity   `bun:"severity"`
+	State        State      `bun:"state"`
+	Visibility   Visibility `bun:"visibility"`
+	StartedAt    time.Time  `bun:"started_at"`
+	MonitoringAt *time.Time `bun:"monitoring_at"`
+	ResolvedAt   *time.Time `bun:"resolved_at"`
+	Postmortem   string     `bun:"postmortem"`
+	PostmortemAt *time.Time `bun:"postmortem_at"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	UpdatedAt    time.Time  `bun:"updated_at"`
+
+	// Loaded with the incident, newest first.
+	Updates []*IncidentUpdate `bun:"-"`
+	// Affected components with the status each got.
+	Components []*IncidentComponent `bun:"-"`
+}
+
+// Public reports whether the incident may appear on public surfaces.
+func (inc *Incident) Public() bool { return inc.Visibility == VisibilityPublic }
+
+// StatuspageStatus is the incident's status in Statuspage's API, which has
+// "postmortem" once a post-mortem is published.
+func (inc *Incident) StatuspageStatus() string {
+	if inc.State == StateResolved && inc.PostmortemAt != nil {
+		return "postmortem"
+	}
+	return inc.State.Statuspage()
+}
+
+// Duration is how long the incident has lasted, up to now if still open.
+func (inc *Incident) Duration(now time.Time) time.Duration {
+	end := now
+	if inc.ResolvedAt != nil {
+		end = *inc.ResolvedAt
+	}
+	return end.Sub(inc.StartedAt)
+}
+
+// IncidentComponent is a component affected by an incident.
+type IncidentComponent struct {
+	bun.BaseModel `bun:"table:incident_components,alias:ic"`
+
+	IncidentID  string          `bun:"incident_id,pk"`
+	ComponentID string          `bun:"component_id,pk"`
+	Status      ComponentStatus `bun:"status"`
+}
+
+// ComponentChange is one component's status change carried by an update.
+type ComponentChange struct {
+	ComponentID string          `json:"code"`
+	Name        string          `json:"name"`
+	OldStatus   ComponentStatus `json:"old_status"`
+	NewStatus   ComponentStatus `json:"new_status"`
+}
+
+// IncidentUpdate is one message on an incident's timeline.
+type IncidentUpdate struct {
+	bun.BaseModel `bun:"table:incident_updates"`
+
+	ID         string            `bun:"id,pk"`
+	IncidentID string            `bun:"incident_id"`
+	State      State             `bun:"state"`
+	Kind       UpdateKind        `bun:"kind"`
+	ETA        *time.Time        `bun:"eta_at"`
+	Resolution Resolution        `bun:"resolution"`
+	Body       string            `bun:"body"`
+	Author     string            `bun:"author"`
+	Notify     bool              `bun:"notify"`
+	Components []ComponentChange `bun:"components,type:text,json_use_number"`
+	CreatedAt  time.Time         `bun:"created_at"`
+	DisplayAt  time.Time         `bun:"display_at"`
+}

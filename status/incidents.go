@@ -1,0 +1,483 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// clockSkew is how far in the future a "when it started" time may lie
+// before it is refused: clocks of people and machines disagree a little.
+const clockSkew = 2 * time.Minute
+
+// ComponentStatusInput sets one component's status.
+type ComponentStatusInput struct {
+	ComponentID string
+	Status      ComponentStatus
+}
+
+// IncidentInput describes a new incident and its first update.
+type IncidentInput struct {
+	Title      string
+	Severity   Severity
+	Visibility Visibility
+	State      State      // default investigating
+	StartedAt  *time.Time // default now
+	Components []ComponentStatusInput
+	Body       string     // the first customer-facing message
+	Kind       UpdateKind // of the first update; default analysis
+	Author     string
+	Notify     *bool // default true
+}
+
+// UpdateInput describes an update to an incident.
+type UpdateInput struct {
+	State      State // default: unchanged
+	Kind       UpdateKind
+	ETA        *time.Time
+	Resolution Resolution
+	Body       string
+	Author     string
+	Notify     *bool // default true
+	Components []ComponentStatusInput
+}
+
+func (in *UpdateInput) validate(f FieldErrors, now time.Time) {
+	if in.State != "" && !in.State.Valid() {
+		f.Add("state", "must be one of investigating, mitigating, observing, resolved")
+	}
+	if !in.Kind.Valid() {
+		f.Add("kind", "must be one of analysis, progress, eta, resolution, general")
+	}
+	checkText(f, "body", in.Body, MaxBodyLen, true, true)
+	checkText(f, "author", in.Author, MaxNameLen, false, false)
+	switch {
+	case in.Kind == KindETA && in.ETA == nil:
+		f.Add("eta", "is required for an ETA update")
+	case in.ETA != nil && in.ETA.Before(now):
+		f.Add("eta", "must be in the future")
+	case in.ETA != nil && in.ETA.After(now.AddDate(1, 0, 0)):
+		f.Add("eta", "must be within a year")
+	}
+	switch {
+	case in.Kind == KindResolution && in.Resolution != ResolutionTemporary && in.Resolution != ResolutionPermanent:
+		f.Add("resolution", "must be temporary or permanent for a resolution update")
+	case in.Kind != KindResolution && in.Resolution != ResolutionNone:
+		f.Add("resolution", "is only for resolution updates")
+	}
+	checkComponentInputs(f, in.Components)
+}
+
+func checkComponentInputs(f FieldErrors, cs []ComponentStatusInput) {
+	if len(cs) > 500 {
+		f.Add("components", "at most 500 components")
+		return
+	}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		key := fmt.Sprintf("components[%d]", i)
+		if !ValidID(c.ComponentID) {
+			f.Add(key+".id", "is not a valid id")
+		}
+		if !c.Status.Valid() {
+			f.Add(key+".status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+		}
+		if seen[c.ComponentID] {
+			f.Add(key+".id", "is listed twice")
+		}
+		seen[c.ComponentID] = true
+	}
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// DeclareIncident opens an incident on a page with its first update and sets
+// the affected components' statuses.
+func (s *Service) DeclareIncident(ctx context.Context, pageID string, in IncidentInput) (*Incident, error) {
+	now := s.Now()
+	if in.State == "" {
+		in.State = StateInvestigating
+	}
+	if in.Kind == "" {
+		in.Kind = KindAnalysis
+	}
+	f := FieldErrors{}
+	checkText(f, "title", in.Title, MaxNameLen, true, false)
+	if !in.Severity.Valid() {
+		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+	}
+	if !in.Visibility.Valid() {
+		f.Add("visibility", "must be one of public, customers, internal")
+	}
+	started := now
+	if in.StartedAt != nil {
+		started = in.StartedAt.UTC().Truncate(time.Microsecond)
+		if started.After(now.Add(clockSkew)) {
+			f.Add("started_at", "must not be in the future")
+		}
+	}
+	upd := UpdateInput{State: in.State, Kind: in.Kind, Body: in.Body, Author: in.Author, Notify: in.Notify, Components: in.Components}
+	upd.validate(f, now)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	inc := &Incident{ID: NewID(), PageID: pageID, Title: strings.TrimSpace(in.Title), Severity: in.Severity,
+		State: in.State, Visibility: in.Visibility, StartedAt: started, CreatedAt: now, UpdatedAt: now}
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := pageByID(ctx, tx, pageID); err != nil {
+			return err
+		}
+		// Inserted as investigating; applyUpdate moves it to the first
+		// update's state with that state's side effects.
+		inc.State = StateInvestigating
+		if _, err := tx.NewInsert().Model(inc).Exec(ctx); err != nil {
+			return fmt.Errorf("insert incident: %w", err)
+		}
+		_, err := s.applyUpdate(ctx, tx, inc, upd, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.IncidentByID(ctx, pageID, inc.ID)
+}
+
+// PostUpdate adds an update to an incident: it moves the incident to the
+// update's state, applies component changes and tells the Notifier. Posting
+// "resolved" sets every affected component that the update does not set
+// itself back to operational, unless another open incident still holds it.
+func (s *Service) PostUpdate(ctx context.Context, pageID, incidentID string, in UpdateInput) (*IncidentUpdate, error) {
+	now := s.Now()
+	if in.Kind == "" {
+		in.Kind = KindGeneral
+	}
+	f := FieldErrors{}
+	in.validate(f, now)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	var upd *IncidentUpdate
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
+		if err != nil {
+			return err
+		}
+		if in.State == "" {
+			in.State = inc.State
+		}
+		upd, err = s.applyUpdate(ctx, tx, inc, in, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return upd, nil
+}
+
+// applyUpdate records an update and its consequences on inc inside tx.
+func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in UpdateInput, now time.Time) (*IncidentUpdate, error) {
+	changes, err := s.applyComponentStatuses(ctx, tx, inc, in.Components, now)
+	if err != nil {
+		return nil, err
+	}
+	wasOpen := inc.State.Open()
+	inc.State = in.State
+	if in.State == StateObserving && inc.MonitoringAt == nil {
+		inc.MonitoringAt = &now
+	}
+	switch {
+	case in.State == StateResolved && wasOpen:
+		inc.ResolvedAt = &now
+		restored, err := restoreComponents(ctx, tx, inc, in.Components, now)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, restored...)
+	case in.State.Open() && !wasOpen:
+		inc.ResolvedAt = nil // reopened
+	}
+	inc.UpdatedAt = now
+	if _, err := tx.NewUpdate().Model(inc).Column("state", "monitoring_at", "resolved_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("update incident %s: %w", inc.ID, err)
+	}
+	var eta *time.Time
+	if in.ETA != nil {
+		t := in.ETA.UTC().Truncate(time.Microsecond)
+		eta = &t
+	}
+	if changes == nil {
+		changes = []ComponentChange{}
+	}
+	upd := &IncidentUpdate{ID: NewID(), IncidentID: inc.ID, State: in.State, Kind: in.Kind, ETA: eta,
+		Resolution: in.Resolution, Body: in.Body, Author: strings.TrimSpace(in.Author), Notify: boolOr(in.Notify, true),
+		Components: changes, CreatedAt: now, DisplayAt: now}
+	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert update: %w", err)
+	}
+	if err := bumpPage(ctx, tx, inc.PageID, now); err != nil {
+		return nil, err
+	}
+	if err := s.notify.IncidentUpdated(ctx, tx, inc, upd); err != nil {
+		return nil, fmt.Errorf("notify update of incident %s: %w", inc.ID, err)
+	}
+	return upd, nil
+}
+
+// applyComponentStatuses sets the given components (all on inc's page) and
+// records them as affected by inc.
+func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *Incident, in []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
+	var changes []ComponentChange
+	for i, cs := range in {
+		c, err := componentOnPage(ctx, tx, inc.PageID, cs.ComponentID)
+		if KindOf(err) == KindNotFound {
+			return nil, &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+				Fields: map[string]string{fmt.Sprintf("components[%d].id", i): "no such component on this page"}}
+		}
+		if err != nil {
+			return nil, err
+		}
+		ic := &IncidentComponent{IncidentID: inc.ID, ComponentID: c.ID, Status: cs.Status}
+		if _, err := tx.NewInsert().Model(ic).On("CONFLICT (incident_id, component_id) DO UPDATE").Set("status = EXCLUDED.status").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("record affected component: %w", err)
+		}
+		if c.Status == cs.Status {
+			continue
+		}
+		changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: c.Status, NewStatus: cs.Status})
+		if err := setComponentStatus(ctx, tx, c, cs.Status, now); err != nil {
+			return nil, err
+		}
+		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("update component %s: %w", c.ID, err)
+		}
+	}
+	return changes, nil
+}
+
+// restoreComponents brings the components affected by a resolved incident
+// back to operational, or to the worst status another open incident gives
+// them; components set explicitly by the resolving update are left alone.
+func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
+	skip := map[string]bool{}
+	for _, e := range explicit {
+		skip[e.ComponentID] = true
+	}
+	var affected []*Component
+	if err := tx.NewSelect().Model(&affected).
+		Where("id IN (SELECT component_id FROM incident_components WHERE incident_id = ?)", inc.ID).
+		Order("position", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load affected components: %w", err)
+	}
+	var changes []ComponentChange
+	for _, c := range affected {
+		if skip[c.ID] {
+			continue
+		}
+		var held []ComponentStatus
+		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
+			Join("JOIN incidents AS i ON i.id = ic.incident_id").
+			Where("ic.component_id = ? AND i.id <> ? AND i.state <> ?", c.ID, inc.ID, StateResolved).
+			Scan(ctx, &held); err != nil {
+			return nil, fmt.Errorf("load other incidents of component %s: %w", c.ID, err)
+		}
+		target := Operational
+		for _, h := range held {
+			if h.Rank() > target.Rank() {
+				target = h
+			}
+		}
+		if c.Status == target {
+			continue
+		}
+		changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: c.Status, NewStatus: target})
+		if err := setComponentStatus(ctx, tx, c, target, now); err != nil {
+			return nil, err
+		}
+		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("update component %s: %w", c.ID, err)
+		}
+	}
+	return changes, nil
+}
+
+// IncidentPatch changes an incident's descriptive fields.
+type IncidentPatch struct {
+	Title      *string
+	Severity   *Severity
+	Visibility *Visibility
+	StartedAt  *time.Time
+	Postmortem *string // publishing a non-empty post-mortem stamps PostmortemAt
+}
+
+// UpdateIncident applies patch to an incident.
+func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p IncidentPatch) (*Incident, error) {
+	now := s.Now()
+	f := FieldErrors{}
+	if p.Title != nil {
+		checkText(f, "title", *p.Title, MaxNameLen, true, false)
+	}
+	if p.Severity != nil && !p.Severity.Valid() {
+		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+	}
+	if p.Visibility != nil && !p.Visibility.Valid() {
+		f.Add("visibility", "must be one of public, customers, internal")
+	}
+	if p.StartedAt != nil && p.StartedAt.After(now.Add(clockSkew)) {
+		f.Add("started_at", "must not be in the future")
+	}
+	if p.Postmortem != nil {
+		checkText(f, "postmortem", *p.Postmortem, MaxBodyLen, false, true)
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		inc, err := incidentOnPage(ctx, tx, pageID, id)
+		if err != nil {
+			return err
+		}
+		setIf(&inc.Title, p.Title)
+		setIf(&inc.Severity, p.Severity)
+		setIf(&inc.Visibility, p.Visibility)
+		if p.StartedAt != nil {
+			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
+		}
+		if p.Postmortem != nil {
+			inc.Postmortem = *p.Postmortem
+			inc.PostmortemAt = nil
+			if strings.TrimSpace(inc.Postmortem) != "" {
+				inc.PostmortemAt = &now
+			}
+		}
+		inc.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update incident: %w", err)
+		}
+		return bumpPage(ctx, tx, pageID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.IncidentByID(ctx, pageID, id)
+}
+
+// DeleteIncident removes an incident (for mistakes; resolved incidents
+// belong in the history).
+func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete incident: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Incident", id)
+		}
+		return bumpPage(ctx, tx, pageID, s.Now())
+	})
+}
+
+// IncidentByID returns an incident of the page with its updates (newest
+// first) and affected components, or KindNotFound.
+func (s *Service) IncidentByID(ctx context.Context, pageID, id string) (*Incident, error) {
+	inc, err := incidentOnPage(ctx, s.db, pageID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadIncidentDetails(ctx, s.db, []*Incident{inc}); err != nil {
+		return nil, err
+	}
+	return inc, nil
+}
+
+func incidentOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
+	inc := new(Incident)
+	if !ValidID(id) {
+		return nil, notFound("Incident", id)
+	}
+	if err := db.NewSelect().Model(inc).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Incident", id)
+	}
+	return inc, nil
+}
+
+// IncidentFilter selects incidents; nil fields do not filter.
+type IncidentFilter struct {
+	PageID     string
+	Open       *bool
+	Visibility *Visibility
+	Since      *time.Time // started at or after
+	Limit      int        // default 50, at most 1000
+	Offset     int
+}
+
+// Incidents returns the incidents matching f, most recently started first,
+// with their updates and components.
+func (s *Service) Incidents(ctx context.Context, f IncidentFilter) ([]*Incident, error) {
+	return incidents(ctx, s.db, f)
+}
+
+func incidents(ctx context.Context, db bun.IDB, f IncidentFilter) ([]*Incident, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 1000)
+	var out []*Incident
+	q := db.NewSelect().Model(&out).Where("page_id = ?", f.PageID)
+	if f.Open != nil {
+		if *f.Open {
+			q.Where("state <> ?", StateResolved)
+		} else {
+			q.Where("state = ?", StateResolved)
+		}
+	}
+	if f.Visibility != nil {
+		q.Where("visibility = ?", *f.Visibility)
+	}
+	if f.Since != nil {
+		q.Where("started_at >= ?", f.Since.UTC())
+	}
+	if err := q.Order("started_at DESC", "id").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	if err := loadIncidentDetails(ctx, db, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadIncidentDetails fills Updates and Components of incs in two queries.
+func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) error {
+	if len(incs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(incs))
+	byID := make(map[string]*Incident, len(incs))
+	for i, inc := range incs {
+		ids[i] = inc.ID
+		byID[inc.ID] = inc
+		inc.Updates, inc.Components = nil, nil
+	}
+	var ups []*IncidentUpdate
+	if err := db.NewSelect().Model(&ups).Where("incident_id IN (?)", bun.In(ids)).Order("display_at DESC", "created_at DESC", "id").Scan(ctx); err != nil {
+		return fmt.Errorf("load incident updates: %w", err)
+	}
+	for _, u := range ups {
+		byID[u.IncidentID].Updates = append(byID[u.IncidentID].Updates, u)
+	}
+	var ics []*IncidentComponent
+	if err := db.NewSelect().Model(&ics).Where("incident_id IN (?)", bun.In(ids)).Order("component_id").Scan(ctx); err != nil {
+		return fmt.Errorf("load incident components: %w", err)
+	}
+	for _, ic := range ics {
+		byID[ic.IncidentID].Components = append(byID[ic.IncidentID].Components, ic)
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// maxWindow is the longest maintenance window Herald accepts.
+const maxWindow = 31 * 24 * time.Hour
+
+// MaintenanceInput describes planned work.
+type MaintenanceInput struct {
+	Title          string
+	Description    string // Markdown, shown as the first update
+	ScheduledFor   time.Time
+	ScheduledUntil time.Time
+	ComponentIDs   []string
+	Author         string
+}
+
+// MaintenanceUpdateInput moves a maintenance along with a message.
+type MaintenanceUpdateInput struct {
+	State  MaintenanceState // default: unchanged
+	Body   string
+	Author string
+}
+
+// ScheduleMaintenance plans work on some components of a page.
+func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in MaintenanceInput) (*Maintenance, error) {
+	now := s.Now()
+	f := FieldErrors{}
+	checkText(f, "title", in.Title, MaxNameLen, true, false)
+	checkText(f, "description", in.Description, MaxBodyLen, true, true)
+	checkText(f, "author", in.Author, MaxNameLen, false, false)
+	checkWindow(f, in.ScheduledFor, in.ScheduledUntil, now)
+	checkComponentIDs(f, in.ComponentIDs)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	m := &Maintenance{ID: NewID(), PageID: pageID, Title: strings.TrimSpace(in.Title), Description: in.Description,
+		State: MaintenanceScheduled, ScheduledFor: in.ScheduledFor.UTC().Truncate(time.Microsecond),
+		ScheduledUntil: in.ScheduledUntil.UTC().Truncate(time.Microsecond), CreatedAt: now, UpdatedAt: now,
+		ComponentIDs: in.ComponentIDs}
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := pageByID(ctx, tx, pageID); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+			return fmt.Errorf("insert maintenance: %w", err)
+		}
+		if err := setMaintenanceComponents(ctx, tx, m); err != nil {
+			return err
+		}
+		_, err := s.applyMaintenanceUpdate(ctx, tx, m, MaintenanceUpdateInput{State: MaintenanceScheduled, Body: in.Description, Author: in.Author}, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.MaintenanceByID(ctx, pageID, m.ID)
+}
+
+func checkWindow(f FieldErrors, from, until, now time.Time) {
+	switch {
+	case from.IsZero():
+		f.Add("scheduled_for", "is required")
+	case until.IsZero():
+		f.Add("scheduled_until", "is required")
+	case !until.After(from):
+		f.Add("scheduled_until", "must be after scheduled_for")
+	case until.Sub(from) > maxWindow:
+		f.Add("scheduled_until", "the window may last at most 31 days")
+	case !until.After(now):
+		f.Add("scheduled_until", "must be in the future")
+	case from.After(now.AddDate(2, 0, 0)):
+		f.Add("scheduled_for", "must be within two years")
+	}
+}
+
+func checkComponentIDs(f FieldErrors, ids []string) {
+	if len(ids) > 500 {
+		f.Add("components", "at most 500 components")
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if !ValidID(id) {
+			f.Add(fmt.Sprintf("components[%d]", i), "is not a valid id")
+		} else if seen[id] {
+			f.Add(fmt.Sprintf("components[%d]", i), "is listed twice")
+		}
+		seen[id] = true
+	}
+}
+
+func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) error {
+	if _, err := tx.NewDelete().Model((*maintenanceComponent)(nil)).Where("maintenance_id = ?", m.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear maintenance components: %w", err)
+	}
+	for i, id := range m.ComponentIDs {
+		if _, err := componentOnPage(ctx, tx, m.PageID, id); err != nil {
+			if KindOf(err) == KindNotFound {
+				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+					Fields: map[string]string{fmt.Sprintf("components[%d]", i): "no such component on this page"}}
+			}
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&maintenanceComponent{MaintenanceID: m.ID, ComponentID: id}).Exec(ctx); err != nil {
+			return fmt.Errorf("insert maintenance component: %w", err)
+		}
+	}
+	return nil
+}
+
+// PostMaintenanceUpdate adds an update to a maintenance. Moving to
+// in_progress puts its components under maintenance; completing it brings
+// them back to operational (or to what an open incident gives them).
+func (s *Service) PostMaintenanceUpdate(ctx context.Context, pageID, id string, in MaintenanceUpdateInput) (*MaintenanceUpdate, error) {
+	f := FieldErrors{}
+	if in.State != "" && !in.State.Valid() {
+		f.Add("state", "must be one of scheduled, in_progress, completed")
+	}
+	checkText(f, "body", in.Body, MaxBodyLen, true, true)
+	checkText(f, "author", in.Author, MaxNameLen, false, false)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	var upd *MaintenanceUpdate
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		m, err := maintenanceOnPage(ctx, tx, pageID, id)
+		if err != nil {
+			return err
+		}
+		upd, err = s.applyMaintenanceUpdate(ctx, tx, m, in, s.Now())
+		return err
+	})
+	return upd, err
+}
+
+func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Maintenance, in MaintenanceUpdateInput, now time.Time) (*MaintenanceUpdate, error) {
+	if in.State == "" {
+		in.State = m.State
+	}
+	if m.State == MaintenanceCompleted && in.State != MaintenanceCompleted {
+		return nil, Errorf(KindConflict, "This maintenance is completed; schedule a new one instead.")
+	}
+	if m.State == MaintenanceInProgress && in.State == MaintenanceScheduled {
+		return nil, Errorf(KindConflict, "A maintenance in progress cannot go back to scheduled.")
+	}
+	if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
+		return nil, err
+	}
+	if in.State != m.State {
+		switch in.State {
+		case MaintenanceInProgress:
+			m.StartedAt = &now
+			if err := s.setComponentsStatus(ctx, tx, m.PageID, m.ComponentIDs, UnderMaintenance, now); err != nil {
+				return nil, err
+			}
+		case MaintenanceCompleted:
+			m.CompletedAt = &now
+			if m.StartedAt != nil {
+				if err := restoreAfterMaintenance(ctx, tx, m, now); err != nil {
+					return nil, err
+				}
+			}
+		}
+		m.State = in.State
+	}
+	m.UpdatedAt = now
+	if _, err := tx.NewUpdate().Model(m).Column("state", "started_at", "completed_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("update maintenance %s: %w", m.ID, err)
+	}
+	upd := &MaintenanceUpdate{ID: NewID(), MaintenanceID: m.ID, State: in.State, Body: in.Body, Author: strings.TrimSpace(in.Author), CreatedAt: now}
+	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert maintenance update: %w", err)
+	}
+	if err := bumpPage(ctx, tx, m.PageID, now); err != nil {
+		return nil, err
+	}
+	if err := s.notify.MaintenanceUpdated(ctx, tx, m, upd); err != nil {
+		return nil, fmt.Errorf("notify maintenance %s: %w", m.ID, err)
+	}
+	return upd, nil
+}
+
+func (s *Service) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID string, ids []string, st ComponentStatus, now time.Time) error {
+	for _, id := range ids {
+		c, err := componentOnPage(ctx, tx, pageID, id)
+		if err != nil {
+			return err
+		}
+		if c.Status == st {
+			continue
+		}
+		if err := setComponentStatus(ctx, tx, c, st, now); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update component %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// restoreAfterMaintenance sets the maintenance's components that are still
+// under maintenance back to operational, or to the worst status an open
+// incident gives them.
+func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, now time.Time) error {
+	for _, id := range m.ComponentIDs {
+		c, err := componentOnPage(ctx, tx, m.PageID, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != UnderMaintenance {
+			continue
+		}
+		var held []ComponentStatus
+		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
+			Join("JOIN incidents AS i ON i.id = ic.incident_id").
+			Where("ic.component_id = ? AND i.state <> ?", c.ID, StateResolved).Scan(ctx, &held); err != nil {
+			return fmt.Errorf("load open incidents of component %s: %w", c.ID, err)
+		}
+		target := Operational
+		for _, h := range held {
+			if h.Rank() > target.Rank() {
+				target = h
+			}
+		}
+		if err := setComponentStatus(ctx, tx, c, target, now); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update component %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// AdvanceMaintenances starts every scheduled maintenance whose window has
+// begun and completes every one whose window has ended, with an automatic
+// update each. It returns how many it moved.
+func (s *Service) AdvanceMaintenances(ctx context.Context) (int, error) {
+	now := s.Now()
+	var due []*Maintenance
+	if err := s.db.NewSelect().Model(&due).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("state = ? AND scheduled_for <= ?", MaintenanceScheduled, now).
+				WhereOr("state = ? AND scheduled_until <= ?", MaintenanceInProgress, now)
+		}).Order("scheduled_for").Limit(500).Scan(ctx); err != nil {
+		return 0, fmt.Errorf("find due maintenance: %w", err)
+	}
+	moved := 0
+	for _, m := range due {
+		in := MaintenanceUpdateInput{State: MaintenanceInProgress, Body: "Scheduled maintenance is in progress. We will update when it is complete."}
+		if m.State == MaintenanceInProgress || !m.ScheduledUntil.After(now) {
+			in = MaintenanceUpdateInput{State: MaintenanceCompleted, Body: "The scheduled maintenance has been completed."}
+		}
+		if _, err := s.PostMaintenanceUpdate(ctx, m.PageID, m.ID, in); err != nil {
+			if KindOf(err) == KindConflict {
+				continue // another replica moved it first
+			}
+			return moved, err
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+// MaintenancePatch changes a maintenance's descriptive fields and window.
+type MaintenancePatch struct {
+	Title          *string
+	ScheduledFor   *time.Time
+	ScheduledUntil *time.Time
+	ComponentIDs   *[]string
+}
+
+// UpdateMaintenance applies patch.
+func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p MaintenancePatch) (*Maintenance, error) {
+	now := s.Now()
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		m, err := maintenanceOnPage(ctx, tx, pageID, id)
+		if err != nil {
+			return err
+		}
+		f := FieldErrors{}
+		if p.Title != nil {
+			checkText(f, "title", *p.Title, MaxNameLen, true, false)
+			m.Title = strings.TrimSpace(*p.Title)
+		}
+		if p.ScheduledFor != nil || p.ScheduledUntil != nil {
+			setIf(&m.ScheduledFor, p.ScheduledFor)
+			setIf(&m.ScheduledUntil, p.ScheduledUntil)
+			m.ScheduledFor, m.ScheduledUntil = m.ScheduledFor.UTC().Truncate(time.Microsecond), m.ScheduledUntil.UTC().Truncate(time.Microsecond)
+			checkWindow(f, m.ScheduledFor, m.ScheduledUntil, now)
+		}
+		if p.ComponentIDs != nil {
+			checkComponentIDs(f, *p.ComponentIDs)
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		m.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(m).Column("title", "scheduled_for", "scheduled_until", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update maintenance: %w", err)
+		}
+		if p.ComponentIDs != nil {
+			m.ComponentIDs = *p.ComponentIDs
+			if err := setMaintenanceComponents(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return bumpPage(ctx, tx, pageID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.MaintenanceByID(ctx, pageID, id)
+}
+
+// DeleteMaintenance removes a maintenance.
+func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) error {
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewDelete().Model((*Maintenance)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete maintenance: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Maintenance", id)
+		}
+		return bumpPage(ctx, tx, pageID, s.Now())
+	})
+}
+
+// MaintenanceByID returns a maintenance with its components and updates.
+func (s *Service) MaintenanceByID(ctx context.Context, pageID, id string) (*Maintenance, error) {
+	m, err := maintenanceOnPage(ctx, s.db, pageID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadMaintenanceDetails(ctx, s.db, []*Maintenance{m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func maintenanceOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Maintenance, error) {
+	m := new(Maintenance)
+	if !ValidID(id) {
+		return nil, notFound("Maintenance", id)
+	}
+	if err := db.NewSelect().Model(m).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Maintenance", id)
+	}
+	return m, nil
+}
+
+// MaintenanceFilter selects maintenances.
+type MaintenanceFilter struct {
+	PageID string
+	States []MaintenanceState
+	Limit  int // default 50
+}
+
+// Maintenances returns maintenances matching f, latest window first.
+func (s *Service) Maintenances(ctx context.Context, f MaintenanceFilter) ([]*Maintenance, error) {
+	return maintenances(ctx, s.db, f)
+}
+
+func maintenances(ctx context.Context, db bun.IDB, f MaintenanceFilter) ([]*Maintenance, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var out []*Maintenance
+	q := db.NewSelect().Model(&out).Where("page_id = ?", f.PageID)
+	if len(f.States) > 0 {
+		q.Where("state IN (?)", bun.In(f.States))
+	}
+	if err := q.Order("scheduled_for DESC", "id").Limit(int64(min(f.Limit, 1000))).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list maintenance: %w", err)
+	}
+	if err := loadMaintenanceDetails(ctx, db, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func loadMaintenanceComponents(ctx context.Context, db bun.IDB, ms []*Maintenance) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ms))
+	byID := map[string]*Maintenance{}
+	for i, m := range ms {
+		ids[i] = m.ID
+		byID[m.ID] = m
+		m.ComponentIDs = nil
+	}
+	var mcs []maintenanceComponent
+	if err := db.NewSelect().Model(&mcs).Where("maintenance_id IN (?)", bun.In(ids)).Order("component_id").Scan(ctx); err != nil {
+		return fmt.Errorf("load maintenance components: %w", err)
+	}
+	for _, mc := range mcs {
+		byID[mc.MaintenanceID].ComponentIDs = append(byID[mc.MaintenanceID].ComponentIDs, mc.ComponentID)
+	}
+	return nil
+}
+
+func loadMaintenanceDetails(ctx context.Context, db bun.IDB, ms []*Maintenance) error {
+	if err := loadMaintenanceComponents(ctx, db, ms); err != nil || len(ms) == 0 {
+		return err
+	}
+	ids := make([]string, len(ms))
+	byID := map[string]*Maintenance{}
+	for i, m := range ms {
+		ids[i] = m.ID
+		byID[m.ID] = m
+		m.Updates = nil
+	}
+	var ups []*MaintenanceUpdate
+	if err := db.NewSelect().Model(&ups).Where("maintenance_id IN (?)", bun.In(ids)).Order("created_at DESC", "id").Scan(ctx); err != nil {
+		return fmt.Errorf("load maintenance updates: %w", err)
+	}
+	for _, u := range ups {
+		byID[u.MaintenanceID].Updates = append(byID[u.MaintenanceID].Updates, u)
+	}
+	return nil
+}

@@ -1,0 +1,264 @@
+package status
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"golang.org/x/crypto/argon2"
+)
+
+// Role is what a console user may do.
+type Role string
+
+// Roles, most powerful first.
+const (
+	RoleAdmin    Role = "admin"
+	RoleManager  Role = "manager"
+	RoleEngineer Role = "engineer"
+	RoleViewer   Role = "viewer"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleManager || r == RoleEngineer || r == RoleViewer
+}
+
+// User is a console user.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           string    `bun:"id,pk"`
+	Email        string    `bun:"email"`
+	Name         string    `bun:"name"`
+	Role         Role      `bun:"role"`
+	PasswordHash string    `bun:"password_hash"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
+}
+
+// MinPasswordLen is the shortest password Herald accepts.
+const MinPasswordLen = 12
+
+// argon2id parameters (RFC 9106 §4, second recommended option, with less
+// memory so a small container copes).
+const (
+	argonTime    = 3
+	argonMemory  = 64 * 1024
+	argonThreads = 2
+	argonKeyLen  = 32
+)
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(pw string) string {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+// CheckPassword reports whether pw matches the PHC-format argon2id hash,
+// comparing in constant time.
+func CheckPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 128 || m > 1<<20 || t < 1 || t > 20 || p < 1 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// UserInput describes a new user.
+type UserInput struct {
+	Email    string
+	Name     string
+	Role     Role
+	Password string
+}
+
+func checkPassword(f FieldErrors, pw string) {
+	switch {
+	case len([]rune(pw)) < MinPasswordLen:
+		f.Add("password", fmt.Sprintf("must be at least %d characters", MinPasswordLen))
+	case len(pw) > 1024:
+		f.Add("password", "is too long")
+	}
+}
+
+// CreateUser adds a console user. A taken email is KindConflict.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	f := FieldErrors{}
+	if in.Email == "" {
+		f.Add("email", "is required")
+	}
+	checkEmail(f, "email", in.Email)
+	checkText(f, "name", in.Name, MaxNameLen, false, false)
+	if !in.Role.Valid() {
+		f.Add("role", "must be one of admin, manager, engineer, viewer")
+	}
+	checkPassword(f, in.Password)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	u := &User{ID: NewID(), Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role,
+		PasswordHash: HashPassword(in.Password), CreatedAt: now, UpdatedAt: now}
+	if _, err := s.db.NewInsert().Model(u).Exec(ctx); err != nil {
+		if err := normalise(err); KindOf(err) == KindConflict {
+			return nil, &Error{Kind: KindConflict, Message: "A user with that email exists.", Fields: map[string]string{"email": "is already taken"}}
+		}
+		return nil, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+// SetPassword changes a user's password, found by email.
+func (s *Service) SetPassword(ctx context.Context, email, pw string) error {
+	f := FieldErrors{}
+	checkPassword(f, pw)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	res, err := s.db.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", HashPassword(pw)).Set("updated_at = ?", s.Now()).
+		Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(KindNotFound, "No user with email %s.", email)
+	}
+	return nil
+}
+
+// UserCount returns how many users exist.
+func (s *Service) UserCount(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*User)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return int(n), nil
+}
+
+// Bootstrap creates the first admin user when there is none, with a random
+// password that it returns once. It returns "" if users already exist. It is
+// safe when several replicas start together: only one insert wins.
+func (s *Service) Bootstrap(ctx context.Context, email string) (password string, err error) {
+	n, err := s.UserCount(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	password = RandomToken(18)
+	if _, err := s.CreateUser(ctx, UserInput{Email: email, Name: "Administrator", Role: RoleAdmin, Password: password}); err != nil {
+		if KindOf(err) == KindConflict {
+			return "", nil
+		}
+		return "", err
+	}
+	return password, nil
+}
+
+// RandomToken returns n random bytes, base64url-encoded.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// APIToken authorises calls to the admin API. Only a hash is stored.
+type APIToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID         string     `bun:"id,pk"`
+	Name       string     `bun:"name"`
+	TokenHash  string     `bun:"token_hash"`
+	UserID     *string    `bun:"user_id"`
+	CreatedAt  time.Time  `bun:"created_at"`
+	LastUsedAt *time.Time `bun:"last_used_at"`
+}
+
+// tokenPrefix marks Herald API tokens so secret scanners can find them.
+const tokenPrefix = "hrld_"
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken makes an admin API token and returns it in clear text once.
+func (s *Service) CreateToken(ctx context.Context, name string) (string, *APIToken, error) {
+	f := FieldErrors{}
+	checkText(f, "name", name, MaxNameLen, true, false)
+	if err := f.Err(); err != nil {
+		return "", nil, err
+	}
+	clear := tokenPrefix + RandomToken(32)
+	t := &APIToken{ID: NewID(), Name: strings.TrimSpace(name), TokenHash: hashToken(clear), CreatedAt: s.Now()}
+	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
+		return "", nil, fmt.Errorf("insert token: %w", err)
+	}
+	return clear, t, nil
+}
+
+// TokenByValue returns the token whose clear text is tok, or
+// KindUnauthorized. The lookup is by SHA-256 of the token, so the time it
+// takes reveals nothing about stored tokens.
+func (s *Service) TokenByValue(ctx context.Context, tok string) (*APIToken, error) {
+	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 100 {
+		return nil, Errorf(KindUnauthorized, "The API token is not valid.")
+	}
+	t := new(APIToken)
+	if err := s.db.NewSelect().Model(t).Where("token_hash = ?", hashToken(tok)).Scan(ctx); err != nil {
+		if KindOf(normalise(err)) == KindNotFound {
+			return nil, Errorf(KindUnauthorized, "The API token is not valid.")
+		}
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	return t, nil
+}
+
+// Setting returns the value stored under key, creating it with create()
+// when absent. Concurrent first calls agree on one value.
+func (s *Service) Setting(ctx context.Context, key string, create func() string) (string, error) {
+	var v string
+	err := s.db.NewSelect().Model((*setting)(nil)).Column("value").Where("key = ?", key).Scan(ctx, &v)
+	if err == nil {
+		return v, nil
+	}
+	if KindOf(normalise(err)) != KindNotFound {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	if _, err := s.db.NewInsert().Model(&setting{Key: key, Value: create()}).
+		On("CONFLICT (key) DO NOTHING").Exec(ctx); err != nil {
+		return "", fmt.Errorf("store setting %s: %w", key, err)
+	}
+	if err := s.db.NewSelect().Model((*setting)(nil)).Column("value").Where("key = ?", key).Scan(ctx, &v); err != nil {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+type setting struct {
+	bun.BaseModel `bun:"table:settings"`
+
+	Key   string `bun:"key,pk"`
+	Value string `bun:"value"`
+}

@@ -1,0 +1,384 @@
+package web
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+// apiV1Routes registers the admin API. Every route is behind requireToken.
+func (s *Server) apiV1Routes(r fiber.Router) {
+	r.Get("/pages", s.listPages)
+	r.Post("/pages", s.createPage)
+	r.Get("/pages/:page", s.getPage)
+	r.Patch("/pages/:page", s.updatePage)
+	r.Delete("/pages/:page", s.deletePage)
+
+	r.Get("/pages/:page/groups", s.listGroups)
+	r.Post("/pages/:page/groups", s.createGroup)
+	r.Put("/pages/:page/groups/:id", s.updateGroup)
+	r.Delete("/pages/:page/groups/:id", s.deleteGroup)
+
+	r.Get("/pages/:page/components", s.listComponents)
+	r.Post("/pages/:page/components", s.createComponent)
+	r.Get("/pages/:page/components/:id", s.getComponent)
+	r.Patch("/pages/:page/components/:id", s.updateComponent)
+	r.Delete("/pages/:page/components/:id", s.deleteComponent)
+
+	r.Get("/pages/:page/incidents", s.listIncidents)
+	r.Post("/pages/:page/incidents", s.createIncident)
+	r.Get("/pages/:page/incidents/:id", s.getIncident)
+	r.Patch("/pages/:page/incidents/:id", s.updateIncident)
+	r.Delete("/pages/:page/incidents/:id", s.deleteIncident)
+	r.Post("/pages/:page/incidents/:id/updates", s.postIncidentUpdate)
+	r.Post("/pages/:page/incidents/:id/resolve", s.resolveIncident)
+
+	r.Get("/pages/:page/maintenances", s.listMaintenances)
+	r.Post("/pages/:page/maintenances", s.createMaintenance)
+	r.Get("/pages/:page/maintenances/:id", s.getMaintenance)
+	r.Patch("/pages/:page/maintenances/:id", s.updateMaintenance)
+	r.Delete("/pages/:page/maintenances/:id", s.deleteMaintenance)
+	r.Post("/pages/:page/maintenances/:id/updates", s.postMaintenanceUpdate)
+
+	r.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "No such API route.")
+	})
+}
+
+// requireToken checks the bearer token of an admin API request.
+func (s *Server) requireToken(c *fiber.Ctx) error {
+	auth := c.Get(fiber.HeaderAuthorization)
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || tok == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
+		return status.Errorf(status.KindUnauthorized, "Send an API token as \"Authorization: Bearer <token>\" (herald token create).")
+	}
+	t, err := s.deps.Service.TokenByValue(c.UserContext(), strings.TrimSpace(tok))
+	if err != nil {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald", error="invalid_token"`)
+		return err
+	}
+	c.Locals("token", t)
+	return c.Next()
+}
+
+// page resolves the :page parameter, an id or a slug.
+func (s *Server) page(c *fiber.Ctx) (*status.Page, error) {
+	ref := c.Params("page")
+	p, err := s.deps.Service.PageByID(c.UserContext(), ref)
+	if status.KindOf(err) == status.KindNotFound {
+		p, err = s.deps.Service.PageBySlug(c.UserContext(), ref)
+	}
+	return p, err
+}
+
+type pageJSON struct {
+	ID           string    `json:"id"`
+	Slug         string    `json:"slug"`
+	Name         string    `json:"name"`
+	Description  string    `json:"description"`
+	TimeZone     string    `json:"time_zone"`
+	SupportEmail string    `json:"support_email"`
+	SupportURL   string    `json:"support_url"`
+	Hosts        []string  `json:"hosts"`
+	URL          string    `json:"url"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func (s *Server) pageJSON(p *status.Page) pageJSON {
+	hosts := p.Hosts
+	if hosts == nil {
+		hosts = []string{}
+	}
+	return pageJSON{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, TimeZone: p.TimeZone,
+		SupportEmail: p.SupportEmail, SupportURL: p.SupportURL, Hosts: hosts, URL: s.pageURL(p),
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+}
+
+type pageRequest struct {
+	Slug         *string   `json:"slug"`
+	Name         *string   `json:"name"`
+	Description  *string   `json:"description"`
+	TimeZone     *string   `json:"time_zone"`
+	SupportEmail *string   `json:"support_email"`
+	SupportURL   *string   `json:"support_url"`
+	Hosts        *[]string `json:"hosts"`
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// listPages serves GET /api/v1/pages.
+func (s *Server) listPages(c *fiber.Ctx) error {
+	pages, err := s.deps.Service.Pages(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]pageJSON, 0, len(pages))
+	for _, p := range pages {
+		out = append(out, s.pageJSON(p))
+	}
+	return c.JSON(out)
+}
+
+// createPage serves POST /api/v1/pages.
+func (s *Server) createPage(c *fiber.Ctx) error {
+	var req pageRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"slug": req.Slug != nil, "name": req.Name != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	p, err := s.deps.Service.CreatePage(c.UserContext(), status.PageInput{Slug: *req.Slug, Name: *req.Name,
+		Description: deref(req.Description), TimeZone: deref(req.TimeZone), SupportEmail: deref(req.SupportEmail),
+		SupportURL: deref(req.SupportURL), Hosts: deref(req.Hosts)})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(s.pageJSON(p))
+}
+
+// getPage serves GET /api/v1/pages/:page.
+func (s *Server) getPage(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.pageJSON(p))
+}
+
+// updatePage serves PATCH /api/v1/pages/:page.
+func (s *Server) updatePage(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req pageRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err = s.deps.Service.UpdatePage(c.UserContext(), p.ID, status.PagePatch{Slug: req.Slug, Name: req.Name,
+		Description: req.Description, TimeZone: req.TimeZone, SupportEmail: req.SupportEmail, SupportURL: req.SupportURL, Hosts: req.Hosts})
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.pageJSON(p))
+}
+
+// deletePage serves DELETE /api/v1/pages/:page.
+func (s *Server) deletePage(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Service.DeletePage(c.UserContext(), p.ID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type groupRequest struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	Position    *int    `json:"position"`
+}
+
+// listGroups serves GET /api/v1/pages/:page/groups.
+func (s *Server) listGroups(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	gs, err := s.deps.Service.Groups(c.UserContext(), p.ID)
+	if err != nil {
+		return err
+	}
+	if gs == nil {
+		gs = []*status.ComponentGroup{}
+	}
+	return c.JSON(gs)
+}
+
+// createGroup serves POST /api/v1/pages/:page/groups.
+func (s *Server) createGroup(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req groupRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"name": req.Name != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	g, err := s.deps.Service.CreateGroup(c.UserContext(), p.ID, status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+// updateGroup serves PUT /api/v1/pages/:page/groups/:id.
+func (s *Server) updateGroup(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req groupRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"name": req.Name != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	g, err := s.deps.Service.UpdateGroup(c.UserContext(), p.ID, c.Params("id"), status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+// deleteGroup serves DELETE /api/v1/pages/:page/groups/:id.
+func (s *Server) deleteGroup(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Service.DeleteGroup(c.UserContext(), p.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type componentRequest struct {
+	Name        *string                 `json:"name"`
+	Description *string                 `json:"description"`
+	GroupID     optional[string]        `json:"group_id"`
+	Status      *status.ComponentStatus `json:"status"`
+	Position    *int                    `json:"position"`
+	Hidden      *bool                   `json:"hidden"`
+}
+
+// optional tells a missing field from an explicit null.
+type optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was present.
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Value = nil
+		return nil
+	}
+	var v T
+	if err := jsonUnmarshal(b, &v); err != nil {
+		return err
+	}
+	o.Value = &v
+	return nil
+}
+
+// listComponents serves GET /api/v1/pages/:page/components.
+func (s *Server) listComponents(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	cs, err := s.deps.Service.Components(c.UserContext(), p.ID)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*status.Component{}
+	}
+	return c.JSON(cs)
+}
+
+// createComponent serves POST /api/v1/pages/:page/components.
+func (s *Server) createComponent(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req componentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"name": req.Name != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	comp, err := s.deps.Service.CreateComponent(c.UserContext(), p.ID, status.ComponentInput{Name: *req.Name,
+		Description: deref(req.Description), GroupID: req.GroupID.Value, Status: deref(req.Status),
+		Position: deref(req.Position), Hidden: deref(req.Hidden)})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(comp)
+}
+
+// getComponent serves GET /api/v1/pages/:page/components/:id.
+func (s *Server) getComponent(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	comp, err := s.deps.Service.ComponentByID(c.UserContext(), p.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(comp)
+}
+
+// updateComponent serves PATCH /api/v1/pages/:page/components/:id.
+func (s *Server) updateComponent(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req componentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	patch := status.ComponentPatch{Name: req.Name, Description: req.Description, Status: req.Status, Position: req.Position, Hidden: req.Hidden}
+	if req.GroupID.Set {
+		patch.GroupID = &req.GroupID.Value
+	}
+	comp, err := s.deps.Service.UpdateComponent(c.UserContext(), p.ID, c.Params("id"), patch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(comp)
+}
+
+// deleteComponent serves DELETE /api/v1/pages/:page/components/:id.
+func (s *Server) deleteComponent(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Service.DeleteComponent(c.UserContext(), p.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

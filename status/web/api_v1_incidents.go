@@ -1,0 +1,446 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+var jsonUnmarshal = json.Unmarshal
+
+type componentStatusJSON struct {
+	ID     string                 `json:"id"`
+	Status status.ComponentStatus `json:"status"`
+}
+
+type updateJSON struct {
+	ID         string                   `json:"id"`
+	State      status.State             `json:"state"`
+	Kind       status.UpdateKind        `json:"kind"`
+	ETA        *time.Time               `json:"eta"`
+	Resolution status.Resolution        `json:"resolution,omitempty"`
+	Body       string                   `json:"body"`
+	Author     string                   `json:"author"`
+	Notify     bool                     `json:"notify"`
+	Components []status.ComponentChange `json:"components"`
+	CreatedAt  time.Time                `json:"created_at"`
+}
+
+type incidentJSON struct {
+	ID           string                `json:"id"`
+	PageID       string                `json:"page_id"`
+	Title        string                `json:"title"`
+	Severity     status.Severity       `json:"severity"`
+	State        status.State          `json:"state"`
+	Visibility   status.Visibility     `json:"visibility"`
+	StartedAt    time.Time             `json:"started_at"`
+	MonitoringAt *time.Time            `json:"monitoring_at"`
+	ResolvedAt   *time.Time            `json:"resolved_at"`
+	Postmortem   string                `json:"postmortem"`
+	CreatedAt    time.Time             `json:"created_at"`
+	UpdatedAt    time.Time             `json:"updated_at"`
+	Components   []componentStatusJSON `json:"components"`
+	Updates      []updateJSON          `json:"updates"`
+}
+
+func toIncidentJSON(inc *status.Incident) incidentJSON {
+	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, Severity: inc.Severity, State: inc.State,
+		Visibility: inc.Visibility, StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
+		Postmortem: inc.Postmortem, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
+		Components: []componentStatusJSON{}, Updates: []updateJSON{}}
+	for _, ic := range inc.Components {
+		out.Components = append(out.Components, componentStatusJSON{ID: ic.ComponentID, Status: ic.Status})
+	}
+	for _, u := range inc.Updates {
+		out.Updates = append(out.Updates, toUpdateJSON(u))
+	}
+	return out
+}
+
+func toUpdateJSON(u *status.IncidentUpdate) updateJSON {
+	return updateJSON{ID: u.ID, State: u.State, Kind: u.Kind, ETA: u.ETA, Resolution: u.Resolution, Body: u.Body,
+		Author: u.Author, Notify: u.Notify, Components: u.Components, CreatedAt: u.CreatedAt}
+}
+
+func componentInputs(in []componentStatusJSON) []status.ComponentStatusInput {
+	out := make([]status.ComponentStatusInput, len(in))
+	for i, c := range in {
+		out[i] = status.ComponentStatusInput{ComponentID: c.ID, Status: c.Status}
+	}
+	return out
+}
+
+type incidentRequest struct {
+	Title      *string               `json:"title"`
+	Severity   *status.Severity      `json:"severity"`
+	Visibility *status.Visibility    `json:"visibility"`
+	State      *status.State         `json:"state"`
+	StartedAt  *string               `json:"started_at"`
+	Components []componentStatusJSON `json:"components"`
+	Body       *string               `json:"body"`
+	Kind       *status.UpdateKind    `json:"kind"`
+	Author     *string               `json:"author"`
+	Notify     *bool                 `json:"notify"`
+}
+
+// listIncidents serves GET /api/v1/pages/:page/incidents?open=true&limit=N&offset=N.
+func (s *Server) listIncidents(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	f := status.IncidentFilter{PageID: p.ID}
+	fe := status.FieldErrors{}
+	if q := c.Query("open"); q != "" {
+		b, err := strconv.ParseBool(q)
+		if err != nil {
+			fe.Add("open", "must be true or false")
+		}
+		f.Open = &b
+	}
+	f.Limit = queryInt(c, fe, "limit", 50, 1, 1000)
+	f.Offset = queryInt(c, fe, "offset", 0, 0, 1_000_000)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	incs, err := s.deps.Service.Incidents(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]incidentJSON, 0, len(incs))
+	for _, inc := range incs {
+		out = append(out, toIncidentJSON(inc))
+	}
+	return c.JSON(out)
+}
+
+func queryInt(c *fiber.Ctx, fe status.FieldErrors, name string, def, lo, hi int) int {
+	q := c.Query(name)
+	if q == "" {
+		return def
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < lo || n > hi {
+		fe.Add(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+		return def
+	}
+	return n
+}
+
+// createIncident serves POST /api/v1/pages/:page/incidents.
+func (s *Server) createIncident(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req incidentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"title": req.Title != nil, "severity": req.Severity != nil,
+		"visibility": req.Visibility != nil, "body": req.Body != nil})
+	started := parseTime(f, "started_at", req.StartedAt)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
+		Severity: *req.Severity, Visibility: *req.Visibility, State: deref(req.State), StartedAt: started,
+		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), Author: deref(req.Author), Notify: req.Notify})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toIncidentJSON(inc))
+}
+
+// getIncident serves GET /api/v1/pages/:page/incidents/:id.
+func (s *Server) getIncident(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	inc, err := s.deps.Service.IncidentByID(c.UserContext(), p.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toIncidentJSON(inc))
+}
+
+type incidentPatchRequest struct {
+	Title      *string            `json:"title"`
+	Severity   *status.Severity   `json:"severity"`
+	Visibility *status.Visibility `json:"visibility"`
+	StartedAt  *string            `json:"started_at"`
+	Postmortem *string            `json:"postmortem"`
+}
+
+// updateIncident serves PATCH /api/v1/pages/:page/incidents/:id.
+func (s *Server) updateIncident(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req incidentPatchRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	started := parseTime(f, "started_at", req.StartedAt)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	inc, err := s.deps.Service.UpdateIncident(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
+		Severity: req.Severity, Visibility: req.Visibility, StartedAt: started, Postmortem: req.Postmortem})
+	if err != nil {
+		return err
+	}
+	return c.JSON(toIncidentJSON(inc))
+}
+
+// deleteIncident serves DELETE /api/v1/pages/:page/incidents/:id.
+func (s *Server) deleteIncident(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Service.DeleteIncident(c.UserContext(), p.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type updateRequest struct {
+	State      *status.State         `json:"state"`
+	Kind       *status.UpdateKind    `json:"kind"`
+	ETA        *string               `json:"eta"`
+	Resolution *status.Resolution    `json:"resolution"`
+	Body       *string               `json:"body"`
+	Author     *string               `json:"author"`
+	Notify     *bool                 `json:"notify"`
+	Components []componentStatusJSON `json:"components"`
+}
+
+// postIncidentUpdate serves POST /api/v1/pages/:page/incidents/:id/updates.
+func (s *Server) postIncidentUpdate(c *fiber.Ctx) error {
+	return s.postUpdate(c, false)
+}
+
+// resolveIncident serves POST /api/v1/pages/:page/incidents/:id/resolve:
+// an update with state resolved (kind resolution, permanent by default).
+func (s *Server) resolveIncident(c *fiber.Ctx) error {
+	return s.postUpdate(c, true)
+}
+
+func (s *Server) postUpdate(c *fiber.Ctx, resolve bool) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req updateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"body": req.Body != nil})
+	eta := parseTime(f, "eta", req.ETA)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	in := status.UpdateInput{State: deref(req.State), Kind: deref(req.Kind), ETA: eta, Resolution: deref(req.Resolution),
+		Body: *req.Body, Author: deref(req.Author), Notify: req.Notify, Components: componentInputs(req.Components)}
+	if resolve {
+		if in.State != "" && in.State != status.StateResolved {
+			return &status.Error{Kind: status.KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"state": "must be resolved (or left out) when resolving"}}
+		}
+		in.State = status.StateResolved
+		if in.Kind == "" {
+			in.Kind = status.KindResolution
+		}
+		if in.Kind == status.KindResolution && in.Resolution == "" {
+			in.Resolution = status.ResolutionPermanent
+		}
+	}
+	upd, err := s.deps.Service.PostUpdate(c.UserContext(), p.ID, c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toUpdateJSON(upd))
+}
+
+type maintenanceJSON struct {
+	ID             string                  `json:"id"`
+	PageID         string                  `json:"page_id"`
+	Title          string                  `json:"title"`
+	State          status.MaintenanceState `json:"state"`
+	ScheduledFor   time.Time               `json:"scheduled_for"`
+	ScheduledUntil time.Time               `json:"scheduled_until"`
+	StartedAt      *time.Time              `json:"started_at"`
+	CompletedAt    *time.Time              `json:"completed_at"`
+	Components     []string                `json:"components"`
+	Updates        []maintenanceUpdateJSON `json:"updates"`
+	CreatedAt      time.Time               `json:"created_at"`
+	UpdatedAt      time.Time               `json:"updated_at"`
+}
+
+type maintenanceUpdateJSON struct {
+	ID        string                  `json:"id"`
+	State     status.MaintenanceState `json:"state"`
+	Body      string                  `json:"body"`
+	Author    string                  `json:"author"`
+	CreatedAt time.Time               `json:"created_at"`
+}
+
+func toMaintenanceJSON(m *status.Maintenance) maintenanceJSON {
+	out := maintenanceJSON{ID: m.ID, PageID: m.PageID, Title: m.Title, State: m.State, ScheduledFor: m.ScheduledFor,
+		ScheduledUntil: m.ScheduledUntil, StartedAt: m.StartedAt, CompletedAt: m.CompletedAt, Components: m.ComponentIDs,
+		Updates: []maintenanceUpdateJSON{}, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+	if out.Components == nil {
+		out.Components = []string{}
+	}
+	for _, u := range m.Updates {
+		out.Updates = append(out.Updates, maintenanceUpdateJSON{ID: u.ID, State: u.State, Body: u.Body, Author: u.Author, CreatedAt: u.CreatedAt})
+	}
+	return out
+}
+
+type maintenanceRequest struct {
+	Title          *string   `json:"title"`
+	Description    *string   `json:"description"`
+	ScheduledFor   *string   `json:"scheduled_for"`
+	ScheduledUntil *string   `json:"scheduled_until"`
+	Components     *[]string `json:"components"`
+	Author         *string   `json:"author"`
+}
+
+// listMaintenances serves GET /api/v1/pages/:page/maintenances.
+func (s *Server) listMaintenances(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	fe := status.FieldErrors{}
+	limit := queryInt(c, fe, "limit", 50, 1, 1000)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	ms, err := s.deps.Service.Maintenances(c.UserContext(), status.MaintenanceFilter{PageID: p.ID, Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := make([]maintenanceJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, toMaintenanceJSON(m))
+	}
+	return c.JSON(out)
+}
+
+// createMaintenance serves POST /api/v1/pages/:page/maintenances.
+func (s *Server) createMaintenance(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req maintenanceRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"title": req.Title != nil, "description": req.Description != nil,
+		"scheduled_for": req.ScheduledFor != nil, "scheduled_until": req.ScheduledUntil != nil})
+	from := parseTime(f, "scheduled_for", req.ScheduledFor)
+	until := parseTime(f, "scheduled_until", req.ScheduledUntil)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	m, err := s.deps.Service.ScheduleMaintenance(c.UserContext(), p.ID, status.MaintenanceInput{Title: *req.Title,
+		Description: *req.Description, ScheduledFor: *from, ScheduledUntil: *until, ComponentIDs: deref(req.Components), Author: deref(req.Author)})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toMaintenanceJSON(m))
+}
+
+// getMaintenance serves GET /api/v1/pages/:page/maintenances/:id.
+func (s *Server) getMaintenance(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	m, err := s.deps.Service.MaintenanceByID(c.UserContext(), p.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toMaintenanceJSON(m))
+}
+
+// updateMaintenance serves PATCH /api/v1/pages/:page/maintenances/:id.
+func (s *Server) updateMaintenance(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req maintenanceRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	if req.Description != nil || req.Author != nil {
+		f.Add("description", "cannot be changed; post a maintenance update instead")
+	}
+	from := parseTime(f, "scheduled_for", req.ScheduledFor)
+	until := parseTime(f, "scheduled_until", req.ScheduledUntil)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	m, err := s.deps.Service.UpdateMaintenance(c.UserContext(), p.ID, c.Params("id"), status.MaintenancePatch{Title: req.Title,
+		ScheduledFor: from, ScheduledUntil: until, ComponentIDs: req.Components})
+	if err != nil {
+		return err
+	}
+	return c.JSON(toMaintenanceJSON(m))
+}
+
+// deleteMaintenance serves DELETE /api/v1/pages/:page/maintenances/:id.
+func (s *Server) deleteMaintenance(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Service.DeleteMaintenance(c.UserContext(), p.ID, c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type maintenanceUpdateRequest struct {
+	State  *status.MaintenanceState `json:"state"`
+	Body   *string                  `json:"body"`
+	Author *string                  `json:"author"`
+}
+
+// postMaintenanceUpdate serves POST /api/v1/pages/:page/maintenances/:id/updates.
+func (s *Server) postMaintenanceUpdate(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req maintenanceUpdateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"body": req.Body != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	u, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), p.ID, c.Params("id"), status.MaintenanceUpdateInput{State: deref(req.State), Body: *req.Body, Author: deref(req.Author)})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(maintenanceUpdateJSON{ID: u.ID, State: u.State, Body: u.Body, Author: u.Author, CreatedAt: u.CreatedAt})
+}

@@ -1,0 +1,337 @@
+package web
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Cache policy for public answers: short freshness so a CDN in front picks
+// up changes quickly, long stale-if-error so it covers for an outage.
+const publicCacheControl = "public, max-age=15, stale-while-revalidate=30, stale-if-error=86400"
+
+const (
+	htmlType = "text/html; charset=utf-8"
+	jsonType = "application/json; charset=utf-8"
+)
+
+// pageFor returns the snapshot a public request is for, and the prefix of
+// links within it: "/p/{slug}" when addressed by slug, "" by host name.
+func (s *Server) pageFor(c *fiber.Ctx) (*Snapshot, string, error) {
+	if slug := c.Params("slug"); slug != "" {
+		sn := s.snapshots.BySlug(slug)
+		if sn == nil {
+			return nil, "", s.noPage(c)
+		}
+		return sn, "/p/" + slug, nil
+	}
+	sn := s.snapshots.ByHost(c.Hostname())
+	if sn == nil {
+		return nil, "", s.noPage(c)
+	}
+	return sn, "", nil
+}
+
+// noPage answers when there is no snapshot to serve: 503 while the first
+// snapshot could not be built, 404 when no such page exists.
+func (s *Server) noPage(c *fiber.Ctx) error {
+	if _, err := s.snapshots.Healthy(); err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "The status page is starting up; try again in a moment.")
+	}
+	return fiber.NewError(fiber.StatusNotFound, "There is no status page here. Create one through the admin API, or run \"herald demo\".")
+}
+
+// send writes a pre-rendered response with validators, answering 304 when
+// the client's copy is current and pre-compressed bytes when it accepts gzip.
+func (s *Server) send(c *fiber.Ctx, r *response, cacheControl string) error {
+	c.Set(fiber.HeaderETag, r.etag)
+	c.Set(fiber.HeaderLastModified, r.lastModified)
+	c.Set(fiber.HeaderCacheControl, cacheControl)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if r.contentType == htmlType {
+		setHTMLSecurityHeaders(c)
+	}
+	if notModified(c, r) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, r.contentType)
+	c.Status(r.status)
+	if r.gz != nil && acceptsGzip(c) {
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Send(r.gz)
+	}
+	return c.Send(r.body)
+}
+
+func notModified(c *fiber.Ctx, r *response) bool {
+	if r.status != fiber.StatusOK {
+		return false
+	}
+	if inm := c.Request().Header.Peek(fiber.HeaderIfNoneMatch); len(inm) > 0 {
+		return etagMatches(inm, r.etag)
+	}
+	if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
+		t, err := time.Parse(time.RFC1123, ims)
+		lm, err2 := time.Parse(time.RFC1123, r.lastModified)
+		return err == nil && err2 == nil && !lm.After(t)
+	}
+	return false
+}
+
+// etagMatches implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func etagMatches(header []byte, etag string) bool {
+	for _, part := range bytes.Split(header, []byte(",")) {
+		part = bytes.TrimSpace(part)
+		part = bytes.TrimPrefix(part, []byte("W/"))
+		if string(part) == etag || string(part) == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(c *fiber.Ctx) bool {
+	return bytes.Contains(c.Request().Header.Peek(fiber.HeaderAcceptEncoding), []byte("gzip"))
+}
+
+func setHTMLSecurityHeaders(c *fiber.Ctx) {
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
+}
+
+// showStatus serves GET / (the status page).
+func (s *Server) showStatus(c *fiber.Ctx) error {
+	sn, root, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	r, err := sn.get("status\x00"+root, func() (*response, error) {
+		b, err := sn.render.statusPage(sn.View, root, sn.Stale)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+// showIncident serves GET /incidents/:id.
+func (s *Server) showIncident(c *fiber.Ctx) error {
+	sn, root, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	var inc *status.Incident
+	for _, x := range sn.View.Incidents {
+		if x.ID == id {
+			inc = x
+		}
+	}
+	if inc == nil {
+		return s.publicNotFound(c, sn, root, "Incident not found", "There is no public incident with that address. It may have been removed.")
+	}
+	r, err := sn.get("incident\x00"+root+"\x00"+id, func() (*response, error) {
+		b, err := sn.render.incidentPage(sn.View, root, sn.Stale, inc)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+// showMaintenance serves GET /maintenance/:id.
+func (s *Server) showMaintenance(c *fiber.Ctx) error {
+	sn, root, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("id")
+	var m *status.Maintenance
+	for _, x := range sn.View.Maintenances {
+		if x.ID == id {
+			m = x
+		}
+	}
+	if m == nil {
+		return s.publicNotFound(c, sn, root, "Maintenance not found", "There is no maintenance with that address.")
+	}
+	r, err := sn.get("maintenance\x00"+root+"\x00"+id, func() (*response, error) {
+		b, err := sn.render.maintenancePage(sn.View, root, sn.Stale, m)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+// showHistory serves GET /history?page=N.
+func (s *Server) showHistory(c *fiber.Ctx) error {
+	sn, root, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	page := 1
+	if q := c.Query("page"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 1000 {
+			return fiber.NewError(fiber.StatusBadRequest, "The page number must be a whole number from 1 to 1000.")
+		}
+		page = n
+	}
+	if page > historyPages(sn.View) {
+		return s.publicNotFound(c, sn, root, "No more history", "There is nothing older to show.")
+	}
+	r, err := sn.get("history\x00"+root+"\x00"+strconv.Itoa(page), func() (*response, error) {
+		b, err := sn.render.historyPage(sn.View, root, sn.Stale, page)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+// historyPages is how many history pages the view fills (at least one).
+func historyPages(v *status.PublicView) int {
+	loc := v.Page.Location()
+	now := v.BuiltAt.In(loc)
+	oldest := now
+	for _, inc := range v.Incidents {
+		if inc.StartedAt.Before(oldest) {
+			oldest = inc.StartedAt
+		}
+	}
+	for _, m := range v.Maintenances {
+		if m.ScheduledFor.Before(oldest) {
+			oldest = m.ScheduledFor
+		}
+	}
+	o := oldest.In(loc)
+	months := (now.Year()-o.Year())*12 + int(now.Month()) - int(o.Month()) + 1
+	return max(1, (months+monthsPerHistoryPage-1)/monthsPerHistoryPage)
+}
+
+// showAtom serves GET /history.atom.
+func (s *Server) showAtom(c *fiber.Ctx) error {
+	return s.serveGenerated(c, "atom", "application/atom+xml; charset=utf-8", func(sn *Snapshot) ([]byte, error) {
+		return atom(sn.View, s.pageURL(sn.View.Page))
+	})
+}
+
+// showRSS serves GET /history.rss.
+func (s *Server) showRSS(c *fiber.Ctx) error {
+	return s.serveGenerated(c, "rss", "application/rss+xml; charset=utf-8", func(sn *Snapshot) ([]byte, error) {
+		return rss(sn.View, s.pageURL(sn.View.Page))
+	})
+}
+
+// showBadge serves GET /badge.svg.
+func (s *Server) showBadge(c *fiber.Ctx) error {
+	return s.serveGenerated(c, "badge", "image/svg+xml", func(sn *Snapshot) ([]byte, error) {
+		return badge(sn.View), nil
+	})
+}
+
+// serveGenerated serves a root-independent document built from the
+// snapshot once.
+func (s *Server) serveGenerated(c *fiber.Ctx, key, contentType string, build func(*Snapshot) ([]byte, error)) error {
+	sn, _, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	r, err := sn.get(key, func() (*response, error) {
+		b, err := build(sn)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, contentType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+// apiV2 serves GET /api/v2/* (Statuspage public API).
+func (s *Server) apiV2(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	sn, _, err := s.pageFor(c)
+	if err != nil {
+		return err
+	}
+	name := c.Params("*")
+	r, err := sn.get("api\x00"+name, func() (*response, error) {
+		doc, ok := newAPIView(sn.View, s.pageURL(sn.View.Page)).document(name)
+		if !ok {
+			return nil, errUnknownAPI
+		}
+		b, err := marshalAPI(doc)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, jsonType, b, sn.View.BuiltAt), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.send(c, r, publicCacheControl)
+}
+
+var errUnknownAPI = fiber.NewError(fiber.StatusNotFound, "No such API endpoint. See /api/v2/summary.json.")
+
+// apiV2Preflight answers CORS preflight requests for the read-only API.
+func (s *Server) apiV2Preflight(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type, If-None-Match, If-Modified-Since")
+	c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// redirectSlash sends /p/{slug} to /p/{slug}/.
+func (s *Server) redirectSlash(c *fiber.Ctx) error {
+	return c.Redirect("/p/"+c.Params("slug")+"/", fiber.StatusMovedPermanently)
+}
+
+// staticFile serves GET /static/{hash}/{path}.
+func (s *Server) staticFile(c *fiber.Ctx) error {
+	a := s.assets.ByURL(c.Path())
+	if a == nil {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	c.Set(fiber.HeaderContentType, a.ContentType)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Send(a.Body)
+}
+
+// publicNotFound renders the page's own 404 page.
+func (s *Server) publicNotFound(c *fiber.Ctx, sn *Snapshot, root, heading, msg string) error {
+	b, err := sn.render.errorPage(sn.View, root, sn.Stale, heading, msg)
+	if err != nil {
+		return err
+	}
+	setHTMLSecurityHeaders(c)
+	c.Set(fiber.HeaderContentType, htmlType)
+	return c.Status(fiber.StatusNotFound).Send(b)
+}

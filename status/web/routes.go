@@ -1,0 +1,33 @@
+package web
+
+// routes is Herald's route table. Middleware applies only to routes
+// registered after it: keep the order.
+func (s *Server) routes() {
+	app := s.app
+
+	// Health, for load balancers and container checks.
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	// Static files under content-hashed URLs.
+	app.Get("/static/*", s.staticFile)
+
+	// Admin API (bearer token).
+	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
+
+	// Public pages, each reachable by host name and under /p/{slug}.
+	for _, prefix := range []string{"", "/p/:slug"} {
+		app.Get(prefix+"/", s.showStatus)
+		app.Get(prefix+"/incidents/:id", s.showIncident)
+		app.Get(prefix+"/maintenance/:id", s.showMaintenance)
+		app.Get(prefix+"/history", s.showHistory)
+		app.Get(prefix+"/history.atom", s.showAtom)
+		app.Get(prefix+"/history.rss", s.showRSS)
+		app.Get(prefix+"/badge.svg", s.showBadge)
+		app.Get(prefix+"/api/v2/*", s.apiV2)
+		app.Options(prefix+"/api/v2/*", s.apiV2Preflight)
+	}
+	app.Get("/p/:slug", s.redirectSlash)
+
+	app.Use(s.notFound)
+}

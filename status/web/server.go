@@ -1,0 +1,134 @@
+// Package web is every HTTP route of Herald: public status pages, the
+// Statuspage-compatible API, feeds, the admin API and health checks. It is
+// an adapter: handlers parse, call one status.Service method and render.
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/herald-status/herald/static"
+	"github.com/herald-status/herald/status"
+)
+
+// Deps is what the web layer needs.
+type Deps struct {
+	Service *status.Service
+	Log     *slog.Logger
+	// BaseURL is Herald's absolute URL, used for links in feeds and the API
+	// of pages that have no host name of their own.
+	BaseURL *url.URL
+	// Ready reports whether this replica can serve writes: database
+	// reachable and migrations current.
+	Ready func(ctx context.Context) error
+	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For and
+	// X-Forwarded-Host headers are believed.
+	TrustedProxies []string
+	// RefreshInterval is how often snapshots check for changes made by
+	// other replicas (default 2 s).
+	RefreshInterval time.Duration
+}
+
+// Server is Herald's HTTP server.
+type Server struct {
+	app       *fiber.App
+	deps      Deps
+	snapshots *Snapshots
+	assets    *static.Assets
+	log       *slog.Logger
+}
+
+// publicBodyLimit is the largest request body accepted anywhere; the admin
+// API checks its own lower limit.
+const publicBodyLimit = 1 << 20
+
+// New builds the server and its route table. Call Start to begin
+// refreshing snapshots.
+func New(d Deps) (*Server, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.RefreshInterval <= 0 {
+		d.RefreshInterval = 2 * time.Second
+	}
+	assets, err := static.Load("/static")
+	if err != nil {
+		return nil, fmt.Errorf("load static files: %w", err)
+	}
+	r, err := newRenderer(assets)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{deps: d, assets: assets, log: d.Log}
+	s.snapshots = newSnapshots(d.Service, r, d.Log)
+	cfg := fiber.Config{
+		// Values from fiber.Ctx point into reused buffers unless Immutable
+		// (shared/reference/library-pitfalls.md, Fiber).
+		Immutable:             true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 * 1024,
+		BodyLimit:             publicBodyLimit,
+		DisableStartupMessage: true,
+		AppName:               "Herald",
+	}
+	if len(d.TrustedProxies) > 0 {
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = d.TrustedProxies
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s.app = fiber.New(cfg)
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) logPanic(c *fiber.Ctx, e any) {
+	s.log.Error("panic while serving a request", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e))
+}
+
+// App returns the Fiber app, for tests (app.Test) and embedding.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Snapshots returns the public snapshots, so the service can report changes.
+func (s *Server) Snapshots() *Snapshots { return s.snapshots }
+
+// Start loads the first snapshots and keeps them fresh until ctx ends. It
+// does not fail when the database is down: pages then answer 503 until the
+// first snapshot could be built.
+func (s *Server) Start(ctx context.Context) {
+	if err := s.snapshots.Refresh(ctx); err != nil {
+		s.log.Warn("first public snapshot failed; will retry", "err", err)
+	}
+	go s.snapshots.Run(ctx, s.deps.RefreshInterval)
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// pageURL is the absolute URL of a page's root: its first host name with
+// the base URL's scheme, or the base URL with /p/{slug}.
+func (s *Server) pageURL(p *status.Page) string {
+	base := s.deps.BaseURL
+	if base == nil {
+		base = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if len(p.Hosts) > 0 {
+		return base.Scheme + "://" + p.Hosts[0]
+	}
+	return strings.TrimRight(base.String(), "/") + "/p/" + p.Slug
+}
