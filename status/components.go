@@ -207,7 +207,9 @@ func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch 
 			}
 			c.GroupID = *patch.GroupID
 		}
-		setIf(&c.Name, patch.Name)
+		if patch.Name != nil {
+			c.Name = strings.TrimSpace(*patch.Name)
+		}
 		setIf(&c.Description, patch.Description)
 		setIf(&c.Position, patch.Position)
 		setIf(&c.Hidden, patch.Hidden)
@@ -290,4 +292,50 @@ func notFoundOr(err error, what, id string) error {
 		return notFound(what, id)
 	}
 	return fmt.Errorf("load %s %s: %w", strings.ToLower(what), id, err)
+}
+
+// saveStatus changes a component's status, records the change and saves it.
+func saveStatus(ctx context.Context, tx bun.IDB, c *Component, st ComponentStatus, now time.Time) error {
+	if err := setComponentStatus(ctx, tx, c, st, now); err != nil {
+		return err
+	}
+	if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update component %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// settledStatus is the status a component falls back to when an incident
+// resolves or a maintenance ends: the worst status any other open incident
+// gives it, else under_maintenance while another maintenance is in
+// progress on it, else operational. exceptIncident and exceptMaintenance
+// name the incident or maintenance that is ending ("" for none).
+func settledStatus(ctx context.Context, tx bun.IDB, componentID, exceptIncident, exceptMaintenance string) (ComponentStatus, error) {
+	var held []ComponentStatus
+	if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
+		Join("JOIN incidents AS i ON i.id = ic.incident_id").
+		Where("ic.component_id = ? AND i.id <> ? AND i.state <> ?", componentID, exceptIncident, StateResolved).
+		Scan(ctx, &held); err != nil {
+		return "", fmt.Errorf("load open incidents of component %s: %w", componentID, err)
+	}
+	target := Operational
+	for _, h := range held {
+		if h.Rank() > target.Rank() {
+			target = h
+		}
+	}
+	if target != Operational {
+		return target, nil
+	}
+	n, err := tx.NewSelect().Model((*maintenanceComponent)(nil)).
+		Join("JOIN maintenances AS m ON m.id = maintenance_component.maintenance_id").
+		Where("maintenance_component.component_id = ? AND m.id <> ? AND m.state = ?", componentID, exceptMaintenance, MaintenanceInProgress).
+		Count(ctx)
+	if err != nil {
+		return "", fmt.Errorf("load maintenance of component %s: %w", componentID, err)
+	}
+	if n > 0 {
+		return UnderMaintenance, nil
+	}
+	return Operational, nil
 }

@@ -29,6 +29,8 @@ type IncidentInput struct {
 	Components []ComponentStatusInput
 	Body       string     // the first customer-facing message
 	Kind       UpdateKind // of the first update; default analysis
+	ETA        *time.Time // for a first update of kind eta
+	Resolution Resolution // for a first update of kind resolution
 	Author     string
 	Notify     *bool // default true
 }
@@ -124,7 +126,8 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 			f.Add("started_at", "must not be in the future")
 		}
 	}
-	upd := UpdateInput{State: in.State, Kind: in.Kind, Body: in.Body, Author: in.Author, Notify: in.Notify, Components: in.Components}
+	upd := UpdateInput{State: in.State, Kind: in.Kind, ETA: in.ETA, Resolution: in.Resolution, Body: in.Body,
+		Author: in.Author, Notify: in.Notify, Components: in.Components}
 	upd.validate(f, now)
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -262,9 +265,9 @@ func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *I
 	return changes, nil
 }
 
-// restoreComponents brings the components affected by a resolved incident
-// back to operational, or to the worst status another open incident gives
-// them; components set explicitly by the resolving update are left alone.
+// restoreComponents settles the components affected by a resolved incident
+// (see settledStatus); components set explicitly by the resolving update
+// are left alone.
 func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
 	skip := map[string]bool{}
 	for _, e := range explicit {
@@ -281,28 +284,16 @@ func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit 
 		if skip[c.ID] {
 			continue
 		}
-		var held []ComponentStatus
-		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
-			Join("JOIN incidents AS i ON i.id = ic.incident_id").
-			Where("ic.component_id = ? AND i.id <> ? AND i.state <> ?", c.ID, inc.ID, StateResolved).
-			Scan(ctx, &held); err != nil {
-			return nil, fmt.Errorf("load other incidents of component %s: %w", c.ID, err)
-		}
-		target := Operational
-		for _, h := range held {
-			if h.Rank() > target.Rank() {
-				target = h
-			}
+		target, err := settledStatus(ctx, tx, c.ID, inc.ID, "")
+		if err != nil {
+			return nil, err
 		}
 		if c.Status == target {
 			continue
 		}
 		changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: c.Status, NewStatus: target})
-		if err := setComponentStatus(ctx, tx, c, target, now); err != nil {
+		if err := saveStatus(ctx, tx, c, target, now); err != nil {
 			return nil, err
-		}
-		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
-			return nil, fmt.Errorf("update component %s: %w", c.ID, err)
 		}
 	}
 	return changes, nil
@@ -344,7 +335,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		if err != nil {
 			return err
 		}
-		setIf(&inc.Title, p.Title)
+		if p.Title != nil {
+			inc.Title = strings.TrimSpace(*p.Title)
+		}
 		setIf(&inc.Severity, p.Severity)
 		setIf(&inc.Visibility, p.Visibility)
 		if p.StartedAt != nil {

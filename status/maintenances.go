@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status/db"
 )
 
 // maxWindow is the longest maintenance window Herald accepts.
@@ -206,9 +208,8 @@ func (s *Service) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID st
 	return nil
 }
 
-// restoreAfterMaintenance sets the maintenance's components that are still
-// under maintenance back to operational, or to the worst status an open
-// incident gives them.
+// restoreAfterMaintenance settles the maintenance's components that are
+// still under maintenance (see settledStatus).
 func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, now time.Time) error {
 	for _, id := range m.ComponentIDs {
 		c, err := componentOnPage(ctx, tx, m.PageID, id)
@@ -218,23 +219,12 @@ func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, no
 		if c.Status != UnderMaintenance {
 			continue
 		}
-		var held []ComponentStatus
-		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
-			Join("JOIN incidents AS i ON i.id = ic.incident_id").
-			Where("ic.component_id = ? AND i.state <> ?", c.ID, StateResolved).Scan(ctx, &held); err != nil {
-			return fmt.Errorf("load open incidents of component %s: %w", c.ID, err)
-		}
-		target := Operational
-		for _, h := range held {
-			if h.Rank() > target.Rank() {
-				target = h
-			}
-		}
-		if err := setComponentStatus(ctx, tx, c, target, now); err != nil {
+		target, err := settledStatus(ctx, tx, c.ID, "", m.ID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update component %s: %w", c.ID, err)
+		if err := saveStatus(ctx, tx, c, target, now); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -255,19 +245,47 @@ func (s *Service) AdvanceMaintenances(ctx context.Context) (int, error) {
 	}
 	moved := 0
 	for _, m := range due {
-		in := MaintenanceUpdateInput{State: MaintenanceInProgress, Body: "Scheduled maintenance is in progress. We will update when it is complete."}
-		if m.State == MaintenanceInProgress || !m.ScheduledUntil.After(now) {
-			in = MaintenanceUpdateInput{State: MaintenanceCompleted, Body: "The scheduled maintenance has been completed."}
-		}
-		if _, err := s.PostMaintenanceUpdate(ctx, m.PageID, m.ID, in); err != nil {
-			if KindOf(err) == KindConflict {
-				continue // another replica moved it first
-			}
+		ok, err := s.advanceMaintenance(ctx, m.PageID, m.ID)
+		if err != nil {
 			return moved, err
 		}
-		moved++
+		if ok {
+			moved++
+		}
 	}
 	return moved, nil
+}
+
+// advanceMaintenance moves one maintenance if it is still due, holding its
+// row so that two replicas never both post the automatic update.
+func (s *Service) advanceMaintenance(ctx context.Context, pageID, id string) (bool, error) {
+	moved := false
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		now := s.Now()
+		m := new(Maintenance)
+		q := tx.NewSelect().Model(m).Where("id = ?", id)
+		if db.DialectOf(s.db) == db.Postgres {
+			q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return notFoundOr(err, "Maintenance", id)
+		}
+		var in MaintenanceUpdateInput
+		switch {
+		case m.State == MaintenanceScheduled && !m.ScheduledUntil.After(now):
+			in = MaintenanceUpdateInput{State: MaintenanceCompleted, Body: "The scheduled maintenance has been completed."}
+		case m.State == MaintenanceScheduled && !m.ScheduledFor.After(now):
+			in = MaintenanceUpdateInput{State: MaintenanceInProgress, Body: "Scheduled maintenance is in progress. We will update when it is complete."}
+		case m.State == MaintenanceInProgress && !m.ScheduledUntil.After(now):
+			in = MaintenanceUpdateInput{State: MaintenanceCompleted, Body: "The scheduled maintenance has been completed."}
+		default:
+			return nil // moved by someone else meanwhile
+		}
+		moved = true
+		_, err := s.applyMaintenanceUpdate(ctx, tx, m, in, now)
+		return err
+	})
+	return moved, err
 }
 
 // MaintenancePatch changes a maintenance's descriptive fields and window.

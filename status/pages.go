@@ -123,6 +123,9 @@ func setHosts(ctx context.Context, tx bun.IDB, pageID string, hosts []string) er
 	for i, h := range hosts {
 		var owner string
 		err := tx.NewSelect().Model((*pageHost)(nil)).Column("page_id").Where("host = ?", h).Scan(ctx, &owner)
+		if err != nil && KindOf(normalise(err)) != KindNotFound {
+			return fmt.Errorf("check host %s: %w", h, err)
+		}
 		if err == nil {
 			return &Error{Kind: KindConflict, Message: "A host name is taken.",
 				Fields: map[string]string{fmt.Sprintf("hosts[%d]", i): "is already used by another page"}}
@@ -155,7 +158,9 @@ func (s *Service) UpdatePage(ctx context.Context, id string, patch PagePatch) (*
 			}
 			p.Slug = *patch.Slug
 		}
-		setIf(&p.Name, patch.Name)
+		if patch.Name != nil {
+			p.Name = strings.TrimSpace(*patch.Name)
+		}
 		setIf(&p.Description, patch.Description)
 		setIf(&p.TimeZone, patch.TimeZone)
 		setIf(&p.SupportEmail, patch.SupportEmail)

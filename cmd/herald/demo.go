@@ -34,7 +34,7 @@ type demoGroup struct {
 
 var demoPages = []demoPage{
 	{in: status.PageInput{Slug: "northwind", Name: "Northwind Cloud", TimeZone: "Europe/Berlin",
-		Description: "Hosting, databases and networking for Northwind customers.",
+		Description:  "Hosting, databases and networking for Northwind customers.",
 		SupportEmail: "support@northwind.example", SupportURL: "https://northwind.example/support"},
 		groups: []demoGroup{
 			{"Platform", []string{"Public API", "Customer dashboard", "Authentication"}},

@@ -84,6 +84,8 @@ type incidentRequest struct {
 	Components []componentStatusJSON `json:"components"`
 	Body       *string               `json:"body"`
 	Kind       *status.UpdateKind    `json:"kind"`
+	ETA        *string               `json:"eta"`
+	Resolution *status.Resolution    `json:"resolution"`
 	Author     *string               `json:"author"`
 	Notify     *bool                 `json:"notify"`
 }
@@ -146,12 +148,14 @@ func (s *Server) createIncident(c *fiber.Ctx) error {
 	requireFields(f, map[string]bool{"title": req.Title != nil, "severity": req.Severity != nil,
 		"visibility": req.Visibility != nil, "body": req.Body != nil})
 	started := parseTime(f, "started_at", req.StartedAt)
+	eta := parseTime(f, "eta", req.ETA)
 	if err := f.Err(); err != nil {
 		return err
 	}
 	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
 		Severity: *req.Severity, Visibility: *req.Visibility, State: deref(req.State), StartedAt: started,
-		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), Author: deref(req.Author), Notify: req.Notify})
+		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), ETA: eta, Resolution: deref(req.Resolution),
+		Author: deref(req.Author), Notify: req.Notify})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/herald-status/herald/status/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// testApp is a whole Herald, as "herald serve" wires it, listening on a
+// free loopback port.
+type testApp struct {
+	*app
+	URL string // http://127.0.0.1:PORT
+}
+
+// startApp runs Herald on a fresh database of the given dialect until the
+// test ends. With demo set, the database holds the demo data first.
+func startApp(t *testing.T, dialect string, demo bool) *testApp {
+	t.Helper()
+	dbURL := dbtest.URL(t, dialect)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + ln.Addr().String()
+	getenv := func(k string) string {
+		return map[string]string{"HERALD_DATABASE_URL": dbURL, "HERALD_BASE_URL": base,
+			"HERALD_LISTEN": ln.Addr().String(), "HERALD_LOG_LEVEL": "warn"}[k]
+	}
+	if demo {
+		code := run(context.Background(), []string{"demo"}, getenv, io.Discard, io.Discard)
+		require.Equal(t, 0, code, "herald demo failed")
+	}
+	env := &cmdEnv{cfg: &Config{}, stdout: io.Discard, stderr: io.Discard, opts: map[string]any{}}
+	require.Empty(t, env.cfg.register(flagSet(), getenv))
+	require.NoError(t, env.cfg.Validate())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, env.cfg, log)
+	require.NoError(t, err)
+	require.NoError(t, a.setup(ctx))
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(40 * time.Second):
+			t.Error("herald did not shut down within 40s")
+		}
+		a.db.Close()
+	})
+	return &testApp{app: a, URL: base}
+}
+
+func flagSet() *flag.FlagSet {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func TestServeAnswersOnBothDatabases(t *testing.T) {
+	t.Parallel()
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			a := startApp(t, d, true)
+			for _, path := range []string{"/healthz", "/readyz", "/", "/p/payments/", "/api/v2/summary.json"} {
+				resp, err := http.Get(a.URL + path)
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Equal(t, http.StatusOK, resp.StatusCode, path)
+			}
+		})
+	}
+}
