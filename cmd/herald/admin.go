@@ -102,7 +102,7 @@ func runUser(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	defer bdb.Close()
 	svc := status.New(bdb, status.Options{Log: log})
-	pw, err := readPassword(env, os.Stdin)
+	pw, err := readPassword(env, env.stdin)
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,7 @@ func (c *Config) register(fs *flag.FlagSet, getenv func(string) string) []error 
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s or 1m", s.env, v))
+				d, _ = time.ParseDuration(s.def) // report the problem once
 			}
 			fs.DurationVar(s.dur, s.flag, d, usage)
 		case s.boolean != nil:

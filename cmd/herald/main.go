@@ -28,6 +28,7 @@ type command struct {
 // cmdEnv is what a subcommand works with.
 type cmdEnv struct {
 	cfg    *Config
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	opts   map[string]any // subcommand flag values
@@ -46,14 +47,14 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run is main without the process: it parses args and runs a subcommand,
 // returning the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stderr)
 		return 2
 	}
-	env := &cmdEnv{cfg: &Config{}, stdout: stdout, stderr: stderr, opts: map[string]any{}}
+	env := &cmdEnv{cfg: &Config{}, stdin: stdin, stdout: stdout, stderr: stderr, opts: map[string]any{}}
 	fs := flag.NewFlagSet("herald "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envErrs := env.cfg.register(fs, getenv)
@@ -89,7 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stdout)
 		fmt.Fprintln(stdout)
 	}
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -101,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return 2
 	}
-	if err := cmd.run(ctx, env, fs.Args()); err != nil {
+	if err := cmd.run(ctx, env, positional); err != nil {
 		fmt.Fprintf(stderr, "herald %s: %v\n", cmd.name, err)
 		return 1
 	}
@@ -137,4 +139,21 @@ func validProxy(p string) bool {
 		return true
 	}
 	return net.ParseIP(p) != nil
+}
+
+// parseInterleaved parses flags wherever they stand among the positional
+// arguments ("user add -role manager a@b" as well as "user -role manager add a@b").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }

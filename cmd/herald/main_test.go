@@ -37,7 +37,7 @@ func startApp(t *testing.T, dialect string, demo bool) *testApp {
 			"HERALD_LISTEN": ln.Addr().String(), "HERALD_LOG_LEVEL": "warn"}[k]
 	}
 	if demo {
-		code := run(context.Background(), []string{"demo"}, getenv, io.Discard, io.Discard)
+		code := run(context.Background(), []string{"demo"}, getenv, nil, io.Discard, io.Discard)
 		require.Equal(t, 0, code, "herald demo failed")
 	}
 	env := &cmdEnv{cfg: &Config{}, stdout: io.Discard, stderr: io.Discard, opts: map[string]any{}}
