@@ -55,6 +55,9 @@ func (s *Service) CreateGroup(ctx context.Context, pageID string, in GroupInput)
 
 // UpdateGroup replaces a group's fields.
 func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupInput) (*ComponentGroup, error) {
+	if !ValidID(id) {
+		return nil, notFound("Group", id)
+	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -77,6 +80,9 @@ func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupIn
 
 // DeleteGroup removes a group; its components stay, ungrouped.
 func (s *Service) DeleteGroup(ctx context.Context, pageID, id string) error {
+	if !ValidID(id) {
+		return notFound("Group", id)
+	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewUpdate().Model((*Component)(nil)).Set("group_id = NULL").Where("group_id = ? AND page_id = ?", id, pageID).Exec(ctx); err != nil {
 			return fmt.Errorf("ungroup components: %w", err)
@@ -232,6 +238,9 @@ func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch 
 
 // DeleteComponent removes a component and its history.
 func (s *Service) DeleteComponent(ctx context.Context, pageID, id string) error {
+	if !ValidID(id) {
+		return notFound("Component", id)
+	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*Component)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
 		if err != nil {
@@ -264,6 +273,9 @@ func (s *Service) ComponentByID(ctx context.Context, pageID, id string) (*Compon
 }
 
 func componentOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Component, error) {
+	if !ValidID(id) {
+		return nil, notFound("Component", id)
+	}
 	c := new(Component)
 	if err := db.NewSelect().Model(c).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
 		return nil, notFoundOr(err, "Component", id)

@@ -365,6 +365,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 // DeleteIncident removes an incident (for mistakes; resolved incidents
 // belong in the history).
 func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
+	if !ValidID(id) {
+		return notFound("Incident", id)
+	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
 		if err != nil {

@@ -341,6 +341,9 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 
 // DeleteMaintenance removes a maintenance.
 func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) error {
+	if !ValidID(id) {
+		return notFound("Maintenance", id)
+	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*Maintenance)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
 		if err != nil {

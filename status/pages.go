@@ -190,6 +190,9 @@ func setIf[T any](dst *T, v *T) {
 
 // DeletePage removes a page and everything on it.
 func (s *Service) DeletePage(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return notFound("Page", id)
+	}
 	return s.inTx(ctx, &id, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewDelete().Model((*Page)(nil)).Where("id = ?", id).Exec(ctx)
 		if err != nil {

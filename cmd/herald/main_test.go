@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // free loopback port.
 type testApp struct {
 	*app
-	URL string // http://127.0.0.1:PORT
+	URL  string // http://127.0.0.1:PORT
+	stop func() error
 }
 
 // startApp runs Herald on a fresh database of the given dialect until the
@@ -50,17 +53,22 @@ func startApp(t *testing.T, dialect string, demo bool) *testApp {
 	require.NoError(t, a.setup(ctx))
 	done := make(chan error, 1)
 	go func() { done <- a.serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(40 * time.Second):
-			t.Error("herald did not shut down within 40s")
-		}
-		a.db.Close()
-	})
-	return &testApp{app: a, URL: base}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(40 * time.Second):
+				stopErr = errors.New("herald did not shut down within 40s")
+			}
+			a.db.Close()
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	return &testApp{app: a, URL: base, stop: stop}
 }
 
 func flagSet() *flag.FlagSet {
