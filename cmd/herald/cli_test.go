@@ -140,17 +140,23 @@ func TestMigrateUserTokenCommands(t *testing.T) {
 	}
 }
 
-func TestDemoRefusesToDuplicate(t *testing.T) {
+func TestDemoRunsTwiceWithoutDuplicating(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"HERALD_DATABASE_URL": dbtest.URL(t, db.SQLite), "HERALD_LOG_LEVEL": "error"}
 	code, out, errOut := herald(t, env, "", "demo")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Demo ready")
-	code, _, errOut = herald(t, env, "", "demo")
-	require.Equal(t, 1, code)
-	require.Contains(t, errOut, "-reset")
+	code, out, errOut = herald(t, env, "", "demo")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "-reset")
 	code, _, errOut = herald(t, env, "", "demo", "-reset")
 	require.Equal(t, 0, code, errOut)
+	bdb, err := db.Open(context.Background(), env["HERALD_DATABASE_URL"])
+	require.NoError(t, err)
+	defer bdb.Close()
+	n, err := bdb.NewSelect().Table("pages").Count(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n, "the demo pages exist once, not twice")
 }
 
 func TestHealthcheck(t *testing.T) {

@@ -77,7 +77,9 @@ func runDemo(ctx context.Context, env *cmdEnv, _ []string) error {
 	for _, dp := range demoPages {
 		if p, err := svc.PageBySlug(ctx, dp.in.Slug); err == nil {
 			if !*env.opts["reset"].(*bool) {
-				return fmt.Errorf("the demo page %q exists already; run \"herald demo -reset\" to replace it", p.Slug)
+				// Running the quick start twice must still start Herald.
+				fmt.Fprintf(env.stdout, "The demo pages exist already; \"herald demo -reset\" replaces them.\n")
+				return nil
 			}
 			if err := svc.DeletePage(ctx, p.ID); err != nil {
 				return err
