@@ -110,17 +110,9 @@ func (s *Server) showStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r, err := sn.get("status\x00"+root, func() (*response, error) {
-		b, err := sn.render.statusPage(sn.View, root, sn.Stale)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	return s.serveCached(c, sn, "status\x00"+root, htmlType, func() ([]byte, error) {
+		return sn.render.statusPage(sn.View, root, sn.Stale)
 	})
-	if err != nil {
-		return err
-	}
-	return s.send(c, r, publicCacheControl)
 }
 
 // showIncident serves GET /incidents/:id.
@@ -139,17 +131,9 @@ func (s *Server) showIncident(c *fiber.Ctx) error {
 	if inc == nil {
 		return s.publicNotFound(c, sn, root, "Incident not found", "There is no public incident with that address. It may have been removed.")
 	}
-	r, err := sn.get("incident\x00"+root+"\x00"+id, func() (*response, error) {
-		b, err := sn.render.incidentPage(sn.View, root, sn.Stale, inc)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	return s.serveCached(c, sn, "incident\x00"+root+"\x00"+id, htmlType, func() ([]byte, error) {
+		return sn.render.incidentPage(sn.View, root, sn.Stale, inc)
 	})
-	if err != nil {
-		return err
-	}
-	return s.send(c, r, publicCacheControl)
 }
 
 // showMaintenance serves GET /maintenance/:id.
@@ -168,17 +152,9 @@ func (s *Server) showMaintenance(c *fiber.Ctx) error {
 	if m == nil {
 		return s.publicNotFound(c, sn, root, "Maintenance not found", "There is no maintenance with that address.")
 	}
-	r, err := sn.get("maintenance\x00"+root+"\x00"+id, func() (*response, error) {
-		b, err := sn.render.maintenancePage(sn.View, root, sn.Stale, m)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	return s.serveCached(c, sn, "maintenance\x00"+root+"\x00"+id, htmlType, func() ([]byte, error) {
+		return sn.render.maintenancePage(sn.View, root, sn.Stale, m)
 	})
-	if err != nil {
-		return err
-	}
-	return s.send(c, r, publicCacheControl)
 }
 
 // showHistory serves GET /history?page=N.
@@ -198,17 +174,9 @@ func (s *Server) showHistory(c *fiber.Ctx) error {
 	if page > historyPages(sn.View) {
 		return s.publicNotFound(c, sn, root, "No more history", "There is nothing older to show.")
 	}
-	r, err := sn.get("history\x00"+root+"\x00"+strconv.Itoa(page), func() (*response, error) {
-		b, err := sn.render.historyPage(sn.View, root, sn.Stale, page)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+	return s.serveCached(c, sn, "history\x00"+root+"\x00"+strconv.Itoa(page), htmlType, func() ([]byte, error) {
+		return sn.render.historyPage(sn.View, root, sn.Stale, page)
 	})
-	if err != nil {
-		return err
-	}
-	return s.send(c, r, publicCacheControl)
 }
 
 // historyPages is how many history pages the view fills (at least one).
@@ -259,8 +227,14 @@ func (s *Server) serveGenerated(c *fiber.Ctx, key, contentType string, build fun
 	if err != nil {
 		return err
 	}
+	return s.serveCached(c, sn, key, contentType, func() ([]byte, error) { return build(sn) })
+}
+
+// serveCached sends the snapshot's response under key, building it on the
+// first request.
+func (s *Server) serveCached(c *fiber.Ctx, sn *Snapshot, key, contentType string, build func() ([]byte, error)) error {
 	r, err := sn.get(key, func() (*response, error) {
-		b, err := build(sn)
+		b, err := build()
 		if err != nil {
 			return nil, err
 		}
@@ -280,21 +254,13 @@ func (s *Server) apiV2(c *fiber.Ctx) error {
 		return err
 	}
 	name := c.Params("*")
-	r, err := sn.get("api\x00"+name, func() (*response, error) {
+	return s.serveCached(c, sn, "api\x00"+name, jsonType, func() ([]byte, error) {
 		doc, ok := newAPIView(sn.View, s.pageURL(sn.View.Page)).document(name)
 		if !ok {
 			return nil, errUnknownAPI
 		}
-		b, err := marshalAPI(doc)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, jsonType, b, sn.View.BuiltAt), nil
+		return marshalAPI(doc)
 	})
-	if err != nil {
-		return err
-	}
-	return s.send(c, r, publicCacheControl)
 }
 
 var errUnknownAPI = fiber.NewError(fiber.StatusNotFound, "No such API endpoint. See /api/v2/summary.json.")
