@@ -14,8 +14,12 @@ import (
 	"strings"
 )
 
-//go:embed layout/*.html partials/*.html public/*.html
+//go:embed layout/*.html partials/*.html public/*.html console/*.html
 var files embed.FS
+
+// layouts names each page directory's layout file; its entry template is
+// named after the directory's layout ("base" or "console").
+var layouts = map[string]string{"public": "layout/base.html", "console": "layout/console.html"}
 
 // Set is a parsed collection of pages, each parsed with the layout and
 // partials so that page-local blocks ("title", "content") do not collide.
@@ -36,46 +40,44 @@ func ParseFS(fsys fs.FS, funcs template.FuncMap) (*Set, error) {
 	for k, v := range funcs {
 		all[k] = v
 	}
-	shared, err := fs.Glob(fsys, "layout/*.html")
-	if err != nil {
-		return nil, err
-	}
 	partials, err := fs.Glob(fsys, "partials/*.html")
 	if err != nil {
 		return nil, err
 	}
-	shared = append(shared, partials...)
-	var pages []string
-	for _, dir := range []string{"public"} {
-		m, err := fs.Glob(fsys, dir+"/*.html")
+	s := &Set{pages: map[string]*template.Template{}}
+	for dir, layout := range layouts {
+		pages, err := fs.Glob(fsys, dir+"/*.html")
 		if err != nil {
 			return nil, err
 		}
-		pages = append(pages, m...)
-	}
-	sort.Strings(pages)
-	s := &Set{pages: map[string]*template.Template{}}
-	for _, p := range pages {
-		t := template.New(path.Base(p)).Funcs(all)
-		t, err := t.ParseFS(fsys, append([]string{p}, shared...)...)
-		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", p, err)
+		for _, p := range pages {
+			// The page comes last so its blocks ("title", "content")
+			// override the layout's defaults.
+			files := append(append([]string{layout}, partials...), p)
+			t, err := template.New(path.Base(p)).Funcs(all).ParseFS(fsys, files...)
+			if err != nil {
+				return nil, fmt.Errorf("parse template %s: %w", p, err)
+			}
+			s.pages[p] = t
 		}
-		s.pages[p] = t
 	}
 	return s, nil
 }
 
 // Render executes the page named name (for example "public/status.html")
-// with the layout "base" into a buffer, so a failing template never sends a
-// half page.
+// with its layout ("base" for public pages, "console" for console pages)
+// into a buffer, so a failing template never sends a half page.
 func (s *Set) Render(name string, data any) ([]byte, error) {
 	t, ok := s.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("no template %s", name)
 	}
+	layout := "base"
+	if strings.HasPrefix(name, "console/") {
+		layout = "console"
+	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, layout, data); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
@@ -89,14 +91,4 @@ func (s *Set) Names() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// HasPrefix reports whether some page name starts with prefix.
-func (s *Set) HasPrefix(prefix string) bool {
-	for n := range s.pages {
-		if strings.HasPrefix(n, prefix) {
-			return true
-		}
-	}
-	return false
 }

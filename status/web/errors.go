@@ -61,6 +61,12 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if wantsJSON(c) {
 		return c.Status(code).JSON(apiError{apiErrorBody{Status: code, Message: msg, Fields: fields, Ref: ref}})
 	}
+	if strings.HasPrefix(c.Path(), "/console") {
+		d := consoleErrorPage{consoleBase: s.consoleBase(c), Heading: headingFor(code), Message: msg}
+		if rerr := s.renderConsole(c, code, "console/error.html", d); rerr == nil {
+			return nil
+		}
+	}
 	setHTMLSecurityHeaders(c)
 	c.Set(fiber.HeaderContentType, htmlType)
 	if sn, root := s.snapshotForError(c); sn != nil {
@@ -118,4 +124,9 @@ func newRef() string {
 // notFound answers every request no route matched.
 func (s *Server) notFound(c *fiber.Ctx) error {
 	return fiber.NewError(fiber.StatusNotFound, "There is nothing at this address.")
+}
+
+type consoleErrorPage struct {
+	consoleBase
+	Heading, Message string
 }

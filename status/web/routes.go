@@ -12,6 +12,16 @@ func (s *Server) routes() {
 	// Static files under content-hashed URLs.
 	app.Get("/static/*", s.staticFile)
 
+	// Console: login first, then everything behind a session (with CSRF
+	// checks on every form) and, per route, a role.
+	app.Get("/console/login", s.showLogin)
+	app.Post("/console/login", s.login)
+	console := app.Group("/console", s.requireSession)
+	console.Post("/logout", s.logout)
+	console.Get("/", s.showDashboard)
+	console.Get("/password", s.showPassword)
+	console.Post("/password", s.changePassword)
+
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
 

@@ -1,0 +1,247 @@
+package status
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Session lengths: a session ends after IdleTimeout without use, and in
+// any case MaxSessionAge after login.
+const (
+	IdleTimeout   = 12 * time.Hour
+	MaxSessionAge = 7 * 24 * time.Hour
+)
+
+// Login throttling (per account and per client address), kept in the
+// database so that it holds across replicas.
+const (
+	throttleWindow      = 15 * time.Minute
+	accountMaxFailures  = 5
+	addressMaxFailures  = 20
+	throttleLockout     = 15 * time.Minute
+	sessionTouchMinimum = time.Minute
+)
+
+// Session is a signed-in console user. Only a hash of its token is stored.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID         string    `bun:"id,pk"` // SHA-256 of the cookie token
+	UserID     string    `bun:"user_id"`
+	CSRF       string    `bun:"csrf"`
+	IP         string    `bun:"ip"`
+	UserAgent  string    `bun:"user_agent"`
+	CreatedAt  time.Time `bun:"created_at"`
+	LastSeenAt time.Time `bun:"last_seen_at"`
+	ExpiresAt  time.Time `bun:"expires_at"`
+}
+
+// CheckCSRF reports whether token is the session's CSRF token, in
+// constant time.
+func (s *Session) CheckCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1
+}
+
+type loginFailure struct {
+	bun.BaseModel `bun:"table:login_failures"`
+
+	Key         string     `bun:"key,pk"`
+	Failures    int        `bun:"failures"`
+	FirstAt     time.Time  `bun:"first_at"`
+	LockedUntil *time.Time `bun:"locked_until"`
+}
+
+// dummyHash is checked against when the account does not exist, so a login
+// takes as long for unknown emails as for known ones.
+var dummyHash = HashPassword("herald-dummy-password-for-timing")
+
+// ErrLoginFailed is the one answer to a wrong email or password: it does
+// not tell which was wrong.
+var ErrLoginFailed = &Error{Kind: KindUnauthorized, Message: "The email or password is not right."}
+
+// Login checks credentials and opens a session, returning the cookie token
+// (shown once) and the session. Too many failures for the account or the
+// address lock further attempts for a while (KindForbidden with the wait).
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, *Session, error) {
+	now := s.Now()
+	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > 254 || len(password) > 1024 {
+		return "", nil, ErrLoginFailed
+	}
+	keys := []string{"account:" + email, "address:" + ip}
+	for _, k := range keys {
+		if until, err := lockedUntil(ctx, s.db, k, now); err != nil {
+			return "", nil, err
+		} else if until != nil {
+			wait := until.Sub(now).Round(time.Minute)
+			return "", nil, Errorf(KindForbidden, "Too many failed logins. Try again in %d minutes.", max(1, int(wait.Minutes())))
+		}
+	}
+	u := new(User)
+	err := s.db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
+	if err != nil && KindOf(normalise(err)) != KindNotFound {
+		return "", nil, fmt.Errorf("look up user: %w", err)
+	}
+	hash := dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if !CheckPassword(hash, password) || err != nil {
+		if ferr := s.recordFailure(ctx, keys, now); ferr != nil {
+			return "", nil, ferr
+		}
+		return "", nil, ErrLoginFailed
+	}
+	token := RandomToken(32)
+	sess := &Session{ID: hashToken(token), UserID: u.ID, CSRF: RandomToken(24), IP: truncate(ip, 64),
+		UserAgent: truncate(userAgent, 300), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(IdleTimeout)}
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*loginFailure)(nil)).Where("key = ?", keys[0]).Exec(ctx); err != nil {
+			return fmt.Errorf("clear failures: %w", err)
+		}
+		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, sess, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func lockedUntil(ctx context.Context, db bun.IDB, key string, now time.Time) (*time.Time, error) {
+	f := new(loginFailure)
+	err := db.NewSelect().Model(f).Where("key = ?", key).Scan(ctx)
+	if KindOf(normalise(err)) == KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read login failures: %w", err)
+	}
+	if f.LockedUntil != nil && f.LockedUntil.After(now) {
+		return f.LockedUntil, nil
+	}
+	return nil, nil
+}
+
+// recordFailure counts a failed login against each key, locking a key
+// that reaches its limit within the window.
+func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, k := range keys {
+			limit := accountMaxFailures
+			if strings.HasPrefix(k, "address:") {
+				limit = addressMaxFailures
+			}
+			f := new(loginFailure)
+			err := tx.NewSelect().Model(f).Where("key = ?", k).Scan(ctx)
+			switch {
+			case KindOf(normalise(err)) == KindNotFound || (err == nil && now.Sub(f.FirstAt) > throttleWindow):
+				f = &loginFailure{Key: k, Failures: 1, FirstAt: now}
+			case err != nil:
+				return fmt.Errorf("read login failures: %w", err)
+			default:
+				f.Failures++
+			}
+			if f.Failures >= limit {
+				until := now.Add(throttleLockout)
+				f.LockedUntil = &until
+			}
+			if _, err := tx.NewInsert().Model(f).On("CONFLICT (key) DO UPDATE").
+				Set("failures = EXCLUDED.failures, first_at = EXCLUDED.first_at, locked_until = EXCLUDED.locked_until").Exec(ctx); err != nil {
+				return fmt.Errorf("record login failure: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SessionByToken returns the live session for a cookie token and its user,
+// extending its idle timeout; KindUnauthorized if there is none.
+func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
+	if token == "" || len(token) > 100 {
+		return nil, nil, Errorf(KindUnauthorized, "Please sign in.")
+	}
+	now := s.Now()
+	sess := new(Session)
+	err := s.db.NewSelect().Model(sess).Where("id = ?", hashToken(token)).Scan(ctx)
+	if KindOf(normalise(err)) == KindNotFound || (err == nil && (!sess.ExpiresAt.After(now) || now.Sub(sess.CreatedAt) > MaxSessionAge)) {
+		return nil, nil, Errorf(KindUnauthorized, "Your session has ended. Please sign in again.")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up session: %w", err)
+	}
+	u := new(User)
+	if err := s.db.NewSelect().Model(u).Where("id = ?", sess.UserID).Scan(ctx); err != nil {
+		return nil, nil, notFoundOr(err, "User", sess.UserID)
+	}
+	if now.Sub(sess.LastSeenAt) >= sessionTouchMinimum {
+		sess.LastSeenAt, sess.ExpiresAt = now, now.Add(IdleTimeout)
+		if _, err := s.db.NewUpdate().Model(sess).Column("last_seen_at", "expires_at").WherePK().Exec(ctx); err != nil {
+			return nil, nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return sess, u, nil
+}
+
+// Logout ends the session with the given cookie token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if _, err := s.db.NewDelete().Model((*Session)(nil)).Where("id = ?", hashToken(token)).Exec(ctx); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// ends the user's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID, current, next string) error {
+	u := new(User)
+	if err := s.db.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
+		return notFoundOr(err, "User", userID)
+	}
+	f := FieldErrors{}
+	if !CheckPassword(u.PasswordHash, current) {
+		f.Add("current", "is not your current password")
+	}
+	checkPassword(f, next)
+	if next == current {
+		f.Add("password", "must differ from the current password")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model(u).Set("password_hash = ?", HashPassword(next)).Set("updated_at = ?", s.Now()).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ? AND id <> ?", userID, keepSessionID).Exec(ctx); err != nil {
+			return fmt.Errorf("end other sessions: %w", err)
+		}
+		return nil
+	})
+}
+
+// PruneSessions deletes expired sessions and old login failures.
+func (s *Service) PruneSessions(ctx context.Context) error {
+	now := s.Now()
+	if _, err := s.db.NewDelete().Model((*Session)(nil)).Where("expires_at <= ? OR created_at <= ?", now, now.Add(-MaxSessionAge)).Exec(ctx); err != nil {
+		return fmt.Errorf("prune sessions: %w", err)
+	}
+	if _, err := s.db.NewDelete().Model((*loginFailure)(nil)).Where("first_at <= ? AND (locked_until IS NULL OR locked_until <= ?)", now.Add(-throttleWindow), now).Exec(ctx); err != nil {
+		return fmt.Errorf("prune login failures: %w", err)
+	}
+	return nil
+}

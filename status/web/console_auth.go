@@ -1,0 +1,213 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+// loginCSRFCookie carries the double-submit token of the login form, which
+// is shown before there is a session to keep a token in.
+const loginCSRFCookie = "herald_login"
+
+// consoleBase is what every console page's layout needs.
+type consoleBase struct {
+	CSS, Icon string
+	User      *status.User
+	CSRF      string
+	Flash     string
+}
+
+func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
+	b := consoleBase{CSS: s.assets.URL("css/herald.css"), Icon: s.assets.URL("img/icon.svg")}
+	if u, ok := c.Locals("user").(*status.User); ok {
+		b.User = u
+	}
+	if sess, ok := c.Locals("session").(*status.Session); ok {
+		b.CSRF = sess.CSRF
+	}
+	return b
+}
+
+// secureCookies reports whether Herald is served over HTTPS, so cookies
+// get the Secure flag and the __Host- prefix.
+func (s *Server) secureCookies() bool {
+	return s.deps.BaseURL != nil && s.deps.BaseURL.Scheme == "https"
+}
+
+// sessionCookie is the name of the session cookie.
+func (s *Server) sessionCookie() string {
+	if s.secureCookies() {
+		return "__Host-herald_session"
+	}
+	return "herald_session"
+}
+
+func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+		Secure: s.secureCookies(), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
+		Secure: s.secureCookies(), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+}
+
+type loginPage struct {
+	consoleBase
+	Email, Next, Error string
+}
+
+// showLogin serves GET /console/login.
+func (s *Server) showLogin(c *fiber.Ctx) error {
+	return s.renderLogin(c, fiber.StatusOK, "", "")
+}
+
+func (s *Server) renderLogin(c *fiber.Ctx, code int, email, msg string) error {
+	token := status.RandomToken(24)
+	s.setCookie(c, loginCSRFCookie, token, time.Hour)
+	d := loginPage{consoleBase: s.consoleBase(c), Email: email, Next: safeNext(c.Query("next", c.FormValue("next"))), Error: msg}
+	d.CSRF = token
+	return s.renderConsole(c, code, "console/login.html", d)
+}
+
+// safeNext keeps a post-login redirect inside the console.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/console/") || strings.HasPrefix(next, "//") {
+		return "/console/"
+	}
+	return u.RequestURI()
+}
+
+// login serves POST /console/login.
+func (s *Server) login(c *fiber.Ctx) error {
+	if !constantEqual(c.Cookies(loginCSRFCookie), c.FormValue("_csrf")) {
+		return s.renderLogin(c, fiber.StatusForbidden, "", "The form expired. Please sign in again.")
+	}
+	email := c.FormValue("email")
+	token, _, err := s.deps.Service.Login(c.UserContext(), email, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		code, msg, _ := classify(err)
+		if code >= 500 {
+			return err
+		}
+		return s.renderLogin(c, code, truncateForm(email, 254), msg)
+	}
+	// A new session id at every login: a planted cookie is worthless.
+	s.setCookie(c, s.sessionCookie(), token, status.MaxSessionAge)
+	s.clearCookie(c, loginCSRFCookie)
+	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+func truncateForm(v string, n int) string {
+	if len(v) > n {
+		return v[:n]
+	}
+	return v
+}
+
+// logout serves POST /console/logout.
+func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.deps.Service.Logout(c.UserContext(), c.Cookies(s.sessionCookie())); err != nil {
+		return err
+	}
+	s.clearCookie(c, s.sessionCookie())
+	return c.Redirect("/console/login", fiber.StatusSeeOther)
+}
+
+// requireSession lets signed-in users through and checks the CSRF token of
+// every state-changing request. Others are sent to the login page (GET) or
+// refused (other methods).
+func (s *Server) requireSession(c *fiber.Ctx) error {
+	sess, u, err := s.deps.Service.SessionByToken(c.UserContext(), c.Cookies(s.sessionCookie()))
+	if err != nil {
+		if status.KindOf(err) != status.KindUnauthorized {
+			return err
+		}
+		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			return c.Redirect("/console/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		return err
+	}
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		tok := c.FormValue("_csrf")
+		if tok == "" {
+			tok = c.Get("X-CSRF-Token")
+		}
+		if !sess.CheckCSRF(tok) {
+			return status.Errorf(status.KindForbidden, "The form is out of date or was not sent by Herald. Reload the page and try again.")
+		}
+	}
+	c.Locals("session", sess)
+	c.Locals("user", u)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// requireRole lets through users holding one of roles (admins always).
+func requireRole(roles ...status.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		u, _ := c.Locals("user").(*status.User)
+		if u == nil {
+			return status.Errorf(status.KindUnauthorized, "Please sign in.")
+		}
+		if u.Role == status.RoleAdmin {
+			return c.Next()
+		}
+		for _, r := range roles {
+			if u.Role == r {
+				return c.Next()
+			}
+		}
+		return status.Errorf(status.KindForbidden, "Your role (%s) may not do this.", u.Role)
+	}
+}
+
+type passwordPage struct {
+	consoleBase
+	Fields map[string]string
+	MinLen int
+}
+
+// showPassword serves GET /console/password.
+func (s *Server) showPassword(c *fiber.Ctx) error {
+	return s.renderConsole(c, fiber.StatusOK, "console/password.html", passwordPage{consoleBase: s.consoleBase(c), MinLen: status.MinPasswordLen})
+}
+
+// changePassword serves POST /console/password.
+func (s *Server) changePassword(c *fiber.Ctx) error {
+	sess := c.Locals("session").(*status.Session)
+	err := s.deps.Service.ChangePassword(c.UserContext(), sess.UserID, sess.ID, c.FormValue("current"), c.FormValue("password"))
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, fields := classify(err)
+		return s.renderConsole(c, fiber.StatusUnprocessableEntity, "console/password.html",
+			passwordPage{consoleBase: s.consoleBase(c), Fields: fields, MinLen: status.MinPasswordLen})
+	}
+	if err != nil {
+		return err
+	}
+	d := passwordPage{consoleBase: s.consoleBase(c), MinLen: status.MinPasswordLen}
+	d.Flash = "Your password was changed. Other sessions were signed out."
+	return s.renderConsole(c, fiber.StatusOK, "console/password.html", d)
+}
+
+func (s *Server) renderConsole(c *fiber.Ctx, code int, name string, data any) error {
+	b, err := s.snapshots.render.set.Render(name, data)
+	if err != nil {
+		return err
+	}
+	setHTMLSecurityHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, htmlType)
+	return c.Status(code).Send(b)
+}
+
+func constantEqual(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+type dashboardPage struct {
+	consoleBase
+	Open        []dashboardIncident
+	Maintenance []dashboardMaintenance
+	Pages       []*status.Page
+	now         time.Time
+}
+
+type dashboardIncident struct {
+	Incident   *status.Incident
+	Page       *status.Page
+	Duration   string
+	LastUpdate *time.Time
+}
+
+type dashboardMaintenance struct {
+	M    *status.Maintenance
+	Page *status.Page
+}
+
+// Ago formats how long ago t was.
+func (d dashboardPage) Ago(t time.Time) string { return humanDuration(d.now.Sub(t)) }
+
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	if d < time.Hour {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// severityRank orders incidents by urgency on the dashboard.
+var severityRank = map[status.Severity]int{status.SeverityBusinessContinuity: 0, status.SeverityMajor: 1, status.SeverityMinor: 2, status.SeverityTrivial: 3}
+
+// showDashboard serves GET /console/.
+func (s *Server) showDashboard(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	pages, err := s.deps.Service.Pages(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.deps.Service.Now()
+	d := dashboardPage{consoleBase: s.consoleBase(c), Pages: pages, now: now}
+	open := true
+	for _, p := range pages {
+		incs, err := s.deps.Service.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 200})
+		if err != nil {
+			return err
+		}
+		for _, inc := range incs {
+			di := dashboardIncident{Incident: inc, Page: p, Duration: humanDuration(inc.Duration(now))}
+			if len(inc.Updates) > 0 {
+				di.LastUpdate = &inc.Updates[0].DisplayAt
+			}
+			d.Open = append(d.Open, di)
+		}
+		ms, err := s.deps.Service.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+			States: []status.MaintenanceState{status.MaintenanceScheduled, status.MaintenanceInProgress}, Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			d.Maintenance = append(d.Maintenance, dashboardMaintenance{M: m, Page: p})
+		}
+	}
+	sort.SliceStable(d.Open, func(i, j int) bool {
+		a, b := d.Open[i].Incident, d.Open[j].Incident
+		if severityRank[a.Severity] != severityRank[b.Severity] {
+			return severityRank[a.Severity] < severityRank[b.Severity]
+		}
+		return a.StartedAt.Before(b.StartedAt)
+	})
+	sort.SliceStable(d.Maintenance, func(i, j int) bool { return d.Maintenance[i].M.ScheduledFor.Before(d.Maintenance[j].M.ScheduledFor) })
+	return s.renderConsole(c, fiber.StatusOK, "console/dashboard.html", d)
+}
