@@ -469,7 +469,9 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 		byID[u.IncidentID].Updates = append(byID[u.IncidentID].Updates, u)
 	}
 	var ics []*IncidentComponent
-	if err := db.NewSelect().Model(&ics).Where("incident_id IN (?)", bun.In(ids)).Order("component_id").Scan(ctx); err != nil {
+	// In page order, so "affects A, B" reads like the page.
+	if err := db.NewSelect().Model(&ics).Join("JOIN components AS c ON c.id = ic.component_id").
+		Where("ic.incident_id IN (?)", bun.In(ids)).Order("c.position", "c.name", "ic.component_id").Scan(ctx); err != nil {
 		return fmt.Errorf("load incident components: %w", err)
 	}
 	for _, ic := range ics {

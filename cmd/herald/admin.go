@@ -21,7 +21,7 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(args) != 1 {
 		return errors.New("say up, down or status")
 	}
-	log := newLogger(env.cfg)
+	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, false)
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func runUser(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(args) != 2 || (args[0] != "add" && args[0] != "passwd") {
 		return errors.New("usage: herald user add|passwd EMAIL (password on stdin)")
 	}
-	log := newLogger(env.cfg)
+	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, true)
 	if err != nil {
 		return err
@@ -139,7 +139,7 @@ func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(args) != 2 || args[0] != "create" {
 		return errors.New("usage: herald token create NAME")
 	}
-	log := newLogger(env.cfg)
+	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, true)
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ var demoProblems = []struct{ title, analysis, mitigation, fix string }{
 var demoMaintenance = []string{"Kernel security updates on %s", "Network switch firmware upgrade for %s", "Storage expansion for %s"}
 
 func runDemo(ctx context.Context, env *cmdEnv, _ []string) error {
-	log := newLogger(env.cfg)
+	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, true)
 	if err != nil {
 		return err

@@ -114,7 +114,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", args)
 	}
 	cfg := env.cfg
-	log := newLogger(cfg)
+	log := newLogger(cfg, env.stderr)
 	log.Info("starting Herald", "config", cfg)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {

@@ -28,7 +28,7 @@ func feedEntries(v *status.PublicView, pageURL string) []feedEntry {
 	for _, inc := range v.Incidents {
 		var b strings.Builder
 		for _, u := range inc.Updates {
-			fmt.Fprintf(&b, "<p><small>%s</small><br><strong>%s</strong> - %s</p>",
+			fmt.Fprintf(&b, "<div><p><small>%s</small><br><strong>%s</strong></p>%s</div>",
 				xmlEscape(u.DisplayAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
 		}
 		out = append(out, feedEntry{ID: "incident/" + inc.ID, Title: inc.Title, Link: pageURL + "/incidents/" + inc.ID,
@@ -39,7 +39,7 @@ func feedEntries(v *status.PublicView, pageURL string) []feedEntry {
 		fmt.Fprintf(&b, "<p><strong>Scheduled:</strong> %s – %s</p>", xmlEscape(m.ScheduledFor.In(loc).Format("Jan 2, 15:04 MST")),
 			xmlEscape(m.ScheduledUntil.In(loc).Format("Jan 2, 15:04 MST")))
 		for _, u := range m.Updates {
-			fmt.Fprintf(&b, "<p><small>%s</small><br><strong>%s</strong> - %s</p>",
+			fmt.Fprintf(&b, "<div><p><small>%s</small><br><strong>%s</strong></p>%s</div>",
 				xmlEscape(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
 		}
 		out = append(out, feedEntry{ID: "maintenance/" + m.ID, Title: m.Title, Link: pageURL + "/maintenance/" + m.ID,
