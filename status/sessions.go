@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -57,8 +58,9 @@ type loginFailure struct {
 }
 
 // dummyHash is checked against when the account does not exist, so a login
-// takes as long for unknown emails as for known ones.
-var dummyHash = HashPassword("herald-dummy-password-for-timing")
+// takes as long for unknown emails as for known ones. It is computed on
+// first use: argon2id takes 64 MiB, which an idle process should not hold.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("herald-dummy-password-for-timing") })
 
 // ErrLoginFailed is the one answer to a wrong email or password: it does
 // not tell which was wrong.
@@ -87,7 +89,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if err != nil && KindOf(normalise(err)) != KindNotFound {
 		return "", nil, fmt.Errorf("look up user: %w", err)
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = u.PasswordHash
 	}

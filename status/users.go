@@ -56,11 +56,21 @@ const (
 	argonKeyLen  = 32
 )
 
+// hashSlots bounds concurrent argon2id computations: each takes
+// argonMemory, so a burst of logins must not multiply it.
+var hashSlots = make(chan struct{}, 2)
+
+func idKey(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(pw, salt, t, m, p, n)
+}
+
 // HashPassword returns an argon2id hash in the PHC string format.
 func HashPassword(pw string) string {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
@@ -82,7 +92,7 @@ func CheckPassword(hash, pw string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 128 || m > 1<<20 || t < 1 || t > 20 || p < 1 {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	got := idKey([]byte(pw), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 

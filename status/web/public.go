@@ -29,7 +29,12 @@ func (s *Server) pageFor(c *fiber.Ctx) (*Snapshot, string, error) {
 		}
 		return sn, "/p/" + slug, nil
 	}
-	sn := s.snapshots.ByHost(c.Hostname())
+	var sn *Snapshot
+	if len(s.deps.TrustedProxies) == 0 {
+		sn = s.snapshots.ByHostBytes(c.Request().Host())
+	} else {
+		sn = s.snapshots.ByHost(c.Hostname()) // honours X-Forwarded-Host
+	}
 	if sn == nil {
 		return nil, "", s.noPage(c)
 	}
@@ -47,25 +52,39 @@ func (s *Server) noPage(c *fiber.Ctx) error {
 
 // send writes a pre-rendered response with validators, answering 304 when
 // the client's copy is current and pre-compressed bytes when it accepts gzip.
-func (s *Server) send(c *fiber.Ctx, r *response, cacheControl string) error {
-	c.Set(fiber.HeaderETag, r.etag)
-	c.Set(fiber.HeaderLastModified, r.lastModified)
-	c.Set(fiber.HeaderCacheControl, cacheControl)
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+func (s *Server) send(c *fiber.Ctx, r *response) error {
+	h := &c.Response().Header
+	h.SetCanonical(hdrETag, r.etagB)
+	h.SetCanonical(hdrLastModified, r.lastModifiedB)
+	h.SetCanonical(hdrCacheControl, hdrPublicCache)
+	h.SetCanonical(hdrVary, hdrAcceptEncoding)
 	if r.contentType == htmlType {
 		setHTMLSecurityHeaders(c)
 	}
 	if notModified(c, r) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	c.Set(fiber.HeaderContentType, r.contentType)
+	h.SetCanonical(hdrContentType, r.contentTypeB)
 	c.Status(r.status)
 	if r.gz != nil && acceptsGzip(c) {
-		c.Set(fiber.HeaderContentEncoding, "gzip")
+		h.SetCanonical(hdrContentEncoding, hdrGzip)
 		return c.Send(r.gz)
 	}
 	return c.Send(r.body)
 }
+
+// Canonical header names and fixed values for send.
+var (
+	hdrETag            = []byte(fiber.HeaderETag)
+	hdrLastModified    = []byte(fiber.HeaderLastModified)
+	hdrCacheControl    = []byte(fiber.HeaderCacheControl)
+	hdrVary            = []byte(fiber.HeaderVary)
+	hdrAcceptEncoding  = []byte(fiber.HeaderAcceptEncoding)
+	hdrContentType     = []byte(fiber.HeaderContentType)
+	hdrContentEncoding = []byte(fiber.HeaderContentEncoding)
+	hdrGzip            = []byte("gzip")
+	hdrPublicCache     = []byte(publicCacheControl)
+)
 
 func notModified(c *fiber.Ctx, r *response) bool {
 	if r.status != fiber.StatusOK {
@@ -94,15 +113,32 @@ func etagMatches(header []byte, etag string) bool {
 	return false
 }
 
+// acceptsGzip reports whether the client takes gzip. A header with
+// parameters is parsed in full so that "gzip;q=0" means no (RFC 9110
+// §12.5.3); the common "gzip, deflate, br" takes the quick path.
 func acceptsGzip(c *fiber.Ctx) bool {
-	return bytes.Contains(c.Request().Header.Peek(fiber.HeaderAcceptEncoding), []byte("gzip"))
+	h := c.Request().Header.Peek(fiber.HeaderAcceptEncoding)
+	if bytes.IndexByte(h, ';') < 0 {
+		return bytes.Contains(h, []byte("gzip"))
+	}
+	return c.AcceptsEncodings("gzip") == "gzip"
 }
 
 func setHTMLSecurityHeaders(c *fiber.Ctx) {
-	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
+	h := &c.Response().Header
+	h.SetCanonical(hdrCSP, valCSP)
+	h.SetCanonical(hdrNoSniff, valNoSniff)
+	h.SetCanonical(hdrReferrer, valReferrer)
 }
+
+var (
+	hdrCSP      = []byte("Content-Security-Policy")
+	valCSP      = []byte("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	hdrNoSniff  = []byte(fiber.HeaderXContentTypeOptions)
+	valNoSniff  = []byte("nosniff")
+	hdrReferrer = []byte(fiber.HeaderReferrerPolicy)
+	valReferrer = []byte("strict-origin-when-cross-origin")
+)
 
 // showStatus serves GET / (the status page).
 func (s *Server) showStatus(c *fiber.Ctx) error {
@@ -110,8 +146,21 @@ func (s *Server) showStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.serveCached(c, sn, "status\x00"+root, htmlType, func() ([]byte, error) {
-		return sn.render.statusPage(sn.View, root, sn.Stale)
+	r, err := s.statusResponse(sn, root)
+	if err != nil {
+		return err
+	}
+	return s.send(c, r)
+}
+
+// statusResponse is the status page of sn with links under root.
+func (s *Server) statusResponse(sn *Snapshot, root string) (*response, error) {
+	return sn.get("status\x00"+root, func() (*response, error) {
+		b, err := sn.render.statusPage(sn.View, root, sn.Stale)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
 	})
 }
 
@@ -243,7 +292,7 @@ func (s *Server) serveCached(c *fiber.Ctx, sn *Snapshot, key, contentType string
 	if err != nil {
 		return err
 	}
-	return s.send(c, r, publicCacheControl)
+	return s.send(c, r)
 }
 
 // apiV2 serves GET /api/v2/* (Statuspage public API).
@@ -253,14 +302,37 @@ func (s *Server) apiV2(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	name := c.Params("*")
-	return s.serveCached(c, sn, "api\x00"+name, jsonType, func() ([]byte, error) {
+	r, err := s.apiResponse(sn, c.Params("*"))
+	if err != nil {
+		return err
+	}
+	return s.send(c, r)
+}
+
+// apiResponse is the /api/v2 document name of sn.
+func (s *Server) apiResponse(sn *Snapshot, name string) (*response, error) {
+	return sn.get("api\x00"+name, func() (*response, error) {
 		doc, ok := newAPIView(sn.View, s.pageURL(sn.View.Page)).document(name)
 		if !ok {
 			return nil, errUnknownAPI
 		}
-		return marshalAPI(doc)
+		b, err := marshalAPI(doc)
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(fiber.StatusOK, jsonType, b, sn.View.BuiltAt), nil
 	})
+}
+
+// warm renders the most requested answers of a new snapshot before it goes
+// live, so no request waits for a cold render.
+func (s *Server) warm(sn *Snapshot) {
+	if _, err := s.statusResponse(sn, ""); err != nil {
+		s.log.Warn("pre-render of the status page failed", "page_id", sn.View.Page.ID, "err", err)
+	}
+	if _, err := s.apiResponse(sn, "summary.json"); err != nil {
+		s.log.Warn("pre-render of summary.json failed", "page_id", sn.View.Page.ID, "err", err)
+	}
 }
 
 var errUnknownAPI = fiber.NewError(fiber.StatusNotFound, "No such API endpoint. See /api/v2/summary.json.")

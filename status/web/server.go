@@ -69,6 +69,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{deps: d, assets: assets, log: d.Log}
 	s.snapshots = newSnapshots(d.Service, r, d.Log)
+	s.snapshots.warm = s.warm
 	cfg := fiber.Config{
 		// Values from fiber.Ctx point into reused buffers unless Immutable
 		// (shared/reference/library-pitfalls.md, Fiber).

@@ -27,6 +27,9 @@ type Snapshots struct {
 	render *renderer
 	log    *slog.Logger
 
+	// warm, when set, pre-renders a new snapshot before it is published.
+	warm func(*Snapshot)
+
 	idx   atomic.Pointer[snapshotIndex]
 	kick  chan struct{}
 	state atomic.Pointer[refreshState]
@@ -65,6 +68,9 @@ type response struct {
 	gz           []byte // nil when compression does not pay
 	etag         string
 	lastModified string
+
+	// The same values as bytes, set on responses without conversions.
+	contentTypeB, etagB, lastModifiedB []byte
 }
 
 func newSnapshots(svc *status.Service, r *renderer, log *slog.Logger) *Snapshots {
@@ -142,7 +148,11 @@ func (s *Snapshots) refresh(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		next[id] = &Snapshot{View: view, Version: view.Page.Version, render: s.render}
+		sn := &Snapshot{View: view, Version: view.Page.Version, render: s.render}
+		if s.warm != nil {
+			s.warm(sn)
+		}
+		next[id] = sn
 	}
 	s.idx.Store(buildIndex(next))
 	return nil
@@ -173,7 +183,11 @@ func (s *Snapshots) markStale() {
 			next[id] = sn
 			continue
 		}
-		next[id] = &Snapshot{View: sn.View, Version: sn.Version, Stale: true, render: s.render}
+		stale := &Snapshot{View: sn.View, Version: sn.Version, Stale: true, render: s.render}
+		if s.warm != nil {
+			s.warm(stale)
+		}
+		next[id] = stale
 	}
 	s.idx.Store(buildIndex(next))
 }
@@ -199,6 +213,15 @@ func (s *Snapshots) ByHost(host string) *Snapshot {
 	return idx.first
 }
 
+// ByHostBytes is ByHost for a raw Host header, without allocating on the
+// common path (an exact, lower-case match).
+func (s *Snapshots) ByHostBytes(host []byte) *Snapshot {
+	if sn := s.idx.Load().byHost[string(host)]; sn != nil {
+		return sn
+	}
+	return s.ByHost(string(host))
+}
+
 // BySlug returns the snapshot of the page with the slug, or nil.
 func (s *Snapshots) BySlug(slug string) *Snapshot { return s.idx.Load().bySlug[slug] }
 
@@ -216,17 +239,28 @@ func (s *Snapshots) Pages() []*Snapshot {
 	return out
 }
 
-// get returns the cached response under key, building it once.
+// cached is one cache entry, built once however many requests ask at the
+// same time.
+type cached struct {
+	once sync.Once
+	r    *response
+	err  error
+}
+
+// get returns the cached response under key, building it once. A failed
+// build is not kept, so unknown names cannot grow the cache.
 func (sn *Snapshot) get(key string, build func() (*response, error)) (*response, error) {
-	if r, ok := sn.cache.Load(key); ok {
-		return r.(*response), nil
+	v, ok := sn.cache.Load(key)
+	if !ok {
+		v, _ = sn.cache.LoadOrStore(key, new(cached))
 	}
-	r, err := build()
-	if err != nil {
-		return nil, err
+	c := v.(*cached)
+	c.once.Do(func() { c.r, c.err = build() })
+	if c.err != nil {
+		sn.cache.CompareAndDelete(key, c)
+		return nil, c.err
 	}
-	actual, _ := sn.cache.LoadOrStore(key, r)
-	return actual.(*response), nil
+	return c.r, nil
 }
 
 // newResponse computes validators and the gzip form of body once.
@@ -235,6 +269,7 @@ func newResponse(code int, contentType string, body []byte, modified time.Time) 
 	r := &response{status: code, contentType: contentType, body: body,
 		etag:         `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
 		lastModified: modified.UTC().Format(http.TimeFormat)}
+	r.contentTypeB, r.etagB, r.lastModifiedB = []byte(contentType), []byte(r.etag), []byte(r.lastModified)
 	if len(body) > 512 {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
