@@ -198,6 +198,48 @@ const (
 	ResolutionPermanent Resolution = "permanent"
 )
 
+// Source says how an incident was noticed (DESIGN.md §1).
+type Source string
+
+// Sources of incidents.
+const (
+	SourceNone       Source = ""
+	SourceMonitoring Source = "monitoring"
+	SourceTicket     Source = "ticket"
+	SourceEmail      Source = "email"
+	SourcePhone      Source = "phone"
+	SourceOther      Source = "other"
+)
+
+// Sources lists the sources a person can choose.
+var Sources = []Source{SourceMonitoring, SourceTicket, SourceEmail, SourcePhone, SourceOther}
+
+// Valid reports whether s is a known source or none.
+func (s Source) Valid() bool {
+	switch s {
+	case SourceNone, SourceMonitoring, SourceTicket, SourceEmail, SourcePhone, SourceOther:
+		return true
+	}
+	return false
+}
+
+// Label is the source in words.
+func (s Source) Label() string {
+	switch s {
+	case SourceMonitoring:
+		return "Monitoring alert"
+	case SourceTicket:
+		return "Customer ticket"
+	case SourceEmail:
+		return "Email"
+	case SourcePhone:
+		return "Phone call"
+	case SourceOther:
+		return "Other"
+	}
+	return "Not recorded"
+}
+
 // Incident is something that went wrong, with its updates.
 type Incident struct {
 	bun.BaseModel `bun:"table:incidents"`
@@ -215,6 +257,22 @@ type Incident struct {
 	PostmortemAt *time.Time `bun:"postmortem_at"`
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
+
+	// The incident record (DESIGN.md §1, "a good incident record").
+	Summary           string `bun:"summary"`            // what happened
+	Source            Source `bun:"source"`             // how we were alerted
+	SourceReference   string `bun:"source_reference"`   // alert, ticket or link
+	Caller            string `bun:"caller"`             // who called or wrote
+	Reproduce         string `bun:"reproduce"`          // how to reproduce or check it
+	Contact           string `bun:"contact"`            // who to contact with questions
+	AffectedCustomers string `bun:"affected_customers"` // internal only
+	DeclaredBy        string `bun:"declared_by"`
+	// NextUpdateAt is the promised time of the next customer update while
+	// the incident is open; nil once resolved.
+	NextUpdateAt *time.Time `bun:"next_update_at"`
+	// Version grows with every change, so a form based on an older version
+	// is refused instead of overwriting someone else's change.
+	Version int `bun:"version"`
 
 	// Loaded with the incident, newest first.
 	Updates []*IncidentUpdate `bun:"-"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -32,7 +33,29 @@ type IncidentInput struct {
 	ETA        *time.Time // for a first update of kind eta
 	Resolution Resolution // for a first update of kind resolution
 	Author     string
-	Notify     *bool // default true
+	Notify     *bool      // default true
+	NextUpdate *time.Time // promised next customer update; default in 30 minutes
+
+	// The incident record.
+	Summary           string
+	Source            Source
+	SourceReference   string
+	Caller            string
+	Reproduce         string
+	Contact           string
+	AffectedCustomers string
+}
+
+func (in *IncidentInput) checkRecord(f FieldErrors) {
+	checkText(f, "summary", in.Summary, MaxBodyLen, false, true)
+	if !in.Source.Valid() {
+		f.Add("source", "must be one of monitoring, ticket, email, phone, other")
+	}
+	checkText(f, "source_reference", in.SourceReference, MaxShortLen, false, false)
+	checkText(f, "caller", in.Caller, MaxNameLen, false, false)
+	checkText(f, "reproduce", in.Reproduce, MaxBodyLen, false, true)
+	checkText(f, "contact", in.Contact, MaxNameLen, false, false)
+	checkText(f, "affected_customers", in.AffectedCustomers, MaxShortLen, false, true)
 }
 
 // UpdateInput describes an update to an incident.
@@ -45,6 +68,12 @@ type UpdateInput struct {
 	Author     string
 	Notify     *bool // default true
 	Components []ComponentStatusInput
+	// NextUpdate is the promised next customer update; default in 30
+	// minutes. Ignored when the update resolves the incident.
+	NextUpdate *time.Time
+	// Version, when not zero, is the incident version the form was based
+	// on: if the incident changed since, the update is refused.
+	Version int
 }
 
 func (in *UpdateInput) validate(f FieldErrors, now time.Time) {
@@ -71,6 +100,14 @@ func (in *UpdateInput) validate(f FieldErrors, now time.Time) {
 		f.Add("resolution", "is only for resolution updates")
 	}
 	checkComponentInputs(f, in.Components)
+	if in.NextUpdate != nil && in.State != StateResolved {
+		switch {
+		case !in.NextUpdate.After(now):
+			f.Add("next_update", "must be in the future")
+		case in.NextUpdate.After(now.Add(MaxNextUpdateAhead)):
+			f.Add("next_update", "must be within 24 hours")
+		}
+	}
 }
 
 func checkComponentInputs(f FieldErrors, cs []ComponentStatusInput) {
@@ -127,13 +164,17 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 		}
 	}
 	upd := UpdateInput{State: in.State, Kind: in.Kind, ETA: in.ETA, Resolution: in.Resolution, Body: in.Body,
-		Author: in.Author, Notify: in.Notify, Components: in.Components}
+		Author: in.Author, Notify: in.Notify, Components: in.Components, NextUpdate: in.NextUpdate}
 	upd.validate(f, now)
+	in.checkRecord(f)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	inc := &Incident{ID: NewID(), PageID: pageID, Title: strings.TrimSpace(in.Title), Severity: in.Severity,
-		State: in.State, Visibility: in.Visibility, StartedAt: started, CreatedAt: now, UpdatedAt: now}
+		State: in.State, Visibility: in.Visibility, StartedAt: started, CreatedAt: now, UpdatedAt: now,
+		Summary: in.Summary, Source: in.Source, SourceReference: strings.TrimSpace(in.SourceReference),
+		Caller: strings.TrimSpace(in.Caller), Reproduce: in.Reproduce, Contact: strings.TrimSpace(in.Contact),
+		AffectedCustomers: in.AffectedCustomers, DeclaredBy: strings.TrimSpace(in.Author), Version: 0}
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := pageByID(ctx, tx, pageID); err != nil {
 			return err
@@ -143,6 +184,15 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 		inc.State = StateInvestigating
 		if _, err := tx.NewInsert().Model(inc).Exec(ctx); err != nil {
 			return fmt.Errorf("insert incident: %w", err)
+		}
+		if started.Before(now) {
+			if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, started, now, "The incident started."); err != nil {
+				return err
+			}
+		}
+		if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, now, now,
+			"Declared %s incident %q (%s).", strings.ToLower(inc.Severity.Label()), inc.Title, inc.Visibility); err != nil {
+			return err
 		}
 		_, err := s.applyUpdate(ctx, tx, inc, upd, now)
 		return err
@@ -173,6 +223,9 @@ func (s *Service) PostUpdate(ctx context.Context, pageID, incidentID string, in 
 		if err != nil {
 			return err
 		}
+		if in.Version != 0 && in.Version != inc.Version {
+			return Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and post again.")
+		}
 		if in.State == "" {
 			in.State = inc.State
 		}
@@ -191,7 +244,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 	if err != nil {
 		return nil, err
 	}
-	wasOpen := inc.State.Open()
+	wasOpen, oldState := inc.State.Open(), inc.State
 	inc.State = in.State
 	if in.State == StateObserving && inc.MonitoringAt == nil {
 		inc.MonitoringAt = &now
@@ -207,8 +260,21 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 	case in.State.Open() && !wasOpen:
 		inc.ResolvedAt = nil // reopened
 	}
+	switch {
+	case !in.State.Open():
+		inc.NextUpdateAt = nil
+	case in.NextUpdate != nil:
+		next := in.NextUpdate.UTC().Truncate(time.Microsecond)
+		inc.NextUpdateAt = &next
+	case boolOr(in.Notify, true) || inc.NextUpdateAt == nil:
+		// A customer-facing update restarts the cadence; a silent one
+		// (a typo fix) keeps the promise already made.
+		next := now.Add(DefaultCadence)
+		inc.NextUpdateAt = &next
+	}
 	inc.UpdatedAt = now
-	if _, err := tx.NewUpdate().Model(inc).Column("state", "monitoring_at", "resolved_at", "updated_at").WherePK().Exec(ctx); err != nil {
+	inc.Version++
+	if _, err := tx.NewUpdate().Model(inc).Column("state", "monitoring_at", "resolved_at", "next_update_at", "version", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("update incident %s: %w", inc.ID, err)
 	}
 	var eta *time.Time
@@ -224,6 +290,9 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 		Components: changes, CreatedAt: now, DisplayAt: now}
 	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert update: %w", err)
+	}
+	if err := timelineForUpdate(ctx, tx, inc, upd, oldState, now); err != nil {
+		return nil, err
 	}
 	if err := bumpPage(ctx, tx, inc.PageID, now); err != nil {
 		return nil, err
@@ -478,4 +547,42 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 		byID[ic.IncidentID].Components = append(byID[ic.IncidentID].Components, ic)
 	}
 	return nil
+}
+
+// timelineForUpdate records an update and what it changed on the timeline.
+func timelineForUpdate(ctx context.Context, tx bun.IDB, inc *Incident, upd *IncidentUpdate, oldState State, now time.Time) error {
+	notify := ""
+	if !upd.Notify {
+		notify = " (silent)"
+	}
+	if err := addTimeline(ctx, tx, inc.ID, TimelineUpdate, upd.Author, now, now, "%s update posted%s: %s",
+		upd.Kind.Label(), notify, firstLine(upd.Body)); err != nil {
+		return err
+	}
+	if oldState != upd.State {
+		if err := addTimeline(ctx, tx, inc.ID, TimelineState, upd.Author, now, now, "State changed from %s to %s.",
+			oldState.Label(), upd.State.Label()); err != nil {
+			return err
+		}
+	}
+	for _, c := range upd.Components {
+		if err := addTimeline(ctx, tx, inc.ID, TimelineComponent, upd.Author, now, now, "%s: %s → %s.",
+			c.Name, c.OldStatus.Label(), c.NewStatus.Label()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstLine shortens text to its first line, at most 200 bytes.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if len(s) > 200 {
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }

@@ -1,0 +1,11 @@
+DROP TABLE timeline_entries;
+ALTER TABLE incidents DROP COLUMN version;
+ALTER TABLE incidents DROP COLUMN next_update_at;
+ALTER TABLE incidents DROP COLUMN declared_by;
+ALTER TABLE incidents DROP COLUMN affected_customers;
+ALTER TABLE incidents DROP COLUMN contact;
+ALTER TABLE incidents DROP COLUMN reproduce;
+ALTER TABLE incidents DROP COLUMN caller;
+ALTER TABLE incidents DROP COLUMN source_reference;
+ALTER TABLE incidents DROP COLUMN source;
+ALTER TABLE incidents DROP COLUMN summary;

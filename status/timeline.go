@@ -1,0 +1,114 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// TimelineKind says what a timeline entry records.
+type TimelineKind string
+
+// Timeline entry kinds.
+const (
+	TimelineDeclared  TimelineKind = "declared"
+	TimelineUpdate    TimelineKind = "update"
+	TimelineState     TimelineKind = "state"
+	TimelineSeverity  TimelineKind = "severity"
+	TimelineComponent TimelineKind = "component"
+	TimelineChange    TimelineKind = "change"
+	TimelineNote      TimelineKind = "note"
+)
+
+// TimelineEntry is one event in an incident's history. Entries are written
+// by the Service as things happen; notes are added by people, with a time
+// of their choosing.
+type TimelineEntry struct {
+	bun.BaseModel `bun:"table:timeline_entries"`
+
+	ID         string       `bun:"id,pk"`
+	IncidentID string       `bun:"incident_id"`
+	Kind       TimelineKind `bun:"kind"`
+	Body       string       `bun:"body"`
+	Actor      string       `bun:"actor"`
+	At         time.Time    `bun:"at"`
+	CreatedAt  time.Time    `bun:"created_at"`
+}
+
+// lastStamp is the newest CreatedAt handed out by stamp, in microseconds.
+var lastStamp atomic.Int64
+
+// stamp returns now, or one microsecond after the previous stamp when that
+// is not earlier, so entries written together keep the order they were
+// written in (the timeline sorts by At, then CreatedAt).
+func stamp(now time.Time) time.Time {
+	for {
+		prev, t := lastStamp.Load(), now.UnixMicro()
+		if t <= prev {
+			t = prev + 1
+		}
+		if lastStamp.CompareAndSwap(prev, t) {
+			return time.UnixMicro(t).UTC()
+		}
+	}
+}
+
+func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind TimelineKind, actor string, at, now time.Time, format string, args ...any) error {
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: kind, Body: fmt.Sprintf(format, args...),
+		Actor: strings.TrimSpace(actor), At: at, CreatedAt: stamp(now)}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("add timeline entry: %w", err)
+	}
+	return nil
+}
+
+// Timeline returns an incident's entries, oldest first.
+func (s *Service) Timeline(ctx context.Context, pageID, incidentID string) ([]*TimelineEntry, error) {
+	if _, err := incidentOnPage(ctx, s.db, pageID, incidentID); err != nil {
+		return nil, err
+	}
+	var out []*TimelineEntry
+	if err := s.db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).Order("at", "created_at", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load timeline: %w", err)
+	}
+	return out, nil
+}
+
+// AddNote adds a manual timeline entry. at defaults to now; it may lie in
+// the past (to record what happened before the incident was declared) but
+// not in the future.
+func (s *Service) AddNote(ctx context.Context, pageID, incidentID, body, actor string, at *time.Time) (*TimelineEntry, error) {
+	now := s.Now()
+	f := FieldErrors{}
+	checkText(f, "body", body, MaxBodyLen, true, true)
+	checkText(f, "actor", actor, MaxNameLen, false, false)
+	when := now
+	if at != nil {
+		when = at.UTC().Truncate(time.Microsecond)
+		if when.After(now.Add(clockSkew)) {
+			f.Add("at", "must not be in the future")
+		}
+		if when.Before(now.AddDate(-1, 0, 0)) {
+			f.Add("at", "must be within the last year")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineNote, Body: body, Actor: strings.TrimSpace(actor), At: when, CreatedAt: stamp(now)}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := incidentOnPage(ctx, tx, pageID, incidentID); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(e).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, normalise(err)
+	}
+	return e, nil
+}
