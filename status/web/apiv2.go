@@ -87,6 +87,9 @@ type spIncident struct {
 	Components      []spComponent `json:"components"`
 	ScheduledFor    *string       `json:"scheduled_for,omitempty"`
 	ScheduledUntil  *string       `json:"scheduled_until,omitempty"`
+	// NextUpdateAt is Herald's extension: the promised time of the next
+	// update while the incident is open.
+	NextUpdateAt *string `json:"next_update_at,omitempty"`
 }
 
 type spSummary struct {
@@ -181,8 +184,17 @@ func (a *apiView) incident(inc *status.Incident) spIncident {
 		UpdatedAt: ts(inc.UpdatedAt), MonitoringAt: tsp(inc.MonitoringAt), ResolvedAt: tsp(inc.ResolvedAt),
 		Impact: string(inc.Severity.Impact()), Shortlink: a.pageURL + "/incidents/" + inc.ID, StartedAt: ts(inc.StartedAt),
 		PageID: inc.PageID, IncidentUpdates: []spUpdate{}, Components: []spComponent{}}
-	for _, u := range inc.Updates {
-		su := spUpdate{ID: u.ID, Status: u.State.Statuspage(), Body: u.Body, IncidentID: inc.ID, CreatedAt: ts(u.CreatedAt),
+	if inc.State.Open() && inc.NextUpdateAt != nil {
+		out.NextUpdateAt = tsp(inc.NextUpdateAt)
+	}
+	for i, u := range inc.Updates {
+		body := u.Body
+		if i == 0 && out.NextUpdateAt != nil {
+			// The promise travels with the newest update, so widgets that
+			// show only update bodies show it too.
+			body += "\n\nNext update by " + inc.NextUpdateAt.In(a.v.Page.Location()).Format("15:04 MST") + "."
+		}
+		su := spUpdate{ID: u.ID, Status: u.State.Statuspage(), Body: body, IncidentID: inc.ID, CreatedAt: ts(u.CreatedAt),
 			UpdatedAt: ts(u.CreatedAt), DisplayAt: ts(u.DisplayAt), DeliverNotifications: u.Notify,
 			Herald: &heraldUpdate{Kind: string(u.Kind), ETA: tsp(u.ETA), Resolution: string(u.Resolution)}}
 		if len(u.Components) > 0 {

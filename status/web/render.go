@@ -52,6 +52,12 @@ func templateFuncs() template.FuncMap {
 			return ""
 		},
 		"fmtDate": func(t time.Time) string { return t.Format("Jan 2, 2006") },
+		"fmtClock": func(loc *time.Location, t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.In(loc).Format("15:04 MST")
+		},
 		"day":     func(t time.Time) string { return t.Format("2006-01-02") },
 		"pct": func(f float64) string {
 			p := math.Floor(f*10000) / 100 // never round 99.999 up to 100
