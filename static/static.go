@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-//go:embed css img
+//go:embed css img js
 var files embed.FS
 
 // Asset is one embedded file.

@@ -27,7 +27,7 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	switch {
 	case len(body) > apiBodyLimit:
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, fmt.Sprintf("The body is larger than %d KiB.", apiBodyLimit/1024))
-	case !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON):
+	case !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON):
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the body as application/json.")
 	case len(bytes.TrimSpace(body)) == 0:
 		return fiber.NewError(fiber.StatusBadRequest, "The body is empty; send a JSON object.")
@@ -43,12 +43,7 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 		return fiber.NewError(fiber.StatusBadRequest, "The body must be a JSON object.")
 	}
 	fields := status.FieldErrors{}
-	known := jsonFields(reflect.TypeOf(dst).Elem())
-	for k := range raw {
-		if !known[k] {
-			fields.Add(k, "is not a known field")
-		}
-	}
+	checkKnownFields(fields, "", raw, reflect.TypeOf(dst).Elem())
 	if err := fields.Err(); err != nil {
 		return err
 	}
@@ -63,13 +58,53 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	return nil
 }
 
-// jsonFields returns the JSON names of t's fields.
-func jsonFields(t reflect.Type) map[string]bool {
-	out := map[string]bool{}
+// checkKnownFields reports keys of obj that struct type t does not have,
+// and does the same inside nested objects and lists of objects, naming
+// them by path ("components[1].x"). Values of the wrong shape are left
+// for the decoder to report.
+func checkKnownFields(f status.FieldErrors, prefix string, obj map[string]json.RawMessage, t reflect.Type) {
+	known := jsonFields(t)
+	for k, v := range obj {
+		ft, ok := known[k]
+		if !ok {
+			f.Add(prefix+k, "is not a known field")
+			continue
+		}
+		checkNested(f, prefix+k, v, ft)
+	}
+}
+
+// checkNested checks the value at path, of Go type t, for unknown fields.
+func checkNested(f status.FieldErrors, path string, v json.RawMessage, t reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return // decodes itself (optional[T], time.Time)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(v, &obj) == nil {
+			checkKnownFields(f, path+".", obj, t)
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(v, &items) == nil {
+			for i, item := range items {
+				checkNested(f, fmt.Sprintf("%s[%d]", path, i), item, t.Elem())
+			}
+		}
+	}
+}
+
+// jsonFields returns the JSON names of t's fields and their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
-			out[name] = true
+			out[name] = t.Field(i).Type
 		}
 	}
 	return out

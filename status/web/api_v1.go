@@ -51,8 +51,8 @@ func (s *Server) apiV1Routes(r fiber.Router) {
 // requireToken checks the bearer token of an admin API request.
 func (s *Server) requireToken(c *fiber.Ctx) error {
 	auth := c.Get(fiber.HeaderAuthorization)
-	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" { // RFC 6750 §2.1, scheme case-insensitive
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
 		return status.Errorf(status.KindUnauthorized, "Send an API token as \"Authorization: Bearer <token>\" (herald token create).")
 	}

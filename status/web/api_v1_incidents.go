@@ -393,8 +393,11 @@ func (s *Server) updateMaintenance(c *fiber.Ctx) error {
 		return err
 	}
 	f := status.FieldErrors{}
-	if req.Description != nil || req.Author != nil {
+	if req.Description != nil {
 		f.Add("description", "cannot be changed; post a maintenance update instead")
+	}
+	if req.Author != nil {
+		f.Add("author", "cannot be changed; post a maintenance update instead")
 	}
 	from := parseTime(f, "scheduled_for", req.ScheduledFor)
 	until := parseTime(f, "scheduled_until", req.ScheduledUntil)

@@ -17,14 +17,15 @@ const loginCSRFCookie = "herald_login"
 
 // consoleBase is what every console page's layout needs.
 type consoleBase struct {
-	CSS, Icon string
-	User      *status.User
-	CSRF      string
-	Flash     string
+	CSS, Icon   string
+	CountdownJS string
+	User        *status.User
+	CSRF        string
+	Flash       string
 }
 
 func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
-	b := consoleBase{CSS: s.assets.URL("css/herald.css"), Icon: s.assets.URL("img/icon.svg")}
+	b := consoleBase{CSS: s.assets.URL("css/herald.css"), Icon: s.assets.URL("img/icon.svg"), CountdownJS: s.assets.URL("js/countdown.js")}
 	if u, ok := c.Locals("user").(*status.User); ok {
 		b.User = u
 	}

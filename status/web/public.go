@@ -54,23 +54,27 @@ func (s *Server) noPage(c *fiber.Ctx) error {
 // the client's copy is current and pre-compressed bytes when it accepts gzip.
 func (s *Server) send(c *fiber.Ctx, r *response) error {
 	h := &c.Response().Header
-	h.SetCanonical(hdrETag, r.etagB)
+	body, etag := r.body, r.etagB
+	gz := r.gz != nil && acceptsGzip(c)
+	if gz {
+		body, etag = r.gz, r.etagGzB
+	}
+	h.SetCanonical(hdrETag, etag)
 	h.SetCanonical(hdrLastModified, r.lastModifiedB)
 	h.SetCanonical(hdrCacheControl, hdrPublicCache)
 	h.SetCanonical(hdrVary, hdrAcceptEncoding)
 	if r.contentType == htmlType {
 		setHTMLSecurityHeaders(c)
 	}
-	if notModified(c, r) {
+	if notModified(c, r, etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	h.SetCanonical(hdrContentType, r.contentTypeB)
-	c.Status(r.status)
-	if r.gz != nil && acceptsGzip(c) {
+	if gz {
 		h.SetCanonical(hdrContentEncoding, hdrGzip)
-		return c.Send(r.gz)
 	}
-	return c.Send(r.body)
+	c.Status(r.status)
+	return c.Send(body)
 }
 
 // Canonical header names and fixed values for send.
@@ -86,12 +90,12 @@ var (
 	hdrPublicCache     = []byte(publicCacheControl)
 )
 
-func notModified(c *fiber.Ctx, r *response) bool {
+func notModified(c *fiber.Ctx, r *response, etag []byte) bool {
 	if r.status != fiber.StatusOK {
 		return false
 	}
 	if inm := c.Request().Header.Peek(fiber.HeaderIfNoneMatch); len(inm) > 0 {
-		return etagMatches(inm, r.etag)
+		return etagMatches(inm, string(etag))
 	}
 	if ims := c.Get(fiber.HeaderIfModifiedSince); ims != "" {
 		t, err := time.Parse(time.RFC1123, ims)
@@ -344,11 +348,6 @@ func (s *Server) apiV2Preflight(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type, If-None-Match, If-Modified-Since")
 	c.Set(fiber.HeaderAccessControlMaxAge, "86400")
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// redirectSlash sends /p/{slug} to /p/{slug}/.
-func (s *Server) redirectSlash(c *fiber.Ctx) error {
-	return c.Redirect("/p/"+c.Params("slug")+"/", fiber.StatusMovedPermanently)
 }
 
 // staticFile serves GET /static/{hash}/{path}.

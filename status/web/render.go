@@ -58,7 +58,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return t.In(loc).Format("15:04 MST")
 		},
-		"day":     func(t time.Time) string { return t.Format("2006-01-02") },
+		"day": func(t time.Time) string { return t.Format("2006-01-02") },
 		"pct": func(f float64) string {
 			p := math.Floor(f*10000) / 100 // never round 99.999 up to 100
 			return fmt.Sprintf("%.2f%%", p)
@@ -95,6 +95,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return strings.Join(out, ", ")
 		},
+		"list": func(items ...string) []string { return items },
 		"updatesOf": func(ups []*status.IncidentUpdate, loc *time.Location) updatesData {
 			return updatesData{Updates: ups, Loc: loc}
 		},

@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	console.Get("/", s.showDashboard)
 	console.Get("/password", s.showPassword)
 	console.Post("/password", s.changePassword)
+	console.Get("/incidents/new", requireRole(incidentWriters...), s.showDeclare)
+	console.Post("/incidents", requireRole(incidentWriters...), s.declareIncident)
+	console.Get("/pages/:page/incidents/:id", s.showConsoleIncident)
+	console.Post("/pages/:page/incidents/:id/updates", requireRole(incidentWriters...), s.postConsoleUpdate)
+	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
@@ -37,7 +42,6 @@ func (s *Server) routes() {
 		app.Get(prefix+"/api/v2/*", s.apiV2)
 		app.Options(prefix+"/api/v2/*", s.apiV2Preflight)
 	}
-	app.Get("/p/:slug", s.redirectSlash)
 
 	app.Use(s.notFound)
 }

@@ -69,8 +69,10 @@ type response struct {
 	etag         string
 	lastModified string
 
-	// The same values as bytes, set on responses without conversions.
-	contentTypeB, etagB, lastModifiedB []byte
+	// The same values as bytes, set on responses without conversions;
+	// etagGzB is the ETag of the gzip form (a different representation,
+	// RFC 9110 §8.8.3).
+	contentTypeB, etagB, etagGzB, lastModifiedB []byte
 }
 
 func newSnapshots(svc *status.Service, r *renderer, log *slog.Logger) *Snapshots {
@@ -270,6 +272,7 @@ func newResponse(code int, contentType string, body []byte, modified time.Time) 
 		etag:         `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
 		lastModified: modified.UTC().Format(http.TimeFormat)}
 	r.contentTypeB, r.etagB, r.lastModifiedB = []byte(contentType), []byte(r.etag), []byte(r.lastModified)
+	r.etagGzB = []byte(strings.TrimSuffix(r.etag, `"`) + `-gz"`)
 	if len(body) > 512 {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)

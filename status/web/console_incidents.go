@@ -1,0 +1,309 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Roles that may change incidents; viewers only read.
+var incidentWriters = []status.Role{status.RoleManager, status.RoleEngineer}
+
+type declarePage struct {
+	consoleBase
+	Pages      []*status.Page
+	Page       *status.Page
+	Components []*status.Component
+	Form       url.Values
+	Fields     map[string]string
+	Severities []status.Severity
+	Sources    []status.Source
+	Statuses   []status.ComponentStatus
+	Expected   func(status.Severity) string
+}
+
+// Value returns the submitted value of a form field.
+func (d declarePage) Value(name string) string { return d.Form.Get(name) }
+
+// showDeclare serves GET /console/incidents/new?page=ID.
+func (s *Server) showDeclare(c *fiber.Ctx) error {
+	form := url.Values{"severity": {string(status.SeverityMinor)}, "visibility": {string(status.VisibilityPublic)},
+		"next_update": {"30"}, "contact": {s.consoleBase(c).User.Email}}
+	return s.renderDeclare(c, fiber.StatusOK, c.Query("page"), form, nil)
+}
+
+func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
+	ctx := c.UserContext()
+	pages, err := s.deps.Service.Pages(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pages) == 0 {
+		return status.Errorf(status.KindNotFound, "There is no status page yet. Create one first.")
+	}
+	d := declarePage{consoleBase: s.consoleBase(c), Pages: pages, Page: pages[0], Form: form, Fields: fields,
+		Severities: status.Severities, Sources: status.Sources, Statuses: status.ComponentStatuses[1:], Expected: status.ExpectedResolution}
+	for _, p := range pages {
+		if p.ID == pageID {
+			d.Page = p
+		}
+	}
+	if d.Components, err = s.deps.Service.Components(ctx, d.Page.ID); err != nil {
+		return err
+	}
+	return s.renderConsole(c, code, "console/declare.html", d)
+}
+
+// declareIncident serves POST /console/incidents.
+func (s *Server) declareIncident(c *fiber.Ctx) error {
+	form := formValues(c)
+	pageID := form.Get("page")
+	page, err := s.deps.Service.PageByID(c.UserContext(), pageID)
+	if err != nil {
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, "", form, map[string]string{"page": "choose a status page"})
+	}
+	fields := status.FieldErrors{}
+	started := parseLocalTime(fields, "started_at", form.Get("started_at"), page.Location())
+	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
+	comps, err := s.componentChoices(c, page.ID, form)
+	if err != nil {
+		return err
+	}
+	if err := fields.Err(); err != nil {
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, err.(*status.Error).Fields)
+	}
+	user := s.consoleBase(c).User
+	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), page.ID, status.IncidentInput{
+		Title: form.Get("title"), Severity: status.Severity(form.Get("severity")), Visibility: status.Visibility(form.Get("visibility")),
+		StartedAt: started, Components: comps, Body: form.Get("body"), Kind: status.KindAnalysis, Author: authorName(user),
+		NextUpdate: next, Summary: form.Get("summary"), Source: status.Source(form.Get("source")),
+		SourceReference: form.Get("source_reference"), Caller: form.Get("caller"), Reproduce: form.Get("reproduce"),
+		Contact: form.Get("contact"), AffectedCustomers: form.Get("affected_customers")})
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, f := classify(err)
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
+}
+
+func incidentURL(pageID, incidentID string) string {
+	return "/console/pages/" + pageID + "/incidents/" + incidentID
+}
+
+func authorName(u *status.User) string {
+	if u == nil {
+		return ""
+	}
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// formValues copies the submitted form (fields may repeat).
+func formValues(c *fiber.Ctx) url.Values {
+	out := url.Values{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		out.Add(string(k), string(v))
+	})
+	return out
+}
+
+// componentChoices reads "component.<id>" selects: a status, or empty for
+// not affected. Unknown ids are left to the service to refuse.
+func (s *Server) componentChoices(c *fiber.Ctx, pageID string, form url.Values) ([]status.ComponentStatusInput, error) {
+	var out []status.ComponentStatusInput
+	for k, vs := range form {
+		id, ok := strings.CutPrefix(k, "component.")
+		if !ok || len(vs) == 0 || vs[0] == "" {
+			continue
+		}
+		out = append(out, status.ComponentStatusInput{ComponentID: id, Status: status.ComponentStatus(vs[0])})
+	}
+	return out, nil
+}
+
+// parseLocalTime reads a datetime-local value in the page's time zone.
+func parseLocalTime(f status.FieldErrors, field, v string, loc *time.Location) *time.Time {
+	if v == "" {
+		return nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return &t
+		}
+	}
+	f.Add(field, "must be a date and time such as 2026-01-02T15:04")
+	return nil
+}
+
+// nextUpdateChoice turns the 15/30/60-minute choice into a time.
+func nextUpdateChoice(f status.FieldErrors, v string, now time.Time) *time.Time {
+	switch v {
+	case "", "30":
+		t := now.Add(30 * time.Minute)
+		return &t
+	case "15", "60":
+		var m time.Duration = 15
+		if v == "60" {
+			m = 60
+		}
+		t := now.Add(m * time.Minute)
+		return &t
+	}
+	f.Add("next_update", "must be 15, 30 or 60 minutes")
+	return nil
+}
+
+type incidentConsolePage struct {
+	consoleBase
+	Page       *status.Page
+	Incident   *status.Incident
+	Timeline   []*status.TimelineEntry
+	Components []*status.Component
+	Names      map[string]string
+	Cadence    status.CadenceStatus
+	HasCadence bool
+	DueIn      string
+	Flags      []status.Flag
+	Nudges     []status.Nudge
+	Channel    string
+	Loc        *time.Location
+	Form       url.Values
+	Fields     map[string]string
+	Kinds      []status.UpdateKind
+	States     []status.State
+	Statuses   []status.ComponentStatus
+	CanWrite   bool
+	Now        time.Time
+}
+
+// Value returns the submitted value of a form field.
+func (d incidentConsolePage) Value(name string) string { return d.Form.Get(name) }
+
+// showConsoleIncident serves GET /console/pages/:page/incidents/:id.
+func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
+	return s.renderConsoleIncident(c, fiber.StatusOK, url.Values{"next_update": {"30"}, "notify": {"on"}}, nil)
+}
+
+func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
+	ctx := c.UserContext()
+	svc := s.deps.Service
+	page, err := svc.PageByID(ctx, c.Params("page"))
+	if err != nil {
+		return err
+	}
+	inc, err := svc.IncidentByID(ctx, page.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	tl, err := svc.Timeline(ctx, page.ID, inc.ID)
+	if err != nil {
+		return err
+	}
+	comps, err := svc.Components(ctx, page.ID)
+	if err != nil {
+		return err
+	}
+	now := svc.Now()
+	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
+		Names: map[string]string{}, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
+			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
+		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
+		Flags: status.Escalations(inc, status.EscalationInput{}, now), Nudges: status.Nudges(inc, 0, now)}
+	for _, comp := range comps {
+		d.Names[comp.ID] = comp.Name
+	}
+	if cad, ok := status.CadenceOf(inc); ok {
+		d.HasCadence, d.Cadence = true, cad.State(now)
+		d.DueIn = dueText(cad.Due.Sub(now))
+	}
+	if u := d.User; u != nil {
+		d.CanWrite = u.Role != status.RoleViewer
+	}
+	if form.Get("version") == "" {
+		form.Set("version", fmt.Sprint(inc.Version))
+	}
+	return s.renderConsole(c, code, "console/incident.html", d)
+}
+
+func dueText(d time.Duration) string {
+	if d < 0 {
+		return "overdue by " + humanDuration(-d)
+	}
+	return "due in " + humanDuration(d)
+}
+
+// postConsoleUpdate serves POST /console/pages/:page/incidents/:id/updates.
+func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
+	form := formValues(c)
+	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	if err != nil {
+		return err
+	}
+	fields := status.FieldErrors{}
+	eta := parseLocalTime(fields, "eta", form.Get("eta"), page.Location())
+	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
+	comps, err := s.componentChoices(c, page.ID, form)
+	if err != nil {
+		return err
+	}
+	var version int
+	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
+		fields.Add("version", "is missing; reload the page")
+	}
+	if err := fields.Err(); err != nil {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	}
+	notify := form.Get("notify") == "on"
+	_, err = s.deps.Service.PostUpdate(c.UserContext(), page.ID, c.Params("id"), status.UpdateInput{
+		State: status.State(form.Get("state")), Kind: status.UpdateKind(form.Get("kind")), ETA: eta,
+		Resolution: status.Resolution(form.Get("resolution")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User),
+		Notify: &notify, Components: comps, NextUpdate: next, Version: version})
+	switch status.KindOf(err) {
+	case status.KindInvalid, status.KindConflict:
+		code, msg, f := classify(err)
+		if f == nil {
+			f = map[string]string{"form": msg}
+		}
+		return s.renderConsoleIncident(c, code, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(page.ID, c.Params("id")), fiber.StatusSeeOther)
+}
+
+// addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.
+func (s *Server) addConsoleNote(c *fiber.Ctx) error {
+	form := formValues(c)
+	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	if err != nil {
+		return err
+	}
+	fields := status.FieldErrors{}
+	at := parseLocalTime(fields, "note_at", form.Get("note_at"), page.Location())
+	if err := fields.Err(); err != nil {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	}
+	_, err = s.deps.Service.AddNote(c.UserContext(), page.ID, c.Params("id"), form.Get("note"), authorName(s.consoleBase(c).User), at)
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, f := classify(err)
+		if m, ok := f["body"]; ok {
+			f["note"] = m
+		}
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"#timeline", fiber.StatusSeeOther)
+}
