@@ -438,14 +438,39 @@ func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
 		return notFound("Incident", id)
 	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		inc, err := incidentOnPage(ctx, tx, pageID, id)
 		if err != nil {
+			return err
+		}
+		var affected []string
+		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("component_id").
+			Where("incident_id = ?", id).Scan(ctx, &affected); err != nil {
+			return fmt.Errorf("load affected components: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete incident: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("Incident", id)
+		now := s.Now()
+		if inc.State.Open() {
+			// The incident no longer holds its components: settle them as
+			// resolving would.
+			for _, cid := range affected {
+				c, err := componentOnPage(ctx, tx, pageID, cid)
+				if err != nil {
+					return err
+				}
+				target, err := settledStatus(ctx, tx, cid, id, "")
+				if err != nil {
+					return err
+				}
+				if c.Status != target {
+					if err := saveStatus(ctx, tx, c, target, now); err != nil {
+						return err
+					}
+				}
+			}
 		}
-		return bumpPage(ctx, tx, pageID, s.Now())
+		return bumpPage(ctx, tx, pageID, now)
 	})
 }
 

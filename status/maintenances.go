@@ -230,6 +230,44 @@ func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, no
 	return nil
 }
 
+// moveMaintenanceComponents follows a change of a running maintenance's
+// components: added ones go under maintenance, removed ones are settled.
+func (s *Service) moveMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance, old []string, now time.Time) error {
+	was := map[string]bool{}
+	for _, id := range old {
+		was[id] = true
+	}
+	is := map[string]bool{}
+	for _, id := range m.ComponentIDs {
+		is[id] = true
+		if !was[id] {
+			if err := s.setComponentsStatus(ctx, tx, m.PageID, []string{id}, UnderMaintenance, now); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range old {
+		if is[id] {
+			continue
+		}
+		c, err := componentOnPage(ctx, tx, m.PageID, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != UnderMaintenance {
+			continue
+		}
+		target, err := settledStatus(ctx, tx, id, "", m.ID)
+		if err != nil {
+			return err
+		}
+		if err := saveStatus(ctx, tx, c, target, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AdvanceMaintenances starts every scheduled maintenance whose window has
 // begun and completes every one whose window has ended, with an automatic
 // update each. It returns how many it moved.
@@ -326,9 +364,18 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 			return fmt.Errorf("update maintenance: %w", err)
 		}
 		if p.ComponentIDs != nil {
+			if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
+				return err
+			}
+			old := m.ComponentIDs
 			m.ComponentIDs = *p.ComponentIDs
 			if err := setMaintenanceComponents(ctx, tx, m); err != nil {
 				return err
+			}
+			if m.State == MaintenanceInProgress {
+				if err := s.moveMaintenanceComponents(ctx, tx, m, old, now); err != nil {
+					return err
+				}
 			}
 		}
 		return bumpPage(ctx, tx, pageID, now)
@@ -345,14 +392,25 @@ func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) erro
 		return notFound("Maintenance", id)
 	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*Maintenance)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		m, err := maintenanceOnPage(ctx, tx, pageID, id)
 		if err != nil {
+			return err
+		}
+		if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Maintenance)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete maintenance: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("Maintenance", id)
+		now := s.Now()
+		if m.State == MaintenanceInProgress {
+			old := m.ComponentIDs
+			m.ComponentIDs = nil
+			if err := s.moveMaintenanceComponents(ctx, tx, m, old, now); err != nil {
+				return err
+			}
 		}
-		return bumpPage(ctx, tx, pageID, s.Now())
+		return bumpPage(ctx, tx, pageID, now)
 	})
 }
 

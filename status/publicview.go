@@ -28,6 +28,9 @@ type PublicView struct {
 	Maintenances []*Maintenance
 	Overall      Overall
 	BuiltAt      time.Time
+	// UpdatedAt is the newest change to public data only, so internal
+	// activity on a page does not show through timestamps.
+	UpdatedAt time.Time
 }
 
 // PublicView loads the public view of a page.
@@ -88,7 +91,30 @@ func (s *Service) PublicView(ctx context.Context, pageID string) (*PublicView, e
 		active = active || m.State == MaintenanceInProgress
 	}
 	v.Overall = RollUp(v.Components, open, active)
+	v.UpdatedAt = v.publicUpdatedAt()
 	return v, nil
+}
+
+func (v *PublicView) publicUpdatedAt() time.Time {
+	t := v.Page.CreatedAt
+	later := func(u time.Time) {
+		if u.After(t) {
+			t = u
+		}
+	}
+	for _, g := range v.Groups {
+		later(g.UpdatedAt)
+	}
+	for _, c := range v.Components {
+		later(c.UpdatedAt)
+	}
+	for _, inc := range v.Incidents {
+		later(inc.UpdatedAt)
+	}
+	for _, m := range v.Maintenances {
+		later(m.UpdatedAt)
+	}
+	return t
 }
 
 // hideComponents removes hidden components from an incident's public data.

@@ -135,3 +135,62 @@ func TestTimeline(t *testing.T) {
 		requireKind(t, err, status.KindNotFound)
 	})
 }
+
+// Deleting an open incident or a running maintenance, or changing a running
+// maintenance's components, must not leave components in their state.
+func TestDeletingSettlesComponents(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		x := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "X"})
+		y := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Y"})
+		statusOf := func(c *status.Component) status.ComponentStatus {
+			got, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+			require.NoError(t, err)
+			return got.Status
+		}
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{
+			Components: []status.ComponentStatusInput{{ComponentID: x.ID, Status: status.MajorOutage}}})
+		require.Equal(t, status.MajorOutage, statusOf(x))
+		require.NoError(t, b.svc.DeleteIncident(b.ctx, p.ID, inc.ID))
+		require.Equal(t, status.Operational, statusOf(x), "deleting an open incident settles its components")
+
+		m, err := b.svc.ScheduleMaintenance(b.ctx, p.ID, status.MaintenanceInput{Title: "Work", Description: "Planned.",
+			ScheduledFor: epoch.Add(time.Minute), ScheduledUntil: epoch.Add(time.Hour), ComponentIDs: []string{x.ID}})
+		require.NoError(t, err)
+		b.clock.Advance(2 * time.Minute)
+		_, err = b.svc.AdvanceMaintenances(b.ctx)
+		require.NoError(t, err)
+		require.Equal(t, status.UnderMaintenance, statusOf(x))
+		ids := []string{y.ID}
+		_, err = b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{ComponentIDs: &ids})
+		require.NoError(t, err)
+		require.Equal(t, status.Operational, statusOf(x), "a component taken out of a running maintenance is settled")
+		require.Equal(t, status.UnderMaintenance, statusOf(y), "a component added to a running maintenance goes under maintenance")
+		require.NoError(t, b.svc.DeleteMaintenance(b.ctx, p.ID, m.ID))
+		require.Equal(t, status.Operational, statusOf(y), "deleting a running maintenance settles its components")
+	})
+}
+
+// Internal activity must not show through the public "updated" time.
+func TestPublicUpdatedAtIgnoresInternalActivity(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		statustest.Component(t, b.svc, p.ID, nil)
+		before, err := b.svc.PublicView(b.ctx, p.ID)
+		require.NoError(t, err)
+		b.clock.Advance(time.Hour)
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityInternal})
+		after, err := b.svc.PublicView(b.ctx, p.ID)
+		require.NoError(t, err)
+		requireTime(t, before.UpdatedAt, after.UpdatedAt, "an internal incident is not a public change")
+		b.clock.Advance(time.Hour)
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityPublic})
+		after, err = b.svc.PublicView(b.ctx, p.ID)
+		require.NoError(t, err)
+		requireTime(t, b.clock.Now(), after.UpdatedAt, "a public incident is")
+	})
+}

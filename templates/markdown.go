@@ -4,13 +4,15 @@ import (
 	"bytes"
 	stdhtml "html"
 	"html/template"
-	"log/slog"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/util"
 )
 
 // maxMarkdown caps the input rendered as Markdown; longer text is shown as
@@ -20,8 +22,10 @@ const maxMarkdown = 64 * 1024
 var (
 	md = goldmark.New(
 		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table),
-		// Raw HTML stays off: it is escaped, never passed through.
-		goldmark.WithRendererOptions(html.WithHardWraps()),
+		// Raw HTML is shown as text: "<tenant>.example.com" must read as
+		// written, not vanish (goldmark's default drops it).
+		goldmark.WithRendererOptions(html.WithHardWraps(),
+			renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 100))),
 	)
 	// policy is the one sanitiser for every surface that shows Markdown:
 	// pages, feeds, console previews and emails. No style attributes.
@@ -50,8 +54,7 @@ func Markdown(src string) template.HTML {
 func safeConvert(src string, buf *bytes.Buffer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			slog.Warn("markdown renderer panicked", "panic", r)
-			err = errPanic
+			err = errPanic // the caller shows the text escaped instead
 		}
 	}()
 	return md.Convert([]byte(src), buf)
@@ -69,4 +72,41 @@ func PlainText(src string) string {
 	h := string(Markdown(src))
 	text := bluemonday.StrictPolicy().Sanitize(strings.NewReplacer("</p>", "\n\n", "<br>", "\n", "</li>", "\n").Replace(h))
 	return strings.TrimSpace(stdhtml.UnescapeString(text))
+}
+
+// escapeRawHTML renders inline and block HTML in Markdown as escaped text.
+type escapeRawHTML struct{}
+
+// RegisterFuncs replaces goldmark's renderers for raw HTML nodes.
+func (escapeRawHTML) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindRawHTML, func(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			segs := n.(*ast.RawHTML).Segments
+			for i := range segs.Len() {
+				seg := segs.At(i)
+				_, _ = w.WriteString(stdhtml.EscapeString(string(seg.Value(src))))
+			}
+		}
+		return ast.WalkSkipChildren, nil
+	})
+	reg.Register(ast.KindHTMLBlock, func(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		b := n.(*ast.HTMLBlock)
+		_, _ = w.WriteString("<p>")
+		lines := b.Lines()
+		for i := range lines.Len() {
+			if i > 0 {
+				_, _ = w.WriteString("<br>")
+			}
+			seg := lines.At(i)
+			_, _ = w.WriteString(stdhtml.EscapeString(strings.TrimRight(string(seg.Value(src)), "\r\n")))
+		}
+		if b.HasClosure() {
+			_, _ = w.WriteString("<br>" + stdhtml.EscapeString(strings.TrimRight(string(b.ClosureLine.Value(src)), "\r\n")))
+		}
+		_, _ = w.WriteString("</p>\n")
+		return ast.WalkSkipChildren, nil
+	})
 }

@@ -128,7 +128,7 @@ func newAPIView(v *status.PublicView, pageURL string) *apiView {
 
 func (a *apiView) page() spPage {
 	p := a.v.Page
-	return spPage{ID: p.ID, Name: p.Name, URL: a.pageURL, TimeZone: p.TimeZone, UpdatedAt: ts(p.UpdatedAt)}
+	return spPage{ID: p.ID, Name: p.Name, URL: a.pageURL, TimeZone: p.TimeZone, UpdatedAt: ts(a.v.UpdatedAt)}
 }
 
 func (a *apiView) status() spStatus {

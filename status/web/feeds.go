@@ -19,6 +19,7 @@ type feedEntry struct {
 	ID, Title, Link string
 	Published       time.Time
 	Updated         time.Time
+	Created         time.Time // never changes, so the entry id is stable
 	HTML            string
 }
 
@@ -32,7 +33,7 @@ func feedEntries(v *status.PublicView, pageURL string) []feedEntry {
 				xmlEscape(u.DisplayAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
 		}
 		out = append(out, feedEntry{ID: "incident/" + inc.ID, Title: inc.Title, Link: pageURL + "/incidents/" + inc.ID,
-			Published: inc.StartedAt, Updated: inc.UpdatedAt, HTML: b.String()})
+			Published: inc.StartedAt, Updated: inc.UpdatedAt, Created: inc.CreatedAt, HTML: b.String()})
 	}
 	for _, m := range v.Maintenances {
 		var b strings.Builder
@@ -43,7 +44,7 @@ func feedEntries(v *status.PublicView, pageURL string) []feedEntry {
 				xmlEscape(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
 		}
 		out = append(out, feedEntry{ID: "maintenance/" + m.ID, Title: m.Title, Link: pageURL + "/maintenance/" + m.ID,
-			Published: m.CreatedAt, Updated: m.UpdatedAt, HTML: b.String()})
+			Published: m.CreatedAt, Updated: m.UpdatedAt, Created: m.CreatedAt, HTML: b.String()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Updated.After(out[j].Updated) })
 	if len(out) > feedLimit {
@@ -96,16 +97,13 @@ type atomText struct {
 // atom renders the page's history as an Atom 1.0 feed (RFC 4287).
 func atom(v *status.PublicView, pageURL string) ([]byte, error) {
 	entries := feedEntries(v, pageURL)
-	updated := v.Page.UpdatedAt
-	if len(entries) > 0 && entries[0].Updated.After(updated) {
-		updated = entries[0].Updated
-	}
+	updated := v.UpdatedAt
 	f := atomFeed{Lang: "en", ID: "tag:herald," + v.Page.CreatedAt.UTC().Format("2006-01-02") + ":" + v.Page.ID,
 		Title: v.Page.Name + " Status - Incident History", Updated: updated.UTC().Format(time.RFC3339),
 		Links:  []atomLink{{Rel: "alternate", Type: "text/html", Href: pageURL}, {Rel: "self", Type: "application/atom+xml", Href: pageURL + "/history.atom"}},
 		Author: atomAuthor{Name: v.Page.Name}}
 	for _, e := range entries {
-		f.Entries = append(f.Entries, atomEntry{ID: "tag:herald," + e.Published.UTC().Format("2006-01-02") + ":" + e.ID,
+		f.Entries = append(f.Entries, atomEntry{ID: "tag:herald," + e.Created.UTC().Format("2006-01-02") + ":" + e.ID,
 			Title: e.Title, Published: e.Published.UTC().Format(time.RFC3339), Updated: e.Updated.UTC().Format(time.RFC3339),
 			Link: atomLink{Rel: "alternate", Type: "text/html", Href: e.Link}, Content: atomText{Type: "html", Body: e.HTML}})
 	}
@@ -147,7 +145,7 @@ func rss(v *status.PublicView, pageURL string) ([]byte, error) {
 	self := atomLink{Rel: "self", Type: "application/rss+xml", Href: pageURL + "/history.rss"}
 	ch := rssChannel{Title: v.Page.Name + " Status - Incident History", Link: pageURL,
 		Description: "Statuspage for " + v.Page.Name, Language: "en",
-		LastBuild: v.BuiltAt.UTC().Format(time.RFC1123Z), Self: self}
+		LastBuild: v.UpdatedAt.UTC().Format(time.RFC1123Z), Self: self}
 	for _, e := range feedEntries(v, pageURL) {
 		ch.Items = append(ch.Items, rssItem{Title: e.Title, Link: e.Link, GUID: rssGUID{IsPermaLink: true, Value: e.Link},
 			PubDate: e.Published.UTC().Format(time.RFC1123Z), Description: e.HTML})

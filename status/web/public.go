@@ -164,7 +164,7 @@ func (s *Server) statusResponse(sn *Snapshot, root string) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.BuiltAt), nil
+		return newResponse(fiber.StatusOK, htmlType, b, sn.View.UpdatedAt), nil
 	})
 }
 
@@ -291,7 +291,7 @@ func (s *Server) serveCached(c *fiber.Ctx, sn *Snapshot, key, contentType string
 		if err != nil {
 			return nil, err
 		}
-		return newResponse(fiber.StatusOK, contentType, b, sn.View.BuiltAt), nil
+		return newResponse(fiber.StatusOK, contentType, b, sn.View.UpdatedAt), nil
 	})
 	if err != nil {
 		return err
@@ -324,7 +324,7 @@ func (s *Server) apiResponse(sn *Snapshot, name string) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newResponse(fiber.StatusOK, jsonType, b, sn.View.BuiltAt), nil
+		return newResponse(fiber.StatusOK, jsonType, b, sn.View.UpdatedAt), nil
 	})
 }
 
