@@ -10,7 +10,7 @@ import (
 func TestMarkdown(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name, in       string
+		name, in      string
 		want, wantNot []string
 	}{
 		{"emphasis and links", "**bold** and [docs](https://example.com/docs)",
