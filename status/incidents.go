@@ -10,6 +10,19 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// maxBackdate is how far back an incident's start may be recorded.
+const maxBackdate = 366 * 24 * time.Hour
+
+// checkStart refuses start times in the future or implausibly far back.
+func checkStart(f FieldErrors, started, now time.Time) {
+	switch {
+	case started.After(now.Add(clockSkew)):
+		f.Add("started_at", "must not be in the future")
+	case started.Before(now.Add(-maxBackdate)):
+		f.Add("started_at", "must be within the last year")
+	}
+}
+
 // clockSkew is how far in the future a "when it started" time may lie
 // before it is refused: clocks of people and machines disagree a little.
 const clockSkew = 2 * time.Minute
@@ -159,9 +172,7 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 	started := now
 	if in.StartedAt != nil {
 		started = in.StartedAt.UTC().Truncate(time.Microsecond)
-		if started.After(now.Add(clockSkew)) {
-			f.Add("started_at", "must not be in the future")
-		}
+		checkStart(f, started, now)
 	}
 	upd := UpdateInput{State: in.State, Kind: in.Kind, ETA: in.ETA, Resolution: in.Resolution, Body: in.Body,
 		Author: in.Author, Notify: in.Notify, Components: in.Components, NextUpdate: in.NextUpdate}
@@ -390,8 +401,8 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 	if p.Visibility != nil && !p.Visibility.Valid() {
 		f.Add("visibility", "must be one of public, customers, internal")
 	}
-	if p.StartedAt != nil && p.StartedAt.After(now.Add(clockSkew)) {
-		f.Add("started_at", "must not be in the future")
+	if p.StartedAt != nil {
+		checkStart(f, *p.StartedAt, now)
 	}
 	if p.Postmortem != nil {
 		checkText(f, "postmortem", *p.Postmortem, MaxBodyLen, false, true)
@@ -411,6 +422,10 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		setIf(&inc.Visibility, p.Visibility)
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
+			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
+				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+					Fields: map[string]string{"started_at": "must be before the incident was resolved"}}
+			}
 		}
 		if p.Postmortem != nil {
 			inc.Postmortem = *p.Postmortem

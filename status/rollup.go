@@ -28,7 +28,7 @@ func RollUp(components []*Component, openIncidents []*Incident, maintenanceActiv
 	}
 	switch {
 	case worst == ImpactCritical:
-		return Overall{ImpactCritical, "Major System Outage"}
+		return Overall{ImpactCritical, "Major Service Outage"}
 	case worst == ImpactMajor:
 		return Overall{ImpactMajor, "Partial System Outage"}
 	case worst == ImpactMinor:

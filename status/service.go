@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -122,5 +123,8 @@ func bumpPage(ctx context.Context, tx bun.IDB, pageID string, now time.Time) err
 }
 
 func notFound(what, id string) error {
+	if len(id) > 40 || !utf8.ValidString(id) {
+		id = "with that id" // never echo long or broken input
+	}
 	return Errorf(KindNotFound, "%s %s not found.", what, id)
 }

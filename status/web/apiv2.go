@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"sort"
 	"time"
 
 	"github.com/herald-status/herald/status"
@@ -161,6 +162,17 @@ func (a *apiView) components() []spComponent {
 			}
 		}
 	}
+	// Page order: ungrouped components, then each group followed by its
+	// components, with page-wide positions as Statuspage numbers them.
+	add := func(c spComponent) {
+		c.Position = len(out) + 1
+		out = append(out, c)
+	}
+	for _, c := range a.v.Components {
+		if c.GroupID == nil {
+			add(a.comps[c.ID])
+		}
+	}
 	for _, g := range a.v.Groups {
 		if len(children[g.ID]) == 0 {
 			continue
@@ -169,12 +181,12 @@ func (a *apiView) components() []spComponent {
 		if g.Description != "" {
 			desc = &g.Description
 		}
-		out = append(out, spComponent{ID: g.ID, Name: g.Name, Status: string(worst[g.ID]), CreatedAt: ts(g.CreatedAt),
-			UpdatedAt: ts(g.UpdatedAt), Position: g.Position, Description: desc, Showcase: false, PageID: g.PageID,
+		add(spComponent{ID: g.ID, Name: g.Name, Status: string(worst[g.ID]), CreatedAt: ts(g.CreatedAt),
+			UpdatedAt: ts(g.UpdatedAt), Description: desc, Showcase: false, PageID: g.PageID,
 			Group: true, Components: children[g.ID]})
-	}
-	for _, c := range a.v.Components {
-		out = append(out, a.comps[c.ID])
+		for _, id := range children[g.ID] {
+			add(a.comps[id])
+		}
 	}
 	return out
 }
@@ -312,6 +324,10 @@ func (a *apiView) document(name string) (any, bool) {
 		switch name {
 		case "scheduled-maintenances/upcoming.json":
 			states, limit = upcoming, 0
+			return struct {
+				Page                  spPage       `json:"page"`
+				ScheduledMaintenances []spIncident `json:"scheduled_maintenances"`
+			}{a.page(), soonestFirst(a.maintenances(states, limit))}, true
 		case "scheduled-maintenances/active.json":
 			states, limit = active, 0
 		}
@@ -324,3 +340,9 @@ func (a *apiView) document(name string) (any, bool) {
 }
 
 func marshalAPI(doc any) ([]byte, error) { return json.Marshal(doc) }
+
+// soonestFirst orders maintenances by their window's start.
+func soonestFirst(ms []spIncident) []spIncident {
+	sort.SliceStable(ms, func(i, j int) bool { return *ms[i].ScheduledFor < *ms[j].ScheduledFor })
+	return ms
+}

@@ -57,8 +57,14 @@ type Snapshot struct {
 	Stale   bool
 
 	render *renderer
-	cache  sync.Map // cache key → *response
+	cache  sync.Map     // cache key → *cached
+	cached atomic.Int64 // entries in cache
 }
+
+// maxCachedAnswers bounds one snapshot's cache: past it, rarely requested
+// answers (old incidents, deep history pages) are rendered for each
+// request instead of kept, so crawling cannot grow memory.
+const maxCachedAnswers = 256
 
 // response is a pre-rendered answer: body, its gzip form and validators.
 type response struct {
@@ -254,12 +260,20 @@ type cached struct {
 func (sn *Snapshot) get(key string, build func() (*response, error)) (*response, error) {
 	v, ok := sn.cache.Load(key)
 	if !ok {
-		v, _ = sn.cache.LoadOrStore(key, new(cached))
+		if sn.cached.Load() >= maxCachedAnswers {
+			return build()
+		}
+		var loaded bool
+		if v, loaded = sn.cache.LoadOrStore(key, new(cached)); !loaded {
+			sn.cached.Add(1)
+		}
 	}
 	c := v.(*cached)
 	c.once.Do(func() { c.r, c.err = build() })
 	if c.err != nil {
-		sn.cache.CompareAndDelete(key, c)
+		if sn.cache.CompareAndDelete(key, c) {
+			sn.cached.Add(-1)
+		}
 		return nil, c.err
 	}
 	return c.r, nil
