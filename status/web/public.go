@@ -299,23 +299,57 @@ func (s *Server) serveCached(c *fiber.Ctx, sn *Snapshot, key, contentType string
 	return s.send(c, r)
 }
 
-// apiV2 serves GET /api/v2/* (Statuspage public API).
-func (s *Server) apiV2(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
-	sn, _, err := s.pageFor(c)
-	if err != nil {
+// apiV2 serves GET /api/v2/{name} (Statuspage public API).
+func (s *Server) apiV2(name string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Response().Header.SetCanonical(hdrAllowOrigin, valAny)
+		sn, _, err := s.pageFor(c)
+		if err != nil {
+			return err
+		}
+		r, err := s.apiResponse(sn, name)
+		if err != nil {
+			return err
+		}
+		return s.send(c, r)
+	}
+}
+
+// apiKeys are the snapshot cache keys of the API documents, built once.
+var apiKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range apiV2Documents {
+		m[n] = "api\x00" + n
+	}
+	return m
+}()
+
+// apiV2Documents are the Statuspage endpoints Herald serves.
+var apiV2Documents = []string{"summary.json", "status.json", "components.json", "incidents.json",
+	"incidents/unresolved.json", "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
+	"scheduled-maintenances/active.json"}
+
+var (
+	hdrAllowOrigin = []byte(fiber.HeaderAccessControlAllowOrigin)
+	valAny         = []byte("*")
+)
+
+// apiV2Unknown answers any other /api/v2 path.
+func (s *Server) apiV2Unknown(c *fiber.Ctx) error {
+	c.Response().Header.SetCanonical(hdrAllowOrigin, valAny)
+	if _, _, err := s.pageFor(c); err != nil {
 		return err
 	}
-	r, err := s.apiResponse(sn, c.Params("*"))
-	if err != nil {
-		return err
-	}
-	return s.send(c, r)
+	return errUnknownAPI
 }
 
 // apiResponse is the /api/v2 document name of sn.
 func (s *Server) apiResponse(sn *Snapshot, name string) (*response, error) {
-	return sn.get("api\x00"+name, func() (*response, error) {
+	key, ok := apiKeys[name]
+	if !ok {
+		return nil, errUnknownAPI
+	}
+	return sn.get(key, func() (*response, error) {
 		doc, ok := newAPIView(sn.View, s.pageURL(sn.View.Page)).document(name)
 		if !ok {
 			return nil, errUnknownAPI

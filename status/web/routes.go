@@ -39,7 +39,10 @@ func (s *Server) routes() {
 		app.Get(prefix+"/history.atom", s.showAtom)
 		app.Get(prefix+"/history.rss", s.showRSS)
 		app.Get(prefix+"/badge.svg", s.showBadge)
-		app.Get(prefix+"/api/v2/*", s.apiV2)
+		for _, name := range apiV2Documents {
+			app.Get(prefix+"/api/v2/"+name, s.apiV2(name))
+		}
+		app.Get(prefix+"/api/v2/*", s.apiV2Unknown)
 		app.Options(prefix+"/api/v2/*", s.apiV2Preflight)
 	}
 
