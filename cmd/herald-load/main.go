@@ -39,6 +39,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status/web"
 )
 
 // Targets of the issue.
@@ -173,7 +175,10 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	}
 
 	// The baseline: a bare Fiber app serving Herald's exact bytes.
-	baseline := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// Same connection timeouts as Herald's server, so both pay the same
+	// deadline bookkeeping.
+	baseline := fiber.New(fiber.Config{DisableStartupMessage: true,
+		ReadTimeout: web.ReadTimeout, WriteTimeout: web.WriteTimeout, IdleTimeout: web.IdleTimeout})
 	for _, path := range endpoints {
 		body, contentType, err := fetch(ctx, heraldURL+path)
 		if err != nil {

@@ -47,7 +47,11 @@ func BenchmarkPublic(b *testing.B) {
 		{"status-page", "/"},
 		{"summary-json", "/api/v2/summary.json"},
 	}
-	baselineApp := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// The baseline is a minimal handler on a server with the same
+	// connection timeouts as Herald's (which the issue requires): the
+	// comparison is about the request path, not deadline bookkeeping.
+	baselineApp := fiber.New(fiber.Config{DisableStartupMessage: true,
+		ReadTimeout: web.ReadTimeout, WriteTimeout: web.WriteTimeout, IdleTimeout: web.IdleTimeout})
 	bodies := map[string][]byte{}
 	for _, ep := range endpoints {
 		body, contentType := fetch(b, herald, ep.path)

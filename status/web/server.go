@@ -46,6 +46,14 @@ type Server struct {
 	log       *slog.Logger
 }
 
+// Connection timeouts: Fiber has none by default, which lets slow clients
+// hold connections open for ever (slowloris).
+const (
+	ReadTimeout  = 10 * time.Second
+	WriteTimeout = 30 * time.Second
+	IdleTimeout  = 120 * time.Second
+)
+
 // publicBodyLimit is the largest request body accepted anywhere; the admin
 // API checks its own lower limit.
 const publicBodyLimit = 1 << 20
@@ -75,9 +83,9 @@ func New(d Deps) (*Server, error) {
 		// (shared/reference/library-pitfalls.md, Fiber).
 		Immutable:             true,
 		ErrorHandler:          s.handleError,
-		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		ReadTimeout:           ReadTimeout,
+		WriteTimeout:          WriteTimeout,
+		IdleTimeout:           IdleTimeout,
 		ReadBufferSize:        16 * 1024,
 		BodyLimit:             publicBodyLimit,
 		DisableStartupMessage: true,

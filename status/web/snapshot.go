@@ -221,13 +221,24 @@ func (s *Snapshots) ByHost(host string) *Snapshot {
 	return idx.first
 }
 
-// ByHostBytes is ByHost for a raw Host header, without allocating on the
-// common path (an exact, lower-case match).
+// ByHostBytes is ByHost for a raw Host header, without allocating when
+// the host is lower case (as browsers and CDNs send it).
 func (s *Snapshots) ByHostBytes(host []byte) *Snapshot {
-	if sn := s.idx.Load().byHost[string(host)]; sn != nil {
+	idx := s.idx.Load()
+	if sn := idx.byHost[string(host)]; sn != nil {
 		return sn
 	}
-	return s.ByHost(string(host))
+	if i := bytes.IndexByte(host, ':'); i >= 0 {
+		if sn := idx.byHost[string(host[:i])]; sn != nil {
+			return sn
+		}
+	}
+	for _, b := range host {
+		if 'A' <= b && b <= 'Z' {
+			return s.ByHost(string(host))
+		}
+	}
+	return idx.first
 }
 
 // BySlug returns the snapshot of the page with the slug, or nil.
