@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,8 +38,23 @@ func (s *Server) showDeclare(c *fiber.Ctx) error {
 	return s.renderDeclare(c, fiber.StatusOK, c.Query("page"), form, nil)
 }
 
+// formFields folds list-item errors ("components[2].id") into the form
+// field that shows them ("components").
+func formFields(fields map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range fields {
+		if strings.HasPrefix(k, "components[") {
+			out["components"] = "a component: " + v
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
 func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
+	fields = formFields(fields)
 	pages, err := s.deps.Service.Pages(ctx)
 	if err != nil {
 		return err
@@ -70,10 +86,7 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	fields := status.FieldErrors{}
 	started := parseLocalTime(fields, "started_at", form.Get("started_at"), page.Location())
 	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
-	comps, err := s.componentChoices(c, page.ID, form)
-	if err != nil {
-		return err
-	}
+	comps := componentChoices(form)
 	if err := fields.Err(); err != nil {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, err.(*status.Error).Fields)
 	}
@@ -119,7 +132,7 @@ func formValues(c *fiber.Ctx) url.Values {
 
 // componentChoices reads "component.<id>" selects: a status, or empty for
 // not affected. Unknown ids are left to the service to refuse.
-func (s *Server) componentChoices(c *fiber.Ctx, pageID string, form url.Values) ([]status.ComponentStatusInput, error) {
+func componentChoices(form url.Values) []status.ComponentStatusInput {
 	var out []status.ComponentStatusInput
 	for k, vs := range form {
 		id, ok := strings.CutPrefix(k, "component.")
@@ -128,7 +141,8 @@ func (s *Server) componentChoices(c *fiber.Ctx, pageID string, form url.Values) 
 		}
 		out = append(out, status.ComponentStatusInput{ComponentID: id, Status: status.ComponentStatus(vs[0])})
 	}
-	return out, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].ComponentID < out[j].ComponentID })
+	return out
 }
 
 // parseLocalTime reads a datetime-local value in the page's time zone.
@@ -196,6 +210,7 @@ func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
 
 func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
+	fields = formFields(fields)
 	svc := s.deps.Service
 	page, err := svc.PageByID(ctx, c.Params("page"))
 	if err != nil {
@@ -252,10 +267,7 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 	fields := status.FieldErrors{}
 	eta := parseLocalTime(fields, "eta", form.Get("eta"), page.Location())
 	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
-	comps, err := s.componentChoices(c, page.ID, form)
-	if err != nil {
-		return err
-	}
+	comps := componentChoices(form)
 	var version int
 	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
 		fields.Add("version", "is missing; reload the page")

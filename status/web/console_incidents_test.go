@@ -1,0 +1,166 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
+)
+
+var incidentLocation = regexp.MustCompile(`^/console/pages/([0-9a-z]+)/incidents/([0-9a-z]+)$`)
+
+func TestConsoleDeclareAndRunIncident(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleEngineer, Name: "Erin", Password: consolePassword})
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		api := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Public API"})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+
+		form := br.send(http.MethodGet, "/console/incidents/new?page="+p.ID, nil)
+		require.Equal(t, http.StatusOK, form.Code)
+		require.Contains(t, form.String(), "within 15 minutes", "severities show their expected resolution")
+		require.Contains(t, form.String(), "Rule of thumb")
+		tok := csrfOf(t, form)
+
+		r := br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {tok}, "page": {p.ID},
+			"title": {"API errors <script>alert(1)</script>"}, "severity": {"major"}, "visibility": {"public"},
+			"component." + api.ID: {"partial_outage"}, "summary": {"5xx from one node"}, "source": {"monitoring"},
+			"source_reference": {"https://alerts.example/1"}, "started_at": {"2026-03-10T12:50"},
+			"body": {"We are investigating errors on the API."}, "next_update": {"15"}, "contact": {"Erin"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		m := incidentLocation.FindStringSubmatch(r.Header.Get("Location"))
+		require.NotNil(t, m, r.Header.Get("Location"))
+		incID := m[2]
+
+		inc, err := b.svc.IncidentByID(b.ctx, p.ID, incID)
+		require.NoError(t, err)
+		require.Equal(t, status.SeverityMajor, inc.Severity)
+		require.Equal(t, "Erin", inc.DeclaredBy)
+		require.Equal(t, status.SourceMonitoring, inc.Source)
+		requireTimeEqual(t, time.Date(2026, 3, 10, 11, 50, 0, 0, time.UTC), inc.StartedAt, "started_at is read in the page's time zone")
+		requireTimeEqual(t, epoch.Add(15*time.Minute), *inc.NextUpdateAt, "the chosen next update")
+
+		page := br.send(http.MethodGet, r.Header.Get("Location"), nil)
+		require.Equal(t, http.StatusOK, page.Code)
+		body := page.String()
+		require.Contains(t, body, "API errors &lt;script&gt;")
+		require.NotContains(t, body, "<script>alert(1)")
+		require.Contains(t, body, "#incident-2026-03-10", "major incidents get their own channel")
+		require.Contains(t, body, "due in 15 min")
+		require.Contains(t, body, "Declared major incident")
+
+		// Post an update; then a stale form is refused with a clear message.
+		tok = csrfOf(t, page)
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(body)[1]
+		b.clock.Advance(10 * time.Minute)
+		r = br.send(http.MethodPost, r.Header.Get("Location")+"/updates", url.Values{"_csrf": {tok}, "version": {version},
+			"kind": {"analysis"}, "state": {"mitigating"}, "body": {"A node is faulty; draining it."}, "notify": {"on"}, "next_update": {"30"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		r = br.send(http.MethodPost, incidentURLOf(p.ID, incID)+"/updates", url.Values{"_csrf": {tok}, "version": {version},
+			"kind": {"progress"}, "body": {"Based on an old page."}, "notify": {"on"}})
+		require.Equal(t, http.StatusConflict, r.Code)
+		require.Contains(t, r.String(), "Someone else changed this incident meanwhile")
+		require.Contains(t, r.String(), "Based on an old page.", "the text typed is kept in the form")
+
+		// Bad update input is answered next to the field.
+		r = br.send(http.MethodPost, incidentURLOf(p.ID, incID)+"/updates", url.Values{"_csrf": {tok}, "version": {"2"},
+			"kind": {"eta"}, "body": {""}, "next_update": {"45"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "must be 15, 30 or 60 minutes")
+
+		// A timeline note at an earlier time.
+		r = br.send(http.MethodPost, incidentURLOf(p.ID, incID)+"/notes", url.Values{"_csrf": {tok},
+			"note": {"Alert fired in monitoring."}, "note_at": {"2026-03-10T12:45"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		tl, err := b.svc.Timeline(b.ctx, p.ID, incID)
+		require.NoError(t, err)
+		require.Equal(t, "Alert fired in monitoring.", tl[0].Body, "the note sorts by its own time")
+
+		// The public page shows the incident and the promise.
+		b.refresh(t)
+		pub := b.get(t, "", "/p/"+p.Slug+"/")
+		require.Contains(t, pub.String(), "A node is faulty")
+		require.Contains(t, pub.String(), "Next update by")
+	})
+}
+
+func incidentURLOf(pageID, incID string) string { return "/console/pages/" + pageID + "/incidents/" + incID }
+
+func requireTimeEqual(t *testing.T, want, got time.Time, msg string) {
+	t.Helper()
+	require.True(t, want.Equal(got), "%s: want %s, got %s", msg, want, got)
+}
+
+func TestConsoleRolesAndBadDeclare(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityInternal})
+		viewer := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Password: consolePassword})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(viewer.Email, consolePassword).Code)
+		dash := br.send(http.MethodGet, "/console/", nil)
+		require.NotContains(t, dash.String(), "Declare an incident", "viewers are not offered what they may not do")
+		tok := csrfOf(t, dash)
+		require.Equal(t, http.StatusForbidden, br.send(http.MethodGet, "/console/incidents/new", nil).Code)
+		require.Equal(t, http.StatusForbidden, br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {tok}}).Code)
+		view := br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.Equal(t, http.StatusOK, view.Code, "viewers read")
+		require.NotContains(t, view.String(), "Post an update")
+		require.Equal(t, http.StatusForbidden, br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/updates",
+			url.Values{"_csrf": {tok}, "body": {"x"}}).Code)
+		require.Equal(t, http.StatusForbidden, br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/notes",
+			url.Values{"_csrf": {tok}, "note": {"x"}}).Code)
+
+		// Anonymous visitors: GETs go to login, POSTs are refused.
+		anon := newBrowser(t, b)
+		for _, path := range []string{"/console/", "/console/incidents/new", incidentURLOf(p.ID, inc.ID), "/console/password"} {
+			require.Equal(t, http.StatusSeeOther, anon.send(http.MethodGet, path, nil).Code, path)
+		}
+		for _, path := range []string{"/console/incidents", incidentURLOf(p.ID, inc.ID) + "/updates", "/console/logout"} {
+			require.Equal(t, http.StatusUnauthorized, anon.send(http.MethodPost, path, url.Values{}).Code, path)
+		}
+
+		// Bad declare input from an engineer: errors next to the fields,
+		// nothing written.
+		eng := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleEngineer, Password: consolePassword})
+		br = newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(eng.Email, consolePassword).Code)
+		form := br.send(http.MethodGet, "/console/incidents/new", nil)
+		tok = csrfOf(t, form)
+		cases := map[string]url.Values{
+			"missing everything": {"page": {p.ID}},
+			"bad severity":       {"page": {p.ID}, "title": {"T"}, "severity": {"apocalyptic"}, "visibility": {"public"}, "body": {"b"}},
+			"future start":       {"page": {p.ID}, "title": {"T"}, "severity": {"minor"}, "visibility": {"public"}, "body": {"b"}, "started_at": {"2027-01-01T00:00"}},
+			"garbage start":      {"page": {p.ID}, "title": {"T"}, "severity": {"minor"}, "visibility": {"public"}, "body": {"b"}, "started_at": {"yesterday"}},
+			"foreign component":  {"page": {p.ID}, "title": {"T"}, "severity": {"minor"}, "visibility": {"public"}, "body": {"b"}, "component.zzzzzzzzzzzz": {"major_outage"}},
+			"huge title":         {"page": {p.ID}, "title": {strings.Repeat("x", 5000)}, "severity": {"minor"}, "visibility": {"public"}, "body": {"b"}},
+			"unknown page":       {"page": {"nope"}, "title": {"T"}},
+		}
+		for name, f := range cases {
+			f.Set("_csrf", tok)
+			r := br.send(http.MethodPost, "/console/incidents", f)
+			require.Equal(t, http.StatusUnprocessableEntity, r.Code, name)
+			require.Contains(t, r.String(), "field-error", name)
+		}
+		forged := br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {"forged"}, "page": {p.ID}, "title": {"T"},
+			"severity": {"minor"}, "visibility": {"public"}, "body": {"b"}})
+		require.Equal(t, http.StatusForbidden, forged.Code)
+		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		require.NoError(t, err)
+		require.Len(t, incs, 1, "no bad form wrote anything")
+	})
+}
