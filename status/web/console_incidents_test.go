@@ -96,7 +96,9 @@ func TestConsoleDeclareAndRunIncident(t *testing.T) {
 	})
 }
 
-func incidentURLOf(pageID, incID string) string { return "/console/pages/" + pageID + "/incidents/" + incID }
+func incidentURLOf(pageID, incID string) string {
+	return "/console/pages/" + pageID + "/incidents/" + incID
+}
 
 func requireTimeEqual(t *testing.T, want, got time.Time, msg string) {
 	t.Helper()
