@@ -23,6 +23,10 @@ type dashboardIncident struct {
 	Page       *status.Page
 	Duration   string
 	LastUpdate *time.Time
+	Loc        *time.Location
+	Cadence    status.CadenceStatus // "" when there is no next update due
+	Due        time.Time
+	DueIn      string
 }
 
 type dashboardMaintenance struct {
@@ -44,6 +48,9 @@ func humanDuration(d time.Duration) string {
 // severityRank orders incidents by urgency on the dashboard.
 var severityRank = map[status.Severity]int{status.SeverityBusinessContinuity: 0, status.SeverityMajor: 1, status.SeverityMinor: 2, status.SeverityTrivial: 3}
 
+// cadenceRank puts overdue updates first, then those due soon.
+var cadenceRank = map[status.CadenceStatus]int{status.CadenceOverdue: 0, status.CadenceDueSoon: 1, status.CadenceOnTime: 2, "": 3}
+
 // showDashboard serves GET /console/.
 func (s *Server) showDashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -60,9 +67,12 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 			return err
 		}
 		for _, inc := range incs {
-			di := dashboardIncident{Incident: inc, Page: p, Duration: humanDuration(inc.Duration(now))}
+			di := dashboardIncident{Incident: inc, Page: p, Duration: humanDuration(inc.Duration(now)), Loc: p.Location()}
 			if len(inc.Updates) > 0 {
 				di.LastUpdate = &inc.Updates[0].DisplayAt
+			}
+			if cad, ok := status.CadenceOf(inc); ok {
+				di.Cadence, di.Due, di.DueIn = cad.State(now), cad.Due, dueText(cad.Due.Sub(now))
 			}
 			d.Open = append(d.Open, di)
 		}
@@ -76,6 +86,9 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 		}
 	}
 	sort.SliceStable(d.Open, func(i, j int) bool {
+		if ci, cj := cadenceRank[d.Open[i].Cadence], cadenceRank[d.Open[j].Cadence]; ci != cj {
+			return ci < cj
+		}
 		a, b := d.Open[i].Incident, d.Open[j].Incident
 		if severityRank[a.Severity] != severityRank[b.Severity] {
 			return severityRank[a.Severity] < severityRank[b.Severity]
