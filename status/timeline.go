@@ -22,6 +22,7 @@ const (
 	TimelineComponent TimelineKind = "component"
 	TimelineChange    TimelineKind = "change"
 	TimelineNote      TimelineKind = "note"
+	TimelineRole      TimelineKind = "role"
 )
 
 // TimelineEntry is one event in an incident's history. Entries are written

@@ -104,6 +104,10 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Whoever declares is incident commander until someone takes over.
+	if err := s.deps.Service.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
+		return err
+	}
 	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
 }
 
@@ -198,6 +202,20 @@ type incidentConsolePage struct {
 	Statuses   []status.ComponentStatus
 	CanWrite   bool
 	Now        time.Time
+	Roles      []*status.RoleAssignment
+	RoleKinds  []status.IncidentRole
+	Users      []*status.User
+}
+
+// Holders returns who holds role, for the template.
+func (d incidentConsolePage) Holders(role status.IncidentRole) []*status.RoleAssignment {
+	var out []*status.RoleAssignment
+	for _, r := range d.Roles {
+		if r.Role == role {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Value returns the submitted value of a form field.
@@ -228,12 +246,21 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	if err != nil {
 		return err
 	}
+	roles, err := svc.Roles(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	users, err := svc.Users(ctx)
+	if err != nil {
+		return err
+	}
 	now := svc.Now()
 	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
 		Names: map[string]string{}, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
-		Flags: status.Escalations(inc, status.EscalationInput{}, now), Nudges: status.Nudges(inc, 0, now)}
+		Flags: status.Escalations(inc, status.EscalationInput{}, now), Nudges: status.Nudges(inc, 0, now),
+		Roles: roles, RoleKinds: status.IncidentRoles, Users: users}
 	for _, comp := range comps {
 		d.Names[comp.ID] = comp.Name
 	}
@@ -318,4 +345,27 @@ func (s *Server) addConsoleNote(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"#timeline", fiber.StatusSeeOther)
+}
+
+// assignConsoleRole serves POST /console/pages/:page/incidents/:id/roles:
+// assign (or take over, when user is oneself) or, with remove=1, remove.
+func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
+	form := formValues(c)
+	role, userID := status.IncidentRole(form.Get("role")), form.Get("user")
+	actor := authorName(s.consoleBase(c).User)
+	var err error
+	if form.Get("remove") != "" {
+		err = s.deps.Service.RemoveRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
+	} else {
+		err = s.deps.Service.AssignRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
+	}
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, f := classify(err)
+		f["roles"] = "choose a role and a person"
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#roles", fiber.StatusSeeOther)
 }

@@ -166,3 +166,65 @@ func TestConsoleRolesAndBadDeclare(t *testing.T) {
 		require.Len(t, incs, 1, "no bad form wrote anything")
 	})
 }
+
+func TestConsoleRoles(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		erin := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleEngineer, Name: "Erin", Password: consolePassword})
+		max := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleManager, Name: "Max", Password: consolePassword})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(erin.Email, consolePassword).Code)
+		form := br.send(http.MethodGet, "/console/incidents/new", nil)
+		tok := csrfOf(t, form)
+		r := br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {tok}, "page": {p.ID}, "title": {"Disk full"},
+			"severity": {"minor"}, "visibility": {"internal"}, "body": {"Investigating."}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		loc := r.Header.Get("Location")
+		incID := incidentLocation.FindStringSubmatch(loc)[2]
+
+		roles, err := b.svc.Roles(b.ctx, incID)
+		require.NoError(t, err)
+		require.Len(t, roles, 1)
+		require.Equal(t, status.RoleCommander, roles[0].Role, "whoever declares is incident commander")
+		require.Equal(t, erin.ID, roles[0].UserID)
+
+		// Erin assigns Max as communication manager; Max takes over as
+		// commander; Erin removes herself from nothing she holds.
+		r = br.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {tok}, "role": {"comms"}, "user": {max.ID}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		maxb := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, maxb.login(max.Email, consolePassword).Code)
+		page := maxb.send(http.MethodGet, loc, nil)
+		require.Contains(t, page.String(), "take over")
+		r = maxb.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {csrfOf(t, page)}, "role": {"commander"}, "user": {max.ID}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		roles, err = b.svc.Roles(b.ctx, incID)
+		require.NoError(t, err)
+		require.Len(t, roles, 2)
+		for _, ra := range roles {
+			require.Equal(t, max.ID, ra.UserID, string(ra.Role))
+		}
+		tl := maxb.send(http.MethodGet, loc, nil).String()
+		require.Contains(t, tl, "Max took over as incident commander from Erin.")
+
+		r = br.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {tok}, "role": {"comms"}, "user": {max.ID}, "remove": {"1"}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		r = br.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {tok}, "role": {"comms"}, "user": {max.ID}, "remove": {"1"}})
+		require.Equal(t, http.StatusNotFound, r.Code, "removing what nobody holds")
+		r = br.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {tok}, "role": {"janitor"}, "user": {max.ID}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "choose a role and a person")
+		r = br.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {"forged"}, "role": {"comms"}, "user": {erin.ID}})
+		require.Equal(t, http.StatusForbidden, r.Code)
+
+		viewer := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Password: consolePassword})
+		vb := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, vb.login(viewer.Email, consolePassword).Code)
+		vp := vb.send(http.MethodGet, loc, nil)
+		require.NotContains(t, vp.String(), "take over")
+		r = vb.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {csrfOf(t, vp)}, "role": {"comms"}, "user": {viewer.ID}})
+		require.Equal(t, http.StatusForbidden, r.Code, "viewers take no roles")
+	})
+}

@@ -26,6 +26,7 @@ func (s *Server) routes() {
 	console.Get("/pages/:page/incidents/:id", s.showConsoleIncident)
 	console.Post("/pages/:page/incidents/:id/updates", requireRole(incidentWriters...), s.postConsoleUpdate)
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
+	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
