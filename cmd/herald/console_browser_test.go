@@ -52,21 +52,22 @@ func TestConsoleInBrowser(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS("#summary"), "Logins take 20 s."),
 				chromedp.SendKeys(chromedp.CSS("#body"), "We are investigating slow logins."),
 				chromedp.Click(chromedp.CSS("form.card button[type=submit]")),
-				chromedp.WaitVisible(chromedp.CSS(".cadence")),
+				chromedp.WaitVisible(chromedp.CSS(".cadence")), // only on the incident page
 			))
 			require.Contains(t, text(t, tb, ".cadence"), "due in 30 min")
 			require.Contains(t, text(t, tb, "h1"), "Slow logins")
-			require.Contains(t, text(t, tb, ".record"), "Logins take 20 s.")
+			require.Contains(t, text(t, tb, `section[aria-labelledby="record-h"] .record`), "Logins take 20 s.")
 
 			require.NoError(t, chromedp.Do(tb.ctx,
 				chromedp.SetValue(chromedp.CSS("#kind"), "analysis"),
 				chromedp.SetValue(chromedp.CSS("#state"), "mitigating"),
 				chromedp.SendKeys(chromedp.CSS("#body"), "The session store is overloaded; adding capacity."),
 				chromedp.Click(chromedp.CSS(`form[action$="/updates"] button[type=submit]`)),
-				chromedp.WaitVisible(chromedp.CSS(".timeline")),
+				chromedp.WaitVisible(chromedp.CSS(".timeline .tl-state")), // on the page after the post
 			))
 			tl := text(t, tb, ".timeline")
 			require.Contains(t, tl, "State changed from Investigating to Mitigating")
+			require.Contains(t, text(t, tb, `section[aria-labelledby="roles"]`), "Casey", "the declarer is incident commander")
 			screenshot(t, tb, "console-incident-"+d+".png")
 			tb.requireQuiet(t, "the console")
 

@@ -207,6 +207,16 @@ type incidentConsolePage struct {
 	Users      []*status.User
 }
 
+// Holds reports whether the signed-in user holds role.
+func (d incidentConsolePage) Holds(role status.IncidentRole) bool {
+	for _, r := range d.Roles {
+		if r.Role == role && d.User != nil && r.UserID == d.User.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // Holders returns who holds role, for the template.
 func (d incidentConsolePage) Holders(role status.IncidentRole) []*status.RoleAssignment {
 	var out []*status.RoleAssignment
