@@ -242,7 +242,7 @@ func (s Source) Label() string {
 
 // Incident is something that went wrong, with its updates.
 type Incident struct {
-	bun.BaseModel `bun:"table:incidents"`
+	bun.BaseModel `bun:"table:incidents,alias:i"`
 
 	ID           string     `bun:"id,pk"`
 	PageID       string     `bun:"page_id"`
@@ -273,6 +273,15 @@ type Incident struct {
 	// Version grows with every change, so a form based on an older version
 	// is refused instead of overwriting someone else's change.
 	Version int `bun:"version"`
+
+	// Escalation records (DESIGN.md §1): Account Management informed, the
+	// post-mortem decision, the business continuity plan triggered.
+	AMInformedAt        *time.Time         `bun:"am_informed_at"`
+	AMInformedBy        string             `bun:"am_informed_by"`
+	PostmortemDecision  PostmortemDecision `bun:"postmortem_decision"`
+	PostmortemDecidedBy string             `bun:"postmortem_decided_by"`
+	PostmortemDecidedAt *time.Time         `bun:"postmortem_decided_at"`
+	ContinuityPlanAt    *time.Time         `bun:"continuity_plan_at"`
 
 	// Loaded with the incident, newest first.
 	Updates []*IncidentUpdate `bun:"-"`

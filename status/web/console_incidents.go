@@ -269,10 +269,13 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		Names: map[string]string{}, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
-		Flags: status.Escalations(inc, status.EscalationInput{}, now), Nudges: status.Nudges(inc, 0, now),
+		Nudges: status.Nudges(inc, 0, now),
 		Roles: roles, RoleKinds: status.IncidentRoles, Users: users}
 	for _, comp := range comps {
 		d.Names[comp.ID] = comp.Name
+	}
+	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
+		return err
 	}
 	if cad, ok := status.CadenceOf(inc); ok {
 		d.HasCadence, d.Cadence = true, cad.State(now)
@@ -378,4 +381,19 @@ func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#roles", fiber.StatusSeeOther)
+}
+
+// recordConsoleEscalation serves POST /console/pages/:page/incidents/:id/escalations:
+// records that Account Management was informed, the post-mortem decision, or
+// that the continuity plan was triggered.
+func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
+	err := s.deps.Service.RecordEscalation(c.UserContext(), c.Params("page"), c.Params("id"),
+		status.EscalationRecord(c.FormValue("record")), authorName(s.consoleBase(c).User))
+	if status.KindOf(err) == status.KindInvalid {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"flags": "That cannot be recorded."})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id")), fiber.StatusSeeOther)
 }

@@ -228,3 +228,31 @@ func TestConsoleRoles(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.Code, "viewers take no roles")
 	})
 }
+
+func TestConsoleRecordsEscalations(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		m := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleManager, Name: "Max", Password: consolePassword})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityBusinessContinuity})
+		b.clock.Advance(2*time.Hour + time.Minute)
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(m.Email, consolePassword).Code)
+		page := br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.Contains(t, page.String(), "Business continuity: trigger the continuity plan")
+		require.Contains(t, page.String(), `value="am_informed"`, "past 2 h the manager is asked to inform Account Management")
+		require.Contains(t, page.String(), `value="continuity_plan"`)
+		tok := csrfOf(t, page)
+		for _, rec := range []string{"am_informed", "continuity_plan"} {
+			r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {rec}})
+			require.Equal(t, http.StatusSeeOther, r.Code, rec)
+		}
+		page = br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.NotContains(t, page.String(), `value="am_informed"`)
+		require.Contains(t, page.String(), "Account Management informed.")
+		r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {"<b>"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "That cannot be recorded.")
+	})
+}

@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	console.Post("/pages/:page/incidents/:id/updates", requireRole(incidentWriters...), s.postConsoleUpdate)
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
 	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
+	console.Post("/pages/:page/incidents/:id/escalations", requireRole(incidentWriters...), s.recordConsoleEscalation)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
