@@ -270,7 +270,7 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
 		Nudges: status.Nudges(inc, 0, now),
-		Roles: roles, RoleKinds: status.IncidentRoles, Users: users}
+		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users}
 	for _, comp := range comps {
 		d.Names[comp.ID] = comp.Name
 	}
