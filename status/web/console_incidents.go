@@ -397,3 +397,37 @@ func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id")), fiber.StatusSeeOther)
 }
+
+// exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.
+func (s *Server) exportTimeline(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	svc := s.deps.Service
+	page, err := svc.PageByID(ctx, c.Params("page"))
+	if err != nil {
+		return err
+	}
+	inc, err := svc.IncidentByID(ctx, page.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	tl, err := svc.Timeline(ctx, page.ID, inc.ID)
+	if err != nil {
+		return err
+	}
+	roles, err := svc.Roles(ctx, inc.ID)
+	if err != nil {
+		return err
+	}
+	comps, err := svc.Components(ctx, page.ID)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, comp := range comps {
+		names[comp.ID] = comp.Name
+	}
+	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+inc.ID+`.md"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.SendString(status.TimelineMarkdown(inc, roles, tl, names, page.Location()))
+}

@@ -256,3 +256,35 @@ func TestConsoleRecordsEscalations(t *testing.T) {
 		require.Contains(t, r.String(), "That cannot be recorded.")
 	})
 }
+
+func TestConsoleTimelineExport(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API"})
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Name: "Vic", Password: consolePassword})
+		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Broken", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Ann", Summary: "It broke.", Source: status.SourcePhone,
+			Caller: "Bob", Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.PartialOutage}}})
+		require.NoError(t, err)
+		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, u.ID, "Ann"))
+		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "Two lines\n# injected heading", "Ann", nil)
+		require.NoError(t, err)
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		r := br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID)+"/timeline.md", nil)
+		require.Equal(t, http.StatusOK, r.Code)
+		require.Contains(t, r.Header.Get("Content-Type"), "text/markdown")
+		md := r.String()
+		require.True(t, strings.HasPrefix(md, "# Broken\n"))
+		require.Contains(t, md, "Ann: Two lines # injected heading\n", "timeline entries stay on one line")
+		require.NotContains(t, md, "\n# injected")
+		for _, want := range []string{"- Alerted by: Phone call · Bob", "- Components: API (Partial outage)", "## What happened\n\nIt broke.",
+			"- Technical lead: Vic", "## Customer updates", "Looking.", "## Timeline", "Vic is now technical lead."} {
+			require.Contains(t, md, want)
+		}
+		anon := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, anon.send(http.MethodGet, incidentURLOf(p.ID, inc.ID)+"/timeline.md", nil).Code)
+	})
+}

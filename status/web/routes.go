@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	console.Get("/incidents/new", requireRole(incidentWriters...), s.showDeclare)
 	console.Post("/incidents", requireRole(incidentWriters...), s.declareIncident)
 	console.Get("/pages/:page/incidents/:id", s.showConsoleIncident)
+	console.Get("/pages/:page/incidents/:id/timeline.md", s.exportTimeline)
 	console.Post("/pages/:page/incidents/:id/updates", requireRole(incidentWriters...), s.postConsoleUpdate)
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
 	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
