@@ -283,6 +283,16 @@ type Incident struct {
 	PostmortemDecidedAt *time.Time         `bun:"postmortem_decided_at"`
 	ContinuityPlanAt    *time.Time         `bun:"continuity_plan_at"`
 
+	// Closing (DESIGN.md §1): who confirmed the services are back, and the
+	// closing summary.
+	ConfirmedBy        string     `bun:"confirmed_by"`
+	ConfirmationSource string     `bun:"confirmation_source"` // customer or internal
+	ConfirmedAt        *time.Time `bun:"confirmed_at"`
+	Cause              string     `bun:"cause"`
+	Solution           string     `bun:"solution"`
+	Remaining          string     `bun:"remaining"`
+	FollowUps          string     `bun:"follow_ups"` // links to follow-up tickets, one per line
+
 	// Loaded with the incident, newest first.
 	Updates []*IncidentUpdate `bun:"-"`
 	// Affected components with the status each got.

@@ -287,6 +287,15 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	if form.Get("version") == "" {
 		form.Set("version", fmt.Sprint(inc.Version))
 	}
+	if form.Get("postmortem") == "" {
+		pm := inc.Postmortem
+		if pm == "" {
+			// A draft from the record and the timeline, to edit.
+			pm = status.TimelineMarkdown(inc, roles, tl, d.Names, page.Location()) +
+				"\n## Root cause\n\n" + inc.Cause + "\n\n## Resolution\n\n" + inc.Solution + "\n\n## Action items\n\n" + inc.Remaining + "\n"
+		}
+		form.Set("postmortem", pm)
+	}
 	return s.renderConsole(c, code, "console/incident.html", d)
 }
 
@@ -430,4 +439,47 @@ func (s *Server) exportTimeline(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+inc.ID+`.md"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.SendString(status.TimelineMarkdown(inc, roles, tl, names, page.Location()))
+}
+
+// closeConsoleIncident serves POST /console/pages/:page/incidents/:id/close.
+func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
+	form := formValues(c)
+	var version int
+	_, _ = fmt.Sscan(form.Get("version"), &version)
+	notify := form.Get("notify") == "on"
+	_, err := s.deps.Service.Close(c.UserContext(), c.Params("page"), c.Params("id"), status.CloseInput{
+		ConfirmedBy: form.Get("confirmed_by"), ConfirmationSource: form.Get("confirmation_source"),
+		Message: form.Get("message"), Resolution: status.Resolution(form.Get("close_resolution")),
+		Cause: form.Get("cause"), Solution: form.Get("solution"), Remaining: form.Get("remaining"),
+		FollowUps: form.Get("follow_ups"), Author: authorName(s.consoleBase(c).User), Notify: &notify, Version: version})
+	switch status.KindOf(err) {
+	case status.KindInvalid, status.KindConflict:
+		code, msg, f := classify(err)
+		if f == nil {
+			f = map[string]string{"close": msg}
+		}
+		if m, ok := f["resolution"]; ok {
+			f["close_resolution"] = m
+		}
+		return s.renderConsoleIncident(c, code, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id")), fiber.StatusSeeOther)
+}
+
+// savePostmortem serves POST /console/pages/:page/incidents/:id/postmortem:
+// saving a non-empty post-mortem publishes it on the public incident page.
+func (s *Server) savePostmortem(c *fiber.Ctx) error {
+	text := c.FormValue("postmortem")
+	_, err := s.deps.Service.UpdateIncident(c.UserContext(), c.Params("page"), c.Params("id"), status.IncidentPatch{Postmortem: &text})
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, f := classify(err)
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{"postmortem": {text}}, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#postmortem", fiber.StatusSeeOther)
 }

@@ -288,3 +288,52 @@ func TestConsoleTimelineExport(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, anon.send(http.MethodGet, incidentURLOf(p.ID, inc.ID)+"/timeline.md", nil).Code)
 	})
 }
+
+func TestConsoleCloseWithPostmortem(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		m := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleManager, Name: "Max", Password: consolePassword})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Disk full", Severity: status.SeverityMajor,
+			Visibility: status.VisibilityPublic})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(m.Email, consolePassword).Code)
+		loc := incidentURLOf(p.ID, inc.ID)
+		page := br.send(http.MethodGet, loc, nil)
+		require.Contains(t, page.String(), "Close the incident")
+		require.Contains(t, page.String(), "# Disk full", "the post-mortem draft starts from the record")
+		tok := csrfOf(t, page)
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
+		closeForm := url.Values{"_csrf": {tok}, "version": {version}, "confirmation_source": {"internal"}, "confirmed_by": {"Max"},
+			"message": {"Resolved."}, "close_resolution": {"permanent"}, "cause": {"Logs filled the disk."},
+			"solution": {"Rotated logs."}, "notify": {"on"}}
+
+		r := br.send(http.MethodPost, loc+"/close", url.Values{"_csrf": {tok}, "version": {version}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "must say whether the customer or someone internal confirmed")
+		r = br.send(http.MethodPost, loc+"/close", closeForm)
+		require.Equal(t, http.StatusConflict, r.Code, "major incidents need the post-mortem decision")
+		require.Contains(t, r.String(), "Record the post-mortem decision before closing")
+		require.Contains(t, r.String(), "Logs filled the disk.", "what was typed is kept")
+
+		r = br.send(http.MethodPost, loc+"/escalations", url.Values{"_csrf": {tok}, "record": {"postmortem_yes"}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {"# Disk full\n\nWe rotate logs now. <script>x()</script>"}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		page = br.send(http.MethodGet, loc, nil)
+		closeForm.Set("version", regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1])
+		r = br.send(http.MethodPost, loc+"/close", closeForm)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		page = br.send(http.MethodGet, loc, nil)
+		require.Contains(t, page.String(), "Closing summary")
+		require.NotContains(t, page.String(), "Close the incident")
+
+		b.refresh(t)
+		pub := b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID)
+		require.Contains(t, pub.String(), "We rotate logs now.")
+		require.NotContains(t, pub.String(), "<script>x()")
+		st := decodeObject(t, b.get(t, "", "/p/"+p.Slug+"/api/v2/incidents.json").Body)
+		require.Equal(t, "postmortem", st["incidents"].([]any)[0].(map[string]any)["status"])
+	})
+}

@@ -29,6 +29,8 @@ func (s *Server) routes() {
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
 	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
 	console.Post("/pages/:page/incidents/:id/escalations", requireRole(incidentWriters...), s.recordConsoleEscalation)
+	console.Post("/pages/:page/incidents/:id/close", requireRole(incidentWriters...), s.closeConsoleIncident)
+	console.Post("/pages/:page/incidents/:id/postmortem", requireRole(incidentWriters...), s.savePostmortem)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
