@@ -236,44 +236,62 @@ func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
 	return s.renderConsoleIncident(c, fiber.StatusOK, url.Values{"next_update": {"30"}, "notify": {"on"}}, nil)
 }
 
+// incidentContext is an incident with what its console views show.
+type incidentContext struct {
+	page  *status.Page
+	inc   *status.Incident
+	tl    []*status.TimelineEntry
+	comps []*status.Component
+	roles []*status.RoleAssignment
+	names map[string]string // component id → name
+}
+
+// loadIncident loads the incident of the :page and :id parameters.
+func (s *Server) loadIncident(c *fiber.Ctx) (*incidentContext, error) {
+	ctx, svc := c.UserContext(), s.deps.Service
+	ic := &incidentContext{names: map[string]string{}}
+	var err error
+	if ic.page, err = svc.PageByID(ctx, c.Params("page")); err != nil {
+		return nil, err
+	}
+	if ic.inc, err = svc.IncidentByID(ctx, ic.page.ID, c.Params("id")); err != nil {
+		return nil, err
+	}
+	if ic.tl, err = svc.Timeline(ctx, ic.page.ID, ic.inc.ID); err != nil {
+		return nil, err
+	}
+	if ic.comps, err = svc.Components(ctx, ic.page.ID); err != nil {
+		return nil, err
+	}
+	if ic.roles, err = svc.Roles(ctx, ic.inc.ID); err != nil {
+		return nil, err
+	}
+	for _, comp := range ic.comps {
+		ic.names[comp.ID] = comp.Name
+	}
+	return ic, nil
+}
+
 func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
 	fields = formFields(fields)
 	svc := s.deps.Service
-	page, err := svc.PageByID(ctx, c.Params("page"))
+	ic, err := s.loadIncident(c)
 	if err != nil {
 		return err
 	}
-	inc, err := svc.IncidentByID(ctx, page.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	tl, err := svc.Timeline(ctx, page.ID, inc.ID)
-	if err != nil {
-		return err
-	}
-	comps, err := svc.Components(ctx, page.ID)
-	if err != nil {
-		return err
-	}
-	roles, err := svc.Roles(ctx, inc.ID)
-	if err != nil {
-		return err
-	}
+	page, inc, tl, comps, roles := ic.page, ic.inc, ic.tl, ic.comps, ic.roles
 	users, err := svc.Users(ctx)
 	if err != nil {
 		return err
 	}
 	now := svc.Now()
 	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
-		Names: map[string]string{}, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
+		Names: ic.names, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
 		Nudges: status.Nudges(inc, 0, now),
 		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users}
-	for _, comp := range comps {
-		d.Names[comp.ID] = comp.Name
-	}
 	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
@@ -409,36 +427,14 @@ func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.
 func (s *Server) exportTimeline(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	svc := s.deps.Service
-	page, err := svc.PageByID(ctx, c.Params("page"))
+	ic, err := s.loadIncident(c)
 	if err != nil {
 		return err
-	}
-	inc, err := svc.IncidentByID(ctx, page.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	tl, err := svc.Timeline(ctx, page.ID, inc.ID)
-	if err != nil {
-		return err
-	}
-	roles, err := svc.Roles(ctx, inc.ID)
-	if err != nil {
-		return err
-	}
-	comps, err := svc.Components(ctx, page.ID)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	for _, comp := range comps {
-		names[comp.ID] = comp.Name
 	}
 	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+inc.ID+`.md"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+ic.inc.ID+`.md"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.SendString(status.TimelineMarkdown(inc, roles, tl, names, page.Location()))
+	return c.SendString(status.TimelineMarkdown(ic.inc, ic.roles, ic.tl, ic.names, ic.page.Location()))
 }
 
 // closeConsoleIncident serves POST /console/pages/:page/incidents/:id/close.
