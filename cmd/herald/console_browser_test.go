@@ -58,6 +58,13 @@ func TestConsoleInBrowser(t *testing.T) {
 			require.Contains(t, text(t, tb, "h1"), "Slow logins")
 			require.Contains(t, text(t, tb, `section[aria-labelledby="record-h"] .record`), "Logins take 20 s.")
 
+			// The live preview shows the Markdown as the public page will.
+			require.NoError(t, chromedp.Do(tb.ctx,
+				chromedp.SendKeys(chromedp.CSS("#body"), "**Capacity** is being added"),
+				chromedp.WaitVisible(chromedp.CSS("#update-preview strong")),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector("#body").value = ""`),
+			))
+			require.Contains(t, text(t, tb, "form .hint"), "the public status page")
 			require.NoError(t, chromedp.Do(tb.ctx,
 				chromedp.SetValue(chromedp.CSS("#kind"), "analysis"),
 				chromedp.SetValue(chromedp.CSS("#state"), "mitigating"),

@@ -19,13 +19,15 @@ const loginCSRFCookie = "herald_login"
 type consoleBase struct {
 	CSS, Icon   string
 	CountdownJS string
+	PreviewJS   string
 	User        *status.User
 	CSRF        string
 	Flash       string
 }
 
 func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
-	b := consoleBase{CSS: s.assets.URL("css/herald.css"), Icon: s.assets.URL("img/icon.svg"), CountdownJS: s.assets.URL("js/countdown.js")}
+	b := consoleBase{CSS: s.assets.URL("css/herald.css"), Icon: s.assets.URL("img/icon.svg"), CountdownJS: s.assets.URL("js/countdown.js"),
+		PreviewJS: s.assets.URL("js/preview.js")}
 	if u, ok := c.Locals("user").(*status.User); ok {
 		b.User = u
 	}

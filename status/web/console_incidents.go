@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/templates"
 )
 
 // Roles that may change incidents; viewers only read.
@@ -478,4 +479,28 @@ func (s *Server) savePostmortem(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#postmortem", fiber.StatusSeeOther)
+}
+
+// previewMarkdown serves POST /console/preview: the sanitised HTML of the
+// Markdown in "body", exactly as pages, feeds and emails will show it.
+func (s *Server) previewMarkdown(c *fiber.Ctx) error {
+	body := c.FormValue("body")
+	if len(body) > status.MaxBodyLen {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "The text is too long to preview.")
+	}
+	setHTMLSecurityHeaders(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, htmlType)
+	return c.SendString(string(templates.Markdown(body)))
+}
+
+// Audience says who an update of the incident reaches, for the form.
+func (d incidentConsolePage) Audience() string {
+	switch d.Incident.Visibility {
+	case status.VisibilityPublic:
+		return "the public status page " + d.Page.Name + ", its feeds and API"
+	case status.VisibilityCustomers:
+		return "the affected customers only (not the public page)"
+	}
+	return "nobody outside the console (internal incident)"
 }

@@ -337,3 +337,23 @@ func TestConsoleCloseWithPostmortem(t *testing.T) {
 		require.Equal(t, "postmortem", st["incidents"].([]any)[0].(map[string]any)["status"])
 	})
 }
+
+func TestConsolePreview(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Password: consolePassword})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		tok := csrfOf(t, br.send(http.MethodGet, "/console/", nil))
+		r := br.send(http.MethodPost, "/console/preview", url.Values{"_csrf": {tok}, "body": {"**Fixed** <script>alert(1)</script> [x](javascript:alert(2))"}})
+		require.Equal(t, http.StatusOK, r.Code)
+		require.Contains(t, r.String(), "<strong>Fixed</strong>")
+		require.Contains(t, r.String(), "&lt;script&gt;")
+		require.NotContains(t, r.String(), "<script>")
+		require.NotContains(t, r.String(), "javascript:")
+		require.Equal(t, http.StatusForbidden, br.send(http.MethodPost, "/console/preview", url.Values{"body": {"x"}}).Code, "CSRF applies")
+		huge := br.send(http.MethodPost, "/console/preview", url.Values{"_csrf": {tok}, "body": {strings.Repeat("x", status.MaxBodyLen+1)}})
+		require.Equal(t, http.StatusRequestEntityTooLarge, huge.Code)
+	})
+}

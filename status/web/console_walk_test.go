@@ -24,6 +24,7 @@ var consoleAccess = map[string]string{
 	"POST /console/logout":                                "signed-in",
 	"GET /console/":                                       "signed-in",
 	"GET /console/password":                               "signed-in",
+	"POST /console/preview":                               "signed-in",
 	"POST /console/password":                              "signed-in",
 	"GET /console/incidents/new":                          "writer",
 	"POST /console/incidents":                             "writer",

@@ -137,7 +137,7 @@ func setHTMLSecurityHeaders(c *fiber.Ctx) {
 
 var (
 	hdrCSP      = []byte("Content-Security-Policy")
-	valCSP      = []byte("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	valCSP      = []byte("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
 	hdrNoSniff  = []byte(fiber.HeaderXContentTypeOptions)
 	valNoSniff  = []byte("nosniff")
 	hdrReferrer = []byte(fiber.HeaderReferrerPolicy)

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	console.Get("/", s.showDashboard)
 	console.Get("/password", s.showPassword)
 	console.Post("/password", s.changePassword)
+	console.Post("/preview", s.previewMarkdown)
 	console.Get("/incidents/new", requireRole(incidentWriters...), s.showDeclare)
 	console.Post("/incidents", requireRole(incidentWriters...), s.declareIncident)
 	console.Get("/pages/:page/incidents/:id", s.showConsoleIncident)
