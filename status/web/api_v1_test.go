@@ -3,6 +3,7 @@ package web_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -304,7 +305,10 @@ func TestBodyOverServerLimit(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- b.srv.Serve(ln) }()
 		t.Cleanup(func() {
-			require.NoError(t, b.srv.Shutdown(t.Context()))
+			// t.Context is already cancelled when cleanups run.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, b.srv.Shutdown(ctx))
 			require.NoError(t, <-done)
 		})
 
