@@ -457,33 +457,16 @@ func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
 		if err != nil {
 			return err
 		}
-		var affected []string
-		if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("component_id").
-			Where("incident_id = ?", id).Scan(ctx, &affected); err != nil {
-			return fmt.Errorf("load affected components: %w", err)
-		}
-		if _, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
-			return fmt.Errorf("delete incident: %w", err)
-		}
 		now := s.Now()
 		if inc.State.Open() {
 			// The incident no longer holds its components: settle them as
-			// resolving would.
-			for _, cid := range affected {
-				c, err := componentOnPage(ctx, tx, pageID, cid)
-				if err != nil {
-					return err
-				}
-				target, err := settledStatus(ctx, tx, cid, id, "")
-				if err != nil {
-					return err
-				}
-				if c.Status != target {
-					if err := saveStatus(ctx, tx, c, target, now); err != nil {
-						return err
-					}
-				}
+			// resolving would (while its rows still say which they are).
+			if _, err := restoreComponents(ctx, tx, inc, nil, now); err != nil {
+				return err
 			}
+		}
+		if _, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+			return fmt.Errorf("delete incident: %w", err)
 		}
 		return bumpPage(ctx, tx, pageID, now)
 	})

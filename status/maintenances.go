@@ -198,11 +198,8 @@ func (s *Service) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID st
 		if c.Status == st {
 			continue
 		}
-		if err := setComponentStatus(ctx, tx, c, st, now); err != nil {
+		if err := saveStatus(ctx, tx, c, st, now); err != nil {
 			return err
-		}
-		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update component %s: %w", c.ID, err)
 		}
 	}
 	return nil
@@ -211,7 +208,13 @@ func (s *Service) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID st
 // restoreAfterMaintenance settles the maintenance's components that are
 // still under maintenance (see settledStatus).
 func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, now time.Time) error {
-	for _, id := range m.ComponentIDs {
+	return settleMaintained(ctx, tx, m, m.ComponentIDs, now)
+}
+
+// settleMaintained settles those of ids that are still under maintenance,
+// leaving out m itself.
+func settleMaintained(ctx context.Context, tx bun.IDB, m *Maintenance, ids []string, now time.Time) error {
+	for _, id := range ids {
 		c, err := componentOnPage(ctx, tx, m.PageID, id)
 		if err != nil {
 			return err
@@ -233,39 +236,26 @@ func restoreAfterMaintenance(ctx context.Context, tx bun.IDB, m *Maintenance, no
 // moveMaintenanceComponents follows a change of a running maintenance's
 // components: added ones go under maintenance, removed ones are settled.
 func (s *Service) moveMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance, old []string, now time.Time) error {
-	was := map[string]bool{}
+	was, is := map[string]bool{}, map[string]bool{}
 	for _, id := range old {
 		was[id] = true
 	}
-	is := map[string]bool{}
+	var added, removed []string
 	for _, id := range m.ComponentIDs {
 		is[id] = true
 		if !was[id] {
-			if err := s.setComponentsStatus(ctx, tx, m.PageID, []string{id}, UnderMaintenance, now); err != nil {
-				return err
-			}
+			added = append(added, id)
 		}
 	}
 	for _, id := range old {
-		if is[id] {
-			continue
-		}
-		c, err := componentOnPage(ctx, tx, m.PageID, id)
-		if err != nil {
-			return err
-		}
-		if c.Status != UnderMaintenance {
-			continue
-		}
-		target, err := settledStatus(ctx, tx, id, "", m.ID)
-		if err != nil {
-			return err
-		}
-		if err := saveStatus(ctx, tx, c, target, now); err != nil {
-			return err
+		if !is[id] {
+			removed = append(removed, id)
 		}
 	}
-	return nil
+	if err := s.setComponentsStatus(ctx, tx, m.PageID, added, UnderMaintenance, now); err != nil {
+		return err
+	}
+	return settleMaintained(ctx, tx, m, removed, now)
 }
 
 // AdvanceMaintenances starts every scheduled maintenance whose window has

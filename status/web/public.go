@@ -159,12 +159,8 @@ func (s *Server) showStatus(c *fiber.Ctx) error {
 
 // statusResponse is the status page of sn with links under root.
 func (s *Server) statusResponse(sn *Snapshot, root string) (*response, error) {
-	return sn.get("status\x00"+root, func() (*response, error) {
-		b, err := sn.render.statusPage(sn.View, root, sn.Stale)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, htmlType, b, sn.View.UpdatedAt), nil
+	return sn.cachedOK("status\x00"+root, htmlType, func() ([]byte, error) {
+		return sn.render.statusPage(sn.View, root, sn.Stale)
 	})
 }
 
@@ -286,13 +282,7 @@ func (s *Server) serveGenerated(c *fiber.Ctx, key, contentType string, build fun
 // serveCached sends the snapshot's response under key, building it on the
 // first request.
 func (s *Server) serveCached(c *fiber.Ctx, sn *Snapshot, key, contentType string, build func() ([]byte, error)) error {
-	r, err := sn.get(key, func() (*response, error) {
-		b, err := build()
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, contentType, b, sn.View.UpdatedAt), nil
-	})
+	r, err := sn.cachedOK(key, contentType, build)
 	if err != nil {
 		return err
 	}
@@ -349,16 +339,12 @@ func (s *Server) apiResponse(sn *Snapshot, name string) (*response, error) {
 	if !ok {
 		return nil, errUnknownAPI
 	}
-	return sn.get(key, func() (*response, error) {
+	return sn.cachedOK(key, jsonType, func() ([]byte, error) {
 		doc, ok := newAPIView(sn.View, s.pageURL(sn.View.Page)).document(name)
 		if !ok {
 			return nil, errUnknownAPI
 		}
-		b, err := marshalAPI(doc)
-		if err != nil {
-			return nil, err
-		}
-		return newResponse(fiber.StatusOK, jsonType, b, sn.View.UpdatedAt), nil
+		return marshalAPI(doc)
 	})
 }
 

@@ -290,6 +290,17 @@ func (sn *Snapshot) get(key string, build func() (*response, error)) (*response,
 	return c.r, nil
 }
 
+// cachedOK is get for a 200 answer of contentType whose body build renders.
+func (sn *Snapshot) cachedOK(key, contentType string, build func() ([]byte, error)) (*response, error) {
+	return sn.get(key, func() (*response, error) {
+		b, err := build()
+		if err != nil {
+			return nil, err
+		}
+		return newResponse(http.StatusOK, contentType, b, sn.View.UpdatedAt), nil
+	})
+}
+
 // newResponse computes validators and the gzip form of body once.
 func newResponse(code int, contentType string, body []byte, modified time.Time) *response {
 	sum := sha256.Sum256(body)
