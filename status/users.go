@@ -39,7 +39,7 @@ type User struct {
 	Email        string    `bun:"email"`
 	Name         string    `bun:"name"`
 	Role         Role      `bun:"role"`
-	PasswordHash string    `bun:"password_hash"`
+	PasswordHash string    `bun:"password_hash" json:"-"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
 }
@@ -199,7 +199,7 @@ type APIToken struct {
 
 	ID         string     `bun:"id,pk"`
 	Name       string     `bun:"name"`
-	TokenHash  string     `bun:"token_hash"`
+	TokenHash  string     `bun:"token_hash" json:"-"`
 	UserID     *string    `bun:"user_id"`
 	CreatedAt  time.Time  `bun:"created_at"`
 	LastUsedAt *time.Time `bun:"last_used_at"`

@@ -62,6 +62,7 @@ func (s *Server) requireToken(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals("token", t)
+	c.SetUserContext(status.WithActor(c.UserContext(), status.Actor{Kind: status.ActorToken, ID: t.ID, Name: t.Name}))
 	return c.Next()
 }
 

@@ -149,6 +149,7 @@ func (s *Server) requireSession(c *fiber.Ctx) error {
 	}
 	c.Locals("session", sess)
 	c.Locals("user", u)
+	c.SetUserContext(status.WithActor(c.UserContext(), status.UserActor(u)))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Next()
 }

@@ -32,6 +32,9 @@ func (s *Server) routes() {
 	console.Post("/pages/:page/incidents/:id/escalations", requireRole(incidentWriters...), s.recordConsoleEscalation)
 	console.Post("/pages/:page/incidents/:id/close", requireRole(incidentWriters...), s.closeConsoleIncident)
 	console.Post("/pages/:page/incidents/:id/postmortem", requireRole(incidentWriters...), s.savePostmortem)
+	s.pageRoutes(console)
+	s.customerRoutes(console)
+	s.adminRoutes(console)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
