@@ -74,6 +74,7 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 				return Errorf(KindConflict, "The post-mortem was decided; write it before closing.")
 			}
 		}
+		before := *inc
 		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmedAt = strings.TrimSpace(in.ConfirmedBy), in.ConfirmationSource, &now
 		inc.Cause, inc.Solution, inc.Remaining, inc.FollowUps = in.Cause, in.Solution, in.Remaining, strings.TrimSpace(in.FollowUps)
 		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmed_at", "cause",
@@ -86,7 +87,11 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 		}
 		upd, err = s.applyUpdate(ctx, tx, inc, UpdateInput{State: StateResolved, Kind: KindResolution, Resolution: in.Resolution,
 			Body: in.Message, Author: in.Author, Notify: in.Notify}, now)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, Change{Action: "close", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			Before: before, After: withUpdate{inc, upd}})
 	})
 	return upd, err
 }

@@ -45,6 +45,9 @@ func (s *Service) CreateGroup(ctx context.Context, pageID string, in GroupInput)
 		if _, err := tx.NewInsert().Model(g).Exec(ctx); err != nil {
 			return fmt.Errorf("insert group: %w", err)
 		}
+		if err := audit(ctx, tx, now, Change{Action: "create", SubjectType: "group", SubjectID: g.ID, PageID: pageID, After: g}); err != nil {
+			return err
+		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
 	if err != nil {
@@ -66,9 +69,13 @@ func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupIn
 		if err := tx.NewSelect().Model(g).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
 			return notFoundOr(err, "Group", id)
 		}
+		before := *g
 		g.Name, g.Description, g.Position, g.UpdatedAt = strings.TrimSpace(in.Name), in.Description, in.Position, s.Now()
 		if _, err := tx.NewUpdate().Model(g).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update group: %w", err)
+		}
+		if err := audit(ctx, tx, g.UpdatedAt, Change{Action: "update", SubjectType: "group", SubjectID: id, PageID: pageID, Before: before, After: g}); err != nil {
+			return err
 		}
 		return bumpPage(ctx, tx, pageID, g.UpdatedAt)
 	})
@@ -84,17 +91,21 @@ func (s *Service) DeleteGroup(ctx context.Context, pageID, id string) error {
 		return notFound("Group", id)
 	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		g := new(ComponentGroup)
+		if err := tx.NewSelect().Model(g).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
+			return notFoundOr(err, "Group", id)
+		}
 		if _, err := tx.NewUpdate().Model((*Component)(nil)).Set("group_id = NULL").Where("group_id = ? AND page_id = ?", id, pageID).Exec(ctx); err != nil {
 			return fmt.Errorf("ungroup components: %w", err)
 		}
-		res, err := tx.NewDelete().Model((*ComponentGroup)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
-		if err != nil {
+		if _, err := tx.NewDelete().Model(g).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete group: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("Group", id)
+		now := s.Now()
+		if err := audit(ctx, tx, now, Change{Action: "delete", SubjectType: "group", SubjectID: id, PageID: pageID, Before: g}); err != nil {
+			return err
 		}
-		return bumpPage(ctx, tx, pageID, s.Now())
+		return bumpPage(ctx, tx, pageID, now)
 	})
 }
 
@@ -187,6 +198,9 @@ func (s *Service) CreateComponent(ctx context.Context, pageID string, in Compone
 		if err := recordStatus(ctx, tx, c.ID, c.Status, now); err != nil {
 			return err
 		}
+		if err := audit(ctx, tx, now, Change{Action: "create", SubjectType: "component", SubjectID: c.ID, PageID: pageID, After: c}); err != nil {
+			return err
+		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
 	if err != nil {
@@ -207,6 +221,7 @@ func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch 
 			return err
 		}
 		now := s.Now()
+		before := *c
 		if patch.GroupID != nil {
 			if err := checkGroup(ctx, tx, pageID, *patch.GroupID); err != nil {
 				return err
@@ -228,6 +243,9 @@ func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch 
 		if _, err := tx.NewUpdate().Model(c).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update component: %w", err)
 		}
+		if err := audit(ctx, tx, now, Change{Action: "update", SubjectType: "component", SubjectID: id, PageID: pageID, Before: before, After: c}); err != nil {
+			return err
+		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
 	if err != nil {
@@ -242,14 +260,18 @@ func (s *Service) DeleteComponent(ctx context.Context, pageID, id string) error 
 		return notFound("Component", id)
 	}
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*Component)(nil)).Where("id = ? AND page_id = ?", id, pageID).Exec(ctx)
+		c, err := componentOnPage(ctx, tx, pageID, id)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model(c).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete component: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("Component", id)
+		now := s.Now()
+		if err := audit(ctx, tx, now, Change{Action: "delete", SubjectType: "component", SubjectID: id, PageID: pageID, Before: c}); err != nil {
+			return err
 		}
-		return bumpPage(ctx, tx, pageID, s.Now())
+		return bumpPage(ctx, tx, pageID, now)
 	})
 }
 

@@ -28,6 +28,7 @@ func (s *Service) RecordEscalation(ctx context.Context, pageID, incidentID strin
 		if err != nil {
 			return err
 		}
+		before := *inc
 		var msg string
 		switch what {
 		case RecordAMInformed:
@@ -48,6 +49,10 @@ func (s *Service) RecordEscalation(ctx context.Context, pageID, incidentID strin
 		if _, err := tx.NewUpdate().Model(inc).Column("am_informed_at", "am_informed_by", "postmortem_decision",
 			"postmortem_decided_by", "postmortem_decided_at", "continuity_plan_at", "version", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("record escalation: %w", err)
+		}
+		if err := audit(ctx, tx, now, Change{Action: "record_" + string(what), SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			Before: before, After: inc}); err != nil {
+			return err
 		}
 		return addTimeline(ctx, tx, inc.ID, TimelineChange, actor, now, now, "%s", msg)
 	})

@@ -294,9 +294,9 @@ type Incident struct {
 	FollowUps          string     `bun:"follow_ups"` // links to follow-up tickets, one per line
 
 	// Loaded with the incident, newest first.
-	Updates []*IncidentUpdate `bun:"-"`
+	Updates []*IncidentUpdate `bun:"-" json:"-"`
 	// Affected components with the status each got.
-	Components []*IncidentComponent `bun:"-"`
+	Components []*IncidentComponent `bun:"-" json:"-"`
 }
 
 // Public reports whether the incident may appear on public surfaces.

@@ -205,8 +205,12 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 			"Declared %s incident %q (%s).", strings.ToLower(inc.Severity.Label()), inc.Title, inc.Visibility); err != nil {
 			return err
 		}
-		_, err := s.applyUpdate(ctx, tx, inc, upd, now)
-		return err
+		first, err := s.applyUpdate(ctx, tx, inc, upd, now)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, Change{Action: "create", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			After: withUpdate{inc, first}})
 	})
 	if err != nil {
 		return nil, err
@@ -240,13 +244,24 @@ func (s *Service) PostUpdate(ctx context.Context, pageID, incidentID string, in 
 		if in.State == "" {
 			in.State = inc.State
 		}
-		upd, err = s.applyUpdate(ctx, tx, inc, in, now)
-		return err
+		before := *inc
+		if upd, err = s.applyUpdate(ctx, tx, inc, in, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, Change{Action: "post_update", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			Before: before, After: withUpdate{inc, upd}})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return upd, nil
+}
+
+// withUpdate is how the audit log shows an incident with the update that
+// changed it.
+type withUpdate struct {
+	*Incident
+	Update *IncidentUpdate
 }
 
 // applyUpdate records an update and its consequences on inc inside tx.
@@ -415,6 +430,7 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		if err != nil {
 			return err
 		}
+		before := *inc
 		if p.Title != nil {
 			inc.Title = strings.TrimSpace(*p.Title)
 		}
@@ -435,8 +451,12 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 			}
 		}
 		inc.UpdatedAt = now
+		inc.Version++
 		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update incident: %w", err)
+		}
+		if err := audit(ctx, tx, now, Change{Action: "update", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: before, After: inc}); err != nil {
+			return err
 		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
@@ -467,6 +487,9 @@ func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
 		}
 		if _, err := tx.NewDelete().Model((*Incident)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete incident: %w", err)
+		}
+		if err := audit(ctx, tx, now, Change{Action: "delete", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: inc}); err != nil {
+			return err
 		}
 		return bumpPage(ctx, tx, pageID, now)
 	})

@@ -51,7 +51,7 @@ type Maintenance struct {
 	UpdatedAt      time.Time        `bun:"updated_at"`
 
 	ComponentIDs []string             `bun:"-"`
-	Updates      []*MaintenanceUpdate `bun:"-"` // newest first
+	Updates      []*MaintenanceUpdate `bun:"-" json:"-"` // newest first
 }
 
 // MaintenanceUpdate is one message about a maintenance.

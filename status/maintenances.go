@@ -57,6 +57,9 @@ func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in Mai
 		if err := setMaintenanceComponents(ctx, tx, m); err != nil {
 			return err
 		}
+		if err := audit(ctx, tx, now, Change{Action: "create", SubjectType: "maintenance", SubjectID: m.ID, PageID: pageID, After: m}); err != nil {
+			return err
+		}
 		_, err := s.applyMaintenanceUpdate(ctx, tx, m, MaintenanceUpdateInput{State: MaintenanceScheduled, Body: in.Description, Author: in.Author}, now)
 		return err
 	})
@@ -155,6 +158,7 @@ func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Main
 	if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
 		return nil, err
 	}
+	before := *m
 	if in.State != m.State {
 		switch in.State {
 		case MaintenanceInProgress:
@@ -179,6 +183,13 @@ func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Main
 	upd := &MaintenanceUpdate{ID: NewID(), MaintenanceID: m.ID, State: in.State, Body: in.Body, Author: strings.TrimSpace(in.Author), CreatedAt: now}
 	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert maintenance update: %w", err)
+	}
+	if err := audit(ctx, tx, now, Change{Action: "post_update", SubjectType: "maintenance", SubjectID: m.ID, PageID: m.PageID,
+		Before: before, After: struct {
+			*Maintenance
+			Update *MaintenanceUpdate
+		}{m, upd}}); err != nil {
+		return nil, err
 	}
 	if err := bumpPage(ctx, tx, m.PageID, now); err != nil {
 		return nil, err
@@ -332,6 +343,10 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 		if err != nil {
 			return err
 		}
+		if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
+			return err
+		}
+		before := *m
 		f := FieldErrors{}
 		if p.Title != nil {
 			checkText(f, "title", *p.Title, MaxNameLen, true, false)
@@ -354,9 +369,6 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 			return fmt.Errorf("update maintenance: %w", err)
 		}
 		if p.ComponentIDs != nil {
-			if err := loadMaintenanceComponents(ctx, tx, []*Maintenance{m}); err != nil {
-				return err
-			}
 			old := m.ComponentIDs
 			m.ComponentIDs = *p.ComponentIDs
 			if err := setMaintenanceComponents(ctx, tx, m); err != nil {
@@ -367,6 +379,9 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 					return err
 				}
 			}
+		}
+		if err := audit(ctx, tx, now, Change{Action: "update", SubjectType: "maintenance", SubjectID: id, PageID: pageID, Before: before, After: m}); err != nil {
+			return err
 		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
@@ -393,6 +408,9 @@ func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) erro
 			return fmt.Errorf("delete maintenance: %w", err)
 		}
 		now := s.Now()
+		if err := audit(ctx, tx, now, Change{Action: "delete", SubjectType: "maintenance", SubjectID: id, PageID: pageID, Before: m}); err != nil {
+			return err
+		}
 		if m.State == MaintenanceInProgress {
 			old := m.ComponentIDs
 			m.ComponentIDs = nil

@@ -97,7 +97,10 @@ func (s *Service) CreatePage(ctx context.Context, in PageInput) (*Page, error) {
 		if _, err := tx.NewInsert().Model(p).Exec(ctx); err != nil {
 			return fmt.Errorf("insert page: %w", err)
 		}
-		return setHosts(ctx, tx, p.ID, hosts)
+		if err := setHosts(ctx, tx, p.ID, hosts); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, Change{Action: "create", SubjectType: "page", SubjectID: p.ID, PageID: p.ID, After: p})
 	})
 	if err != nil {
 		return nil, err
@@ -152,6 +155,7 @@ func (s *Service) UpdatePage(ctx context.Context, id string, patch PagePatch) (*
 		if p, err = pageByID(ctx, tx, id); err != nil {
 			return err
 		}
+		before := *p
 		if patch.Slug != nil {
 			if err := checkSlugFree(ctx, tx, *patch.Slug, id); err != nil {
 				return err
@@ -172,9 +176,11 @@ func (s *Service) UpdatePage(ctx context.Context, id string, patch PagePatch) (*
 		}
 		if patch.Hosts != nil {
 			p.Hosts = *patch.Hosts
-			return setHosts(ctx, tx, id, p.Hosts)
+			if err := setHosts(ctx, tx, id, p.Hosts); err != nil {
+				return err
+			}
 		}
-		return nil
+		return audit(ctx, tx, p.UpdatedAt, Change{Action: "update", SubjectType: "page", SubjectID: id, PageID: id, Before: before, After: p})
 	})
 	if err != nil {
 		return nil, err
@@ -194,14 +200,14 @@ func (s *Service) DeletePage(ctx context.Context, id string) error {
 		return notFound("Page", id)
 	}
 	return s.inTx(ctx, &id, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewDelete().Model((*Page)(nil)).Where("id = ?", id).Exec(ctx)
+		p, err := pageByID(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Page)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete page: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("Page", id)
-		}
-		return nil
+		return audit(ctx, tx, s.Now(), Change{Action: "delete", SubjectType: "page", SubjectID: id, PageID: id, Before: p})
 	})
 }
 

@@ -60,6 +60,12 @@ type RoleAssignment struct {
 	User *User `bun:"rel:belongs-to,join:user_id=id"`
 }
 
+// roleChange is how the audit log shows a role changing hands.
+type roleChange struct {
+	Role    IncidentRole
+	Holders []string
+}
+
 // AssignRole gives role in an incident to the user. For a single-holder
 // role this hands it over from whoever held it; technical help is added.
 // actor is the name written on the timeline.
@@ -106,6 +112,10 @@ func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, rol
 		if len(was) > 0 {
 			msg = fmt.Sprintf("%s took over as %s from %s.", displayName(u), strings.ToLower(role.Label()), strings.Join(was, ", "))
 		}
+		if err := audit(ctx, tx, now, Change{Action: "assign_role", SubjectType: "incident", SubjectID: incidentID, PageID: pageID,
+			Before: roleChange{Role: role, Holders: was}, After: roleChange{Role: role, Holders: []string{displayName(u)}}}); err != nil {
+			return err
+		}
 		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, "%s", msg)
 	})
 }
@@ -124,6 +134,10 @@ func (s *Service) RemoveRole(ctx context.Context, pageID, incidentID string, rol
 		}
 		if _, err := tx.NewDelete().Model((*RoleAssignment)(nil)).Where("incident_id = ? AND role = ? AND user_id = ?", incidentID, role, userID).Exec(ctx); err != nil {
 			return fmt.Errorf("remove role: %w", err)
+		}
+		if err := audit(ctx, tx, now, Change{Action: "remove_role", SubjectType: "incident", SubjectID: incidentID, PageID: pageID,
+			Before: roleChange{Role: role, Holders: []string{displayName(a.User)}}}); err != nil {
+			return err
 		}
 		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, "%s is no longer %s.", displayName(a.User), strings.ToLower(role.Label()))
 	})

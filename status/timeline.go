@@ -105,8 +105,10 @@ func (s *Service) AddNote(ctx context.Context, pageID, incidentID, body, actor s
 		if _, err := incidentOnPage(ctx, tx, pageID, incidentID); err != nil {
 			return err
 		}
-		_, err := tx.NewInsert().Model(e).Exec(ctx)
-		return err
+		if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+			return fmt.Errorf("insert note: %w", err)
+		}
+		return audit(ctx, tx, now, Change{Action: "add_note", SubjectType: "incident", SubjectID: incidentID, PageID: pageID, After: e})
 	})
 	if err != nil {
 		return nil, normalise(err)
