@@ -45,6 +45,9 @@ type Service struct {
 
 	// changed is called after a commit that changed a page's public data.
 	changed func(pageID string)
+	// scheduled asks, inside the transaction, for PublishDueUpdates to run
+	// at the given time.
+	scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
 }
 
 // Options configures a Service. Zero values give sensible defaults.
@@ -55,11 +58,15 @@ type Options struct {
 	// Changed is called after each committed change with the page's id, so
 	// this replica can refresh its snapshot at once.
 	Changed func(pageID string)
+	// Scheduled is called inside the transaction that schedules an update,
+	// so a job can be queued to publish it at its time. Without it, due
+	// updates are published whenever PublishDueUpdates runs.
+	Scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
 }
 
 // New returns a Service over db.
 func New(bdb *bun.DB, o Options) *Service {
-	s := &Service{db: bdb, notify: o.Notifier, now: o.Now, log: o.Log, changed: o.Changed}
+	s := &Service{db: bdb, notify: o.Notifier, now: o.Now, log: o.Log, changed: o.Changed, scheduled: o.Scheduled}
 	if s.notify == nil {
 		s.notify = NopNotifier{}
 	}
@@ -71,6 +78,9 @@ func New(bdb *bun.DB, o Options) *Service {
 	}
 	if s.changed == nil {
 		s.changed = func(string) {}
+	}
+	if s.scheduled == nil {
+		s.scheduled = func(context.Context, bun.Tx, time.Time) error { return nil }
 	}
 	return s
 }

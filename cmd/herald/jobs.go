@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -29,16 +30,53 @@ type MaintenanceTickWorker struct {
 	svc *status.Service
 }
 
-// Work starts and completes due maintenance.
+// Work starts and completes due maintenance and publishes due scheduled
+// updates.
 func (w *MaintenanceTickWorker) Work(ctx context.Context, _ *river.Job[MaintenanceTickArgs]) error {
 	_, err := w.svc.AdvanceMaintenances(ctx)
+	_, perr := w.svc.PublishDueUpdates(ctx)
+	return errors.Join(err, perr)
+}
+
+// PublishDueArgs asks for scheduled incident updates whose time has come
+// to be published. One is queued for each scheduled update's time; the
+// clock tick publishes them too, should a job be lost.
+type PublishDueArgs struct{}
+
+// Kind is the job's stable name.
+func (PublishDueArgs) Kind() string { return "status.publish_due" }
+
+// PublishDueWorker publishes due scheduled updates.
+type PublishDueWorker struct {
+	river.WorkerDefaults[PublishDueArgs]
+	svc *status.Service
+}
+
+// Work publishes what is due.
+func (w *PublishDueWorker) Work(ctx context.Context, _ *river.Job[PublishDueArgs]) error {
+	_, err := w.svc.PublishDueUpdates(ctx)
 	return err
+}
+
+// schedulePublish queues a PublishDue job for at inside tx, so it exists
+// exactly when the scheduled update does.
+func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, at time.Time) error {
+	if c == nil {
+		return nil
+	}
+	if _, err := c.InsertTx(ctx, tx.Tx, PublishDueArgs{}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("queue publishing at %s: %w", at.Format(time.RFC3339), err)
+	}
+	return nil
 }
 
 // newRiver builds the job client on the same *sql.DB as bun, so jobs are
 // inserted in the transaction of the change that causes them. With workers
 // off it can still insert jobs for other replicas to run.
-func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool) (*river.Client[*sql.Tx], error) {
+func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
+	if tick <= 0 {
+		tick = 30 * time.Second
+	}
 	var driver riverdriver.Driver[*sql.Tx]
 	if db.DialectOf(bdb) == db.Postgres {
 		driver = riverdatabasesql.New(bdb.DB)
@@ -51,6 +89,9 @@ func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool) 
 		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: svc}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
+		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: svc}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
 		cfg.Workers = ws
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 		cfg.JobTimeout = time.Minute
@@ -58,7 +99,7 @@ func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool) 
 		// update cadence (River's default is an hour).
 		cfg.RescueStuckJobsAfter = 5 * time.Minute
 		cfg.PeriodicJobs = []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(30*time.Second),
+			river.NewPeriodicJob(river.PeriodicInterval(tick),
 				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceTickArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}

@@ -50,18 +50,26 @@ func openDB(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*
 	return bdb, nil
 }
 
+// appOptions change how newApp wires Herald; the zero value is production.
+type appOptions struct {
+	now  func() time.Time // the service clock
+	tick time.Duration    // how often the clock job runs
+}
+
 // newApp wires Herald. The caller closes a.db.
-func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*app, error) {
 	bdb, err := openDB(ctx, cfg, log, cfg.AutoMigrate)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, db: bdb}
 	var server *web.Server
-	a.svc = status.New(bdb, status.Options{Log: log, Changed: func(pageID string) {
+	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Changed: func(pageID string) {
 		if server != nil {
 			server.Snapshots().Changed(pageID)
 		}
+	}, Scheduled: func(ctx context.Context, tx bun.Tx, at time.Time) error {
+		return schedulePublish(ctx, a.river, tx, at)
 	}})
 	migrator, err := db.NewMigrator(bdb, log)
 	if err != nil {
@@ -90,7 +98,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.server = server
-	if a.river, err = newRiver(bdb, a.svc, log, cfg.Workers); err != nil {
+	if a.river, err = newRiver(bdb, a.svc, log, cfg.Workers, o.tick); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -116,7 +124,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 	cfg := env.cfg
 	log := newLogger(cfg, env.stderr)
 	log.Info("starting Herald", "config", cfg)
-	a, err := newApp(ctx, cfg, log)
+	a, err := newApp(ctx, cfg, log, appOptions{})
 	if err != nil {
 		return err
 	}
