@@ -31,6 +31,13 @@ type testApp struct {
 // test ends. With demo set, the database holds the demo data first.
 func startApp(t *testing.T, dialect string, demo bool) *testApp {
 	t.Helper()
+	return startAppWith(t, dialect, demo, appOptions{})
+}
+
+// startAppWith is startApp with wiring options (a test clock, a faster
+// clock job).
+func startAppWith(t *testing.T, dialect string, demo bool, o appOptions) *testApp {
+	t.Helper()
 	dbURL := dbtest.URL(t, dialect)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -48,7 +55,7 @@ func startApp(t *testing.T, dialect string, demo bool) *testApp {
 	require.NoError(t, env.cfg.Validate())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, env.cfg, log)
+	a, err := newApp(ctx, env.cfg, log, o)
 	require.NoError(t, err)
 	require.NoError(t, a.setup(ctx))
 	done := make(chan error, 1)
