@@ -27,3 +27,18 @@
     });
   });
 })();
+
+// A submit button with data-schedule-label says so while its form's
+// publish_at field holds a time: the update will wait for it.
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-schedule-label]").forEach(function (btn) {
+    var at = btn.form && btn.form.querySelector("input[name=publish_at]");
+    if (!at) return;
+    var now = btn.textContent;
+    function label() { btn.textContent = at.value ? btn.getAttribute("data-schedule-label") : now; }
+    at.addEventListener("input", label);
+    at.addEventListener("change", label);
+    label();
+  });
+})();

@@ -206,6 +206,7 @@ type incidentConsolePage struct {
 	Roles      []*status.RoleAssignment
 	RoleKinds  []status.IncidentRole
 	Users      []*status.User
+	Scheduled  []*status.ScheduledUpdate
 }
 
 // Holds reports whether the signed-in user holds role.
@@ -296,6 +297,9 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
+	if d.Scheduled, err = svc.ScheduledUpdates(ctx, inc.ID); err != nil {
+		return err
+	}
 	if cad, ok := status.CadenceOf(inc); ok {
 		d.HasCadence, d.Cadence = true, cad.State(now)
 		d.DueIn = dueText(cad.Due.Sub(now))
@@ -334,20 +338,30 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 	}
 	fields := status.FieldErrors{}
 	eta := parseLocalTime(fields, "eta", form.Get("eta"), page.Location())
-	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
+	publishAt := parseLocalTime(fields, "publish_at", form.Get("publish_at"), page.Location())
+	from := s.deps.Service.Now()
+	if publishAt != nil {
+		from = *publishAt // the next update is due after this one is out
+	}
+	next := nextUpdateChoice(fields, form.Get("next_update"), from)
 	comps := componentChoices(form)
 	var version int
 	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
-		fields.Add("version", "is missing; reload the page")
+		fields.Add("form", "This form is incomplete (its version is missing). Reload the page and try again.")
 	}
 	if err := fields.Err(); err != nil {
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
 	}
 	notify := form.Get("notify") == "on"
-	_, err = s.deps.Service.PostUpdate(c.UserContext(), page.ID, c.Params("id"), status.UpdateInput{
+	in := status.UpdateInput{
 		State: status.State(form.Get("state")), Kind: status.UpdateKind(form.Get("kind")), ETA: eta,
 		Resolution: status.Resolution(form.Get("resolution")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User),
-		Notify: &notify, Components: comps, NextUpdate: next, Version: version})
+		Notify: &notify, Components: comps, NextUpdate: next, Version: version}
+	if publishAt != nil {
+		_, err = s.deps.Service.ScheduleUpdate(c.UserContext(), page.ID, c.Params("id"), in, *publishAt)
+	} else {
+		_, err = s.deps.Service.PostUpdate(c.UserContext(), page.ID, c.Params("id"), in)
+	}
 	switch status.KindOf(err) {
 	case status.KindInvalid, status.KindConflict:
 		code, msg, f := classify(err)
@@ -360,6 +374,19 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(page.ID, c.Params("id")), fiber.StatusSeeOther)
+}
+
+// cancelScheduledUpdate serves
+// POST /console/pages/:page/incidents/:id/scheduled/:sid/cancel.
+func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
+	err := s.deps.Service.CancelScheduledUpdate(c.UserContext(), c.Params("page"), c.Params("id"), c.Params("sid"), authorName(s.consoleBase(c).User))
+	if status.KindOf(err) == status.KindConflict {
+		return s.renderConsoleIncident(c, fiber.StatusConflict, url.Values{}, map[string]string{"scheduled": status.Message(err)})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#scheduled-h", fiber.StatusSeeOther)
 }
 
 // addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.

@@ -357,3 +357,77 @@ func TestConsolePreview(t *testing.T) {
 		require.Equal(t, http.StatusRequestEntityTooLarge, huge.Code)
 	})
 }
+
+// An update scheduled from the console waits in the console, is published
+// at its time (by the service clock), and can be cancelled before.
+func TestConsoleScheduledUpdate(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleManager, Name: "Casey", Password: consolePassword})
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Slow logins"})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		url0 := incidentURLOf(p.ID, inc.ID)
+		page := br.send(http.MethodGet, url0, nil)
+		tok := csrfOf(t, page)
+		local := func(d time.Duration) string {
+			return b.clock.Now().Add(d).In(p.Location()).Format("2006-01-02T15:04")
+		}
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
+		post := func(v url.Values) reply {
+			v.Set("_csrf", tok)
+			v.Set("version", version)
+			return br.send(http.MethodPost, url0+"/updates", v)
+		}
+
+		r := post(url.Values{"kind": {"progress"}, "body": {"Rollout <b>half</b> done."}, "notify": {"on"},
+			"next_update": {"30"}, "publish_at": {local(20 * time.Minute)}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		page = br.send(http.MethodGet, url0, nil)
+		require.Contains(t, page.String(), "Scheduled updates")
+		require.Contains(t, page.String(), "pending")
+		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Updates, 1, "nothing published yet")
+		public := b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID)
+		require.NotContains(t, public.String(), "Rollout")
+
+		// Bad times are answered next to the field, the text kept.
+		for _, bad := range []string{local(-time.Hour), "tomorrow", local(30 * 24 * time.Hour), "2026-13-45T99:99"} {
+			r = post(url.Values{"kind": {"progress"}, "body": {"Kept text"}, "publish_at": {bad}})
+			require.Equal(t, http.StatusUnprocessableEntity, r.Code, bad)
+			require.Contains(t, r.String(), `field-error`, bad)
+			require.Contains(t, r.String(), "Kept text", bad)
+		}
+
+		// A second one, cancelled before its time.
+		r = post(url.Values{"kind": {"general"}, "body": {"Never sent"}, "next_update": {"30"}, "publish_at": {local(40 * time.Minute)}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		list, err := b.svc.ScheduledUpdates(b.ctx, inc.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		cancelled := list[1]
+		require.Equal(t, "Never sent", cancelled.Input.Body)
+		r = br.send(http.MethodPost, url0+"/scheduled/"+cancelled.ID+"/cancel", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		r = br.send(http.MethodPost, url0+"/scheduled/"+cancelled.ID+"/cancel", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusConflict, r.Code, "cancelling twice says so")
+		require.Contains(t, r.String(), "already cancelled")
+		r = br.send(http.MethodPost, url0+"/scheduled/"+cancelled.ID+"/cancel", url.Values{"_csrf": {"forged"}})
+		require.Equal(t, http.StatusForbidden, r.Code)
+
+		b.clock.Advance(45 * time.Minute)
+		n, err := b.svc.PublishDueUpdates(b.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		b.refresh(t)
+		public = b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID)
+		require.Contains(t, public.String(), "Rollout &lt;b&gt;half&lt;/b&gt; done.", "published, its raw HTML inert")
+		require.NotContains(t, public.String(), "Never sent")
+		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		requireTimeEqual(t, epoch.Add(50*time.Minute), *got.NextUpdateAt, "30 minutes after it went out")
+	})
+}
