@@ -67,8 +67,10 @@ var dummyHash = sync.OnceValue(func() string { return HashPassword("herald-dummy
 var ErrLoginFailed = &Error{Kind: KindUnauthorized, Message: "The email or password is not right."}
 
 // Login checks credentials and opens a session, returning the cookie token
-// (shown once) and the session. Too many failures for the account or the
+// (shown once) and the session. A wrong email or password and a disabled
+// account all give ErrLoginFailed. Too many failures for the account or the
 // address lock further attempts for a while (KindForbidden with the wait).
+// A sign-in is recorded in the audit log, on behalf of the user.
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, *Session, error) {
 	now := s.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -93,7 +95,9 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	if err == nil {
 		hash = u.PasswordHash
 	}
-	if !CheckPassword(hash, password) || err != nil {
+	// A disabled account gets the same answer as a wrong password, after
+	// the same work, so the answer tells nothing about the account.
+	if !CheckPassword(hash, password) || err != nil || u.Disabled() {
 		if ferr := s.recordFailure(ctx, keys, now); ferr != nil {
 			return "", nil, ferr
 		}
@@ -109,12 +113,24 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
-		return nil
+		if _, err := tx.NewUpdate().Model(u).Set("last_login_at = ?", now).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("note sign-in of user %s: %w", u.ID, err)
+		}
+		u.LastLoginAt = &now
+		return audit(WithActor(ctx, UserActor(u)), tx, now, Change{Action: "login", SubjectType: "user", SubjectID: u.ID,
+			After: signIn{IP: sess.IP, UserAgent: sess.UserAgent}})
 	})
 	if err != nil {
 		return "", nil, err
 	}
 	return token, sess, nil
+}
+
+// signIn is what the audit log keeps of a sign-in: never the password or
+// the session token.
+type signIn struct {
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
 }
 
 func truncate(s string, n int) string {
@@ -172,7 +188,8 @@ func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Tim
 }
 
 // SessionByToken returns the live session for a cookie token and its user,
-// extending its idle timeout; KindUnauthorized if there is none.
+// extending its idle timeout; KindUnauthorized if there is none or the user
+// is disabled.
 func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
 	if token == "" || len(token) > 100 {
 		return nil, nil, Errorf(KindUnauthorized, "Please sign in.")
@@ -190,6 +207,9 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *
 	if err := s.db.NewSelect().Model(u).Where("id = ?", sess.UserID).Scan(ctx); err != nil {
 		return nil, nil, notFoundOr(err, "User", sess.UserID)
 	}
+	if u.Disabled() { // its sessions were ended; this is a second lock
+		return nil, nil, Errorf(KindUnauthorized, "Your session has ended. Please sign in again.")
+	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchMinimum {
 		sess.LastSeenAt, sess.ExpiresAt = now, now.Add(IdleTimeout)
 		if _, err := s.db.NewUpdate().Model(sess).Column("last_seen_at", "expires_at").WherePK().Exec(ctx); err != nil {
@@ -199,16 +219,37 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *
 	return sess, u, nil
 }
 
-// Logout ends the session with the given cookie token.
+// Logout ends the session with the given cookie token and records the
+// sign-out in the audit log. An unknown token changes nothing.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if _, err := s.db.NewDelete().Model((*Session)(nil)).Where("id = ?", hashToken(token)).Exec(ctx); err != nil {
-		return fmt.Errorf("delete session: %w", err)
+	now := s.Now()
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		sess := new(Session)
+		err := tx.NewSelect().Model(sess).Where("id = ?", hashToken(token)).Scan(ctx)
+		if KindOf(normalise(err)) == KindNotFound {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("look up session: %w", err)
+		}
+		if _, err := tx.NewDelete().Model(sess).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		return audit(ctx, tx, now, Change{Action: "logout", SubjectType: "user", SubjectID: sess.UserID})
+	})
+}
+
+// endSessions deletes the sessions of a user, except keepID.
+func endSessions(ctx context.Context, tx bun.IDB, userID, keepID string) error {
+	if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ? AND id <> ?", userID, keepID).Exec(ctx); err != nil {
+		return fmt.Errorf("end sessions of user %s: %w", userID, err)
 	}
 	return nil
 }
 
-// ChangePassword sets a new password after checking the current one, and
-// ends the user's other sessions.
+// ChangePassword sets a new password after checking the current one, ends
+// the user's other sessions and records the change (not the password) in
+// the audit log.
 func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID, current, next string) error {
 	u := new(User)
 	if err := s.db.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
@@ -225,14 +266,17 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID, cur
 	if err := f.Err(); err != nil {
 		return err
 	}
+	hash, now := HashPassword(next), s.Now()
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Model(u).Set("password_hash = ?", HashPassword(next)).Set("updated_at = ?", s.Now()).WherePK().Exec(ctx); err != nil {
+		before := *u
+		u.PasswordHash, u.UpdatedAt = hash, now
+		if _, err := tx.NewUpdate().Model(u).Column("password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ? AND id <> ?", userID, keepSessionID).Exec(ctx); err != nil {
-			return fmt.Errorf("end other sessions: %w", err)
+		if err := endSessions(ctx, tx, userID, keepSessionID); err != nil {
+			return err
 		}
-		return nil
+		return audit(ctx, tx, now, Change{Action: "change_password", SubjectType: "user", SubjectID: userID, Before: &before, After: u})
 	})
 }
 

@@ -26,9 +26,33 @@ const (
 	RoleViewer   Role = "viewer"
 )
 
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleAdmin, RoleManager, RoleEngineer, RoleViewer}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	return r == RoleAdmin || r == RoleManager || r == RoleEngineer || r == RoleViewer
+}
+
+// rank orders roles: the higher, the more a role may do; 0 for unknown.
+func (r Role) rank() int {
+	switch r {
+	case RoleAdmin:
+		return 4
+	case RoleManager:
+		return 3
+	case RoleEngineer:
+		return 2
+	case RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+// AtLeast reports whether r may do everything least may: roles are
+// ordered viewer < engineer < manager < admin. Unknown roles may nothing.
+func (r Role) AtLeast(least Role) bool {
+	return r.rank() > 0 && r.rank() >= least.rank()
 }
 
 // User is a console user.
@@ -42,7 +66,15 @@ type User struct {
 	PasswordHash string    `bun:"password_hash" json:"-"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
+	// DisabledAt is set while the user may not sign in.
+	DisabledAt *time.Time `bun:"disabled_at"`
+	// LastLoginAt is the last successful sign-in. It is left out of the
+	// audit log's before and after, where it would be noise.
+	LastLoginAt *time.Time `bun:"last_login_at" json:"-"`
 }
+
+// Disabled reports whether the user may not sign in.
+func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
 // MinPasswordLen is the shortest password Herald accepts.
 const MinPasswordLen = 12
@@ -113,7 +145,8 @@ func checkPassword(f FieldErrors, pw string) {
 	}
 }
 
-// CreateUser adds a console user. A taken email is KindConflict.
+// CreateUser adds a console user and records it in the audit log. Invalid
+// input is KindInvalid; a taken email is KindConflict naming the field.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	f := FieldErrors{}
@@ -132,31 +165,55 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	now := s.Now()
 	u := &User{ID: NewID(), Email: in.Email, Name: strings.TrimSpace(in.Name), Role: in.Role,
 		PasswordHash: HashPassword(in.Password), CreatedAt: now, UpdatedAt: now}
-	if _, err := s.db.NewInsert().Model(u).Exec(ctx); err != nil {
-		if err := normalise(err); KindOf(err) == KindConflict {
-			return nil, &Error{Kind: KindConflict, Message: "A user with that email exists.", Fields: map[string]string{"email": "is already taken"}}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+			if err := normalise(err); KindOf(err) == KindConflict {
+				return &Error{Kind: KindConflict, Message: "A user with that email exists.", Fields: map[string]string{"email": "is already taken"}}
+			}
+			return fmt.Errorf("insert user: %w", err)
 		}
-		return nil, fmt.Errorf("insert user: %w", err)
+		return audit(ctx, tx, now, Change{Action: "create", SubjectType: "user", SubjectID: u.ID, After: u})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-// SetPassword changes a user's password, found by email.
+// SetPassword changes a user's password, found by email, ends the user's
+// sessions and records the change (not the password) in the audit log.
 func (s *Service) SetPassword(ctx context.Context, email, pw string) error {
 	f := FieldErrors{}
 	checkPassword(f, pw)
 	if err := f.Err(); err != nil {
 		return err
 	}
-	res, err := s.db.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", HashPassword(pw)).Set("updated_at = ?", s.Now()).
-		Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
+	email = strings.ToLower(strings.TrimSpace(email))
+	hash := HashPassword(pw)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		u := new(User)
+		if err := tx.NewSelect().Model(u).Where("email = ?", email).Scan(ctx); err != nil {
+			if KindOf(normalise(err)) == KindNotFound {
+				return Errorf(KindNotFound, "No user with email %s.", truncate(email, 254))
+			}
+			return fmt.Errorf("load user %s: %w", email, err)
+		}
+		return setPassword(ctx, tx, u, hash, s.Now(), "set_password")
+	})
+}
+
+// setPassword stores a new password hash for u, ends all of u's sessions
+// and records action in the audit log.
+func setPassword(ctx context.Context, tx bun.Tx, u *User, hash string, now time.Time, action string) error {
+	before := *u
+	u.PasswordHash, u.UpdatedAt = hash, now
+	if _, err := tx.NewUpdate().Model(u).Column("password_hash", "updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("set password of user %s: %w", u.ID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Errorf(KindNotFound, "No user with email %s.", email)
+	if err := endSessions(ctx, tx, u.ID, ""); err != nil {
+		return err
 	}
-	return nil
+	return audit(ctx, tx, now, Change{Action: action, SubjectType: "user", SubjectID: u.ID, Before: &before, After: u})
 }
 
 // UserCount returns how many users exist.
@@ -193,54 +250,128 @@ func RandomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// APIToken authorises calls to the admin API. Only a hash is stored.
+// APIToken authorises calls to the admin API with the rights of its role.
+// Only a hash of the token is stored.
 type APIToken struct {
 	bun.BaseModel `bun:"table:api_tokens"`
 
 	ID         string     `bun:"id,pk"`
 	Name       string     `bun:"name"`
+	Role       Role       `bun:"role"`
 	TokenHash  string     `bun:"token_hash" json:"-"`
 	UserID     *string    `bun:"user_id"`
 	CreatedAt  time.Time  `bun:"created_at"`
-	LastUsedAt *time.Time `bun:"last_used_at"`
+	LastUsedAt *time.Time `bun:"last_used_at" json:"-"`
+	// RevokedAt is set once the token is refused for good.
+	RevokedAt *time.Time `bun:"revoked_at"`
 }
+
+// Revoked reports whether the token has been revoked.
+func (t *APIToken) Revoked() bool { return t.RevokedAt != nil }
 
 // tokenPrefix marks Herald API tokens so secret scanners can find them.
 const tokenPrefix = "hrld_"
+
+// tokenTouchMinimum is how often at most a token's last use is written.
+const tokenTouchMinimum = time.Minute
 
 func hashToken(tok string) string {
 	sum := sha256.Sum256([]byte(tok))
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateToken makes an admin API token and returns it in clear text once.
-func (s *Service) CreateToken(ctx context.Context, name string) (string, *APIToken, error) {
+// errBadToken is the one answer to an unknown, malformed or revoked token.
+func errBadToken() error { return Errorf(KindUnauthorized, "The API token is not valid.") }
+
+// CreateToken makes an admin API token with the given role, records it in
+// the audit log (without the secret) and returns it in clear text, once.
+// Invalid input is KindInvalid.
+func (s *Service) CreateToken(ctx context.Context, name string, role Role) (string, *APIToken, error) {
 	f := FieldErrors{}
 	checkText(f, "name", name, MaxNameLen, true, false)
+	if !role.Valid() {
+		f.Add("role", "must be one of admin, manager, engineer, viewer")
+	}
 	if err := f.Err(); err != nil {
 		return "", nil, err
 	}
 	clear := tokenPrefix + RandomToken(32)
-	t := &APIToken{ID: NewID(), Name: strings.TrimSpace(name), TokenHash: hashToken(clear), CreatedAt: s.Now()}
-	if _, err := s.db.NewInsert().Model(t).Exec(ctx); err != nil {
-		return "", nil, fmt.Errorf("insert token: %w", err)
+	now := s.Now()
+	t := &APIToken{ID: NewID(), Name: strings.TrimSpace(name), Role: role, TokenHash: hashToken(clear), CreatedAt: now}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
+			return fmt.Errorf("insert token: %w", err)
+		}
+		return audit(ctx, tx, now, Change{Action: "create", SubjectType: "token", SubjectID: t.ID, After: t})
+	})
+	if err != nil {
+		return "", nil, err
 	}
 	return clear, t, nil
 }
 
-// TokenByValue returns the token whose clear text is tok, or
-// KindUnauthorized. The lookup is by SHA-256 of the token, so the time it
-// takes reveals nothing about stored tokens.
+// Tokens returns every API token, revoked ones included, newest first.
+func (s *Service) Tokens(ctx context.Context) ([]*APIToken, error) {
+	var out []*APIToken
+	if err := s.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken refuses the token with the given id from now on and records
+// that in the audit log. Revoking a revoked token changes nothing; an
+// unknown id is KindNotFound.
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return notFound("Token", id)
+	}
+	now := s.Now()
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		t := new(APIToken)
+		if err := tx.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+			return notFoundOr(err, "Token", id)
+		}
+		if t.Revoked() {
+			return nil
+		}
+		before := *t
+		t.RevokedAt = &now
+		if _, err := tx.NewUpdate().Model(t).Column("revoked_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("revoke token %s: %w", id, err)
+		}
+		return audit(ctx, tx, now, Change{Action: "revoke", SubjectType: "token", SubjectID: id, Before: &before, After: t})
+	})
+}
+
+// TokenByValue returns the live token whose clear text is tok, or
+// KindUnauthorized for unknown, malformed and revoked tokens alike. The
+// lookup is by SHA-256 of the token, and the stored hash is compared in
+// constant time, so the time it takes reveals nothing about stored tokens.
+// It notes the token's last use, at most once a minute per token.
 func (s *Service) TokenByValue(ctx context.Context, tok string) (*APIToken, error) {
 	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 100 {
-		return nil, Errorf(KindUnauthorized, "The API token is not valid.")
+		return nil, errBadToken()
 	}
+	hash := hashToken(tok)
 	t := new(APIToken)
-	if err := s.db.NewSelect().Model(t).Where("token_hash = ?", hashToken(tok)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(t).Where("token_hash = ?", hash).Scan(ctx); err != nil {
 		if KindOf(normalise(err)) == KindNotFound {
-			return nil, Errorf(KindUnauthorized, "The API token is not valid.")
+			return nil, errBadToken()
 		}
 		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(t.TokenHash), []byte(hash)) != 1 || t.Revoked() {
+		return nil, errBadToken()
+	}
+	now := s.Now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= tokenTouchMinimum {
+		// The condition keeps replicas from writing the same minute twice.
+		if _, err := s.db.NewUpdate().Model((*APIToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", t.ID).
+			Where("last_used_at IS NULL OR last_used_at <= ?", now.Add(-tokenTouchMinimum)).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("note use of token %s: %w", t.ID, err)
+		}
+		t.LastUsedAt = &now
 	}
 	return t, nil
 }

@@ -204,7 +204,7 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		clear, tok, err := b.svc.CreateToken(b.ctx, " CI deploys ")
+		clear, tok, err := b.svc.CreateToken(b.ctx, " CI deploys ", status.RoleAdmin)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(clear, "hrld_"), clear)
 		require.Equal(t, "CI deploys", tok.Name)
@@ -216,7 +216,7 @@ func TestTokens(t *testing.T) {
 		require.Equal(t, tok.ID, got.ID)
 		require.Equal(t, "CI deploys", got.Name)
 
-		clear2, tok2, err := b.svc.CreateToken(b.ctx, "CI deploys")
+		clear2, tok2, err := b.svc.CreateToken(b.ctx, "CI deploys", status.RoleAdmin)
 		require.NoError(t, err)
 		require.NotEqual(t, clear, clear2)
 		got, err = b.svc.TokenByValue(b.ctx, clear2)
@@ -232,7 +232,7 @@ func TestTokens(t *testing.T) {
 		}
 
 		for _, name := range []string{"", "  ", "ci\x00", strings.Repeat("n", status.MaxNameLen+1)} {
-			_, _, err := b.svc.CreateToken(b.ctx, name)
+			_, _, err := b.svc.CreateToken(b.ctx, name, status.RoleAdmin)
 			requireField(t, err, status.KindInvalid, "name")
 		}
 	})

@@ -135,9 +135,14 @@ func describe(err error) error {
 	return errors.New(strings.Join(parts, "; "))
 }
 
+func tokenFlags(fs *flag.FlagSet, env *cmdEnv) {
+	env.opts["role"] = fs.String("role", "admin", "role of the new token: admin (everything), manager (pages, components, incidents, maintenance),\n"+
+		"engineer (incidents and maintenance, but not deleting them) or viewer (read only)")
+}
+
 func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(args) != 2 || args[0] != "create" {
-		return errors.New("usage: herald token create NAME")
+		return errors.New("usage: herald token create [-role admin|manager|engineer|viewer] NAME")
 	}
 	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, true)
@@ -145,7 +150,8 @@ func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	defer bdb.Close()
-	tok, _, err := status.New(bdb, status.Options{Log: log}).CreateToken(ctx, args[1])
+	role := status.Role(*env.opts["role"].(*string))
+	tok, _, err := status.New(bdb, status.Options{Log: log}).CreateToken(ctx, args[1], role)
 	if err != nil {
 		return describe(err)
 	}

@@ -130,6 +130,13 @@ func TestMigrateUserTokenCommands(t *testing.T) {
 			code, out, errOut = herald(t, env, "", "token", "create", "automation")
 			require.Equal(t, 0, code, errOut)
 			require.True(t, strings.HasPrefix(out, "hrld_"), out)
+			code, out, errOut = herald(t, env, "", "token", "create", "-role", "viewer", "dashboards")
+			require.Equal(t, 0, code, errOut)
+			require.True(t, strings.HasPrefix(out, "hrld_"), out)
+			code, _, errOut = herald(t, env, "", "token", "create", "-role", "root", "sneaky")
+			require.Equal(t, 1, code)
+			require.Contains(t, errOut, "role must be one of")
+			requireTokenRoles(t, env["HERALD_DATABASE_URL"], map[string]string{"automation": "admin", "dashboards": "viewer"})
 
 			code, out, errOut = herald(t, env, "", "migrate", "down")
 			require.Equal(t, 0, code, errOut)
@@ -137,6 +144,33 @@ func TestMigrateUserTokenCommands(t *testing.T) {
 			code, _, _ = herald(t, env, "", "migrate", "sideways")
 			require.Equal(t, 1, code)
 		})
+	}
+}
+
+// requireTokenRoles checks the role of each named API token.
+func requireTokenRoles(t *testing.T, dbURL string, want map[string]string) {
+	t.Helper()
+	bdb, err := db.Open(context.Background(), dbURL)
+	require.NoError(t, err)
+	defer bdb.Close()
+	var rows []struct {
+		Name string `bun:"name"`
+		Role string `bun:"role"`
+	}
+	require.NoError(t, bdb.NewSelect().Table("api_tokens").Column("name", "role").Scan(context.Background(), &rows))
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Name] = r.Role
+	}
+	require.Equal(t, want, got)
+}
+
+func TestTokenHelpNamesTheRoles(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := herald(t, nil, "", "token", "-help")
+	require.Equal(t, 0, code)
+	for _, s := range []string{"-role", "admin", "manager", "engineer", "viewer"} {
+		require.Contains(t, errOut, s)
 	}
 }
 

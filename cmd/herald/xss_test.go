@@ -92,7 +92,7 @@ type hostileIDs struct {
 func makeHostilePage(t *testing.T, a *testApp) hostileIDs {
 	t.Helper()
 	ctx := context.Background()
-	token, _, err := a.svc.CreateToken(ctx, "t")
+	token, _, err := a.svc.CreateToken(ctx, "t", status.RoleAdmin)
 	require.NoError(t, err)
 	api := adminAPI{t: t, base: a.URL, token: token}
 	line := func(label string) string {

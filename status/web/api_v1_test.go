@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
 )
 
@@ -56,7 +57,7 @@ type adminBundle struct {
 func setupAdmin(t *testing.T, bdb *bun.DB) *adminBundle {
 	t.Helper()
 	b := setup(t, bdb)
-	tok, _, err := b.svc.CreateToken(b.ctx, "tests")
+	tok, _, err := b.svc.CreateToken(b.ctx, "tests", status.RoleAdmin)
 	require.NoError(t, err)
 	return &adminBundle{testBundle: b, token: tok}
 }

@@ -121,7 +121,7 @@ func TestDatabaseDown(t *testing.T) {
 		own, _ := openSeparate(t, bdb)
 		b := setup(t, own, withReady(func(ctx context.Context) error { return own.PingContext(ctx) }))
 		w := buildWorld(t, b)
-		tok, _, err := b.svc.CreateToken(b.ctx, "ops")
+		tok, _, err := b.svc.CreateToken(b.ctx, "ops", status.RoleAdmin)
 		require.NoError(t, err)
 
 		r := b.get(t, "", "/readyz")
