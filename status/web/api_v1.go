@@ -9,43 +9,93 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// apiV1Routes registers the admin API. Every route is behind requireToken.
+// apiV1Routes registers the admin API. Every route is behind requireToken
+// and names the least role its token must hold: reading needs viewer;
+// running incidents and maintenance (create, change, post updates,
+// resolve) engineer; deleting them and changing pages, groups and
+// components manager; anything else admin. Roles are ordered viewer <
+// engineer < manager < admin.
 func (s *Server) apiV1Routes(r fiber.Router) {
-	r.Get("/pages", s.listPages)
-	r.Post("/pages", s.createPage)
-	r.Get("/pages/:page", s.getPage)
-	r.Patch("/pages/:page", s.updatePage)
-	r.Delete("/pages/:page", s.deletePage)
+	const (
+		viewer   = status.RoleViewer
+		engineer = status.RoleEngineer
+		manager  = status.RoleManager
+	)
+	api := apiRouter{r}
+	api.get("/pages", viewer, s.listPages)
+	api.post("/pages", manager, s.createPage)
+	api.get("/pages/:page", viewer, s.getPage)
+	api.patch("/pages/:page", manager, s.updatePage)
+	api.delete("/pages/:page", manager, s.deletePage)
 
-	r.Get("/pages/:page/groups", s.listGroups)
-	r.Post("/pages/:page/groups", s.createGroup)
-	r.Put("/pages/:page/groups/:id", s.updateGroup)
-	r.Delete("/pages/:page/groups/:id", s.deleteGroup)
+	api.get("/pages/:page/groups", viewer, s.listGroups)
+	api.post("/pages/:page/groups", manager, s.createGroup)
+	api.put("/pages/:page/groups/:id", manager, s.updateGroup)
+	api.delete("/pages/:page/groups/:id", manager, s.deleteGroup)
 
-	r.Get("/pages/:page/components", s.listComponents)
-	r.Post("/pages/:page/components", s.createComponent)
-	r.Get("/pages/:page/components/:id", s.getComponent)
-	r.Patch("/pages/:page/components/:id", s.updateComponent)
-	r.Delete("/pages/:page/components/:id", s.deleteComponent)
+	api.get("/pages/:page/components", viewer, s.listComponents)
+	api.post("/pages/:page/components", manager, s.createComponent)
+	api.get("/pages/:page/components/:id", viewer, s.getComponent)
+	api.patch("/pages/:page/components/:id", manager, s.updateComponent)
+	api.delete("/pages/:page/components/:id", manager, s.deleteComponent)
 
-	r.Get("/pages/:page/incidents", s.listIncidents)
-	r.Post("/pages/:page/incidents", s.createIncident)
-	r.Get("/pages/:page/incidents/:id", s.getIncident)
-	r.Patch("/pages/:page/incidents/:id", s.updateIncident)
-	r.Delete("/pages/:page/incidents/:id", s.deleteIncident)
-	r.Post("/pages/:page/incidents/:id/updates", s.postIncidentUpdate)
-	r.Post("/pages/:page/incidents/:id/resolve", s.resolveIncident)
+	api.get("/pages/:page/incidents", viewer, s.listIncidents)
+	api.post("/pages/:page/incidents", engineer, s.createIncident)
+	api.get("/pages/:page/incidents/:id", viewer, s.getIncident)
+	api.patch("/pages/:page/incidents/:id", engineer, s.updateIncident)
+	api.delete("/pages/:page/incidents/:id", manager, s.deleteIncident)
+	api.post("/pages/:page/incidents/:id/updates", engineer, s.postIncidentUpdate)
+	api.post("/pages/:page/incidents/:id/resolve", engineer, s.resolveIncident)
 
-	r.Get("/pages/:page/maintenances", s.listMaintenances)
-	r.Post("/pages/:page/maintenances", s.createMaintenance)
-	r.Get("/pages/:page/maintenances/:id", s.getMaintenance)
-	r.Patch("/pages/:page/maintenances/:id", s.updateMaintenance)
-	r.Delete("/pages/:page/maintenances/:id", s.deleteMaintenance)
-	r.Post("/pages/:page/maintenances/:id/updates", s.postMaintenanceUpdate)
+	api.get("/pages/:page/maintenances", viewer, s.listMaintenances)
+	api.post("/pages/:page/maintenances", engineer, s.createMaintenance)
+	api.get("/pages/:page/maintenances/:id", viewer, s.getMaintenance)
+	api.patch("/pages/:page/maintenances/:id", engineer, s.updateMaintenance)
+	api.delete("/pages/:page/maintenances/:id", manager, s.deleteMaintenance)
+	api.post("/pages/:page/maintenances/:id/updates", engineer, s.postMaintenanceUpdate)
 
 	r.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "No such API route.")
 	})
+}
+
+// apiRouter registers admin API routes. Each takes the least role a token
+// must hold, so no route can be added without deciding who may use it.
+type apiRouter struct{ r fiber.Router }
+
+func (a apiRouter) get(path string, least status.Role, h fiber.Handler) {
+	a.r.Get(path, allowToken(least), h)
+}
+
+func (a apiRouter) post(path string, least status.Role, h fiber.Handler) {
+	a.r.Post(path, allowToken(least), h)
+}
+
+func (a apiRouter) put(path string, least status.Role, h fiber.Handler) {
+	a.r.Put(path, allowToken(least), h)
+}
+
+func (a apiRouter) patch(path string, least status.Role, h fiber.Handler) {
+	a.r.Patch(path, allowToken(least), h)
+}
+
+func (a apiRouter) delete(path string, least status.Role, h fiber.Handler) {
+	a.r.Delete(path, allowToken(least), h)
+}
+
+// allowToken lets through requests whose API token holds least or a more
+// powerful role; others get 403.
+func allowToken(least status.Role) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		t, _ := c.Locals("token").(*status.APIToken)
+		if t == nil {
+			return status.Errorf(status.KindUnauthorized, "Send an API token as \"Authorization: Bearer <token>\".")
+		}
+		if !t.Role.AtLeast(least) {
+			return status.Errorf(status.KindForbidden, "This API token's role (%s) may not do this: it needs the %s role or above.", t.Role, least)
+		}
+		return c.Next()
+	}
 }
 
 // requireToken checks the bearer token of an admin API request.
