@@ -1,0 +1,4 @@
+DROP TABLE incident_customers;
+DROP TABLE customer_contacts;
+DROP TABLE customer_domains;
+DROP TABLE customers;
