@@ -1,7 +1,11 @@
 package status
 
 import (
+	"fmt"
+	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -133,4 +137,100 @@ type ContactInput struct {
 	Name  string
 	Email string
 	Role  ContactRole
+}
+
+// domainPattern accepts a lower-case ASCII DNS domain of at least two
+// labels whose last label starts with a letter: acme.com, eu.acme.co.uk,
+// xn--bcher-kva.example.
+var domainPattern = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// normaliseDomain lower-cases a domain and drops what people tend to type
+// around it: spaces, a leading "@" and a trailing dot.
+func normaliseDomain(d string) string {
+	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimPrefix(d, "@")
+	return strings.TrimSuffix(d, ".")
+}
+
+func (in *CustomerInput) normalise() {
+	in.Name = strings.TrimSpace(in.Name)
+	in.AccountManagerEmail = strings.TrimSpace(in.AccountManagerEmail)
+	ds := make([]string, len(in.Domains))
+	for i, d := range in.Domains {
+		ds[i] = normaliseDomain(d)
+	}
+	in.Domains = ds
+	cs := make([]ContactInput, len(in.Contacts))
+	for i, c := range in.Contacts {
+		cs[i] = ContactInput{Name: strings.TrimSpace(c.Name), Email: strings.TrimSpace(c.Email), Role: c.Role}
+	}
+	in.Contacts = cs
+}
+
+func (in *CustomerInput) validate() error {
+	f := FieldErrors{}
+	checkText(f, "name", in.Name, MaxNameLen, true, false)
+	checkDomains(f, in.Domains)
+	checkContacts(f, in.Contacts)
+	checkText(f, "account_manager_email", in.AccountManagerEmail, 254, false, false)
+	checkEmail(f, "account_manager_email", in.AccountManagerEmail)
+	if utf8.RuneCountInString(in.OncallNotes) > MaxOncallNotesLen {
+		f.Add("oncall_notes", "is too long (at most "+itoa(MaxOncallNotesLen)+" characters)")
+	}
+	checkText(f, "oncall_notes", in.OncallNotes, 4*MaxOncallNotesLen, false, true)
+	return f.Err()
+}
+
+func checkDomains(f FieldErrors, ds []string) {
+	if len(ds) > MaxCustomerDomains {
+		f.Add("domains", "at most "+itoa(MaxCustomerDomains)+" domains")
+		return
+	}
+	seen := map[string]bool{}
+	for i, d := range ds {
+		field := fmt.Sprintf("domains[%d]", i)
+		switch {
+		case !isASCII(d):
+			f.Add(field, "must be written in its ASCII form (xn--…)")
+		case len(d) > 253 || !domainPattern.MatchString(d):
+			f.Add(field, "must be a domain such as example.com")
+		case seen[d]:
+			f.Add(field, "is listed twice")
+		}
+		seen[d] = true
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func checkContacts(f FieldErrors, cs []ContactInput) {
+	if len(cs) > MaxCustomerContacts {
+		f.Add("contacts", "at most "+itoa(MaxCustomerContacts)+" contacts")
+		return
+	}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		p := fmt.Sprintf("contacts[%d].", i)
+		checkText(f, p+"name", c.Name, MaxNameLen, false, false)
+		if c.Email == "" {
+			f.Add(p+"email", "is required")
+		} else {
+			checkEmail(f, p+"email", c.Email)
+		}
+		if !c.Role.Valid() {
+			f.Add(p+"role", "must be one of primary, technical, business, escalation")
+		}
+		key := strings.ToLower(c.Email) + " " + string(c.Role)
+		if c.Email != "" && seen[key] {
+			f.Add(p+"email", "is listed twice with the same role")
+		}
+		seen[key] = true
+	}
 }
