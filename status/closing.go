@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -23,6 +24,22 @@ type CloseInput struct {
 	Author             string
 	Notify             *bool
 	Version            int // the incident version the form was based on
+}
+
+// postmortemGate refuses to resolve an incident that needs a post-mortem
+// decision (over 4 h, major or business continuity) until the decision is
+// recorded and, if it is yes, the post-mortem is written (a draft will do).
+func postmortemGate(inc *Incident, now time.Time) error {
+	if !inc.State.Open() || !PostmortemRequired(inc.Duration(now), inc.Severity) {
+		return nil
+	}
+	switch {
+	case inc.PostmortemDecision == PostmortemUndecided:
+		return Errorf(KindConflict, "Record the post-mortem decision before resolving: this incident ran over 4 hours or is major.")
+	case inc.PostmortemDecision == PostmortemYes && strings.TrimSpace(inc.Postmortem+inc.PostmortemDraft) == "":
+		return Errorf(KindConflict, "A post-mortem was decided; write it (a draft will do) before resolving.")
+	}
+	return nil
 }
 
 // Close resolves an incident after checking the closing rules: the
@@ -66,13 +83,8 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 		if in.Version != 0 && in.Version != inc.Version {
 			return Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and close again.")
 		}
-		if PostmortemRequired(inc.Duration(now), inc.Severity) {
-			switch {
-			case inc.PostmortemDecision == PostmortemUndecided:
-				return Errorf(KindConflict, "Record the post-mortem decision before closing: this incident ran over 4 hours or is major.")
-			case inc.PostmortemDecision == PostmortemYes && strings.TrimSpace(inc.Postmortem) == "":
-				return Errorf(KindConflict, "The post-mortem was decided; write it before closing.")
-			}
+		if err := postmortemGate(inc, now); err != nil {
+			return err
 		}
 		before := *inc
 		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmedAt = strings.TrimSpace(in.ConfirmedBy), in.ConfirmationSource, &now

@@ -253,8 +253,10 @@ type Incident struct {
 	StartedAt    time.Time  `bun:"started_at"`
 	MonitoringAt *time.Time `bun:"monitoring_at"`
 	ResolvedAt   *time.Time `bun:"resolved_at"`
-	Postmortem   string     `bun:"postmortem"`
-	PostmortemAt *time.Time `bun:"postmortem_at"`
+	Postmortem   string     `bun:"postmortem"`    // published
+	PostmortemAt *time.Time `bun:"postmortem_at"` // when it was published
+	// PostmortemDraft is the post-mortem being written, console only.
+	PostmortemDraft string `bun:"postmortem_draft"`
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
 

@@ -244,6 +244,11 @@ func (s *Service) PostUpdate(ctx context.Context, pageID, incidentID string, in 
 		if in.State == "" {
 			in.State = inc.State
 		}
+		if in.State == StateResolved {
+			if err := postmortemGate(inc, now); err != nil {
+				return err
+			}
+		}
 		before := *inc
 		if upd, err = s.applyUpdate(ctx, tx, inc, in, now); err != nil {
 			return err
@@ -401,6 +406,8 @@ type IncidentPatch struct {
 	Visibility *Visibility
 	StartedAt  *time.Time
 	Postmortem *string // publishing a non-empty post-mortem stamps PostmortemAt
+	// PostmortemDraft saves a post-mortem without publishing it.
+	PostmortemDraft *string
 }
 
 // UpdateIncident applies patch to an incident.
@@ -421,6 +428,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 	}
 	if p.Postmortem != nil {
 		checkText(f, "postmortem", *p.Postmortem, MaxBodyLen, false, true)
+	}
+	if p.PostmortemDraft != nil {
+		checkText(f, "postmortem", *p.PostmortemDraft, MaxBodyLen, false, true)
 	}
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -443,11 +453,23 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 					Fields: map[string]string{"started_at": "must be before the incident was resolved"}}
 			}
 		}
+		if p.PostmortemDraft != nil {
+			inc.PostmortemDraft = *p.PostmortemDraft
+			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, "Post-mortem draft saved."); err != nil {
+				return err
+			}
+		}
 		if p.Postmortem != nil {
 			inc.Postmortem = *p.Postmortem
+			inc.PostmortemDraft = inc.Postmortem
 			inc.PostmortemAt = nil
+			msg := "Post-mortem withdrawn from the public page."
 			if strings.TrimSpace(inc.Postmortem) != "" {
 				inc.PostmortemAt = &now
+				msg = "Post-mortem published."
+			}
+			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, "%s", msg); err != nil {
+				return err
 			}
 		}
 		inc.UpdatedAt = now

@@ -169,6 +169,17 @@ func TestIncidentLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		requireTimePtr(t, observing, got.MonitoringAt) // when observing began, not the latest update
 
+		// A major incident resolves only once the post-mortem decision is
+		// recorded, whichever way it is resolved.
+		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.Equal(t, status.KindConflict, status.KindOf(err))
+		require.Contains(t, status.Message(err), "post-mortem decision")
+		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Casey"))
+		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.Equal(t, status.KindConflict, status.KindOf(err), "a yes needs the post-mortem written")
+		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{PostmortemDraft: statustest.Ptr("## Summary\n\nA draft.")})
+		require.NoError(t, err)
+
 		resolved := b.clock.Now().Add(10 * time.Minute)
 		u = post(status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution, Resolution: status.ResolutionPermanent,
 			Body: "Fixed for good."})

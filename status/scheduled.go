@@ -234,6 +234,8 @@ func (s *Service) publishScheduled(ctx context.Context, pageID, id string) (bool
 			failure = "the incident was resolved before its time"
 		case f.Err() != nil:
 			failure = describeFields(f)
+		case in.State == StateResolved && postmortemGate(inc, now) != nil:
+			failure = strings.TrimSuffix(Message(postmortemGate(inc, now)), ".")
 		}
 		before := *su
 		su.DoneAt = &now

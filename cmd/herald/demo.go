@@ -183,8 +183,20 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *demoClock
 		return err
 	}
 	clock.t = clock.t.Add(step)
-	_, err = svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
-		Resolution: status.ResolutionPermanent, Body: prob.fix, Author: "Communication manager"})
+	// Closed by the process: major incidents get a published post-mortem.
+	if sev == status.SeverityMajor {
+		if err := svc.RecordEscalation(ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Incident commander"); err != nil {
+			return err
+		}
+		pm := fmt.Sprintf("## Summary\n\n%s\n\n## Impact\n\n%s was unavailable for about %s.\n\n## Root cause\n\n%s\n\n## Action items\n\n- Add an alert for the early signs.\n",
+			fmt.Sprintf(prob.analysis, c.Name), c.Name, (3 * step).Round(time.Minute), prob.mitigation)
+		if _, err := svc.UpdateIncident(ctx, p.ID, inc.ID, status.IncidentPatch{Postmortem: &pm}); err != nil {
+			return err
+		}
+	}
+	_, err = svc.Close(ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "On-call engineer", ConfirmationSource: "internal",
+		Message: prob.fix, Resolution: status.ResolutionPermanent, Cause: fmt.Sprintf(prob.analysis, c.Name),
+		Solution: prob.mitigation, Author: "Communication manager"})
 	return err
 }
 

@@ -311,7 +311,10 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		form.Set("version", fmt.Sprint(inc.Version))
 	}
 	if form.Get("postmortem") == "" {
-		pm := inc.Postmortem
+		pm := inc.PostmortemDraft
+		if pm == "" {
+			pm = inc.Postmortem
+		}
 		if pm == "" {
 			// A draft from the record and the timeline, to edit.
 			pm = status.TimelineMarkdown(inc, roles, tl, d.Names, page.Location()) +
@@ -494,10 +497,21 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 }
 
 // savePostmortem serves POST /console/pages/:page/incidents/:id/postmortem:
-// saving a non-empty post-mortem publishes it on the public incident page.
+// "draft" saves the post-mortem in the console only, "publish" puts it on
+// the public incident page.
 func (s *Server) savePostmortem(c *fiber.Ctx) error {
 	text := c.FormValue("postmortem")
-	_, err := s.deps.Service.UpdateIncident(c.UserContext(), c.Params("page"), c.Params("id"), status.IncidentPatch{Postmortem: &text})
+	var patch status.IncidentPatch
+	switch c.FormValue("action") {
+	case "draft":
+		patch.PostmortemDraft = &text
+	case "publish":
+		patch.Postmortem = &text
+	default:
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{"postmortem": {text}},
+			map[string]string{"postmortem": "choose Save draft or Publish"})
+	}
+	_, err := s.deps.Service.UpdateIncident(c.UserContext(), c.Params("page"), c.Params("id"), patch)
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{"postmortem": {text}}, f)

@@ -1,0 +1,1 @@
+ALTER TABLE incidents ADD COLUMN postmortem_draft text NOT NULL DEFAULT '';
