@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -18,6 +19,7 @@ var incidentWriters = []status.Role{status.RoleManager, status.RoleEngineer}
 
 type declarePage struct {
 	consoleBase
+	Customers []*status.Customer
 	Pages      []*status.Page
 	Page       *status.Page
 	Components []*status.Component
@@ -31,6 +33,16 @@ type declarePage struct {
 
 // Value returns the submitted value of a form field.
 func (d declarePage) Value(name string) string { return d.Form.Get(name) }
+
+// Chosen reports whether value is among the submitted values of name.
+func (d declarePage) Chosen(name, value string) bool {
+	for _, v := range d.Form[name] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
 
 // showDeclare serves GET /console/incidents/new?page=ID.
 func (s *Server) showDeclare(c *fiber.Ctx) error {
@@ -73,6 +85,9 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 	if d.Components, err = s.deps.Service.Components(ctx, d.Page.ID); err != nil {
 		return err
 	}
+	if d.Customers, err = s.deps.Service.Customers(ctx); err != nil {
+		return err
+	}
 	return s.renderConsole(c, code, "console/declare.html", d)
 }
 
@@ -90,6 +105,10 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	comps := componentChoices(form)
 	if err := fields.Err(); err != nil {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, err.(*status.Error).Fields)
+	}
+	customers := form["customer"]
+	if err := s.checkCustomerChoice(c, customers); err != nil {
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, map[string]string{"customers": err.Error()})
 	}
 	user := s.consoleBase(c).User
 	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), page.ID, status.IncidentInput{
@@ -109,7 +128,51 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	if err := s.deps.Service.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
 		return err
 	}
+	if len(customers) > 0 {
+		if err := s.deps.Service.SetIncidentCustomers(c.UserContext(), page.ID, inc.ID, customers); err != nil {
+			return err
+		}
+	}
 	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
+}
+
+// checkCustomerChoice checks that the chosen customer ids are customers,
+// before anything is saved.
+func (s *Server) checkCustomerChoice(c *fiber.Ctx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	all, err := s.deps.Service.Customers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, cu := range all {
+		known[cu.ID] = true
+	}
+	for _, id := range ids {
+		if !known[id] {
+			return errors.New("one of the chosen customers does not exist (any more); reload the page")
+		}
+	}
+	return nil
+}
+
+// setConsoleCustomers serves POST /console/pages/:page/incidents/:id/customers.
+func (s *Server) setConsoleCustomers(c *fiber.Ctx) error {
+	form := formValues(c)
+	err := s.deps.Service.SetIncidentCustomers(c.UserContext(), c.Params("page"), c.Params("id"), form["customer"])
+	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
+		_, msg, f := classify(err)
+		if len(f) > 0 {
+			msg = "one of the chosen customers does not exist (any more); reload the page"
+		}
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"customers": msg})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#customers-h", fiber.StatusSeeOther)
 }
 
 func incidentURL(pageID, incidentID string) string {
@@ -207,6 +270,29 @@ type incidentConsolePage struct {
 	RoleKinds  []status.IncidentRole
 	Users      []*status.User
 	Scheduled  []*status.ScheduledUpdate
+	// Customers are the incident's affected customers; AllCustomers the
+	// choice.
+	Customers    []*status.Customer
+	AllCustomers []*status.Customer
+}
+
+// Affects reports whether customer id is linked to the incident.
+func (d incidentConsolePage) Affects(id string) bool {
+	for _, cu := range d.Customers {
+		if cu.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Contacts counts the affected customers' contacts.
+func (d incidentConsolePage) Contacts() int {
+	n := 0
+	for _, cu := range d.Customers {
+		n += len(cu.Contacts)
+	}
+	return n
 }
 
 // Holds reports whether the signed-in user holds role.
@@ -298,6 +384,12 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		return err
 	}
 	if d.Scheduled, err = svc.ScheduledUpdates(ctx, inc.ID); err != nil {
+		return err
+	}
+	if d.Customers, err = svc.IncidentCustomers(ctx, inc.ID); err != nil {
+		return err
+	}
+	if d.AllCustomers, err = svc.Customers(ctx); err != nil {
 		return err
 	}
 	if cad, ok := status.CadenceOf(inc); ok {
@@ -537,11 +629,29 @@ func (s *Server) previewMarkdown(c *fiber.Ctx) error {
 
 // Audience says who an update of the incident reaches, for the form.
 func (d incidentConsolePage) Audience() string {
+	contacts := ""
+	if n := d.Contacts(); n > 0 {
+		contacts = fmt.Sprintf("%d customer contact%s", n, plural(n))
+	}
 	switch d.Incident.Visibility {
 	case status.VisibilityPublic:
-		return "the public status page " + d.Page.Name + ", its feeds and API"
+		out := "the public status page " + d.Page.Name + ", its feeds and API"
+		if contacts != "" {
+			out += ", and " + contacts
+		}
+		return out
 	case status.VisibilityCustomers:
-		return "the affected customers only (not the public page)"
+		if contacts == "" {
+			return "the affected customers only (not the public page); no customer with contacts is linked yet"
+		}
+		return contacts + " of the affected customers (not the public page)"
 	}
 	return "nobody outside the console (internal incident)"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -442,3 +442,71 @@ func TestConsoleScheduledUpdate(t *testing.T) {
 		requireTimeEqual(t, epoch.Add(50*time.Minute), *got.NextUpdateAt, "30 minutes after it went out")
 	})
 }
+
+// Affected customers are chosen when declaring and changed later; their
+// on-call notes show on the incident, and the update form counts their
+// contacts among who will be told.
+func TestConsoleIncidentCustomers(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleEngineer, Password: consolePassword})
+		p := statustest.Page(t, b.svc, nil)
+		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme <Corp>",
+			OncallNotes: "Call **Wile** first. <script>alert(1)</script>",
+			Contacts: []status.ContactInput{{Name: "Wile", Email: "wile@acme.example", Role: status.ContactPrimary},
+				{Name: "Road", Email: "road@acme.example", Role: status.ContactTechnical}}})
+		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Globex"})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		form := br.send(http.MethodGet, "/console/incidents/new?page="+p.ID, nil)
+		require.Contains(t, form.String(), "Acme &lt;Corp&gt;")
+		tok := csrfOf(t, form)
+		declare := url.Values{"_csrf": {tok}, "page": {p.ID}, "title": {"Slow"}, "severity": {"minor"},
+			"visibility": {"customers"}, "body": {"Looking."}, "next_update": {"30"}}
+
+		bad := url.Values{}
+		for k, v := range declare {
+			bad[k] = v
+		}
+		bad["customer"] = []string{acme.ID, "nosuchcustom"}
+		r := br.send(http.MethodPost, "/console/incidents", bad)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "does not exist")
+		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		require.NoError(t, err)
+		require.Empty(t, incs, "nothing declared on a bad choice")
+
+		declare["customer"] = []string{acme.ID}
+		r = br.send(http.MethodPost, "/console/incidents", declare)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		loc := r.Header.Get("Location")
+		page := br.send(http.MethodGet, loc, nil).String()
+		require.Contains(t, page, "Call <strong>Wile</strong> first.", "on-call notes rendered as Markdown")
+		require.NotContains(t, page, "<script>alert(1)")
+		require.Contains(t, page, "wile@acme.example")
+		require.Contains(t, page, "2 customer contacts of the affected customers")
+
+		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}, "customer": {acme.ID, globex.ID}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		m := incidentLocation.FindStringSubmatch(loc)
+		linked, err := b.svc.IncidentCustomers(b.ctx, m[2])
+		require.NoError(t, err)
+		require.Len(t, linked, 2)
+
+		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}, "customer": {"nosuchcustom"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), "does not exist")
+		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}, "customer": {strings.Repeat("x", 5000)}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		linked, err = b.svc.IncidentCustomers(b.ctx, m[2])
+		require.NoError(t, err)
+		require.Len(t, linked, 2, "bad choices change nothing")
+
+		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusSeeOther, r.Code, "unticking all unlinks all")
+		linked, err = b.svc.IncidentCustomers(b.ctx, m[2])
+		require.NoError(t, err)
+		require.Empty(t, linked)
+	})
+}
