@@ -47,6 +47,7 @@ func (s *Server) pageRoutes(r fiber.Router) {
 	// A component's status outside an incident is the writers' call, as
 	// during one.
 	r.Post("/pages/:page/components/:id/status", requireRole(incidentWriters...), s.setConsoleComponentStatus)
+	s.maintenanceRoutes(r)
 }
 
 // sentForm is the submitted form that failed, so that a screen with
