@@ -274,6 +274,10 @@ type incidentConsolePage struct {
 	// choice.
 	Customers    []*status.Customer
 	AllCustomers []*status.Customer
+	// Templates fit the incident's state; Holding is the holding-update
+	// draft, offered when an update is due.
+	Templates []*status.UpdateTemplate
+	Holding   bool
 }
 
 // Affects reports whether customer id is linked to the incident.
@@ -319,9 +323,27 @@ func (d incidentConsolePage) Holders(role status.IncidentRole) []*status.RoleAss
 // Value returns the submitted value of a form field.
 func (d incidentConsolePage) Value(name string) string { return d.Form.Get(name) }
 
-// showConsoleIncident serves GET /console/pages/:page/incidents/:id.
+// showConsoleIncident serves GET /console/pages/:page/incidents/:id. With
+// ?template=ID the update form starts from that template; with
+// ?draft=holding from the holding-update draft.
 func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
-	return s.renderConsoleIncident(c, fiber.StatusOK, url.Values{"next_update": {"30"}, "notify": {"on"}}, nil)
+	form := url.Values{"next_update": {"30"}, "notify": {"on"}}
+	if id := c.Query("template"); id != "" {
+		tpl, err := s.deps.Service.UpdateTemplateByID(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		form.Set("template", tpl.ID)
+		form.Set("kind", string(tpl.Kind))
+		if tpl.State != "" {
+			form.Set("state", string(tpl.State))
+		}
+	}
+	if c.Query("draft") == "holding" {
+		form.Set("draft", "holding")
+		form.Set("kind", string(status.KindGeneral))
+	}
+	return s.renderConsoleIncident(c, fiber.StatusOK, form, nil)
 }
 
 // incidentContext is an incident with what its console views show.
@@ -392,8 +414,28 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	if d.AllCustomers, err = svc.Customers(ctx); err != nil {
 		return err
 	}
+	tpls, err := svc.UpdateTemplates(ctx)
+	if err != nil {
+		return err
+	}
+	d.Templates = status.TemplatesFor(tpls, inc.State)
+	if form.Get("body") == "" {
+		// The next update is due from the moment this one goes out.
+		filled := *inc
+		next := now.Add(status.DefaultCadence)
+		filled.NextUpdateAt = &next
+		for _, t := range tpls {
+			if t.ID == form.Get("template") {
+				form.Set("body", status.FillTemplate(t.Body, &filled, ic.names, page.Location()))
+			}
+		}
+		if form.Get("draft") == "holding" {
+			form.Set("body", status.HoldingDraft(inc, page.Location(), next))
+		}
+	}
 	if cad, ok := status.CadenceOf(inc); ok {
 		d.HasCadence, d.Cadence = true, cad.State(now)
+		d.Holding = d.Cadence != status.CadenceOnTime && status.HoldingDraft(inc, page.Location(), now) != ""
 		d.DueIn = dueText(cad.Due.Sub(now))
 	}
 	if u := d.User; u != nil {

@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	s.pageRoutes(console)
 	s.customerRoutes(console)
 	s.adminRoutes(console)
+	s.templateRoutes(console)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
