@@ -255,10 +255,10 @@ type Incident struct {
 	ResolvedAt   *time.Time `bun:"resolved_at"`
 	Postmortem   string     `bun:"postmortem"`    // published
 	PostmortemAt *time.Time `bun:"postmortem_at"` // when it was published
-	// PostmortemDraft is the post-mortem being written, console only.
-	PostmortemDraft string `bun:"postmortem_draft"`
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
+	// PostmortemDraft is the post-mortem being written, console only.
+	PostmortemDraft string `bun:"postmortem_draft"`
 
 	// The incident record (DESIGN.md §1, "a good incident record").
 	Summary           string `bun:"summary"`            // what happened

@@ -19,7 +19,7 @@ var incidentWriters = []status.Role{status.RoleManager, status.RoleEngineer}
 
 type declarePage struct {
 	consoleBase
-	Customers []*status.Customer
+	Customers  []*status.Customer
 	Pages      []*status.Page
 	Page       *status.Page
 	Components []*status.Component
