@@ -408,6 +408,16 @@ type IncidentPatch struct {
 	Postmortem *string // publishing a non-empty post-mortem stamps PostmortemAt
 	// PostmortemDraft saves a post-mortem without publishing it.
 	PostmortemDraft *string
+
+	// The record's fields.
+	Summary           *string
+	Reproduce         *string
+	Contact           *string
+	AffectedCustomers *string
+
+	// Version, when not zero, is the incident version the form was based
+	// on: if the incident changed since, the patch is refused.
+	Version int
 }
 
 // UpdateIncident applies patch to an incident.
@@ -432,6 +442,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 	if p.PostmortemDraft != nil {
 		checkText(f, "postmortem", *p.PostmortemDraft, MaxBodyLen, false, true)
 	}
+	rec := IncidentInput{Source: SourceNone, Summary: deref(p.Summary), Reproduce: deref(p.Reproduce),
+		Contact: deref(p.Contact), AffectedCustomers: deref(p.AffectedCustomers)}
+	rec.checkRecord(f)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -440,12 +453,21 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		if err != nil {
 			return err
 		}
+		if p.Version != 0 && p.Version != inc.Version {
+			return Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and save again.")
+		}
 		before := *inc
 		if p.Title != nil {
 			inc.Title = strings.TrimSpace(*p.Title)
 		}
 		setIf(&inc.Severity, p.Severity)
 		setIf(&inc.Visibility, p.Visibility)
+		if p.Contact != nil {
+			inc.Contact = strings.TrimSpace(*p.Contact)
+		}
+		setIf(&inc.Summary, p.Summary)
+		setIf(&inc.Reproduce, p.Reproduce)
+		setIf(&inc.AffectedCustomers, p.AffectedCustomers)
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
 			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
@@ -472,6 +494,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 				return err
 			}
 		}
+		if err := timelineForPatch(ctx, tx, &before, inc, now); err != nil {
+			return err
+		}
 		inc.UpdatedAt = now
 		inc.Version++
 		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
@@ -486,6 +511,44 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		return nil, err
 	}
 	return s.IncidentByID(ctx, pageID, id)
+}
+
+// timelineForPatch writes what a patch changed on the incident's timeline.
+func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now time.Time) error {
+	type entry struct {
+		kind TimelineKind
+		msg  string
+	}
+	var entries []entry
+	if old.Severity != inc.Severity {
+		entries = append(entries, entry{TimelineSeverity, fmt.Sprintf("Severity changed from %s to %s.",
+			strings.ToLower(old.Severity.Label()), strings.ToLower(inc.Severity.Label()))})
+	}
+	if old.Visibility != inc.Visibility {
+		entries = append(entries, entry{TimelineChange, fmt.Sprintf("Visibility changed from %s to %s.", old.Visibility, inc.Visibility)})
+	}
+	if old.Title != inc.Title {
+		entries = append(entries, entry{TimelineChange, fmt.Sprintf("Title changed to %q.", inc.Title)})
+	}
+	if !old.StartedAt.Equal(inc.StartedAt) {
+		entries = append(entries, entry{TimelineChange, "Start time corrected to " + inc.StartedAt.Format(time.RFC3339) + "."})
+	}
+	if old.Summary != inc.Summary || old.Reproduce != inc.Reproduce || old.Contact != inc.Contact || old.AffectedCustomers != inc.AffectedCustomers {
+		entries = append(entries, entry{TimelineChange, "Incident record edited."})
+	}
+	for _, e := range entries {
+		if err := addTimeline(ctx, tx, inc.ID, e.kind, ActorFrom(ctx).Name, now, now, "%s", e.msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // DeleteIncident removes an incident (for mistakes; resolved incidents

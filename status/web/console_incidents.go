@@ -278,6 +278,8 @@ type incidentConsolePage struct {
 	// draft, offered when an update is due.
 	Templates []*status.UpdateTemplate
 	Holding   bool
+	// Severities are the choices of the edit form.
+	Severities []status.Severity
 }
 
 // Affects reports whether customer id is linked to the incident.
@@ -401,7 +403,7 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
 		Nudges: status.Nudges(inc, 0, now),
-		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users}
+		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities}
 	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
@@ -443,6 +445,16 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	}
 	if form.Get("version") == "" {
 		form.Set("version", fmt.Sprint(inc.Version))
+	}
+	if _, editing := form["title"]; !editing {
+		form.Set("title", inc.Title)
+		form.Set("severity", string(inc.Severity))
+		form.Set("visibility", string(inc.Visibility))
+		form.Set("started_at", inc.StartedAt.In(page.Location()).Format("2006-01-02T15:04"))
+		form.Set("summary", inc.Summary)
+		form.Set("reproduce", inc.Reproduce)
+		form.Set("contact", inc.Contact)
+		form.Set("affected_customers", inc.AffectedCustomers)
 	}
 	if form.Get("postmortem") == "" {
 		pm := inc.PostmortemDraft
@@ -504,6 +516,44 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		code, msg, f := classify(err)
 		if f == nil {
 			f = map[string]string{"form": msg}
+		}
+		return s.renderConsoleIncident(c, code, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(page.ID, c.Params("id")), fiber.StatusSeeOther)
+}
+
+// editConsoleIncident serves POST /console/pages/:page/incidents/:id/edit:
+// title, severity, visibility, start and the record.
+func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
+	form := formValues(c)
+	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	if err != nil {
+		return err
+	}
+	fields := status.FieldErrors{}
+	started := parseLocalTime(fields, "started_at", form.Get("started_at"), page.Location())
+	if started == nil && fields["started_at"] == "" {
+		fields.Add("started_at", "is required")
+	}
+	var version int
+	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
+		fields.Add("edit", "This form is incomplete (its version is missing). Reload the page and try again.")
+	}
+	if err := fields.Err(); err != nil {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	}
+	sev, vis := status.Severity(form.Get("severity")), status.Visibility(form.Get("visibility"))
+	title, summary, reproduce, contact, affected := form.Get("title"), form.Get("summary"), form.Get("reproduce"), form.Get("contact"), form.Get("affected_customers")
+	_, err = s.deps.Service.UpdateIncident(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
+		Title: &title, Severity: &sev, Visibility: &vis, StartedAt: started, Summary: &summary, Reproduce: &reproduce,
+		Contact: &contact, AffectedCustomers: &affected, Version: version})
+	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
+		code, msg, f := classify(err)
+		if f == nil {
+			f = map[string]string{"edit": msg}
 		}
 		return s.renderConsoleIncident(c, code, form, f)
 	}

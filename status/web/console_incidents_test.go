@@ -510,3 +510,74 @@ func TestConsoleIncidentCustomers(t *testing.T) {
 		require.Empty(t, linked)
 	})
 }
+
+// Title, severity, visibility, start and the record are edited from the
+// console, each change on the timeline; a stale form is refused.
+func TestConsoleEditIncident(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleEngineer, Name: "Erin", Password: consolePassword})
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Slow", Severity: status.SeverityTrivial})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		loc := incidentURLOf(p.ID, inc.ID)
+		b.clock.Advance(20 * time.Minute)
+		page := br.send(http.MethodGet, loc, nil)
+		require.Contains(t, page.String(), `<a href="#edit-h">Change severity</a>`, "a trivial incident past 15 minutes is nudged up")
+		require.Contains(t, page.String(), `value="Slow"`, "the edit form starts from the incident")
+		tok := csrfOf(t, page)
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
+		form := func(changes map[string]string) url.Values {
+			v := url.Values{"_csrf": {tok}, "version": {version}, "title": {"Slow"}, "severity": {"trivial"}, "visibility": {"public"},
+				"started_at": {"2026-03-10T13:00"}, "summary": {""}, "reproduce": {""}, "contact": {""}, "affected_customers": {""}}
+			for k, val := range changes {
+				v.Set(k, val)
+			}
+			return v
+		}
+
+		for field, bad := range map[string]map[string]string{
+			"title":      {"title": ""},
+			"severity":   {"severity": "apocalyptic"},
+			"visibility": {"visibility": "everyone"},
+			"started_at": {"started_at": "yesterday"},
+			"summary":    {"summary": strings.Repeat("x", status.MaxBodyLen+1)},
+			"contact":    {"contact": strings.Repeat("x", 10000)},
+		} {
+			r := br.send(http.MethodPost, loc+"/edit", form(bad))
+			require.Equal(t, http.StatusUnprocessableEntity, r.Code, field)
+			require.Contains(t, r.String(), "field-error", field)
+			require.Contains(t, r.String(), "<details class=\"card\" open>", "%s: the form stays open with the error", field)
+		}
+		r := br.send(http.MethodPost, loc+"/edit", form(map[string]string{"started_at": "2026-03-10T14:00"}))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "the start cannot be in the future")
+
+		r = br.send(http.MethodPost, loc+"/edit", form(map[string]string{"title": "Slow logins <b>", "severity": "minor",
+			"summary": "Logins take 20 s.", "started_at": "2026-03-10T12:50"}))
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Equal(t, status.SeverityMinor, got.Severity)
+		require.Equal(t, "Slow logins <b>", got.Title)
+		require.Equal(t, "Logins take 20 s.", got.Summary)
+		requireTimeEqual(t, time.Date(2026, 3, 10, 11, 50, 0, 0, time.UTC), got.StartedAt, "read in the page's time zone")
+		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		var said []string
+		for _, e := range tl {
+			said = append(said, e.Body)
+		}
+		require.Contains(t, said, "Severity changed from trivial to minor.")
+		require.Contains(t, said, "Incident record edited.")
+
+		r = br.send(http.MethodPost, loc+"/edit", form(map[string]string{"title": "From an old page"}))
+		require.Equal(t, http.StatusConflict, r.Code)
+		require.Contains(t, r.String(), "Someone else changed this incident meanwhile")
+		require.Contains(t, r.String(), "From an old page", "the typed text is kept")
+		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Slow logins <b>", got.Title, "nothing overwritten")
+	})
+}

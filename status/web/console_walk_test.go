@@ -35,6 +35,7 @@ var consoleAccess = map[string]string{
 	"POST /console/pages/:page/incidents/:id/updates":               "writer",
 	"POST /console/pages/:page/incidents/:id/notes":                 "writer",
 	"POST /console/pages/:page/incidents/:id/customers":             "writer",
+	"POST /console/pages/:page/incidents/:id/edit":                  "writer",
 	"POST /console/pages/:page/incidents/:id/scheduled/:sid/cancel": "writer",
 	"POST /console/pages/:page/incidents/:id/roles":                 "writer",
 	"POST /console/pages/:page/incidents/:id/escalations":           "writer",

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	console.Get("/pages/:page/incidents/:id/timeline.md", s.exportTimeline)
 	console.Post("/pages/:page/incidents/:id/updates", requireRole(incidentWriters...), s.postConsoleUpdate)
 	console.Post("/pages/:page/incidents/:id/scheduled/:sid/cancel", requireRole(incidentWriters...), s.cancelScheduledUpdate)
+	console.Post("/pages/:page/incidents/:id/edit", requireRole(incidentWriters...), s.editConsoleIncident)
 	console.Post("/pages/:page/incidents/:id/customers", requireRole(incidentWriters...), s.setConsoleCustomers)
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
 	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
