@@ -27,6 +27,8 @@ type dashboardIncident struct {
 	Cadence    status.CadenceStatus // "" when there is no next update due
 	Due        time.Time
 	DueIn      string
+	// Flags are the escalation steps that still need someone.
+	Flags []status.Flag
 }
 
 type dashboardMaintenance struct {
@@ -73,6 +75,15 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 			}
 			if cad, ok := status.CadenceOf(inc); ok {
 				di.Cadence, di.Due, di.DueIn = cad.State(now), cad.Due, dueText(cad.Due.Sub(now))
+			}
+			flags, err := s.deps.Service.EscalationsOf(ctx, inc)
+			if err != nil {
+				return err
+			}
+			for _, f := range flags {
+				if !f.Done {
+					di.Flags = append(di.Flags, f)
+				}
 			}
 			d.Open = append(d.Open, di)
 		}
