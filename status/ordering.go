@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -49,15 +50,12 @@ func (s *Service) MoveGroup(ctx context.Context, pageID, id string, delta int) (
 		}
 		before := ordering{Position: moved.Position, Order: ids}
 		now := s.Now()
-		for i, gid := range order {
-			g := byID[gid]
-			if g.Position == i+1 {
-				continue
-			}
-			g.Position, g.UpdatedAt = i+1, now
-			if _, err := tx.NewUpdate().Model(g).Column("position", "updated_at").WherePK().Exec(ctx); err != nil {
-				return fmt.Errorf("move group %s: %w", gid, err)
-			}
+		positions := make(map[string]*int, len(gs))
+		for _, g := range gs {
+			positions[g.ID] = &g.Position
+		}
+		if err := renumber(ctx, tx, (*ComponentGroup)(nil), order, positions, now); err != nil {
+			return err
 		}
 		after := ordering{Position: moved.Position, Order: order}
 		if err := audit(ctx, tx, now, Change{Action: "move", SubjectType: "group", SubjectID: id, PageID: pageID,
@@ -113,15 +111,12 @@ func (s *Service) MoveComponent(ctx context.Context, pageID, id string, delta in
 		}
 		before := ordering{GroupID: c.GroupID, Position: moved.Position, Order: ids}
 		now := s.Now()
-		for i, cid := range order {
-			sib := byID[cid]
-			if sib.Position == i+1 {
-				continue
-			}
-			sib.Position, sib.UpdatedAt = i+1, now
-			if _, err := tx.NewUpdate().Model(sib).Column("position", "updated_at").WherePK().Exec(ctx); err != nil {
-				return fmt.Errorf("move component %s: %w", cid, err)
-			}
+		positions := make(map[string]*int, len(cs))
+		for _, sib := range cs {
+			positions[sib.ID] = &sib.Position
+		}
+		if err := renumber(ctx, tx, (*Component)(nil), order, positions, now); err != nil {
+			return err
 		}
 		after := ordering{GroupID: c.GroupID, Position: moved.Position, Order: order}
 		if err := audit(ctx, tx, now, Change{Action: "move", SubjectType: "component", SubjectID: id, PageID: pageID,
@@ -134,6 +129,22 @@ func (s *Service) MoveComponent(ctx context.Context, pageID, id string, delta in
 		return nil, err
 	}
 	return moved, nil
+}
+
+// renumber gives the rows of model's table positions 1…n in order,
+// writing only those that change; positions holds each row's position and
+// is updated to match.
+func renumber(ctx context.Context, tx bun.Tx, model any, order []string, positions map[string]*int, now time.Time) error {
+	for i, id := range order {
+		if *positions[id] == i+1 {
+			continue
+		}
+		*positions[id] = i + 1
+		if _, err := tx.NewUpdate().Model(model).Set("position = ?", i+1).Set("updated_at = ?", now).Where("id = ?", id).Exec(ctx); err != nil {
+			return fmt.Errorf("renumber %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // reorder returns ids with id moved delta places, clamped to the ends, and
