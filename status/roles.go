@@ -88,6 +88,9 @@ func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, rol
 			}
 			return fmt.Errorf("load user: %w", err)
 		}
+		if u.Disabled() {
+			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "is disabled"}}
+		}
 		var was []string
 		if role.Single() {
 			var prev []*RoleAssignment

@@ -65,5 +65,9 @@ func TestIncidentRoles(t *testing.T) {
 		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, "'; drop", "x"), status.KindInvalid, "user")
 		other := statustest.Page(t, b.svc, nil)
 		requireKind(t, b.svc.AssignRole(b.ctx, other.ID, inc.ID, status.RoleLead, ann.ID, "x"), status.KindNotFound)
+		gone := statustest.User(t, b.svc, nil)
+		_, err = b.svc.UpdateUser(b.ctx, gone.ID, status.UserPatch{Disabled: statustest.Ptr(true)})
+		require.NoError(t, err)
+		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, gone.ID, "x"), status.KindInvalid, "user")
 	})
 }

@@ -64,7 +64,7 @@ func TestConsoleInBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS("#update-preview strong")),
 				chromedp.Evaluate[chromedp.Void](`document.querySelector("#body").value = ""`),
 			))
-			require.Contains(t, text(t, tb, "form .hint"), "the public status page")
+			require.Contains(t, text(t, tb, "#audience"), "the public status page")
 			require.NoError(t, chromedp.Do(tb.ctx,
 				chromedp.SetValue(chromedp.CSS("#kind"), "analysis"),
 				chromedp.SetValue(chromedp.CSS("#state"), "mitigating"),

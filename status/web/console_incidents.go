@@ -393,9 +393,15 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		return err
 	}
 	page, inc, tl, comps, roles := ic.page, ic.inc, ic.tl, ic.comps, ic.roles
-	users, err := svc.Users(ctx)
+	all, err := svc.Users(ctx)
 	if err != nil {
 		return err
+	}
+	var users []*status.User // who may be given a role
+	for _, u := range all {
+		if !u.Disabled() {
+			users = append(users, u)
+		}
 	}
 	now := svc.Now()
 	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
