@@ -82,7 +82,8 @@ type EscalationInput struct {
 //     itself and every other incident that started within the RepeatWindow
 //     ending at inc.StartedAt, both ends included;
 //   - FlagPostmortemDecision when it has run longer than
-//     PostmortemDecisionAfter.
+//     PostmortemDecisionAfter, or is major or business continuity (the
+//     closing gate asks the decision of those too, see PostmortemRequired).
 //
 // The duration runs from StartedAt to ResolvedAt, or to now while open. The
 // result is nil when no step is reached.
@@ -106,9 +107,13 @@ func Escalations(inc *Incident, in EscalationInput, now time.Time) []Flag {
 			Reason: strings.Join(why, " and ") + ": inform Account Management",
 			Done:   in.AccountManagementInformedAt != nil})
 	}
-	if d > PostmortemDecisionAfter {
+	if PostmortemRequired(d, inc.Severity) {
+		why := runningFor(inc, d)
+		if d <= PostmortemDecisionAfter {
+			why = inc.Severity.Label() + " incident"
+		}
 		flags = append(flags, Flag{Kind: FlagPostmortemDecision,
-			Reason: runningFor(inc, d) + ": Account Management decides whether to do a post-mortem",
+			Reason: why + ": Account Management decides whether to do a post-mortem",
 			Done:   in.PostmortemDecision != PostmortemUndecided})
 	}
 	return flags

@@ -119,7 +119,8 @@ func TestEscalations(t *testing.T) {
 			[]status.Flag{am("Running for 3 h 00 min and 3rd incident on API within 48 h"+informAM, false)}},
 
 		{"business continuity flags the plan at once", openFor(status.SeverityBusinessContinuity, 0), status.EscalationInput{}, epoch,
-			[]status.Flag{{Kind: status.FlagBusinessContinuity, Reason: "Business continuity incident: trigger the business continuity plan"}}},
+			[]status.Flag{{Kind: status.FlagBusinessContinuity, Reason: "Business continuity incident: trigger the business continuity plan"},
+				pm("Business continuity incident"+decidePM, false)}},
 		{"business continuity plan triggered is done, most urgent first", openFor(status.SeverityBusinessContinuity, 5*time.Hour),
 			status.EscalationInput{ContinuityPlanAt: statustest.Ptr(epoch)}, epoch,
 			[]status.Flag{
@@ -127,7 +128,9 @@ func TestEscalations(t *testing.T) {
 				am("Running for 5 h 00 min"+informAM, false),
 				pm("Running for 5 h 00 min"+decidePM, false),
 			}},
-		{"major severity alone raises nothing", openFor(status.SeverityMajor, time.Hour), status.EscalationInput{}, epoch, nil},
+		{"major severity asks the post-mortem decision at once, as closing will", openFor(status.SeverityMajor, time.Hour),
+			status.EscalationInput{}, epoch, []status.Flag{pm("Major incident"+decidePM, false)}},
+		{"minor severity under 2 h raises nothing", openFor(status.SeverityMinor, time.Hour), status.EscalationInput{}, epoch, nil},
 		{"start in the future is not negative", openFor(status.SeverityMinor, -time.Hour), status.EscalationInput{}, epoch, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,7 +49,8 @@ func TestConsoleDashboard(t *testing.T) {
 		require.Contains(t, body, "overdue by 2 h 30 min")
 		require.Contains(t, body, "due in 20 min")
 		require.Contains(t, body, "cadence-overdue")
-		require.Contains(t, body, "Account Management", "over 2 h: Account Management must be informed")
+		require.Contains(t, body, "inform Account Management", "over 2 h: Account Management must be informed")
+		require.Contains(t, body, "Major incident: Account Management decides whether to do a post-mortem")
 		require.NotContains(t, body, "Already over", "resolved incidents are not on the dashboard")
 		require.Contains(t, body, `/console/pages/`+p.ID+`/maintenance/`+m.ID, "maintenance links to its console page")
 		require.Contains(t, body, "Database upgrade")
@@ -60,6 +61,6 @@ func TestConsoleDashboard(t *testing.T) {
 
 		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, long.ID, status.RecordAMInformed, "Casey"))
 		body = br.send(http.MethodGet, "/console/", nil).String()
-		require.NotContains(t, body, "Account Management", "a step done no longer needs anyone")
+		require.NotContains(t, body, "inform Account Management", "a step done no longer needs anyone")
 	})
 }
