@@ -1,0 +1,118 @@
+package comms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/wneessen/go-mail"
+)
+
+// staleSending is how long an email may stay "sending" before another
+// attempt takes it over: the worker that claimed it crashed or hung. It is
+// well above the SMTP timeout, so a live attempt is never doubled.
+const staleSending = 5 * time.Minute
+
+// Deliver sends one queued email. It claims the email first (queued or
+// retrying, or sending but abandoned), so a retried or rescued job never
+// resends an email the server accepted. A temporary failure is returned
+// for River to retry with backoff until RetryFor has passed since the
+// email was queued; a permanent one is recorded with the server's reply and
+// not retried.
+func (o *Outbox) Deliver(ctx context.Context, id string) error {
+	if o.mailer == nil {
+		return nil // the dev outbox keeps emails
+	}
+	now := o.now().UTC().Truncate(time.Microsecond)
+	res, err := o.db.NewUpdate().Model((*Email)(nil)).
+		Set("status = ?", EmailSending).Set("attempts = attempts + 1").Set("updated_at = ?", now).
+		Where("id = ?", id).
+		Where("(status IN (?, ?) OR (status = ? AND updated_at < ?))", EmailQueued, EmailRetrying, EmailSending, now.Add(-staleSending)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("claim email %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // sent, failed, or being sent by another worker
+	}
+	e := new(Email)
+	if err := o.db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
+		return fmt.Errorf("load email %s: %w", id, err)
+	}
+	msg, err := o.compose(e)
+	if err != nil {
+		return o.finish(ctx, e, EmailFailed, err.Error(), river.JobCancel(err))
+	}
+	sendErr := o.mailer.Send(ctx, msg)
+	if sendErr == nil {
+		return o.finish(ctx, e, EmailSent, "", nil)
+	}
+	var f *SendFailure
+	if !errors.As(sendErr, &f) {
+		f = &SendFailure{Temporary: true, Reply: sendErr.Error(), Err: sendErr}
+	}
+	switch {
+	case !f.Temporary:
+		o.log.Warn("email refused", "email", e.ID, "to", e.To, "reply", f.Reply)
+		return o.finish(ctx, e, EmailFailed, f.Reply, river.JobCancel(f))
+	case o.now().Sub(e.CreatedAt) > o.retryFor:
+		o.log.Warn("email given up after retrying", "email", e.ID, "to", e.To, "reply", f.Reply)
+		return o.finish(ctx, e, EmailFailed, "gave up after retrying: "+f.Reply, river.JobCancel(f))
+	}
+	return o.finish(ctx, e, EmailRetrying, f.Reply, f)
+}
+
+// finish records the outcome of an attempt and returns jobErr for River.
+func (o *Outbox) finish(ctx context.Context, e *Email, st EmailStatus, reply string, jobErr error) error {
+	now := o.now().UTC().Truncate(time.Microsecond)
+	q := o.db.NewUpdate().Model((*Email)(nil)).Set("status = ?", st).Set("last_error = ?", reply).Set("updated_at = ?", now).
+		Where("id = ?", e.ID)
+	if st == EmailSent {
+		q = q.Set("sent_at = ?", now)
+	}
+	// Recording the outcome must not be cut short by the job's own
+	// deadline: a sent email left "sending" would be sent again.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := q.Exec(wctx); err != nil {
+		return fmt.Errorf("record email %s as %s: %w", e.ID, st, err)
+	}
+	return jobErr
+}
+
+// compose builds the MIME message of e: plain text with an HTML
+// alternative, threading headers, one-click unsubscribe, and the stable
+// Message-ID it was queued with.
+func (o *Outbox) compose(e *Email) (*mail.Msg, error) {
+	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := m.From(o.from); err != nil {
+		return nil, fmt.Errorf("sender %q: %w", o.from, err)
+	}
+	if err := m.To(e.To); err != nil {
+		return nil, fmt.Errorf("recipient %q: %w", e.To, err)
+	}
+	if e.ReplyTo != "" {
+		if err := m.ReplyTo(e.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply-to %q: %w", e.ReplyTo, err)
+		}
+	}
+	m.Subject(e.Subject)
+	m.SetMessageIDWithValue(e.MessageID)
+	m.SetDateWithValue(e.CreatedAt)
+	if e.InReplyTo != "" {
+		m.SetGenHeader(mail.HeaderInReplyTo, "<"+e.InReplyTo+">")
+		m.SetGenHeader(mail.HeaderReferences, "<"+e.InReplyTo+">")
+	}
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	if e.UnsubscribeURL != "" {
+		m.SetGenHeader("List-Unsubscribe", "<"+e.UnsubscribeURL+">")
+		m.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
+	m.SetBodyString(mail.TypeTextPlain, e.Text)
+	if e.HTML != "" {
+		m.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+	}
+	return m, nil
+}

@@ -1,0 +1,178 @@
+package comms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// EmailStatus says where an email's delivery stands.
+type EmailStatus string
+
+// Email statuses. Outbox is for Herald without SMTP: the email is kept for
+// the console to show and never sent.
+const (
+	EmailQueued   EmailStatus = "queued"
+	EmailSending  EmailStatus = "sending"
+	EmailSent     EmailStatus = "sent"
+	EmailRetrying EmailStatus = "retrying"
+	EmailFailed   EmailStatus = "failed"
+	EmailOutbox   EmailStatus = "outbox"
+)
+
+// Email is one email to one recipient. It is written whole when queued, so
+// what the console shows is exactly what is sent, and every attempt sends
+// the same bytes under the same Message-ID.
+type Email struct {
+	bun.BaseModel `bun:"table:emails,alias:em"`
+
+	ID string `bun:"id,pk"`
+	// DedupeKey names the email's purpose and recipient ("update:ID:addr"):
+	// queueing a second email with the same key does nothing.
+	DedupeKey    string `bun:"dedupe_key"`
+	Kind         string `bun:"kind"`
+	PageID       string `bun:"page_id"`
+	IncidentID   string `bun:"incident_id"`
+	SubscriberID string `bun:"subscriber_id"`
+
+	To             string `bun:"to_addr"`
+	Subject        string `bun:"subject"`
+	Text           string `bun:"text_body"`
+	HTML           string `bun:"html_body"`
+	MessageID      string `bun:"message_id"`  // without angle brackets
+	InReplyTo      string `bun:"in_reply_to"` // without angle brackets
+	ReplyTo        string `bun:"reply_to"`
+	UnsubscribeURL string `bun:"unsubscribe_url"` // RFC 8058 one-click
+
+	Status    EmailStatus `bun:"status"`
+	Attempts  int         `bun:"attempts"`
+	LastError string      `bun:"last_error"`
+	CreatedAt time.Time   `bun:"created_at"`
+	UpdatedAt time.Time   `bun:"updated_at"`
+	SentAt    *time.Time  `bun:"sent_at"`
+}
+
+// SendEmailArgs asks for one queued email to be delivered.
+type SendEmailArgs struct {
+	EmailID string `json:"email_id"`
+}
+
+// Kind is the job's stable name.
+func (SendEmailArgs) Kind() string { return "comms.send_email" }
+
+// Outbox queues emails in the transaction of the change that causes them
+// and delivers them through a Mailer, each exactly once in the normal case.
+type Outbox struct {
+	db     *bun.DB
+	jobs   func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	mailer Mailer // nil: keep emails in the dev outbox
+	from   string
+	domain string // Message-IDs are made at this domain
+	now    func() time.Time
+	log    *slog.Logger
+	// RetryFor is how long temporary failures are retried.
+	retryFor time.Duration
+}
+
+// OutboxOptions configures an Outbox.
+type OutboxOptions struct {
+	// Jobs queues a job inside tx (River's InsertTx). Required when Mailer
+	// is set.
+	Jobs     func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	Mailer   Mailer // nil: the dev outbox
+	From     string // "Herald <status@example.com>"
+	Domain   string // for Message-IDs; default taken from From
+	Now      func() time.Time
+	Log      *slog.Logger
+	RetryFor time.Duration // default 24 h
+}
+
+// NewOutbox returns an Outbox over db.
+func NewOutbox(db *bun.DB, o OutboxOptions) *Outbox {
+	ob := &Outbox{db: db, jobs: o.Jobs, mailer: o.Mailer, from: o.From, domain: o.Domain, now: o.Now, log: o.Log, retryFor: o.RetryFor}
+	if ob.now == nil {
+		ob.now = time.Now
+	}
+	if ob.log == nil {
+		ob.log = slog.New(slog.DiscardHandler)
+	}
+	if ob.retryFor <= 0 {
+		ob.retryFor = 24 * time.Hour
+	}
+	if ob.domain == "" {
+		ob.domain = domainOf(ob.from)
+	}
+	return ob
+}
+
+// domainOf returns the domain of the address in from, or "localhost".
+func domainOf(from string) string {
+	addr := strings.TrimSuffix(from, ">")
+	if i := strings.LastIndex(addr, "@"); i >= 0 && i < len(addr)-1 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return "localhost"
+}
+
+// Dev reports whether emails stay in the dev outbox instead of being sent.
+func (o *Outbox) Dev() bool { return o.mailer == nil }
+
+// MessageID returns a Message-ID (without brackets) at Herald's domain for
+// the local part key, e.g. "incident.abc" → "incident.abc@status.example".
+func (o *Outbox) MessageID(key string) string { return key + "@" + o.domain }
+
+// Queue stores e inside tx and queues its delivery in the same
+// transaction. It reports false when an email with the same DedupeKey was
+// queued before (and then does nothing). Header fields are checked for
+// line breaks: an address or subject carrying one is refused.
+func (o *Outbox) Queue(ctx context.Context, tx bun.Tx, e *Email) (bool, error) {
+	if err := checkHeaders(e); err != nil {
+		return false, err
+	}
+	now := o.now().UTC().Truncate(time.Microsecond)
+	e.ID = status.NewID()
+	if e.MessageID == "" {
+		e.MessageID = o.MessageID("m." + e.ID)
+	}
+	e.Status, e.CreatedAt, e.UpdatedAt = EmailQueued, now, now
+	if o.Dev() {
+		e.Status = EmailOutbox
+	}
+	res, err := tx.NewInsert().Model(e).On("CONFLICT (dedupe_key) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("queue email %s: %w", e.DedupeKey, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if o.Dev() {
+		return true, nil
+	}
+	if err := o.jobs(ctx, tx, SendEmailArgs{EmailID: e.ID}, &river.InsertOpts{MaxAttempts: 1000,
+		UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+		return false, fmt.Errorf("queue delivery of %s: %w", e.DedupeKey, err)
+	}
+	return true, nil
+}
+
+// checkHeaders refuses header values that would break out of their line.
+func checkHeaders(e *Email) error {
+	for name, v := range map[string]string{"to": e.To, "subject": e.Subject, "reply-to": e.ReplyTo,
+		"message-id": e.MessageID, "in-reply-to": e.InReplyTo, "unsubscribe": e.UnsubscribeURL} {
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return fmt.Errorf("email %s header %s contains a line break", e.DedupeKey, name)
+		}
+	}
+	if e.To == "" || e.DedupeKey == "" {
+		return errors.New("email needs a recipient and a dedupe key")
+	}
+	return nil
+}

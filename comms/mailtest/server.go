@@ -1,0 +1,138 @@
+// Package mailtest runs an in-process SMTP server (go-smtp, the real
+// protocol) for tests: it keeps what it receives and can be told to refuse.
+package mailtest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Received is one accepted message.
+type Received struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Server is a running SMTP server on 127.0.0.1.
+type Server struct {
+	Addr string // host:port
+	Host string
+	Port int
+
+	srv *smtp.Server
+
+	mu      sync.Mutex // protects the fields below
+	msgs    []Received
+	refuse  func(rcpt string) error // nil: accept everything
+	refused int
+}
+
+// Start runs a server until the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("mailtest: listen: %v", err)
+	}
+	s := &Server{Addr: ln.Addr().String()}
+	tcp := ln.Addr().(*net.TCPAddr)
+	s.Host, s.Port = tcp.IP.String(), tcp.Port
+	s.srv = smtp.NewServer(backend{s})
+	s.srv.Domain = "mailtest.localhost"
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.srv.MaxMessageBytes = 10 << 20
+	go func() { _ = s.srv.Serve(ln) }()
+	t.Cleanup(func() { _ = s.srv.Close() })
+	return s
+}
+
+// Refuse makes the server answer each recipient with fn's error (an
+// *smtp.SMTPError such as Temporary(451) or Permanent(550)); nil accepts.
+func (s *Server) Refuse(fn func(rcpt string) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = fn
+}
+
+// Temporary is a 451 reply.
+func Temporary() error {
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+}
+
+// Permanent is a 550 reply.
+func Permanent() error {
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+}
+
+// Messages returns what was accepted so far.
+func (s *Server) Messages() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Received(nil), s.msgs...)
+}
+
+// Refused counts refused recipients.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (se *session) Reset()        { se.from, se.to = "", nil }
+func (se *session) Logout() error { return nil }
+
+func (se *session) AuthMechanisms() []string { return nil }
+
+func (se *session) Mail(from string, _ *smtp.MailOptions) error {
+	se.from = from
+	return nil
+}
+
+func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	se.s.mu.Lock()
+	refuse := se.s.refuse
+	se.s.mu.Unlock()
+	if refuse != nil {
+		if err := refuse(to); err != nil {
+			se.s.mu.Lock()
+			se.s.refused++
+			se.s.mu.Unlock()
+			return err
+		}
+	}
+	se.to = append(se.to, to)
+	return nil
+}
+
+func (se *session) Data(r io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return err
+	}
+	if len(se.to) == 0 {
+		return errors.New("no recipients")
+	}
+	se.s.mu.Lock()
+	defer se.s.mu.Unlock()
+	se.s.msgs = append(se.s.msgs, Received{From: se.from, To: se.to, Data: buf.Bytes()})
+	return nil
+}
