@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 )
@@ -73,7 +74,7 @@ func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, a
 // newRiver builds the job client on the same *sql.DB as bun, so jobs are
 // inserted in the transaction of the change that causes them. With workers
 // off it can still insert jobs for other replicas to run.
-func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
+func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
 	if tick <= 0 {
 		tick = 30 * time.Second
 	}
@@ -90,6 +91,9 @@ func newRiver(bdb *bun.DB, svc *status.Service, log *slog.Logger, workers bool, 
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: svc}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
+		if err := river.AddWorkerSafely(ws, &comms.SendEmailWorker{Outbox: outbox}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws

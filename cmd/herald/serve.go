@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/web"
@@ -27,6 +28,7 @@ type app struct {
 	db     *bun.DB
 	svc    *status.Service
 	river  *river.Client[*sql.Tx]
+	outbox *comms.Outbox
 	server *web.Server
 }
 
@@ -75,7 +77,24 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	secret := cfg.Secret
+	if secret == "" {
+		if secret, err = a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {
+			return nil, fmt.Errorf("load the secret: %w", err)
+		}
+	}
+	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log,
+		Jobs: func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+			_, err := a.river.InsertTx(ctx, tx.Tx, args, opts)
+			return err
+		}}
+	if cfg.smtp != nil {
+		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, 15*time.Second)
+	}
+	a.outbox = comms.NewOutbox(bdb, oo)
 	server, err = web.New(web.Deps{
+		Outbox:         a.outbox,
+		Secret:         []byte(secret),
 		Service:        a.svc,
 		Log:            log,
 		BaseURL:        cfg.baseURL,
@@ -98,19 +117,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	a.server = server
-	if a.river, err = newRiver(bdb, a.svc, log, cfg.Workers, o.tick); err != nil {
+	if a.river, err = newRiver(bdb, a.svc, a.outbox, log, cfg.Workers, o.tick); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// setup runs the first-start chores: the secret and the first admin.
+// setup runs the first-start chores: the first admin (the secret is made
+// by newApp).
 func (a *app) setup(ctx context.Context) error {
-	if a.cfg.Secret == "" {
-		if _, err := a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {
-			return err
-		}
-	}
 	if _, err := a.setupAdminOnly(ctx); err != nil {
 		return fmt.Errorf("create first admin: %w", err)
 	}

@@ -52,6 +52,7 @@ func (s *Server) routes() {
 		app.Get(prefix+"/history.atom", s.showAtom)
 		app.Get(prefix+"/history.rss", s.showRSS)
 		app.Get(prefix+"/badge.svg", s.showBadge)
+		s.subscriberRoutes(app, prefix)
 		for _, name := range apiV2Documents {
 			app.Get(prefix+"/api/v2/"+name, s.apiV2(name))
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/static"
 	"github.com/herald-status/herald/status"
 )
@@ -35,6 +36,11 @@ type Deps struct {
 	// RefreshInterval is how often snapshots check for changes made by
 	// other replicas (default 2 s).
 	RefreshInterval time.Duration
+	// Outbox queues outbound email (confirmations, notices) and shows the
+	// dev outbox. Nil in tests that send nothing.
+	Outbox *comms.Outbox
+	// Secret signs the tokens of subscription links.
+	Secret []byte
 }
 
 // Server is Herald's HTTP server.
