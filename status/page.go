@@ -1,6 +1,8 @@
 package status
 
 import (
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -39,4 +41,17 @@ type pageHost struct {
 
 	Host   string `bun:"host,pk"`
 	PageID string `bun:"page_id"`
+}
+
+// URL is the absolute URL of the page's root: its first host name with the
+// base URL's scheme, or the base URL with /p/{slug}. A nil base means
+// http://localhost:8080.
+func (p *Page) URL(base *url.URL) string {
+	if base == nil {
+		base = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if len(p.Hosts) > 0 {
+		return base.Scheme + "://" + p.Hosts[0]
+	}
+	return strings.TrimRight(base.String(), "/") + "/p/" + p.Slug
 }

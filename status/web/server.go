@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -137,13 +136,4 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 
 // pageURL is the absolute URL of a page's root: its first host name with
 // the base URL's scheme, or the base URL with /p/{slug}.
-func (s *Server) pageURL(p *status.Page) string {
-	base := s.deps.BaseURL
-	if base == nil {
-		base = &url.URL{Scheme: "http", Host: "localhost:8080"}
-	}
-	if len(p.Hosts) > 0 {
-		return base.Scheme + "://" + p.Hosts[0]
-	}
-	return strings.TrimRight(base.String(), "/") + "/p/" + p.Slug
-}
+func (s *Server) pageURL(p *status.Page) string { return p.URL(s.deps.BaseURL) }

@@ -1,0 +1,118 @@
+package comms
+
+import (
+	"bytes"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/templates"
+)
+
+// Email templates, parsed once.
+var (
+	updateText = texttemplate.Must(texttemplate.ParseFS(templates.Email, "email/incident_update.txt"))
+	updateHTML = htmltemplate.Must(htmltemplate.ParseFS(templates.Email, "email/incident_update.html"))
+)
+
+// notice is one update, ready to be addressed to each recipient.
+type notice struct {
+	page    *status.Page
+	inc     *status.Incident
+	upd     *status.IncidentUpdate
+	first   bool   // the incident's first update starts the thread
+	subject string // "[Page] Title — State"
+	data    noticeData
+	replyTo string
+}
+
+// noticeData is what the email templates show.
+type noticeData struct {
+	PageName, Title, State, Kind, When string
+	Body                               string
+	BodyHTML                           htmltemplate.HTML
+	Components, NextUpdate             string
+	IncidentURL                        string
+	Customer                           string // set for a customer contact's email
+	ManageURL, UnsubscribeURL          string // set for a subscriber's email
+}
+
+// newNotice prepares the emails of update updID of inc; nil when the
+// incident has no such update. Only the customer-facing text is used:
+// internal notes and the record never reach an email.
+// Hidden components are left out.
+func newNotice(page *status.Page, inc *status.Incident, updID string, base *url.URL, hidden map[string]bool) *notice {
+	var upd *status.IncidentUpdate
+	for _, u := range inc.Updates {
+		if u.ID == updID {
+			upd = u
+		}
+	}
+	if upd == nil {
+		return nil
+	}
+	loc := page.Location()
+	n := &notice{page: page, inc: inc, upd: upd, first: inc.Updates[len(inc.Updates)-1].ID == upd.ID}
+	n.subject = "[" + oneLine(page.Name) + "] " + oneLine(inc.Title) + " — " + upd.State.Label()
+	kind := upd.Kind.Label()
+	if upd.Resolution != "" {
+		kind += " (" + string(upd.Resolution) + ")"
+	}
+	n.data = noticeData{PageName: page.Name, Title: inc.Title, State: upd.State.Label(), Kind: kind,
+		When: upd.DisplayAt.In(loc).Format("Jan 2, 2006 15:04 MST"), Body: templates.PlainText(upd.Body),
+		BodyHTML: templates.Markdown(upd.Body)}
+	var names []string
+	for _, ch := range upd.Components {
+		if !hidden[ch.ComponentID] {
+			names = append(names, ch.Name+": "+ch.NewStatus.Label())
+		}
+	}
+	n.data.Components = strings.Join(names, ", ")
+	if inc.NextUpdateAt != nil && inc.State.Open() {
+		n.data.NextUpdate = inc.NextUpdateAt.In(loc).Format("15:04 MST")
+	}
+	if inc.Public() {
+		n.data.IncidentURL = page.URL(base) + "/incidents/" + inc.ID
+	}
+	return n
+}
+
+// oneLine folds line breaks and runs of space, so text from a title can
+// stand in a header.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// address renders the notice for one recipient: rcpt names the recipient
+// in Message-IDs and the dedupe key, so each recipient's emails thread
+// under the incident's first one.
+func (n *notice) address(o *Outbox, rcpt, to string, d noticeData) *Email {
+	root := o.MessageID("i." + n.inc.ID + "." + rcpt)
+	e := &Email{DedupeKey: "update:" + n.upd.ID + ":" + rcpt, Kind: "incident_update", PageID: n.page.ID,
+		IncidentID: n.inc.ID, To: to, Subject: n.subject, ReplyTo: n.replyTo, MessageID: root}
+	if !n.first {
+		e.MessageID, e.InReplyTo = o.MessageID("u."+n.upd.ID+"."+rcpt), root
+	}
+	var text, html bytes.Buffer
+	// The templates are fixed and their data plain: they cannot fail.
+	_ = updateText.Execute(&text, d)
+	_ = updateHTML.Execute(&html, d)
+	e.Text, e.HTML = text.String(), html.String()
+	return e
+}
+
+func (n *notice) forSubscriber(o *Outbox, r Recipient) *Email {
+	d := n.data
+	d.ManageURL, d.UnsubscribeURL = r.ManageURL, r.UnsubscribeURL
+	e := n.address(o, "s."+r.ID, r.Email, d)
+	e.SubscriberID, e.UnsubscribeURL = r.ID, r.UnsubscribeURL
+	return e
+}
+
+// forContact addresses a customer's contact: the email names that customer
+// only, and never links to a page the customer cannot see.
+func (n *notice) forContact(o *Outbox, c *status.Customer, ct *status.CustomerContact) *Email {
+	d := n.data
+	d.Customer = c.Name
+	return n.address(o, "c."+ct.ID, ct.Email, d)
+}

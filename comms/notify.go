@@ -1,0 +1,167 @@
+package comms
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// FanOutArgs asks for the emails of one published update: to the
+// subscribers of its components (public incidents) and to the contacts of
+// the affected customers.
+type FanOutArgs struct {
+	PageID     string `json:"page_id"`
+	IncidentID string `json:"incident_id"`
+	UpdateID   string `json:"update_id"`
+}
+
+// Kind is the job's stable name.
+func (FanOutArgs) Kind() string { return "comms.fan_out" }
+
+// Notifier is status.Notifier for Herald's email: for an update published
+// with its notify switch on, it queues one fan-out job in the update's own
+// transaction, so the update and its emails commit together or not at all.
+type Notifier struct {
+	// Jobs queues a job inside tx (River's InsertTx).
+	Jobs func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+}
+
+var _ status.Notifier = (*Notifier)(nil)
+
+// IncidentUpdated queues the update's fan-out. Silent updates (notify off)
+// and internal incidents send nothing.
+func (n *Notifier) IncidentUpdated(ctx context.Context, tx bun.Tx, inc *status.Incident, upd *status.IncidentUpdate) error {
+	if !upd.Notify || inc.Visibility == status.VisibilityInternal {
+		return nil
+	}
+	return n.Jobs(ctx, tx, FanOutArgs{PageID: inc.PageID, IncidentID: inc.ID, UpdateID: upd.ID},
+		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+}
+
+// MaintenanceUpdated sends nothing yet: maintenance notices are queued by
+// their own fan-out.
+func (n *Notifier) MaintenanceUpdated(context.Context, bun.Tx, *status.Maintenance, *status.MaintenanceUpdate) error {
+	return nil
+}
+
+// Recipient is one subscriber an update goes to, with the links its email
+// carries.
+type Recipient struct {
+	ID             string // the subscriber's id
+	Email          string
+	ManageURL      string
+	UnsubscribeURL string
+}
+
+// Audience lists the confirmed subscribers of a page's components, paged
+// by id (after the given id, at most limit), so a fan-out streams them
+// instead of loading all at once.
+type Audience func(ctx context.Context, page *status.Page, componentIDs []string, afterID string, limit int) ([]Recipient, error)
+
+// FanOut queues the emails of one update. It runs as a job: it may run
+// again after a crash, and the dedupe keys make a second run queue only
+// what the first did not. Recipients are read and queued in batches, each
+// batch in one transaction.
+type FanOut struct {
+	Service  *status.Service
+	Outbox   *Outbox
+	Audience Audience // nil: no subscribers yet
+	BaseURL  *url.URL
+	// ReplyTo is where customer replies go (the support mailbox); a page's
+	// support address wins.
+	ReplyTo string
+	Batch   int // default 500
+}
+
+// Run queues every email of the update in args.
+func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
+	svc := f.Service
+	page, err := svc.PageByID(ctx, args.PageID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	inc, err := svc.IncidentByID(ctx, args.PageID, args.IncidentID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	comps, err := svc.Components(ctx, page.ID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	hidden := map[string]bool{}
+	for _, c := range comps {
+		hidden[c.ID] = c.Hidden
+	}
+	n := newNotice(page, inc, args.UpdateID, f.BaseURL, hidden)
+	if n == nil {
+		return nil // the update is gone (incident deleted meanwhile)
+	}
+	n.replyTo = page.SupportEmail
+	if n.replyTo == "" {
+		n.replyTo = f.ReplyTo
+	}
+	if inc.Public() && f.Audience != nil {
+		if err := f.toSubscribers(ctx, n); err != nil {
+			return err
+		}
+	}
+	return f.toCustomers(ctx, n)
+}
+
+func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
+	batch := f.Batch
+	if batch <= 0 {
+		batch = 500
+	}
+	comps := make([]string, 0, len(n.inc.Components))
+	for _, c := range n.inc.Components {
+		comps = append(comps, c.ComponentID)
+	}
+	after := ""
+	for {
+		rs, err := f.Audience(ctx, n.page, comps, after, batch)
+		if err != nil {
+			return fmt.Errorf("fan out %s: list subscribers: %w", n.upd.ID, err)
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		err = f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			for _, r := range rs {
+				e := n.forSubscriber(f.Outbox, r)
+				if _, err := f.Outbox.Queue(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("fan out %s: %w", n.upd.ID, err)
+		}
+		after = rs[len(rs)-1].ID
+	}
+}
+
+// toCustomers sends one email per contact of each affected customer,
+// naming only that customer.
+func (f *FanOut) toCustomers(ctx context.Context, n *notice) error {
+	customers, err := f.Service.IncidentCustomers(ctx, n.inc.ID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: customers: %w", n.upd.ID, err)
+	}
+	return f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, c := range customers {
+			for _, ct := range c.Contacts {
+				if _, err := f.Outbox.Queue(ctx, tx, n.forContact(f.Outbox, c, ct)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
