@@ -16,3 +16,14 @@ type SendEmailWorker struct {
 func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) error {
 	return w.Outbox.Deliver(ctx, job.Args.EmailID)
 }
+
+// FanOutWorker queues the emails of a published update.
+type FanOutWorker struct {
+	river.WorkerDefaults[FanOutArgs]
+	FanOut *FanOut
+}
+
+// Work runs the fan-out of one update.
+func (w *FanOutWorker) Work(ctx context.Context, job *river.Job[FanOutArgs]) error {
+	return w.FanOut.Run(ctx, job.Args)
+}

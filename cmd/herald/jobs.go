@@ -74,7 +74,7 @@ func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, a
 // newRiver builds the job client on the same *sql.DB as bun, so jobs are
 // inserted in the transaction of the change that causes them. With workers
 // off it can still insert jobs for other replicas to run.
-func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
+func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *comms.FanOut, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
 	if tick <= 0 {
 		tick = 30 * time.Second
 	}
@@ -94,6 +94,9 @@ func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, log *slog.
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		if err := river.AddWorkerSafely(ws, &comms.SendEmailWorker{Outbox: outbox}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
+		if err := river.AddWorkerSafely(ws, &comms.FanOutWorker{FanOut: fanOut}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws

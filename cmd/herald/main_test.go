@@ -35,17 +35,19 @@ func startApp(t *testing.T, dialect string, demo bool) *testApp {
 }
 
 // startAppWith is startApp with wiring options (a test clock, a faster
-// clock job).
-func startAppWith(t *testing.T, dialect string, demo bool, o appOptions) *testApp {
+// clock job) and more settings as "HERALD_X", "value" pairs.
+func startAppWith(t *testing.T, dialect string, demo bool, o appOptions, settings ...string) *testApp {
 	t.Helper()
 	dbURL := dbtest.URL(t, dialect)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
-	getenv := func(k string) string {
-		return map[string]string{"HERALD_DATABASE_URL": dbURL, "HERALD_BASE_URL": base,
-			"HERALD_LISTEN": ln.Addr().String(), "HERALD_LOG_LEVEL": "warn"}[k]
+	vars := map[string]string{"HERALD_DATABASE_URL": dbURL, "HERALD_BASE_URL": base,
+		"HERALD_LISTEN": ln.Addr().String(), "HERALD_LOG_LEVEL": "warn"}
+	for i := 0; i+1 < len(settings); i += 2 {
+		vars[settings[i]] = settings[i+1]
 	}
+	getenv := func(k string) string { return vars[k] }
 	if demo {
 		code := run(context.Background(), []string{"demo"}, getenv, nil, io.Discard, io.Discard)
 		require.Equal(t, 0, code, "herald demo failed")

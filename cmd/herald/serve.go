@@ -66,7 +66,11 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	}
 	a := &app{cfg: cfg, log: log, db: bdb}
 	var server *web.Server
-	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Changed: func(pageID string) {
+	insertJob := func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+		_, err := a.river.InsertTx(ctx, tx.Tx, args, opts)
+		return err
+	}
+	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Notifier: &comms.Notifier{Jobs: insertJob}, Changed: func(pageID string) {
 		if server != nil {
 			server.Snapshots().Changed(pageID)
 		}
@@ -83,11 +87,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			return nil, fmt.Errorf("load the secret: %w", err)
 		}
 	}
-	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log,
-		Jobs: func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			_, err := a.river.InsertTx(ctx, tx.Tx, args, opts)
-			return err
-		}}
+	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJob}
 	if cfg.smtp != nil {
 		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, 15*time.Second)
 	}
@@ -117,7 +117,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	a.server = server
-	if a.river, err = newRiver(bdb, a.svc, a.outbox, log, cfg.Workers, o.tick); err != nil {
+	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL}
+	if a.river, err = newRiver(bdb, a.svc, a.outbox, fanOut, log, cfg.Workers, o.tick); err != nil {
 		return nil, err
 	}
 	return a, nil
