@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/templates"
 )
@@ -280,6 +281,8 @@ type incidentConsolePage struct {
 	Holding   bool
 	// Severities are the choices of the edit form.
 	Severities []status.Severity
+	// Emails counts the incident's emails by delivery state.
+	Emails map[comms.EmailStatus]int
 }
 
 // Affects reports whether customer id is linked to the incident.
@@ -421,6 +424,11 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	}
 	if d.AllCustomers, err = svc.Customers(ctx); err != nil {
 		return err
+	}
+	if s.deps.Outbox != nil {
+		if d.Emails, err = s.deps.Outbox.EmailCounts(ctx, inc.ID); err != nil {
+			return err
+		}
 	}
 	tpls, err := svc.UpdateTemplates(ctx)
 	if err != nil {

@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	s.customerRoutes(console)
 	s.adminRoutes(console)
 	s.templateRoutes(console)
+	s.outboxRoutes(console)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))
