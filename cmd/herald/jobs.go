@@ -28,15 +28,17 @@ func (MaintenanceTickArgs) Kind() string { return "status.maintenance_tick" }
 // MaintenanceTickWorker moves maintenance along its window.
 type MaintenanceTickWorker struct {
 	river.WorkerDefaults[MaintenanceTickArgs]
-	svc *status.Service
+	svc   *status.Service
+	watch *comms.Watch
 }
 
-// Work starts and completes due maintenance and publishes due scheduled
-// updates.
+// Work starts and completes due maintenance, publishes due scheduled
+// updates and sends the process's internal notices (reminders,
+// escalations).
 func (w *MaintenanceTickWorker) Work(ctx context.Context, _ *river.Job[MaintenanceTickArgs]) error {
 	_, err := w.svc.AdvanceMaintenances(ctx)
 	_, perr := w.svc.PublishDueUpdates(ctx)
-	return errors.Join(err, perr)
+	return errors.Join(err, perr, w.watch.Run(ctx))
 }
 
 // PublishDueArgs asks for scheduled incident updates whose time has come
@@ -74,7 +76,7 @@ func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, a
 // newRiver builds the job client on the same *sql.DB as bun, so jobs are
 // inserted in the transaction of the change that causes them. With workers
 // off it can still insert jobs for other replicas to run.
-func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *comms.FanOut, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
+func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *comms.FanOut, watch *comms.Watch, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
 	if tick <= 0 {
 		tick = 30 * time.Second
 	}
@@ -87,7 +89,7 @@ func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *co
 	cfg := &river.Config{Logger: log}
 	if workers {
 		ws := river.NewWorkers()
-		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: svc}); err != nil {
+		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: svc, watch: watch}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: svc}); err != nil {

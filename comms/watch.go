@@ -1,0 +1,167 @@
+package comms
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Watch sends the internal notices of the process, checked on every clock
+// tick (on the leader only): the communication manager's reminder 5
+// minutes before a customer update is due, the incident commander's notice
+// when it is overdue, and Account Management's notices at 2 h, at the third
+// incident on a component within 48 h and for the post-mortem decision.
+// Each notice has a dedupe key naming its incident and occasion, so it goes
+// out once however often the tick runs, on however many replicas.
+type Watch struct {
+	Service *status.Service
+	Outbox  *Outbox
+	BaseURL *url.URL
+	// AccountManagement is where escalation notices go when the affected
+	// customers name no account manager of their own.
+	AccountManagement string
+}
+
+// Run checks every open incident once.
+func (w *Watch) Run(ctx context.Context) error {
+	pages, err := w.Service.Pages(ctx)
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	now := w.Service.Now()
+	open := true
+	for _, p := range pages {
+		incs, err := w.Service.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 500})
+		if err != nil {
+			return fmt.Errorf("watch: %w", err)
+		}
+		for _, inc := range incs {
+			if err := w.check(ctx, p, inc, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// internal is an email to people running an incident.
+type internal struct {
+	key, to, subject, text string
+}
+
+func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident, now time.Time) error {
+	var out []internal
+	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + p.ID + "/incidents/" + inc.ID
+	roles, err := w.Service.Roles(ctx, inc.ID)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", inc.ID, err)
+	}
+	if cad, ok := status.CadenceOf(inc); ok {
+		slot := cad.Due.UTC().Format("20060102T1504")
+		loc := p.Location()
+		switch cad.State(now) {
+		case status.CadenceDueSoon:
+			for _, to := range holders(roles, status.RoleComms, status.RoleCommander) {
+				out = append(out, internal{key: "reminder:" + inc.ID + ":" + slot + ":" + to, to: to,
+					subject: "Customer update due at " + cad.Due.In(loc).Format("15:04 MST") + ": " + oneLine(inc.Title),
+					text: fmt.Sprintf("The next customer update of %q is due at %s.\n\nPost it (or a holding update) here:\n%s\n",
+						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
+			}
+		case status.CadenceOverdue:
+			for _, to := range holders(roles, status.RoleCommander) {
+				out = append(out, internal{key: "overdue:" + inc.ID + ":" + slot + ":" + to, to: to,
+					subject: "Customer update overdue: " + oneLine(inc.Title),
+					text: fmt.Sprintf("The customer update of %q was due at %s and has not been posted.\n\n%s\n",
+						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
+			}
+		}
+	}
+	flags, err := w.Service.EscalationsOf(ctx, inc)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", inc.ID, err)
+	}
+	ams, err := w.accountManagers(ctx, inc)
+	if err != nil {
+		return err
+	}
+	for _, f := range flags {
+		if f.Done || (f.Kind != status.FlagAccountManagement && f.Kind != status.FlagPostmortemDecision) {
+			continue
+		}
+		for _, to := range ams {
+			out = append(out, internal{key: "escalation:" + inc.ID + ":" + string(f.Kind) + ":" + to, to: to,
+				subject: escalationSubject[f.Kind] + oneLine(inc.Title),
+				text: fmt.Sprintf("%s.\n\nIncident: %s (%s, %s)\n%s\n", f.Reason, inc.Title,
+					strings.ToLower(inc.Severity.Label()), inc.State.Label(), link)})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, m := range out {
+			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
+				To: m.to, Subject: m.subject, Text: m.text})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var escalationSubject = map[status.FlagKind]string{
+	status.FlagAccountManagement:  "Escalation: ",
+	status.FlagPostmortemDecision: "Post-mortem decision needed: ",
+}
+
+// holders returns the email addresses of who holds the first of roles that
+// someone holds.
+func holders(as []*status.RoleAssignment, roles ...status.IncidentRole) []string {
+	for _, r := range roles {
+		var out []string
+		for _, a := range as {
+			if a.Role == r && a.User != nil && !a.User.Disabled() {
+				out = append(out, a.User.Email)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// accountManagers returns the affected customers' account managers, or
+// the Account Management address when none is named.
+func (w *Watch) accountManagers(ctx context.Context, inc *status.Incident) ([]string, error) {
+	cs, err := w.Service.IncidentCustomers(ctx, inc.ID)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", inc.ID, err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cs {
+		if a := strings.ToLower(c.AccountManagerEmail); a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 && w.AccountManagement != "" {
+		out = append(out, w.AccountManagement)
+	}
+	return out, nil
+}
+
+func baseString(u *url.URL) string {
+	if u == nil {
+		return "http://localhost:8080"
+	}
+	return u.String()
+}

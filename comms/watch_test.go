@@ -1,0 +1,91 @@
+package comms_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
+)
+
+// The communication manager is reminded before an update is due, the
+// incident commander told when it is overdue, Account Management at 2 h
+// and for the post-mortem decision; each once, however often the clock
+// ticks.
+func TestWatchSendsInternalNoticesOnce(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		h := newHarness(t, bdb, true)
+		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		ctx := t.Context()
+		w := &comms.Watch{Service: svc, Outbox: h.box, AccountManagement: "am@northwind.example"}
+		p := statustest.Page(t, svc, nil)
+		casey := statustest.User(t, svc, &statustest.UserOpts{Email: "casey@northwind.example"})
+		ic := statustest.User(t, svc, &statustest.UserOpts{Email: "ic@northwind.example"})
+		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Slow", Severity: status.SeverityMinor})
+		require.NoError(t, svc.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, casey.ID, "x"))
+		require.NoError(t, svc.AssignRole(ctx, p.ID, inc.ID, status.RoleCommander, ic.ID, "x"))
+		acme := statustest.Customer(t, svc, &statustest.CustomerOpts{Name: "Acme", AccountManagerEmail: "acme-am@northwind.example"})
+
+		sent := func() map[string]string {
+			var es []*comms.Email
+			require.NoError(t, bdb.NewSelect().Model(&es).Scan(ctx))
+			out := map[string]string{}
+			for _, e := range es {
+				out[e.To+" "+e.Subject] = e.Text
+			}
+			return out
+		}
+		tick := func() {
+			t.Helper()
+			require.NoError(t, w.Run(ctx))
+			require.NoError(t, w.Run(ctx), "a second tick changes nothing")
+		}
+
+		tick()
+		require.Empty(t, sent(), "on time: nothing to say")
+
+		clock.Advance(26 * time.Minute) // due at 09:30
+		tick()
+		require.Equal(t, []string{"casey@northwind.example Customer update due at 09:30 UTC: Slow"}, keys(sent()))
+
+		clock.Advance(5 * time.Minute)
+		tick()
+		require.Contains(t, sent(), "ic@northwind.example Customer update overdue: Slow")
+		require.Len(t, sent(), 2)
+
+		// Past 2 h: Account Management, at the customer's own account
+		// manager once a customer is linked.
+		require.NoError(t, svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
+		clock.Advance(90 * time.Minute)
+		tick()
+		got := sent()
+		require.Contains(t, got, "acme-am@northwind.example Escalation: Slow")
+		require.Contains(t, got["acme-am@northwind.example Escalation: Slow"], "inform Account Management")
+		require.NotContains(t, keys(got), "am@northwind.example Escalation: Slow", "the customer's own manager is told instead")
+
+		// Recorded as done: no more notices of that kind.
+		require.NoError(t, svc.RecordEscalation(ctx, p.ID, inc.ID, status.RecordAMInformed, "Casey"))
+		clock.Advance(3 * time.Hour) // past 4 h: the post-mortem decision
+		tick()
+		got = sent()
+		require.Contains(t, got, "acme-am@northwind.example Post-mortem decision needed: Slow")
+		n, err := bdb.NewSelect().Model((*comms.Email)(nil)).Where("dedupe_key LIKE ?", "escalation:%").Count(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n, "one email per recipient, occasion and incident")
+	})
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
