@@ -74,6 +74,13 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
 			}
 		case status.CadenceOverdue:
+			posted, err := w.Service.PostHoldingUpdate(ctx, p.ID, inc.ID, cad.Due)
+			if err != nil {
+				return fmt.Errorf("watch %s: holding update: %w", inc.ID, err)
+			}
+			if posted {
+				break // customers heard from us; the next update is due later
+			}
 			for _, to := range holders(roles, status.RoleCommander) {
 				out = append(out, internal{key: "overdue:" + inc.ID + ":" + slot + ":" + to, to: to,
 					subject: "Customer update overdue: " + oneLine(inc.Title),

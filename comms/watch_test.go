@@ -1,6 +1,7 @@
 package comms_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +89,43 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// An incident that asks for it gets a holding update by itself when an
+// update falls due with nothing posted, once, on its timeline and to its
+// customers.
+func TestWatchPostsTheHoldingUpdate(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		h := newHarness(t, bdb, true)
+		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		ctx := t.Context()
+		w := &comms.Watch{Service: svc, Outbox: h.box}
+		p := statustest.Page(t, svc, nil)
+		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Kind: status.KindAnalysis, Body: "A disk is failing."})
+		clock.Advance(31 * time.Minute)
+		require.NoError(t, w.Run(ctx))
+		got, err := svc.IncidentByID(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Updates, 1, "not asked for: nothing posted")
+
+		_, err = svc.UpdateIncident(ctx, p.ID, inc.ID, status.IncidentPatch{AutoHolding: statustest.Ptr(true)})
+		require.NoError(t, err)
+		require.NoError(t, w.Run(ctx))
+		require.NoError(t, w.Run(ctx))
+		got, err = svc.IncidentByID(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Len(t, got.Updates, 2, "one holding update, however often the clock ticks")
+		require.Contains(t, got.Updates[0].Body, "What we know: A disk is failing.")
+		require.Contains(t, got.Updates[0].Author, "automatic holding update")
+		require.True(t, got.NextUpdateAt.After(clock.Now()), "the next update is due again later")
+		tl, err := svc.Timeline(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		var bodies []string
+		for _, e := range tl {
+			bodies = append(bodies, e.Body)
+		}
+		require.Contains(t, strings.Join(bodies, "\n"), "Automatic holding update turned on")
+	})
 }

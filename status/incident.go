@@ -259,6 +259,9 @@ type Incident struct {
 	UpdatedAt    time.Time  `bun:"updated_at"`
 	// PostmortemDraft is the post-mortem being written, console only.
 	PostmortemDraft string `bun:"postmortem_draft"`
+	// AutoHolding posts a holding update by itself when an update falls
+	// due with nothing posted.
+	AutoHolding bool `bun:"auto_holding"`
 
 	// The incident record (DESIGN.md §1, "a good incident record").
 	Summary           string `bun:"summary"`            // what happened

@@ -415,6 +415,9 @@ type IncidentPatch struct {
 	Contact           *string
 	AffectedCustomers *string
 
+	// AutoHolding turns the automatic holding update on or off.
+	AutoHolding *bool
+
 	// Version, when not zero, is the incident version the form was based
 	// on: if the incident changed since, the patch is refused.
 	Version int
@@ -468,6 +471,7 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		setIf(&inc.Summary, p.Summary)
 		setIf(&inc.Reproduce, p.Reproduce)
 		setIf(&inc.AffectedCustomers, p.AffectedCustomers)
+		setIf(&inc.AutoHolding, p.AutoHolding)
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
 			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
@@ -532,6 +536,13 @@ func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now t
 	}
 	if !old.StartedAt.Equal(inc.StartedAt) {
 		entries = append(entries, entry{TimelineChange, "Start time corrected to " + inc.StartedAt.Format(time.RFC3339) + "."})
+	}
+	if old.AutoHolding != inc.AutoHolding {
+		msg := "Automatic holding update turned off."
+		if inc.AutoHolding {
+			msg = "Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update."
+		}
+		entries = append(entries, entry{TimelineChange, msg})
 	}
 	if old.Summary != inc.Summary || old.Reproduce != inc.Reproduce || old.Contact != inc.Contact || old.AffectedCustomers != inc.AffectedCustomers {
 		entries = append(entries, entry{TimelineChange, "Incident record edited."})

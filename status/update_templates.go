@@ -252,3 +252,45 @@ func sentence(body string) string {
 	}
 	return p
 }
+
+// PostHoldingUpdate posts the holding update of an incident whose update
+// fell due at due with nothing posted, when the incident asks for it
+// (AutoHolding). It does nothing, and reports false, when an update was
+// posted meanwhile, the incident is resolved or it does not ask for it, so
+// replicas and repeated ticks post it at most once per due time.
+func (s *Service) PostHoldingUpdate(ctx context.Context, pageID, incidentID string, due time.Time) (bool, error) {
+	posted := false
+	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
+		if err != nil {
+			return err
+		}
+		if !inc.AutoHolding || !inc.State.Open() || inc.NextUpdateAt == nil || !inc.NextUpdateAt.Equal(due.UTC().Truncate(time.Microsecond)) {
+			return nil
+		}
+		page, err := pageByID(ctx, tx, pageID)
+		if err != nil {
+			return err
+		}
+		if err := loadIncidentDetails(ctx, tx, []*Incident{inc}); err != nil {
+			return err
+		}
+		now := s.Now()
+		next := now.Add(DefaultCadence)
+		body := HoldingDraft(inc, page.Location(), next)
+		if body == "" {
+			body = "We are still working on this incident. There is nothing new to report yet; our next update will follow by " +
+				next.In(page.Location()).Format("15:04 MST") + "."
+		}
+		before := *inc
+		upd, err := s.applyUpdate(ctx, tx, inc, UpdateInput{State: inc.State, Kind: KindGeneral, Body: body,
+			Author: "Herald (automatic holding update)", NextUpdate: &next}, now)
+		if err != nil {
+			return err
+		}
+		posted = true
+		return audit(ctx, tx, now, Change{Action: "post_update", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			Before: before, After: withUpdate{inc, upd}})
+	})
+	return posted, err
+}

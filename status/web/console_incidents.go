@@ -469,6 +469,9 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		form.Set("reproduce", inc.Reproduce)
 		form.Set("contact", inc.Contact)
 		form.Set("affected_customers", inc.AffectedCustomers)
+		if inc.AutoHolding {
+			form.Set("auto_holding", "on")
+		}
 	}
 	if form.Get("postmortem") == "" {
 		pm := inc.PostmortemDraft
@@ -561,9 +564,10 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 	}
 	sev, vis := status.Severity(form.Get("severity")), status.Visibility(form.Get("visibility"))
 	title, summary, reproduce, contact, affected := form.Get("title"), form.Get("summary"), form.Get("reproduce"), form.Get("contact"), form.Get("affected_customers")
+	holding := form.Get("auto_holding") == "on"
 	_, err = s.deps.Service.UpdateIncident(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
 		Title: &title, Severity: &sev, Visibility: &vis, StartedAt: started, Summary: &summary, Reproduce: &reproduce,
-		Contact: &contact, AffectedCustomers: &affected, Version: version})
+		Contact: &contact, AffectedCustomers: &affected, AutoHolding: &holding, Version: version})
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, f := classify(err)
 		if f == nil {

@@ -555,13 +555,14 @@ func TestConsoleEditIncident(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "the start cannot be in the future")
 
 		r = br.send(http.MethodPost, loc+"/edit", form(map[string]string{"title": "Slow logins <b>", "severity": "minor",
-			"summary": "Logins take 20 s.", "started_at": "2026-03-10T12:50"}))
+			"summary": "Logins take 20 s.", "started_at": "2026-03-10T12:50", "auto_holding": "on"}))
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.SeverityMinor, got.Severity)
 		require.Equal(t, "Slow logins <b>", got.Title)
 		require.Equal(t, "Logins take 20 s.", got.Summary)
+		require.True(t, got.AutoHolding, "the automatic holding update is switched on")
 		requireTimeEqual(t, time.Date(2026, 3, 10, 11, 50, 0, 0, time.UTC), got.StartedAt, "read in the page's time zone")
 		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)

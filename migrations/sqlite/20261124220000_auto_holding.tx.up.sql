@@ -1,0 +1,1 @@
+ALTER TABLE incidents ADD COLUMN auto_holding boolean NOT NULL DEFAULT false;
