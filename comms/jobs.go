@@ -27,3 +27,14 @@ type FanOutWorker struct {
 func (w *FanOutWorker) Work(ctx context.Context, job *river.Job[FanOutArgs]) error {
 	return w.FanOut.Run(ctx, job.Args)
 }
+
+// MaintenanceFanOutWorker queues the emails of a maintenance notice.
+type MaintenanceFanOutWorker struct {
+	river.WorkerDefaults[MaintenanceFanOutArgs]
+	FanOut *FanOut
+}
+
+// Work runs the fan-out of one maintenance notice.
+func (w *MaintenanceFanOutWorker) Work(ctx context.Context, job *river.Job[MaintenanceFanOutArgs]) error {
+	return w.FanOut.RunMaintenance(ctx, job.Args)
+}

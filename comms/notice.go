@@ -17,15 +17,19 @@ var (
 	updateHTML = htmltemplate.Must(htmltemplate.ParseFS(templates.Email, "email/incident_update.html"))
 )
 
-// notice is one update, ready to be addressed to each recipient.
+// notice is one update of an incident or a maintenance, ready to be
+// addressed to each recipient.
 type notice struct {
-	page    *status.Page
-	inc     *status.Incident
-	upd     *status.IncidentUpdate
-	first   bool   // the incident's first update starts the thread
-	subject string // "[Page] Title — State"
-	data    noticeData
-	replyTo string
+	page       *status.Page
+	kind       string // "incident_update" or "maintenance"
+	incidentID string // "" for maintenance
+	thread     string // "i.ID" or "m.ID": the thread's first email
+	updateID   string
+	first      bool   // the first update starts the thread
+	subject    string // "[Page] Title — State"
+	data       noticeData
+	replyTo    string
+	components []string // what subscribers must follow to get it
 }
 
 // noticeData is what the email templates show.
@@ -54,7 +58,11 @@ func newNotice(page *status.Page, inc *status.Incident, updID string, base *url.
 		return nil
 	}
 	loc := page.Location()
-	n := &notice{page: page, inc: inc, upd: upd, first: inc.Updates[len(inc.Updates)-1].ID == upd.ID}
+	n := &notice{page: page, kind: "incident_update", incidentID: inc.ID, thread: "i." + inc.ID, updateID: upd.ID,
+		first: inc.Updates[len(inc.Updates)-1].ID == upd.ID}
+	for _, c := range inc.Components {
+		n.components = append(n.components, c.ComponentID)
+	}
 	n.subject = "[" + oneLine(page.Name) + "] " + oneLine(inc.Title) + " — " + upd.State.Label()
 	kind := upd.Kind.Label()
 	if upd.Resolution != "" {
@@ -87,11 +95,11 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // in Message-IDs and the dedupe key, so each recipient's emails thread
 // under the incident's first one.
 func (n *notice) address(o *Outbox, rcpt, to string, d noticeData) *Email {
-	root := o.MessageID("i." + n.inc.ID + "." + rcpt)
-	e := &Email{DedupeKey: "update:" + n.upd.ID + ":" + rcpt, Kind: "incident_update", PageID: n.page.ID,
-		IncidentID: n.inc.ID, To: to, Subject: n.subject, ReplyTo: n.replyTo, MessageID: root}
+	root := o.MessageID(n.thread + "." + rcpt)
+	e := &Email{DedupeKey: "update:" + n.updateID + ":" + rcpt, Kind: n.kind, PageID: n.page.ID,
+		IncidentID: n.incidentID, To: to, Subject: n.subject, ReplyTo: n.replyTo, MessageID: root}
 	if !n.first {
-		e.MessageID, e.InReplyTo = o.MessageID("u."+n.upd.ID+"."+rcpt), root
+		e.MessageID, e.InReplyTo = o.MessageID("u."+n.updateID+"."+rcpt), root
 	}
 	var text, html bytes.Buffer
 	// The templates are fixed and their data plain: they cannot fail.
@@ -115,4 +123,43 @@ func (n *notice) forContact(o *Outbox, c *status.Customer, ct *status.CustomerCo
 	d := n.data
 	d.Customer = c.Name
 	return n.address(o, "c."+ct.ID, ct.Email, d)
+}
+
+// maintenanceNotice prepares the emails of update updID of m (nil when m
+// has no such update). key tells apart a reminder from an update: the
+// same update can be announced, then reminded of.
+func maintenanceNotice(page *status.Page, m *status.Maintenance, updID string, base *url.URL, names map[string]string) *notice {
+	var upd *status.MaintenanceUpdate
+	for _, u := range m.Updates {
+		if u.ID == updID {
+			upd = u
+		}
+	}
+	if upd == nil {
+		return nil
+	}
+	loc := page.Location()
+	n := &notice{page: page, kind: "maintenance", thread: "m." + m.ID, updateID: upd.ID,
+		first: m.Updates[len(m.Updates)-1].ID == upd.ID, components: m.ComponentIDs}
+	n.subject = "[" + oneLine(page.Name) + "] " + oneLine(m.Title) + " — " + upd.State.Label()
+	var affected []string
+	for _, id := range m.ComponentIDs {
+		if name, ok := names[id]; ok {
+			affected = append(affected, name)
+		}
+	}
+	n.data = noticeData{PageName: page.Name, Title: m.Title, State: upd.State.Label(), Kind: "Scheduled maintenance",
+		When: m.ScheduledFor.In(loc).Format("Jan 2, 2006 15:04") + " – " + m.ScheduledUntil.In(loc).Format("Jan 2, 15:04 MST"),
+		Body: templates.PlainText(upd.Body), BodyHTML: templates.Markdown(upd.Body), Components: strings.Join(affected, ", "),
+		IncidentURL: page.URL(base) + "/maintenance/" + m.ID}
+	return n
+}
+
+// reminder turns a maintenance notice into its reminder before the
+// window, a separate email in the same thread.
+func (n *notice) reminder(label string) *notice {
+	r := *n
+	r.updateID, r.first = n.updateID+"."+label, false
+	r.subject = "[" + oneLine(n.page.Name) + "] Reminder: " + n.data.Title + " starts " + label
+	return &r
 }

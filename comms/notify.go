@@ -43,10 +43,62 @@ func (n *Notifier) IncidentUpdated(ctx context.Context, tx bun.Tx, inc *status.I
 		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }
 
-// MaintenanceUpdated sends nothing yet: maintenance notices are queued by
-// their own fan-out.
-func (n *Notifier) MaintenanceUpdated(context.Context, bun.Tx, *status.Maintenance, *status.MaintenanceUpdate) error {
-	return nil
+// MaintenanceUpdated queues the fan-out of a maintenance notice: when it
+// is scheduled, started, completed or updated.
+func (n *Notifier) MaintenanceUpdated(ctx context.Context, tx bun.Tx, m *status.Maintenance, upd *status.MaintenanceUpdate) error {
+	return n.Jobs(ctx, tx, MaintenanceFanOutArgs{PageID: m.PageID, MaintenanceID: m.ID, UpdateID: upd.ID},
+		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+}
+
+// MaintenanceFanOutArgs asks for the emails of one maintenance notice to
+// the subscribers of its components; with Reminder set ("in 24 hours"),
+// the reminder before its window.
+type MaintenanceFanOutArgs struct {
+	PageID        string `json:"page_id"`
+	MaintenanceID string `json:"maintenance_id"`
+	UpdateID      string `json:"update_id"`
+	Reminder      string `json:"reminder,omitempty"`
+}
+
+// Kind is the job's stable name.
+func (MaintenanceFanOutArgs) Kind() string { return "comms.maintenance_fan_out" }
+
+// RunMaintenance queues every email of the maintenance notice in args.
+func (f *FanOut) RunMaintenance(ctx context.Context, args MaintenanceFanOutArgs) error {
+	if f.Audience == nil {
+		return nil
+	}
+	svc := f.Service
+	page, err := svc.PageByID(ctx, args.PageID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	m, err := svc.MaintenanceByID(ctx, args.PageID, args.MaintenanceID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	comps, err := svc.Components(ctx, page.ID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	names := map[string]string{}
+	for _, c := range comps {
+		if !c.Hidden {
+			names[c.ID] = c.Name
+		}
+	}
+	n := maintenanceNotice(page, m, args.UpdateID, f.BaseURL, names)
+	if n == nil {
+		return nil
+	}
+	n.replyTo = page.SupportEmail
+	if n.replyTo == "" {
+		n.replyTo = f.ReplyTo
+	}
+	if args.Reminder != "" {
+		n = n.reminder(args.Reminder)
+	}
+	return f.toSubscribers(ctx, n)
 }
 
 // Recipient is one subscriber an update goes to, with the links its email
@@ -110,7 +162,7 @@ func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
 			return err
 		}
 	}
-	return f.toCustomers(ctx, n)
+	return f.toCustomers(ctx, n, inc.ID)
 }
 
 func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
@@ -118,15 +170,11 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 	if batch <= 0 {
 		batch = 500
 	}
-	comps := make([]string, 0, len(n.inc.Components))
-	for _, c := range n.inc.Components {
-		comps = append(comps, c.ComponentID)
-	}
 	after := ""
 	for {
-		rs, err := f.Audience(ctx, n.page, comps, after, batch)
+		rs, err := f.Audience(ctx, n.page, n.components, after, batch)
 		if err != nil {
-			return fmt.Errorf("fan out %s: list subscribers: %w", n.upd.ID, err)
+			return fmt.Errorf("fan out %s: list subscribers: %w", n.updateID, err)
 		}
 		if len(rs) == 0 {
 			return nil
@@ -141,7 +189,7 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("fan out %s: %w", n.upd.ID, err)
+			return fmt.Errorf("fan out %s: %w", n.updateID, err)
 		}
 		after = rs[len(rs)-1].ID
 	}
@@ -149,10 +197,10 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 
 // toCustomers sends one email per contact of each affected customer,
 // naming only that customer.
-func (f *FanOut) toCustomers(ctx context.Context, n *notice) error {
-	customers, err := f.Service.IncidentCustomers(ctx, n.inc.ID)
+func (f *FanOut) toCustomers(ctx context.Context, n *notice, incidentID string) error {
+	customers, err := f.Service.IncidentCustomers(ctx, incidentID)
 	if err != nil {
-		return fmt.Errorf("fan out %s: customers: %w", n.upd.ID, err)
+		return fmt.Errorf("fan out %s: customers: %w", n.updateID, err)
 	}
 	return f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, c := range customers {

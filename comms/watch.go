@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/status"
@@ -26,7 +27,16 @@ type Watch struct {
 	// AccountManagement is where escalation notices go when the affected
 	// customers name no account manager of their own.
 	AccountManagement string
+	// Jobs queues a job inside tx (River's InsertTx): the maintenance
+	// reminders' fan-outs.
+	Jobs func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
 }
+
+// Maintenance reminders go out this long before the window.
+var maintenanceReminders = []struct {
+	before time.Duration
+	label  string
+}{{time.Hour, "in 1 hour"}, {24 * time.Hour, "in 24 hours"}}
 
 // Run checks every open incident once.
 func (w *Watch) Run(ctx context.Context) error {
@@ -45,6 +55,47 @@ func (w *Watch) Run(ctx context.Context) error {
 			if err := w.check(ctx, p, inc, now); err != nil {
 				return err
 			}
+		}
+		if err := w.remind(ctx, p, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remind queues the reminder of each maintenance whose window starts
+// within a reminder's lead time: the nearest one only, so a maintenance
+// scheduled 30 minutes ahead gets "in 1 hour", not both.
+func (w *Watch) remind(ctx context.Context, p *status.Page, now time.Time) error {
+	if w.Jobs == nil {
+		return nil
+	}
+	ms, err := w.Service.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+		States: []status.MaintenanceState{status.MaintenanceScheduled}, Limit: 200})
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	for _, m := range ms {
+		left := m.ScheduledFor.Sub(now)
+		if left <= 0 || len(m.Updates) == 0 {
+			continue
+		}
+		for _, r := range maintenanceReminders {
+			if left > r.before {
+				continue
+			}
+			first := m.Updates[len(m.Updates)-1]
+			if first.CreatedAt.After(m.ScheduledFor.Add(-r.before)) {
+				break // announced within the lead time: the announcement is the reminder
+			}
+			args := MaintenanceFanOutArgs{PageID: p.ID, MaintenanceID: m.ID, UpdateID: first.ID, Reminder: r.label}
+			err := w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				return w.Jobs(ctx, tx, args, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+			})
+			if err != nil {
+				return fmt.Errorf("watch: remind of %s: %w", m.ID, err)
+			}
+			break
 		}
 	}
 	return nil

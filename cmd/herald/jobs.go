@@ -101,6 +101,9 @@ func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *co
 		if err := river.AddWorkerSafely(ws, &comms.FanOutWorker{FanOut: fanOut}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
+		if err := river.AddWorkerSafely(ws, &comms.MaintenanceFanOutWorker{FanOut: fanOut}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
 		cfg.Workers = ws
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 		cfg.JobTimeout = time.Minute
