@@ -47,7 +47,9 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	}
 	sendErr := o.mailer.Send(ctx, msg)
 	if sendErr == nil {
-		return o.finish(ctx, e, EmailSent, "", nil)
+		err := o.finish(ctx, e, EmailSent, "", nil)
+		o.report(ctx, e, true)
+		return err
 	}
 	var f *SendFailure
 	if !errors.As(sendErr, &f) {
@@ -56,7 +58,9 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	switch {
 	case !f.Temporary:
 		o.log.Warn("email refused", "email", e.ID, "to", e.To, "reply", f.Reply)
-		return o.finish(ctx, e, EmailFailed, f.Reply, river.JobCancel(f))
+		err := o.finish(ctx, e, EmailFailed, f.Reply, river.JobCancel(f))
+		o.report(ctx, e, false)
+		return err
 	case o.now().Sub(e.CreatedAt) > o.retryFor:
 		o.log.Warn("email given up after retrying", "email", e.ID, "to", e.To, "reply", f.Reply)
 		return o.finish(ctx, e, EmailFailed, "gave up after retrying: "+f.Reply, river.JobCancel(f))
@@ -80,6 +84,18 @@ func (o *Outbox) finish(ctx context.Context, e *Email, st EmailStatus, reply str
 		return fmt.Errorf("record email %s as %s: %w", e.ID, st, err)
 	}
 	return jobErr
+}
+
+// report tells the OnDelivered hook that e was sent or refused for good.
+func (o *Outbox) report(ctx context.Context, e *Email, sent bool) {
+	if o.delivered == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := o.delivered(wctx, e, sent); err != nil {
+		o.log.Warn("recording a delivery", "email", e.ID, "err", err)
+	}
 }
 
 // compose builds the MIME message of e: plain text with an HTML

@@ -80,6 +80,8 @@ type Outbox struct {
 	log    *slog.Logger
 	// RetryFor is how long temporary failures are retried.
 	retryFor time.Duration
+	// delivered hears of each email sent, or refused for good.
+	delivered func(ctx context.Context, e *Email, sent bool) error
 }
 
 // OutboxOptions configures an Outbox.
@@ -94,6 +96,10 @@ type OutboxOptions struct {
 	Log      *slog.Logger
 	RetryFor time.Duration // default 24 h
 }
+
+// OnDelivered sets fn to hear of each email sent (sent true) or refused
+// for good (false), e.g. to bounce subscribers.
+func (o *Outbox) OnDelivered(fn func(ctx context.Context, e *Email, sent bool) error) { o.delivered = fn }
 
 // NewOutbox returns an Outbox over db.
 func NewOutbox(db *bun.DB, o OutboxOptions) *Outbox {

@@ -92,6 +92,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, 15*time.Second)
 	}
 	a.outbox = comms.NewOutbox(bdb, oo)
+	subs := comms.NewSubscribers(a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
+	a.outbox.OnDelivered(subs.Delivered)
 	server, err = web.New(web.Deps{
 		Outbox:         a.outbox,
 		Secret:         []byte(secret),
@@ -117,7 +119,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	a.server = server
-	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL}
+	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL)}
 	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
 	if a.river, err = newRiver(bdb, a.svc, a.outbox, fanOut, watch, log, cfg.Workers, o.tick); err != nil {
 		return nil, err

@@ -1,0 +1,37 @@
+package comms
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Audience returns the fan-out's view of s: the confirmed subscribers of a
+// page's components, each with its manage and unsubscribe links.
+func (s *Subscribers) Audience(base *url.URL) Audience {
+	return func(ctx context.Context, page *status.Page, componentIDs []string, afterID string, limit int) ([]Recipient, error) {
+		subs, err := s.Recipients(ctx, s.db, page.ID, componentIDs, afterID, limit)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Recipient, len(subs))
+		for i, sub := range subs {
+			out[i] = Recipient{ID: sub.ID, Email: sub.Email, ManageURL: s.ManageURL(base, page, sub),
+				UnsubscribeURL: s.UnsubscribeURL(base, page, sub)}
+		}
+		return out, nil
+	}
+}
+
+// Delivered is the outbox's report of a subscriber's email: a permanent
+// failure counts toward bouncing the subscriber, a delivery resets it.
+func (s *Subscribers) Delivered(ctx context.Context, e *Email, sent bool) error {
+	if e.SubscriberID == "" {
+		return nil
+	}
+	if sent {
+		return s.RecordDelivered(ctx, e.SubscriberID)
+	}
+	return s.RecordPermanentFailure(ctx, e.SubscriberID)
+}
