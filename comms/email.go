@@ -99,7 +99,9 @@ type OutboxOptions struct {
 
 // OnDelivered sets fn to hear of each email sent (sent true) or refused
 // for good (false), e.g. to bounce subscribers.
-func (o *Outbox) OnDelivered(fn func(ctx context.Context, e *Email, sent bool) error) { o.delivered = fn }
+func (o *Outbox) OnDelivered(fn func(ctx context.Context, e *Email, sent bool) error) {
+	o.delivered = fn
+}
 
 // NewOutbox returns an Outbox over db.
 func NewOutbox(db *bun.DB, o OutboxOptions) *Outbox {
