@@ -30,6 +30,7 @@ type notice struct {
 	data       noticeData
 	replyTo    string
 	components []string // what subscribers must follow to get it
+	public     bool     // on the public page
 }
 
 // noticeData is what the email templates show.
@@ -82,6 +83,7 @@ func newNotice(page *status.Page, inc *status.Incident, updID string, base *url.
 		n.data.NextUpdate = inc.NextUpdateAt.In(loc).Format("15:04 MST")
 	}
 	if inc.Public() {
+		n.public = true
 		n.data.IncidentURL = page.URL(base) + "/incidents/" + inc.ID
 	}
 	return n
@@ -118,10 +120,14 @@ func (n *notice) forSubscriber(o *Outbox, r Recipient) *Email {
 }
 
 // forContact addresses a customer's contact: the email names that customer
-// only, and never links to a page the customer cannot see.
-func (n *notice) forContact(o *Outbox, c *status.Customer, ct *status.CustomerContact) *Email {
+// only, and links to the public page or, for an incident that is not
+// public, to the customer's private link.
+func (n *notice) forContact(o *Outbox, c *status.Customer, ct *status.CustomerContact, private string) *Email {
 	d := n.data
 	d.Customer = c.Name
+	if private != "" {
+		d.IncidentURL = private
+	}
 	return n.address(o, "c."+ct.ID, ct.Email, d)
 }
 

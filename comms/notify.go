@@ -127,6 +127,9 @@ type FanOut struct {
 	// ReplyTo is where customer replies go (the support mailbox); a page's
 	// support address wins.
 	ReplyTo string
+	// Tokens signs customers' private links to incidents that are not
+	// public; nil leaves them out.
+	Tokens *Tokens
 	Batch   int // default 500
 }
 
@@ -204,8 +207,12 @@ func (f *FanOut) toCustomers(ctx context.Context, n *notice, incidentID string) 
 	}
 	return f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, c := range customers {
+			link := ""
+			if !n.public && f.Tokens != nil {
+				link = PrivateIncidentURL(f.Tokens, f.BaseURL, n.page, incidentID, c.ID, f.Service.Now())
+			}
 			for _, ct := range c.Contacts {
-				if _, err := f.Outbox.Queue(ctx, tx, n.forContact(f.Outbox, c, ct)); err != nil {
+				if _, err := f.Outbox.Queue(ctx, tx, n.forContact(f.Outbox, c, ct, link)); err != nil {
 					return err
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -168,13 +169,20 @@ func TestFanOutRespectsVisibility(t *testing.T) {
 		require.NoError(t, svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
 		require.Len(t, fanouts, 1)
 		calls := 0
-		f := &comms.FanOut{Service: svc, Outbox: h.box, Audience: fakeAudience(5, &calls)}
+		tokens := comms.NewTokens([]byte("a secret of enough bytes for links"))
+		f := &comms.FanOut{Service: svc, Outbox: h.box, Audience: fakeAudience(5, &calls), Tokens: tokens}
 		require.NoError(t, f.Run(ctx, fanouts[0]))
 		require.Zero(t, calls, "subscribers are not asked about a customers-only incident")
 		var queued []*comms.Email
 		require.NoError(t, bdb.NewSelect().Model(&queued).Scan(ctx))
 		require.Len(t, queued, 1)
 		require.Equal(t, acme.Contacts[0].Email, queued[0].To)
-		require.NotContains(t, queued[0].Text, "/incidents/", "no link to a page the customer cannot see")
+		m := regexp.MustCompile(`/incidents/` + inc.ID + `/private/(\S+)`).FindStringSubmatch(queued[0].Text)
+		require.NotNil(t, m, "a private link instead of the public page: %s", queued[0].Text)
+		gotInc, gotCustomer, err := comms.CheckPrivateLink(tokens, m[1], svc.Now())
+		require.NoError(t, err)
+		require.Equal(t, inc.ID, gotInc)
+		require.Equal(t, acme.ID, gotCustomer)
+		require.Contains(t, queued[0].HTML, "/private/"+m[1])
 	})
 }

@@ -384,11 +384,16 @@ func (s *Server) staticFile(c *fiber.Ctx) error {
 
 // publicNotFound renders the page's own 404 page.
 func (s *Server) publicNotFound(c *fiber.Ctx, sn *Snapshot, root, heading, msg string) error {
+	return s.publicError(c, sn, root, fiber.StatusNotFound, heading, msg)
+}
+
+// publicError answers with the page's error page.
+func (s *Server) publicError(c *fiber.Ctx, sn *Snapshot, root string, code int, heading, msg string) error {
 	b, err := sn.render.errorPage(sn.View, root, sn.Stale, heading, msg)
 	if err != nil {
 		return err
 	}
 	setHTMLSecurityHeaders(c)
 	c.Set(fiber.HeaderContentType, htmlType)
-	return c.Status(fiber.StatusNotFound).Send(b)
+	return c.Status(code).Send(b)
 }

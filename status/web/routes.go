@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	for _, prefix := range []string{"", "/p/:slug"} {
 		app.Get(prefix+"/", s.showStatus)
 		app.Get(prefix+"/incidents/:id", s.showIncident)
+		app.Get(prefix+"/incidents/:id/private/:token", s.showPrivateIncident)
 		app.Get(prefix+"/maintenance/:id", s.showMaintenance)
 		app.Get(prefix+"/history", s.showHistory)
 		app.Get(prefix+"/history.atom", s.showAtom)
