@@ -130,7 +130,7 @@ type FanOut struct {
 	// Tokens signs customers' private links to incidents that are not
 	// public; nil leaves them out.
 	Tokens *Tokens
-	Batch   int // default 500
+	Batch  int // default 500
 }
 
 // Run queues every email of the update in args.
