@@ -60,6 +60,9 @@ type Email struct {
 	SentAt    *time.Time  `bun:"sent_at"`
 }
 
+// EmailQueue is the River queue emails are delivered from.
+const EmailQueue = "email"
+
 // SendEmailArgs asks for one queued email to be delivered.
 type SendEmailArgs struct {
 	EmailID string `json:"email_id"`
@@ -164,7 +167,7 @@ func (o *Outbox) Queue(ctx context.Context, tx bun.Tx, e *Email) (bool, error) {
 	if o.Dev() {
 		return true, nil
 	}
-	if err := o.jobs(ctx, tx, SendEmailArgs{EmailID: e.ID}, &river.InsertOpts{MaxAttempts: 1000,
+	if err := o.jobs(ctx, tx, SendEmailArgs{EmailID: e.ID}, &river.InsertOpts{MaxAttempts: 1000, Queue: EmailQueue,
 		UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
 		return false, fmt.Errorf("queue delivery of %s: %w", e.DedupeKey, err)
 	}

@@ -59,23 +59,45 @@ func classify(err error) *SendFailure {
 	return &SendFailure{Temporary: true, Reply: reply, Err: err}
 }
 
-// SMTPMailer sends through one SMTP server, reusing its connection between
-// emails and dialling again after any error.
+// SMTPMailer sends through one SMTP server over a few reused connections,
+// dialling a connection again after any error, at most PerSecond emails a
+// second when set.
 type SMTPMailer struct {
 	cfg     SMTPConfig
 	timeout time.Duration
+	slots   chan *smtpConn
+	every   time.Duration // minimum gap between sends; 0: no limit
 
-	mu     sync.Mutex // serialises use of client
-	client *mail.Client
+	mu   sync.Mutex // protects next
+	next time.Time  // earliest time of the next send
 }
 
-// NewSMTPMailer returns a mailer for cfg. timeout bounds each dial and
-// command (keep it below the job timeout).
-func NewSMTPMailer(cfg SMTPConfig, timeout time.Duration) *SMTPMailer {
-	if timeout <= 0 {
-		timeout = 15 * time.Second
+// smtpConn is one connection slot; client is nil until dialled.
+type smtpConn struct{ client *mail.Client }
+
+// MailerOptions tune an SMTPMailer.
+type MailerOptions struct {
+	Timeout     time.Duration // each dial and command; default 15 s (keep below the job timeout)
+	Connections int           // connections kept open; default 1
+	PerSecond   float64       // emails a second at most; 0: no limit
+}
+
+// NewSMTPMailer returns a mailer for cfg.
+func NewSMTPMailer(cfg SMTPConfig, o MailerOptions) *SMTPMailer {
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
 	}
-	return &SMTPMailer{cfg: cfg, timeout: timeout}
+	if o.Connections <= 0 {
+		o.Connections = 1
+	}
+	m := &SMTPMailer{cfg: cfg, timeout: o.Timeout, slots: make(chan *smtpConn, o.Connections)}
+	for range o.Connections {
+		m.slots <- &smtpConn{}
+	}
+	if o.PerSecond > 0 {
+		m.every = time.Duration(float64(time.Second) / o.PerSecond)
+	}
+	return m
 }
 
 func (m *SMTPMailer) dial(ctx context.Context) (*mail.Client, error) {
@@ -101,37 +123,68 @@ func (m *SMTPMailer) dial(ctx context.Context) (*mail.Client, error) {
 	return c, nil
 }
 
-// Send delivers msg, on the open connection when there is one.
-func (m *SMTPMailer) Send(ctx context.Context, msg *mail.Msg) error {
+// wait holds the caller until the rate limit lets the next email go.
+func (m *SMTPMailer) wait(ctx context.Context) error {
+	if m.every == 0 {
+		return nil
+	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	reused := m.client != nil
+	now := time.Now()
+	at := m.next
+	if at.Before(now) {
+		at = now
+	}
+	m.next = at.Add(m.every)
+	m.mu.Unlock()
+	t := time.NewTimer(time.Until(at))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Send delivers msg on a free connection.
+func (m *SMTPMailer) Send(ctx context.Context, msg *mail.Msg) error {
+	var sc *smtpConn
+	select {
+	case sc = <-m.slots:
+	case <-ctx.Done():
+		return classify(ctx.Err())
+	}
+	defer func() { m.slots <- sc }()
+	if err := m.wait(ctx); err != nil {
+		return classify(err)
+	}
+	reused := sc.client != nil
 	if !reused {
 		c, err := m.dial(ctx)
 		if err != nil {
 			return classify(err)
 		}
-		m.client = c
+		sc.client = c
 	}
-	err := m.client.Send(msg)
+	err := sc.client.Send(msg)
 	if err != nil && reused && !msg.IsDelivered() && replyCode(err) == 0 {
 		// The server may have closed the idle connection: dial once more.
-		m.drop()
+		sc.drop()
 		c, derr := m.dial(ctx)
 		if derr != nil {
 			return classify(derr)
 		}
-		m.client = c
-		err = m.client.Send(msg)
+		sc.client = c
+		err = sc.client.Send(msg)
 	}
 	if err != nil && msg.IsDelivered() {
 		// The server accepted the message and a later step (RSET) failed:
 		// it is sent; only the connection is suspect.
-		m.drop()
+		sc.drop()
 		return nil
 	}
 	if err != nil {
-		m.drop()
+		sc.drop()
 		return classify(err)
 	}
 	return nil
@@ -139,17 +192,19 @@ func (m *SMTPMailer) Send(ctx context.Context, msg *mail.Msg) error {
 
 // drop closes the connection after an error, so the next email starts on
 // a clean one.
-func (m *SMTPMailer) drop() {
-	if m.client != nil {
-		_ = m.client.Close()
-		m.client = nil
+func (sc *smtpConn) drop() {
+	if sc.client != nil {
+		_ = sc.client.Close()
+		sc.client = nil
 	}
 }
 
-// Close ends the open connection, if any.
+// Close ends the open connections.
 func (m *SMTPMailer) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.drop()
+	for range cap(m.slots) {
+		sc := <-m.slots
+		sc.drop()
+		defer func() { m.slots <- sc }()
+	}
 	return nil
 }

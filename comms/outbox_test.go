@@ -45,7 +45,7 @@ func newHarness(t *testing.T, bdb *bun.DB, dev bool) *harness {
 			return nil
 		}}
 	if !dev {
-		o.Mailer = comms.NewSMTPMailer(comms.SMTPConfig{Host: h.smtp.Host, Port: h.smtp.Port, TLS: comms.TLSNone}, 5*time.Second)
+		o.Mailer = comms.NewSMTPMailer(comms.SMTPConfig{Host: h.smtp.Host, Port: h.smtp.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second})
 	}
 	h.box = comms.NewOutbox(bdb, o)
 	return h
@@ -198,7 +198,7 @@ func TestOutboxWhileTheServerIsDown(t *testing.T) {
 		port := ln.Addr().(*net.TCPAddr).Port
 		require.NoError(t, ln.Close())
 		down := comms.NewOutbox(bdb, comms.OutboxOptions{From: "status@example.com", Now: func() time.Time { return h.now },
-			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: comms.TLSNone}, 2*time.Second),
+			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 2 * time.Second}),
 			Jobs:   func(context.Context, bun.Tx, river.JobArgs, *river.InsertOpts) error { return nil }})
 		e := update("update:u3:cem@example.com", "cem@example.com")
 		require.NoError(t, bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {

@@ -24,6 +24,9 @@ type Config struct {
 	BaseURL                string
 	DatabaseURL            string
 	SMTPURL                string
+	SMTPConnections        string
+	SMTPRate               string
+	MailRetryFor           time.Duration
 	MailFrom               string
 	IMAPURL                string
 	IMAPInterval           time.Duration
@@ -40,6 +43,7 @@ type Config struct {
 	// Parsed forms, filled by Validate.
 	baseURL *url.URL
 	smtp    *comms.SMTPConfig
+	mailer  comms.MailerOptions
 	imap    *inbound.IMAPConfig
 }
 
@@ -58,6 +62,9 @@ func (c *Config) settings() []setting {
 		{flag: "base-url", env: "HERALD_BASE_URL", def: "http://localhost:8080", usage: "absolute URL used in emails and feeds", str: &c.BaseURL},
 		{flag: "database-url", env: "HERALD_DATABASE_URL", def: "sqlite://herald.db", usage: "postgres://… or sqlite://PATH", str: &c.DatabaseURL},
 		{flag: "smtp-url", env: "HERALD_SMTP_URL", def: "", usage: "smtp://user:pass@host:587?tls=starttls (unset: dev outbox)", str: &c.SMTPURL},
+		{flag: "smtp-connections", env: "HERALD_SMTP_CONNECTIONS", def: "4", usage: "SMTP connections kept open (and emails sent at once)", str: &c.SMTPConnections},
+		{flag: "smtp-rate", env: "HERALD_SMTP_RATE", def: "0", usage: "emails a second at most (0: no limit)", str: &c.SMTPRate},
+		{flag: "mail-retry-for", env: "HERALD_MAIL_RETRY_FOR", def: "24h", usage: "how long temporary delivery failures are retried", dur: &c.MailRetryFor},
 		{flag: "mail-from", env: "HERALD_MAIL_FROM", def: "Herald <status@localhost>", usage: "sender of outbound mail", str: &c.MailFrom},
 		{flag: "imap-url", env: "HERALD_IMAP_URL", def: "", usage: "imaps://user:pass@host:993/INBOX (unset: no polling)", str: &c.IMAPURL},
 		{flag: "imap-interval", env: "HERALD_IMAP_INTERVAL", def: "30s", usage: "poll interval when IMAP IDLE is not available", dur: &c.IMAPInterval},
@@ -129,6 +136,19 @@ func (c *Config) Validate() error {
 		} else {
 			c.smtp = &sc
 		}
+	}
+	if n, err := strconv.Atoi(c.SMTPConnections); err != nil || n < 1 || n > 100 {
+		bad("HERALD_SMTP_CONNECTIONS", "must be a whole number from 1 to 100")
+	} else {
+		c.mailer.Connections = n
+	}
+	if r, err := strconv.ParseFloat(c.SMTPRate, 64); err != nil || r < 0 || r > 100000 {
+		bad("HERALD_SMTP_RATE", "must be a number of emails a second (0 for no limit)")
+	} else {
+		c.mailer.PerSecond = r
+	}
+	if c.MailRetryFor < time.Minute {
+		bad("HERALD_MAIL_RETRY_FOR", "must be at least 1m")
 	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		bad("HERALD_MAIL_FROM", "must be an address such as \"Herald <status@example.com>\"")

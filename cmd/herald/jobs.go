@@ -76,7 +76,18 @@ func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, a
 // newRiver builds the job client on the same *sql.DB as bun, so jobs are
 // inserted in the transaction of the change that causes them. With workers
 // off it can still insert jobs for other replicas to run.
-func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *comms.FanOut, watch *comms.Watch, log *slog.Logger, workers bool, tick time.Duration) (*river.Client[*sql.Tx], error) {
+// jobWorkers is what the background jobs work with.
+type jobWorkers struct {
+	svc     *status.Service
+	outbox  *comms.Outbox
+	fanOut  *comms.FanOut
+	watch   *comms.Watch
+	tick    time.Duration // the clock job's interval; default 30 s
+	senders int           // email deliveries at once
+}
+
+func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river.Client[*sql.Tx], error) {
+	svc, outbox, fanOut, watch, tick, senders := w.svc, w.outbox, w.fanOut, w.watch, w.tick, w.senders
 	if tick <= 0 {
 		tick = 30 * time.Second
 	}
@@ -105,7 +116,9 @@ func newRiver(bdb *bun.DB, svc *status.Service, outbox *comms.Outbox, fanOut *co
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+		// Email has its own queue, as wide as the SMTP connections, so a
+		// large fan-out does not hold up the clock and other jobs.
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, comms.EmailQueue: {MaxWorkers: max(1, senders)}}
 		cfg.JobTimeout = time.Minute
 		// Rescue jobs of a crashed replica well within the 30-minute
 		// update cadence (River's default is an hour).

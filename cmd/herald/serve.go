@@ -87,9 +87,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			return nil, fmt.Errorf("load the secret: %w", err)
 		}
 	}
-	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJob}
+	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJob, RetryFor: cfg.MailRetryFor}
 	if cfg.smtp != nil {
-		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, 15*time.Second)
+		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, cfg.mailer)
 	}
 	a.outbox = comms.NewOutbox(bdb, oo)
 	subs := comms.NewSubscribers(a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
@@ -122,7 +122,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL),
 		Tokens: comms.NewTokens([]byte(secret))}
 	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
-	if a.river, err = newRiver(bdb, a.svc, a.outbox, fanOut, watch, log, cfg.Workers, o.tick); err != nil {
+	a.river, err = newRiver(bdb, log, cfg.Workers, jobWorkers{svc: a.svc, outbox: a.outbox, fanOut: fanOut, watch: watch,
+		tick: o.tick, senders: cfg.mailer.Connections})
+	if err != nil {
 		return nil, err
 	}
 	return a, nil
