@@ -96,6 +96,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	a.outbox.OnDelivered(subs.Delivered)
 	server, err = web.New(web.Deps{
 		Outbox:         a.outbox,
+		Subscribers:    subs,
 		Secret:         []byte(secret),
 		Service:        a.svc,
 		Log:            log,

@@ -40,6 +40,9 @@ type Deps struct {
 	Outbox *comms.Outbox
 	// Secret signs the tokens of subscription links.
 	Secret []byte
+	// Subscribers keeps the pages' subscribers; nil builds one from Outbox
+	// and Secret.
+	Subscribers *comms.Subscribers
 }
 
 // Server is Herald's HTTP server.

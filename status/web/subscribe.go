@@ -52,6 +52,9 @@ func (s *Server) subscriberRoutes(r fiber.Router, prefix string) {
 // outbox; without a secret, links are signed with a key that lives as long
 // as the process.
 func (s *Server) newSubscribers() *comms.Subscribers {
+	if s.deps.Subscribers != nil {
+		return s.deps.Subscribers
+	}
 	svc := s.deps.Service
 	box := s.deps.Outbox
 	if box == nil {
