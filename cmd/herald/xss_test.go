@@ -173,7 +173,9 @@ const jsFindings = `(() => {
 	const all = document.getElementsByTagNameNS('*', '*');
 	for (const el of all) {
 		const tag = el.localName.toLowerCase();
-		if (['script', 'iframe', 'frame', 'object', 'embed', 'base', 'math', 'input', 'details'].includes(tag) ||
+		// Herald's own subscribe form is the one place inputs belong.
+		const ownForm = tag === 'input' && el.closest('form[method="post"][action$="/subscribe"]') !== null;
+		if ((['script', 'iframe', 'frame', 'object', 'embed', 'base', 'math', 'input', 'details'].includes(tag) && !ownForm) ||
 			(tag === 'svg' && document.documentElement !== el) || (tag === 'style' && el.closest('body'))) {
 			out.push('<' + tag + '> element');
 		}
