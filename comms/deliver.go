@@ -2,6 +2,7 @@ package comms
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -26,20 +27,17 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 		return nil // the dev outbox keeps emails
 	}
 	now := o.now().UTC().Truncate(time.Microsecond)
-	res, err := o.db.NewUpdate().Model((*Email)(nil)).
+	e := new(Email)
+	err := o.db.NewUpdate().Model(e).
 		Set("status = ?", EmailSending).Set("attempts = attempts + 1").Set("updated_at = ?", now).
 		Where("id = ?", id).
 		Where("(status IN (?, ?) OR (status = ? AND updated_at < ?))", EmailQueued, EmailRetrying, EmailSending, now.Add(-staleSending)).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("claim email %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+		Returning("*").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil // sent, failed, or being sent by another worker
 	}
-	e := new(Email)
-	if err := o.db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
-		return fmt.Errorf("load email %s: %w", id, err)
+	if err != nil {
+		return fmt.Errorf("claim email %s: %w", id, err)
 	}
 	msg, err := o.compose(e)
 	if err != nil {
