@@ -229,13 +229,17 @@ func (s *Service) publishScheduled(ctx context.Context, pageID, id string) (bool
 		in.Version = 0 // published at its time whatever happened meanwhile…
 		f := FieldErrors{}
 		in.validate(f, now)
+		var gate error
+		if in.State == StateResolved {
+			gate = postmortemGate(inc, now)
+		}
 		switch {
 		case !inc.State.Open():
 			failure = "the incident was resolved before its time"
 		case f.Err() != nil:
 			failure = describeFields(f)
-		case in.State == StateResolved && postmortemGate(inc, now) != nil:
-			failure = strings.TrimSuffix(Message(postmortemGate(inc, now)), ".")
+		case gate != nil:
+			failure = strings.TrimSuffix(Message(gate), ".")
 		}
 		before := *su
 		su.DoneAt = &now

@@ -87,7 +87,7 @@ type jobWorkers struct {
 }
 
 func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river.Client[*sql.Tx], error) {
-	svc, outbox, fanOut, watch, tick, senders := w.svc, w.outbox, w.fanOut, w.watch, w.tick, w.senders
+	tick := w.tick
 	if tick <= 0 {
 		tick = 30 * time.Second
 	}
@@ -100,25 +100,25 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 	cfg := &river.Config{Logger: log}
 	if workers {
 		ws := river.NewWorkers()
-		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: svc, watch: watch}); err != nil {
+		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: w.svc, watch: w.watch}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
-		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: svc}); err != nil {
+		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: w.svc}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
-		if err := river.AddWorkerSafely(ws, &comms.SendEmailWorker{Outbox: outbox}); err != nil {
+		if err := river.AddWorkerSafely(ws, &comms.SendEmailWorker{Outbox: w.outbox}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
-		if err := river.AddWorkerSafely(ws, &comms.FanOutWorker{FanOut: fanOut}); err != nil {
+		if err := river.AddWorkerSafely(ws, &comms.FanOutWorker{FanOut: w.fanOut}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
-		if err := river.AddWorkerSafely(ws, &comms.MaintenanceFanOutWorker{FanOut: fanOut}); err != nil {
+		if err := river.AddWorkerSafely(ws, &comms.MaintenanceFanOutWorker{FanOut: w.fanOut}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws
 		// Email has its own queue, as wide as the SMTP connections, so a
 		// large fan-out does not hold up the clock and other jobs.
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, comms.EmailQueue: {MaxWorkers: max(1, senders)}}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, comms.EmailQueue: {MaxWorkers: max(1, w.senders)}}
 		cfg.JobTimeout = time.Minute
 		// Rescue jobs of a crashed replica well within the 30-minute
 		// update cadence (River's default is an hour).
