@@ -334,20 +334,13 @@ func incidentCustomerRefs(ctx context.Context, tx bun.IDB, incidentID string) ([
 // Fields "customers[i]", for an id that names no customer.
 func (s *Service) SetIncidentCustomers(ctx context.Context, pageID, incidentID string, customerIDs []string) error {
 	f := FieldErrors{}
-	if len(customerIDs) > 500 {
-		f.Add("customers", "at most 500 customers")
-	}
-	seen := map[string]bool{}
-	for i, id := range customerIDs {
-		if !ValidID(id) {
-			f.Add(fmt.Sprintf("customers[%d]", i), "is not a valid id")
-		} else if seen[id] {
-			f.Add(fmt.Sprintf("customers[%d]", i), "is listed twice")
-		}
-		seen[id] = true
-	}
+	checkCustomerIDs(f, customerIDs)
 	if err := f.Err(); err != nil {
 		return err
+	}
+	seen := map[string]bool{}
+	for _, id := range customerIDs {
+		seen[id] = true
 	}
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
@@ -381,6 +374,23 @@ func (s *Service) SetIncidentCustomers(ctx context.Context, pageID, incidentID s
 		}
 		return s.moveIncidentCustomers(ctx, tx, inc, before, added, removed)
 	})
+}
+
+// checkCustomerIDs checks the form of a list of customer ids: at most 500,
+// each valid and listed once.
+func checkCustomerIDs(f FieldErrors, ids []string) {
+	if len(ids) > 500 {
+		f.Add("customers", "at most 500 customers")
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if !ValidID(id) {
+			f.Add(fmt.Sprintf("customers[%d]", i), "is not a valid id")
+		} else if seen[id] {
+			f.Add(fmt.Sprintf("customers[%d]", i), "is listed twice")
+		}
+		seen[id] = true
+	}
 }
 
 func checkCustomersExist(ctx context.Context, tx bun.IDB, ids []string) error {

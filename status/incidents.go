@@ -57,6 +57,11 @@ type IncidentInput struct {
 	Reproduce         string
 	Contact           string
 	AffectedCustomers string
+
+	// Customers are the ids of the customers the incident affects, linked
+	// in the same transaction so that the first update reaches their
+	// contacts.
+	Customers []string
 }
 
 func (in *IncidentInput) checkRecord(f FieldErrors) {
@@ -178,6 +183,7 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 		Author: in.Author, Notify: in.Notify, Components: in.Components, NextUpdate: in.NextUpdate}
 	upd.validate(f, now)
 	in.checkRecord(f)
+	checkCustomerIDs(f, in.Customers)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -204,6 +210,14 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 		if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, now, now,
 			"Declared %s incident %q (%s).", strings.ToLower(inc.Severity.Label()), inc.Title, inc.Visibility); err != nil {
 			return err
+		}
+		if len(in.Customers) > 0 {
+			if err := checkCustomersExist(ctx, tx, in.Customers); err != nil {
+				return err
+			}
+			if err := s.moveIncidentCustomers(ctx, tx, inc, nil, in.Customers, nil); err != nil {
+				return err
+			}
 		}
 		first, err := s.applyUpdate(ctx, tx, inc, upd, now)
 		if err != nil {

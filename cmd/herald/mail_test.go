@@ -39,13 +39,13 @@ func TestUpdateEmailsGoOutThroughRiver(t *testing.T) {
 			p := statustest.Page(t, a.svc, &statustest.PageOpts{Name: "Shop"})
 			cu := statustest.Customer(t, a.svc, &statustest.CustomerOpts{Name: "Acme",
 				Contacts: []status.ContactInput{{Name: "Wile", Email: "wile@acme.example", Role: status.ContactPrimary}}})
-			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down", Visibility: status.VisibilityCustomers})
-			require.NoError(t, a.svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{cu.ID}))
+			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down",
+				Visibility: status.VisibilityCustomers, Customers: []string{cu.ID}})
 			_, err := a.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Fix deployed."})
 			require.NoError(t, err)
 
-			// Both updates reach the contact (the declaration's fan-out
-			// runs after the customer was linked), one after a 451.
+			// Both updates reach the contact (the customer is linked in
+			// the declaration's transaction), one after a 451.
 			require.Eventually(t, func() bool {
 				n, err := a.db.NewSelect().Model((*comms.Email)(nil)).Where("status = ?", comms.EmailSent).Count(ctx)
 				return err == nil && n == 2

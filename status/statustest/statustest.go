@@ -150,6 +150,7 @@ type IncidentOpts struct {
 	Kind       status.UpdateKind
 	Author     string
 	Notify     *bool
+	Customers  []string
 }
 
 // Incident declares an incident on a page.
@@ -159,7 +160,7 @@ func Incident(t testing.TB, svc *status.Service, pageID string, o *IncidentOpts)
 		o = &IncidentOpts{}
 	}
 	in := status.IncidentInput{Title: o.Title, Severity: o.Severity, Visibility: o.Visibility, State: o.State,
-		StartedAt: o.StartedAt, Components: o.Components, Body: o.Body, Kind: o.Kind, Author: o.Author, Notify: o.Notify}
+		StartedAt: o.StartedAt, Components: o.Components, Body: o.Body, Kind: o.Kind, Author: o.Author, Notify: o.Notify, Customers: o.Customers}
 	if in.Title == "" {
 		in.Title = fmt.Sprintf("Incident %d", next())
 	}

@@ -88,6 +88,8 @@ type incidentRequest struct {
 	Resolution *status.Resolution    `json:"resolution"`
 	Author     *string               `json:"author"`
 	Notify     *bool                 `json:"notify"`
+	// CustomerIDs are the ids of the affected customers.
+	CustomerIDs []string `json:"customers"`
 }
 
 // listIncidents serves GET /api/v1/pages/:page/incidents?open=true&limit=N&offset=N.
@@ -155,7 +157,7 @@ func (s *Server) createIncident(c *fiber.Ctx) error {
 	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
 		Severity: *req.Severity, Visibility: *req.Visibility, State: deref(req.State), StartedAt: started,
 		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), ETA: eta, Resolution: deref(req.Resolution),
-		Author: deref(req.Author), Notify: req.Notify})
+		Author: deref(req.Author), Notify: req.Notify, Customers: req.CustomerIDs})
 	if err != nil {
 		return err
 	}

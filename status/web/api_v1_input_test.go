@@ -253,6 +253,9 @@ func (w *inputWorld) endpoints() []inputEndpoint {
 			{name: "started_at not a time", body: incident.with("started_at", "yesterday"), code: 422, field: "started_at"},
 			{name: "control character in title", body: incident.with("title", "a\x1bb"), code: 422, field: "title"},
 			{name: "body too long", body: incident.with("body", strings.Repeat("b", 40*1024)), code: 422, field: "body"},
+			{name: "customers wrong type", body: incident.with("customers", "all"), code: 422, field: "customers"},
+			{name: "unknown customer", body: incident.with("customers", []string{unknownID}), code: 422, field: "customers[0]"},
+			{name: "bad customer id", body: incident.with("customers", []string{"../x"}), code: 422, field: "customers[0]"},
 		}, []string{"state", "kind", "author", "started_at"}},
 		{http.MethodPatch, incA, obj{"title": "Retitled"}, []badInput{
 			{name: "started_at in the future", body: obj{"title": "Retitled", "started_at": future}, code: 422, field: "started_at"},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // apiRequest builds an admin API request. body is sent as is when it is a
@@ -200,10 +201,15 @@ func TestAdminAPICRUD(t *testing.T) {
 		require.Len(t, b.list(t, pages+"/components"), 2)
 
 		// Incidents: create, update, patch, resolve, delete.
+		cu := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme"})
 		inc := b.object(t, http.StatusCreated, http.MethodPost, pages+"/incidents", map[string]any{
 			"title": "API down", "severity": "major", "visibility": "public", "body": "We are looking into it.",
-			"components": []map[string]any{{"id": cid, "status": "major_outage"}}, "author": "Ada"})
+			"components": []map[string]any{{"id": cid, "status": "major_outage"}}, "author": "Ada", "customers": []string{cu.ID}})
 		iid := inc["id"].(string)
+		affected, err := b.svc.IncidentCustomers(b.ctx, iid)
+		require.NoError(t, err)
+		require.Len(t, affected, 1, "the customers are linked at declaration")
+		require.Equal(t, "Acme", affected[0].Name)
 		require.Equal(t, "investigating", inc["state"])
 		require.Equal(t, "major", inc["severity"])
 		require.Len(t, inc["updates"], 1)

@@ -117,7 +117,7 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		StartedAt: started, Components: comps, Body: form.Get("body"), Kind: status.KindAnalysis, Author: authorName(user),
 		NextUpdate: next, Summary: form.Get("summary"), Source: status.Source(form.Get("source")),
 		SourceReference: form.Get("source_reference"), Caller: form.Get("caller"), Reproduce: form.Get("reproduce"),
-		Contact: form.Get("contact"), AffectedCustomers: form.Get("affected_customers")})
+		Contact: form.Get("contact"), AffectedCustomers: form.Get("affected_customers"), Customers: customers})
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, f)
@@ -128,11 +128,6 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	// Whoever declares is incident commander until someone takes over.
 	if err := s.deps.Service.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
 		return err
-	}
-	if len(customers) > 0 {
-		if err := s.deps.Service.SetIncidentCustomers(c.UserContext(), page.ID, inc.ID, customers); err != nil {
-			return err
-		}
 	}
 	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
 }
