@@ -24,14 +24,25 @@ func (s *Subscribers) Audience(base *url.URL) Audience {
 	}
 }
 
-// Delivered is the outbox's report of a subscriber's email: a permanent
+// Delivered is the outbox's report of emails to subscribers: a permanent
 // failure counts toward bouncing the subscriber, a delivery resets it.
-func (s *Subscribers) Delivered(ctx context.Context, e *Email, sent bool) error {
-	if e.SubscriberID == "" {
+func (s *Subscribers) Delivered(ctx context.Context, es []*Email, sent bool) error {
+	var ids []string
+	for _, e := range es {
+		if e.SubscriberID != "" {
+			ids = append(ids, e.SubscriberID)
+		}
+	}
+	if len(ids) == 0 {
 		return nil
 	}
 	if sent {
-		return s.RecordDelivered(ctx, e.SubscriberID)
+		return s.RecordDelivered(ctx, ids...)
 	}
-	return s.RecordPermanentFailure(ctx, e.SubscriberID)
+	for _, id := range ids {
+		if err := s.RecordPermanentFailure(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

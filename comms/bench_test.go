@@ -65,7 +65,7 @@ func BenchmarkDeliver(b *testing.B) {
 				box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "status@status.example",
 					Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone},
 						comms.MailerOptions{Connections: workers}),
-					Jobs: func(context.Context, bun.Tx, river.JobArgs, *river.InsertOpts) error { return nil }})
+					Jobs: func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
 				ids := make([]string, b.N)
 				err := bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 					for i := range b.N {

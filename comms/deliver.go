@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 	"github.com/wneessen/go-mail"
 )
 
@@ -26,18 +27,12 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if o.mailer == nil {
 		return nil // the dev outbox keeps emails
 	}
-	now := o.now().UTC().Truncate(time.Microsecond)
-	e := new(Email)
-	err := o.db.NewUpdate().Model(e).
-		Set("status = ?", EmailSending).Set("attempts = attempts + 1").Set("updated_at = ?", now).
-		Where("id = ?", id).
-		Where("(status IN (?, ?) OR (status = ? AND updated_at < ?))", EmailQueued, EmailRetrying, EmailSending, now.Add(-staleSending)).
-		Returning("*").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // sent, failed, or being sent by another worker
-	}
+	e, err := o.claims.do(ctx, id)
 	if err != nil {
 		return fmt.Errorf("claim email %s: %w", id, err)
+	}
+	if e == nil {
+		return nil // sent, failed, or being sent by another worker
 	}
 	msg, err := o.compose(e)
 	if err != nil {
@@ -45,9 +40,13 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	}
 	sendErr := o.mailer.Send(ctx, msg)
 	if sendErr == nil {
-		err := o.finish(ctx, e, EmailSent, "", nil)
-		o.report(ctx, e, true)
-		return err
+		// Recording the outcome must not be cut short by the job's own
+		// deadline: a sent email left "sending" would be sent again. The
+		// batcher runs it on a context of its own.
+		if _, err := o.sents.do(ctx, e); err != nil {
+			return fmt.Errorf("record email %s as sent: %w", e.ID, err)
+		}
+		return nil
 	}
 	var f *SendFailure
 	if !errors.As(sendErr, &f) {
@@ -57,7 +56,7 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	case !f.Temporary:
 		o.log.Warn("email refused", "email", e.ID, "to", e.To, "reply", f.Reply)
 		err := o.finish(ctx, e, EmailFailed, f.Reply, river.JobCancel(f))
-		o.report(ctx, e, false)
+		o.report(ctx, []*Email{e}, false)
 		return err
 	case o.now().Sub(e.CreatedAt) > o.retryFor:
 		o.log.Warn("email given up after retrying", "email", e.ID, "to", e.To, "reply", f.Reply)
@@ -66,16 +65,51 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	return o.finish(ctx, e, EmailRetrying, f.Reply, f)
 }
 
-// finish records the outcome of an attempt and returns jobErr for River.
+// claim marks the emails of ids that are queued or retrying (or sending
+// but abandoned) as sending and returns them, nil for the others.
+func (o *Outbox) claim(ctx context.Context, ids []string) ([]*Email, error) {
+	now := o.now().UTC().Truncate(time.Microsecond)
+	var claimed []*Email
+	err := o.db.NewUpdate().Model((*Email)(nil)).
+		Set("status = ?", EmailSending).Set("attempts = attempts + 1").Set("updated_at = ?", now).
+		Where("id IN (?)", bun.In(ids)).
+		Where("(status IN (?, ?) OR (status = ? AND updated_at < ?))", EmailQueued, EmailRetrying, EmailSending, now.Add(-staleSending)).
+		Returning("*").Scan(ctx, &claimed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	byID := make(map[string]*Email, len(claimed))
+	for _, e := range claimed {
+		byID[e.ID] = e
+	}
+	out := make([]*Email, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// recordSent marks emails as sent and tells the OnDelivered hook.
+func (o *Outbox) recordSent(ctx context.Context, es []*Email) ([]struct{}, error) {
+	now := o.now().UTC().Truncate(time.Microsecond)
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	if _, err := o.db.NewUpdate().Model((*Email)(nil)).Set("status = ?", EmailSent).Set("last_error = ''").
+		Set("updated_at = ?", now).Set("sent_at = ?", now).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		return nil, err
+	}
+	o.report(ctx, es, true)
+	return make([]struct{}, len(es)), nil
+}
+
+// finish records the outcome of an attempt that did not send and returns
+// jobErr for River.
 func (o *Outbox) finish(ctx context.Context, e *Email, st EmailStatus, reply string, jobErr error) error {
 	now := o.now().UTC().Truncate(time.Microsecond)
 	q := o.db.NewUpdate().Model((*Email)(nil)).Set("status = ?", st).Set("last_error = ?", reply).Set("updated_at = ?", now).
 		Where("id = ?", e.ID)
-	if st == EmailSent {
-		q = q.Set("sent_at = ?", now)
-	}
-	// Recording the outcome must not be cut short by the job's own
-	// deadline: a sent email left "sending" would be sent again.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := q.Exec(wctx); err != nil {
@@ -84,15 +118,15 @@ func (o *Outbox) finish(ctx context.Context, e *Email, st EmailStatus, reply str
 	return jobErr
 }
 
-// report tells the OnDelivered hook that e was sent or refused for good.
-func (o *Outbox) report(ctx context.Context, e *Email, sent bool) {
+// report tells the OnDelivered hook that es were sent or refused for good.
+func (o *Outbox) report(ctx context.Context, es []*Email, sent bool) {
 	if o.delivered == nil {
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := o.delivered(wctx, e, sent); err != nil {
-		o.log.Warn("recording a delivery", "email", e.ID, "err", err)
+	if err := o.delivered(wctx, es, sent); err != nil {
+		o.log.Warn("recording deliveries", "emails", len(es), "first", es[0].ID, "err", err)
 	}
 }
 

@@ -75,7 +75,7 @@ func (SendEmailArgs) Kind() string { return "comms.send_email" }
 // and delivers them through a Mailer, each exactly once in the normal case.
 type Outbox struct {
 	db     *bun.DB
-	jobs   func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	jobs   InsertJobs
 	mailer Mailer // nil: keep emails in the dev outbox
 	from   string
 	domain string // Message-IDs are made at this domain
@@ -83,15 +83,26 @@ type Outbox struct {
 	log    *slog.Logger
 	// RetryFor is how long temporary failures are retried.
 	retryFor time.Duration
-	// delivered hears of each email sent, or refused for good.
-	delivered func(ctx context.Context, e *Email, sent bool) error
+	// delivered hears of emails sent, or refused for good.
+	delivered func(ctx context.Context, es []*Email, sent bool) error
+
+	// Concurrent deliveries claim emails and record them as sent in
+	// shared statements.
+	claims *batcher[string, *Email]
+	sents  *batcher[*Email, struct{}]
 }
+
+// deliveryBatch is the most emails one claim or record statement covers.
+const deliveryBatch = 64
+
+// InsertJobs queues jobs inside tx, all in one statement: River's
+// InsertManyTx.
+type InsertJobs func(ctx context.Context, tx bun.Tx, jobs []river.InsertManyParams) error
 
 // OutboxOptions configures an Outbox.
 type OutboxOptions struct {
-	// Jobs queues a job inside tx (River's InsertTx). Required when Mailer
-	// is set.
-	Jobs     func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// Jobs queues delivery jobs inside tx. Required when Mailer is set.
+	Jobs     InsertJobs
 	Mailer   Mailer // nil: the dev outbox
 	From     string // "Herald <status@example.com>"
 	Domain   string // for Message-IDs; default taken from From
@@ -100,9 +111,10 @@ type OutboxOptions struct {
 	RetryFor time.Duration // default 24 h
 }
 
-// OnDelivered sets fn to hear of each email sent (sent true) or refused
-// for good (false), e.g. to bounce subscribers.
-func (o *Outbox) OnDelivered(fn func(ctx context.Context, e *Email, sent bool) error) {
+// OnDelivered sets fn to hear of emails sent (sent true) or refused for
+// good (false), e.g. to bounce subscribers. Emails sent at about the same
+// time come in one call.
+func (o *Outbox) OnDelivered(fn func(ctx context.Context, es []*Email, sent bool) error) {
 	o.delivered = fn
 }
 
@@ -121,6 +133,8 @@ func NewOutbox(db *bun.DB, o OutboxOptions) *Outbox {
 	if ob.domain == "" {
 		ob.domain = domainOf(ob.from)
 	}
+	ob.claims = &batcher[string, *Email]{max: deliveryBatch, run: ob.claim}
+	ob.sents = &batcher[*Email, struct{}]{max: deliveryBatch, run: ob.recordSent}
 	return ob
 }
 
@@ -145,33 +159,48 @@ func (o *Outbox) MessageID(key string) string { return key + "@" + o.domain }
 // queued before (and then does nothing). Header fields are checked for
 // line breaks: an address or subject carrying one is refused.
 func (o *Outbox) Queue(ctx context.Context, tx bun.Tx, e *Email) (bool, error) {
-	if err := checkHeaders(e); err != nil {
-		return false, err
+	n, err := o.QueueMany(ctx, tx, []*Email{e})
+	return n == 1, err
+}
+
+// QueueMany is Queue for many emails at once: one statement stores them
+// and one queues their deliveries. It returns how many were new; an email
+// whose DedupeKey was queued before is skipped. One email with a bad
+// header refuses the lot.
+func (o *Outbox) QueueMany(ctx context.Context, tx bun.Tx, es []*Email) (int, error) {
+	if len(es) == 0 {
+		return 0, nil
 	}
 	now := o.now().UTC().Truncate(time.Microsecond)
-	e.ID = status.NewID()
-	if e.MessageID == "" {
-		e.MessageID = o.MessageID("m." + e.ID)
+	for _, e := range es {
+		if err := checkHeaders(e); err != nil {
+			return 0, err
+		}
+		e.ID = status.NewID()
+		if e.MessageID == "" {
+			e.MessageID = o.MessageID("m." + e.ID)
+		}
+		e.Status, e.CreatedAt, e.UpdatedAt = EmailQueued, now, now
+		if o.Dev() {
+			e.Status = EmailOutbox
+		}
 	}
-	e.Status, e.CreatedAt, e.UpdatedAt = EmailQueued, now, now
-	if o.Dev() {
-		e.Status = EmailOutbox
+	var ids []string
+	if _, err := tx.NewInsert().Model(&es).On("CONFLICT (dedupe_key) DO NOTHING").Returning("id").Exec(ctx, &ids); err != nil {
+		return 0, fmt.Errorf("queue %d emails (%s…): %w", len(es), es[0].DedupeKey, err)
 	}
-	res, err := tx.NewInsert().Model(e).On("CONFLICT (dedupe_key) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("queue email %s: %w", e.DedupeKey, err)
+	if o.Dev() || len(ids) == 0 {
+		return len(ids), nil
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+	jobs := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		jobs[i] = river.InsertManyParams{Args: SendEmailArgs{EmailID: id},
+			InsertOpts: &river.InsertOpts{MaxAttempts: 1000, Queue: EmailQueue, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
 	}
-	if o.Dev() {
-		return true, nil
+	if err := o.jobs(ctx, tx, jobs); err != nil {
+		return 0, fmt.Errorf("queue delivery of %d emails (%s…): %w", len(jobs), es[0].DedupeKey, err)
 	}
-	if err := o.jobs(ctx, tx, SendEmailArgs{EmailID: e.ID}, &river.InsertOpts{MaxAttempts: 1000, Queue: EmailQueue,
-		UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
-		return false, fmt.Errorf("queue delivery of %s: %w", e.DedupeKey, err)
-	}
-	return true, nil
+	return len(ids), nil
 }
 
 // checkHeaders refuses header values that would break out of their line.

@@ -101,7 +101,9 @@ func NewSMTPMailer(cfg SMTPConfig, o MailerOptions) *SMTPMailer {
 }
 
 func (m *SMTPMailer) dial(ctx context.Context) (*mail.Client, error) {
-	opts := []mail.Option{mail.WithPort(m.cfg.Port), mail.WithTimeout(m.timeout), mail.WithHELO("localhost")}
+	// No NOOP before each email (go-mail's default): Send dials again
+	// when a reused connection turns out closed.
+	opts := []mail.Option{mail.WithPort(m.cfg.Port), mail.WithTimeout(m.timeout), mail.WithHELO("localhost"), mail.WithoutNoop()}
 	switch m.cfg.TLS {
 	case TLSImplicit:
 		opts = append(opts, mail.WithSSL())

@@ -67,3 +67,31 @@ func TestSMTPMailerSharesConnections(t *testing.T) {
 		require.Equal(t, 1, n, to)
 	}
 }
+
+// A connection the server closed while idle is dialled again: the next
+// email arrives once, without an error.
+func TestSMTPMailerRedialsAClosedConnection(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.Start(t)
+	m := comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone},
+		comms.MailerOptions{Timeout: 5 * time.Second, Connections: 1})
+	t.Cleanup(func() { _ = m.Close() })
+	send := func(to string) error {
+		msg := mail.NewMsg()
+		require.NoError(t, msg.To(to))
+		require.NoError(t, msg.From("status@example.com"))
+		msg.Subject("Hello")
+		msg.SetBodyString(mail.TypeTextPlain, "Hi")
+		return m.Send(t.Context(), msg)
+	}
+	require.NoError(t, send("first@example.net"))
+	srv.DropConnections()
+	time.Sleep(50 * time.Millisecond) // the close reaches the client
+	require.NoError(t, send("second@example.net"))
+	require.NoError(t, send("third@example.net"))
+	var got []string
+	for _, msg := range srv.Messages() {
+		got = append(got, msg.To[0])
+	}
+	require.Equal(t, []string{"first@example.net", "second@example.net", "third@example.net"}, got)
+}

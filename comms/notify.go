@@ -182,14 +182,13 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 		if len(rs) == 0 {
 			return nil
 		}
+		es := make([]*Email, len(rs))
+		for i, r := range rs {
+			es[i] = n.forSubscriber(f.Outbox, r)
+		}
 		err = f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			for _, r := range rs {
-				e := n.forSubscriber(f.Outbox, r)
-				if _, err := f.Outbox.Queue(ctx, tx, e); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err := f.Outbox.QueueMany(ctx, tx, es)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("fan out %s: %w", n.updateID, err)

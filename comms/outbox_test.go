@@ -38,10 +38,12 @@ type harness struct {
 func newHarness(t *testing.T, bdb *bun.DB, dev bool) *harness {
 	h := &harness{db: bdb, smtp: mailtest.Start(t), now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	o := comms.OutboxOptions{From: "Northwind Status <status@status.northwind.example>", Now: func() time.Time { return h.now },
-		Jobs: func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		Jobs: func(_ context.Context, _ bun.Tx, jobs []river.InsertManyParams) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			h.jobs = append(h.jobs, args.(comms.SendEmailArgs).EmailID)
+			for _, j := range jobs {
+				h.jobs = append(h.jobs, j.Args.(comms.SendEmailArgs).EmailID)
+			}
 			return nil
 		}}
 	if !dev {
@@ -75,6 +77,43 @@ func update(key, to string) *comms.Email {
 		Subject: "[Northwind] Élevated errors — Mitigating", Text: "We are on it.\n\nManage: https://status.example/manage/x",
 		HTML: "<p>We are <strong>on it</strong>.</p>", InReplyTo: "incident.abc@status.northwind.example",
 		ReplyTo: "support@northwind.example", UnsubscribeURL: "https://status.example/unsubscribe/tok"}
+}
+
+// A batch stores every new email and queues one delivery for each;
+// emails queued before are skipped, and a bad header refuses the batch.
+func TestOutboxQueuesABatch(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		h := newHarness(t, bdb, false)
+		require.True(t, h.queue(t, update("update:u9:b@example.com", "b@example.com")))
+		batch := []*comms.Email{update("update:u9:a@example.com", "a@example.com"),
+			update("update:u9:b@example.com", "b@example.com"), update("update:u9:c@example.com", "c@example.com")}
+		var n int
+		require.NoError(t, bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			n, err = h.box.QueueMany(ctx, tx, batch)
+			return err
+		}))
+		require.Equal(t, 2, n, "b was queued before")
+		require.Len(t, h.jobs, 3, "one delivery per email")
+		var tos []string
+		for _, id := range h.jobs {
+			tos = append(tos, h.email(t, id).To)
+		}
+		require.ElementsMatch(t, []string{"a@example.com", "b@example.com", "c@example.com"}, tos,
+			"each job names a stored email")
+
+		bad := update("update:u9:d@example.com", "d@example.com")
+		bad.Subject = "Hi\r\nBcc: all@example.com"
+		err := bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+			_, err := h.box.QueueMany(ctx, tx, []*comms.Email{update("update:u9:e@example.com", "e@example.com"), bad})
+			return err
+		})
+		require.ErrorContains(t, err, "line break")
+		var count int
+		require.NoError(t, bdb.NewSelect().Model((*comms.Email)(nil)).ColumnExpr("count(*)").Scan(t.Context(), &count))
+		require.Equal(t, 3, count, "nothing of the refused batch is stored")
+	})
 }
 
 // One email goes out once, as valid MIME with threading, one-click
@@ -199,7 +238,7 @@ func TestOutboxWhileTheServerIsDown(t *testing.T) {
 		require.NoError(t, ln.Close())
 		down := comms.NewOutbox(bdb, comms.OutboxOptions{From: "status@example.com", Now: func() time.Time { return h.now },
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 2 * time.Second}),
-			Jobs:   func(context.Context, bun.Tx, river.JobArgs, *river.InsertOpts) error { return nil }})
+			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
 		e := update("update:u3:cem@example.com", "cem@example.com")
 		require.NoError(t, bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 			_, err := down.Queue(ctx, tx, e)

@@ -520,12 +520,15 @@ func (s *Subscribers) RecordPermanentFailure(ctx context.Context, subscriberID s
 	return nil
 }
 
-// RecordDelivered resets the subscriber's count of consecutive failures.
-func (s *Subscribers) RecordDelivered(ctx context.Context, subscriberID string) error {
+// RecordDelivered resets the subscribers' counts of consecutive failures.
+func (s *Subscribers) RecordDelivered(ctx context.Context, subscriberIDs ...string) error {
+	if len(subscriberIDs) == 0 {
+		return nil
+	}
 	_, err := s.db.NewUpdate().Model((*Subscriber)(nil)).Set("failures = 0").
-		Where("id = ? AND failures > 0", subscriberID).Exec(ctx)
+		Where("id IN (?) AND failures > 0", bun.In(subscriberIDs)).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("record delivery to subscriber %s: %w", subscriberID, err)
+		return fmt.Errorf("record delivery to %d subscribers (%s…): %w", len(subscriberIDs), subscriberIDs[0], err)
 	}
 	return nil
 }

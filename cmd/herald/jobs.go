@@ -86,6 +86,10 @@ type jobWorkers struct {
 	senders int           // email deliveries at once
 }
 
+// emailWorkersPerConnection is how many email jobs run at once per SMTP
+// connection.
+const emailWorkersPerConnection = 8
+
 func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river.Client[*sql.Tx], error) {
 	tick := w.tick
 	if tick <= 0 {
@@ -116,9 +120,16 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws
-		// Email has its own queue, as wide as the SMTP connections, so a
-		// large fan-out does not hold up the clock and other jobs.
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}, comms.EmailQueue: {MaxWorkers: max(1, w.senders)}}
+		// Email has its own queue, so a large fan-out does not hold up the
+		// clock and other jobs. River fetches at most one batch per
+		// FetchCooldown, as many jobs as the queue has free workers: with
+		// as many workers as SMTP connections and River's default 100 ms,
+		// that would cap email at 40 a second. Eight workers per
+		// connection (they wait for a free connection in the mailer) and
+		// a short cooldown keep the connections busy.
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
+			comms.EmailQueue: {MaxWorkers: emailWorkersPerConnection * max(1, w.senders)}}
+		cfg.FetchCooldown = 5 * time.Millisecond
 		cfg.JobTimeout = time.Minute
 		// Rescue jobs of a crashed replica well within the 30-minute
 		// update cadence (River's default is an hour).

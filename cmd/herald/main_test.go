@@ -36,7 +36,7 @@ func startApp(t *testing.T, dialect string, demo bool) *testApp {
 
 // startAppWith is startApp with wiring options (a test clock, a faster
 // clock job) and more settings as "HERALD_X", "value" pairs.
-func startAppWith(t *testing.T, dialect string, demo bool, o appOptions, settings ...string) *testApp {
+func startAppWith(t testing.TB, dialect string, demo bool, o appOptions, settings ...string) *testApp {
 	t.Helper()
 	dbURL := dbtest.URL(t, dialect)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -87,7 +87,11 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			return nil, fmt.Errorf("load the secret: %w", err)
 		}
 	}
-	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJob, RetryFor: cfg.MailRetryFor}
+	insertJobs := func(ctx context.Context, tx bun.Tx, jobs []river.InsertManyParams) error {
+		_, err := a.river.InsertManyTx(ctx, tx.Tx, jobs)
+		return err
+	}
+	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJobs, RetryFor: cfg.MailRetryFor}
 	if cfg.smtp != nil {
 		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, cfg.mailer)
 	}

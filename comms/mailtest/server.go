@@ -33,6 +33,7 @@ type Server struct {
 	msgs    []Received
 	refuse  func(rcpt string) error // nil: accept everything
 	refused int
+	conns   []*smtp.Conn
 }
 
 // Start runs a server until the test ends.
@@ -80,6 +81,20 @@ func (s *Server) Messages() []Received {
 	return append([]Received(nil), s.msgs...)
 }
 
+// Count says how many messages were accepted so far.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
+}
+
+// Reset forgets the messages accepted so far.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = nil
+}
+
 // Refused counts refused recipients.
 func (s *Server) Refused() int {
 	s.mu.Lock()
@@ -89,7 +104,24 @@ func (s *Server) Refused() int {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	b.s.conns = append(b.s.conns, c)
+	return &session{s: b.s}, nil
+}
+
+// DropConnections closes every client connection, as a server does with
+// idle ones.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
 
 type session struct {
 	s    *Server

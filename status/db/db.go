@@ -88,6 +88,7 @@ func Open(ctx context.Context, rawURL string) (*bun.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parse postgres URL: %w", err)
 		}
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		// Scan timestamptz as UTC, as SQLite gives them, whatever the
 		// server's or the process's time zone.
 		sqldb := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(func(_ context.Context, conn *pgx.Conn) error {
@@ -96,7 +97,10 @@ func Open(ctx context.Context, rawURL string) (*bun.DB, error) {
 			return nil
 		}))
 		sqldb.SetMaxOpenConns(20)
-		sqldb.SetMaxIdleConns(10)
+		// As many idle as open: closing a connection above the idle count
+		// and opening a new one (a new server process) under load costs
+		// more than the query.
+		sqldb.SetMaxIdleConns(20)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		bdb = bun.NewDB(sqldb, pgdialect.New())
 	case SQLite:

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/comms/mailtest"
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
+)
+
+// BenchmarkUpdateToSubscribers measures the whole way of one update to
+// 10,000 confirmed subscribers: publishing it, the fan-out job, one River
+// job and one delivery row per recipient, and SMTP to a local sink. Each
+// run first times a bare go-mail send loop of the same number of emails
+// against the same sink, and reports the pipeline's rate as a ratio of it
+// ("x-bare-loop") next to the peak heap.
+//
+//	go test ./cmd/herald -run '^$' -bench UpdateToSubscribers -benchtime 1x
+func BenchmarkUpdateToSubscribers(b *testing.B) {
+	const subscribers = 10000
+	for _, d := range dbtest.Dialects {
+		b.Run(d, func(b *testing.B) {
+			srv := mailtest.Start(b)
+			a := startAppWith(b, d, false, appOptions{tick: time.Hour},
+				"HERALD_SMTP_URL", fmt.Sprintf("smtp://%s?tls=none", srv.Addr), "HERALD_MAIL_FROM", "Status <status@status.example>",
+				"HERALD_SMTP_CONNECTIONS", cmp.Or(os.Getenv("BENCH_CONNS"), "4"))
+			ctx := context.Background()
+			p := statustest.Page(b, a.svc, &statustest.PageOpts{Name: "Shop"})
+			addSubscribers(b, a, p.ID, subscribers)
+			inc := statustest.Incident(b, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down", Notify: new(bool)})
+
+			var rates, ratios []float64
+			var peak uint64
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				bare := bareSendLoop(b, srv, subscribers)
+				srv.Reset()
+				runtime.GC()
+				var base runtime.MemStats
+				runtime.ReadMemStats(&base)
+				stop := watchHeap(&peak, base.HeapInuse)
+				b.StartTimer()
+
+				start := time.Now()
+				_, err := a.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress,
+					Body: fmt.Sprintf("Update %d.", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for srv.Count() < subscribers {
+					if time.Since(start) > 5*time.Minute {
+						b.Fatalf("%d of %d emails after 5 minutes", srv.Count(), subscribers)
+					}
+					time.Sleep(5 * time.Millisecond)
+					if debugBench && time.Since(start)%time.Second < 6*time.Millisecond {
+						var st []struct {
+							State string
+							N     int
+						}
+						_ = a.db.NewRaw("SELECT state, count(*) AS n FROM river_job GROUP BY state").Scan(ctx, &st)
+						var em []struct {
+							Status string
+							N      int
+						}
+						_ = a.db.NewRaw("SELECT status, count(*) AS n FROM emails GROUP BY status").Scan(ctx, &em)
+						b.Logf("%s sent=%d jobs=%v emails=%v", time.Since(start).Round(time.Millisecond), srv.Count(), st, em)
+					}
+				}
+				elapsed := time.Since(start)
+				b.StopTimer()
+				stop()
+				rate := subscribers / elapsed.Seconds()
+				rates, ratios = append(rates, rate), append(ratios, rate/bare)
+				var sent int
+				if err := a.db.NewSelect().Model((*comms.Email)(nil)).ColumnExpr("count(*)").
+					Where("status = ?", comms.EmailSent).Scan(ctx, &sent); err != nil {
+					b.Fatal(err)
+				}
+				if want := subscribers * (i + 1); sent < want-8 { // the last few may still be recording
+					b.Fatalf("%d emails recorded as sent, want %d", sent, want)
+				}
+				srv.Reset()
+				b.StartTimer()
+			}
+			b.ReportMetric(mean(rates), "emails/s")
+			b.ReportMetric(mean(ratios), "x-bare-loop")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}
+
+// addSubscribers adds n confirmed subscribers of all components to a page,
+// straight into the table.
+func addSubscribers(b *testing.B, a *testApp, pageID string, n int) {
+	b.Helper()
+	now := time.Now().UTC()
+	const batch = 1000
+	for lo := 0; lo < n; lo += batch {
+		subs := make([]comms.Subscriber, 0, batch)
+		for i := lo; i < min(n, lo+batch); i++ {
+			subs = append(subs, comms.Subscriber{ID: status.NewID(), PageID: pageID, Email: fmt.Sprintf("sub%05d@example.net", i),
+				State: comms.SubscriberConfirmed, Scope: comms.ScopeAll, AddedBy: comms.AddedByImport,
+				ConfirmedAt: &now, CreatedAt: now, UpdatedAt: now})
+		}
+		if _, err := a.db.NewInsert().Model(&subs).Exec(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bareSendLoop sends n emails over one go-mail connection to srv and
+// returns the rate in emails per second.
+func bareSendLoop(b *testing.B, srv *mailtest.Server, n int) float64 {
+	b.Helper()
+	c, err := mail.NewClient(srv.Host, mail.WithPort(srv.Port), mail.WithTLSPolicy(mail.NoTLS), mail.WithTimeout(5*time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.DialWithContext(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	for i := range n {
+		m := mail.NewMsg()
+		_ = m.From("status@status.example")
+		_ = m.To(fmt.Sprintf("sub%05d@example.net", i))
+		m.Subject("[Shop] Checkout down — Investigating")
+		m.SetBodyString(mail.TypeTextPlain, "We are investigating.")
+		m.AddAlternativeString(mail.TypeTextHTML, "<p>We are investigating.</p>")
+		if err := c.Send(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// watchHeap samples the heap in use every 5 ms and raises *peak to the
+// highest figure above base until the returned stop is called.
+func watchHeap(peak *uint64, base uint64) (stop func()) {
+	done := make(chan struct{})
+	var p atomic.Uint64
+	p.Store(*peak)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > base && ms.HeapInuse-base > p.Load() {
+					p.Store(ms.HeapInuse - base)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		*peak = p.Load()
+	}
+}
+
+const debugBench = false
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
