@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/herald-status/herald/status"
 )
@@ -13,7 +15,7 @@ import (
 type EmailFilter struct {
 	IncidentID string
 	Status     EmailStatus
-	To         string
+	To         string // the recipient's address, in any case
 	Before     string // continue after the email with this id
 	Limit      int    // default 50, at most 500
 }
@@ -24,6 +26,11 @@ func (o *Outbox) Emails(ctx context.Context, f EmailFilter) ([]*Email, error) {
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
+	for _, v := range []string{f.IncidentID, string(f.Status), f.To} {
+		if len(v) > 500 || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return nil, nil // no stored email matches
+		}
+	}
 	var out []*Email
 	q := o.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(f.Limit))
 	if f.IncidentID != "" {
@@ -32,8 +39,9 @@ func (o *Outbox) Emails(ctx context.Context, f EmailFilter) ([]*Email, error) {
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
-	if f.To != "" {
-		q = q.Where("to_addr = ?", f.To)
+	if to := strings.TrimSpace(f.To); to != "" {
+		// Subscribers' addresses are stored lower-case, contacts' as typed.
+		q = q.Where("to_addr IN (?, ?)", to, strings.ToLower(to))
 	}
 	if f.Before != "" {
 		before, err := o.Email(ctx, f.Before)

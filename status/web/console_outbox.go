@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/comms"
@@ -21,6 +23,7 @@ type outboxPage struct {
 	Email    *comms.Email
 	Incident string // the incident filter
 	Status   string // the status filter
+	To       string // the recipient filter
 	Older    string // id to continue from, "" at the end
 	Statuses []comms.EmailStatus
 }
@@ -28,6 +31,7 @@ type outboxPage struct {
 // listEmails serves GET /console/outbox.
 func (s *Server) listEmails(c *fiber.Ctx) error {
 	d := outboxPage{consoleBase: s.consoleBase(c), Incident: c.Query("incident"), Status: c.Query("status"),
+		To: strings.TrimSpace(c.Query("to")),
 		Statuses: []comms.EmailStatus{comms.EmailQueued, comms.EmailSending, comms.EmailSent, comms.EmailRetrying, comms.EmailFailed, comms.EmailOutbox}}
 	if s.deps.Outbox == nil {
 		return s.renderConsole(c, fiber.StatusOK, "console/outbox.html", d)
@@ -35,7 +39,7 @@ func (s *Server) listEmails(c *fiber.Ctx) error {
 	d.Dev = s.deps.Outbox.Dev()
 	const perPage = 50
 	es, err := s.deps.Outbox.Emails(c.UserContext(), comms.EmailFilter{IncidentID: c.Query("incident"),
-		Status: comms.EmailStatus(c.Query("status")), Before: c.Query("before"), Limit: perPage})
+		Status: comms.EmailStatus(d.Status), To: d.To, Before: c.Query("before"), Limit: perPage})
 	if err != nil {
 		return err
 	}

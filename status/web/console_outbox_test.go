@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,6 +49,7 @@ func TestConsoleOutbox(t *testing.T) {
 		requireContains(t, list.String(), "nothing is sent")
 		requireContains(t, list.String(), "[Page] &lt;b&gt;Errors&lt;/b&gt;")
 		requireContains(t, list.String(), "outbox")
+		requireContains(t, list.String(), `href="/console/outbox?to=ann%40example.com"`, "a recipient links to their emails")
 
 		one := br.send(http.MethodGet, "/console/outbox/"+e.ID, nil)
 		require.Equal(t, http.StatusOK, one.Code)
@@ -60,7 +63,22 @@ func TestConsoleOutbox(t *testing.T) {
 		page := br.send(http.MethodGet, "/console/pages/"+p.ID+"/incidents/"+inc.ID, nil)
 		requireContains(t, page.String(), "1 outbox")
 		requireContains(t, page.String(), "/console/outbox?incident="+inc.ID)
-		filtered := br.send(http.MethodGet, "/console/outbox?incident=other", nil)
-		requireContains(t, filtered.String(), "No email yet.")
+		for _, q := range []string{"incident=other", "incident=%00", "status=%00", "status=%FF", "status=sent%27--"} {
+			filtered := br.send(http.MethodGet, "/console/outbox?"+q, nil)
+			require.Equal(t, http.StatusOK, filtered.Code, q)
+			requireContains(t, filtered.String(), "No email yet.", q)
+		}
+
+		// Per recipient, in any case; odd input finds nothing and breaks nothing.
+		for _, to := range []string{"ann@example.com", "ANN@example.com", " ann@example.com "} {
+			r := br.send(http.MethodGet, "/console/outbox?to="+url.QueryEscape(to), nil)
+			require.Equal(t, http.StatusOK, r.Code)
+			requireContains(t, r.String(), "/console/outbox/"+e.ID, "found by %q", to)
+		}
+		for _, to := range []string{"bob@example.com", "' OR 1=1 --", strings.Repeat("a", 5000), "%00", "a\x00b", "\xff\xfe"} {
+			r := br.send(http.MethodGet, "/console/outbox?to="+url.QueryEscape(to), nil)
+			require.Equal(t, http.StatusOK, r.Code)
+			requireContains(t, r.String(), "No email yet.", "nothing for %q", to)
+		}
 	})
 }
