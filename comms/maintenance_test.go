@@ -82,6 +82,10 @@ func TestMaintenanceNotices(t *testing.T) {
 		run()
 		require.NoError(t, w.Run(ctx))
 		run()
+		// A silent update (a typo fixed) reaches nobody.
+		_, err = svc.PostMaintenanceUpdate(ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: "Typo fixed.", Notify: new(false)})
+		require.NoError(t, err)
+		run()
 		got := subjects()
 		require.Len(t, got, 5, strings.Join(got, "\n"))
 		require.Equal(t, "[Shop] Reminder: Database upgrade starts in 24 hours", got[1])

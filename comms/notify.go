@@ -46,6 +46,9 @@ func (n *Notifier) IncidentUpdated(ctx context.Context, tx bun.Tx, inc *status.I
 // MaintenanceUpdated queues the fan-out of a maintenance notice: when it
 // is scheduled, started, completed or updated.
 func (n *Notifier) MaintenanceUpdated(ctx context.Context, tx bun.Tx, m *status.Maintenance, upd *status.MaintenanceUpdate) error {
+	if !upd.Notify {
+		return nil
+	}
 	return n.Jobs(ctx, tx, MaintenanceFanOutArgs{PageID: m.PageID, MaintenanceID: m.ID, UpdateID: upd.ID},
 		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }

@@ -63,7 +63,9 @@ type MaintenanceUpdate struct {
 	State         MaintenanceState `bun:"state"`
 	Body          string           `bun:"body"`
 	Author        string           `bun:"author"`
-	CreatedAt     time.Time        `bun:"created_at"`
+	// Notify false keeps the update from subscribers (a typo fixed).
+	Notify    bool      `bun:"notify"`
+	CreatedAt time.Time `bun:"created_at"`
 }
 
 type maintenanceComponent struct {

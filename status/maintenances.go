@@ -29,6 +29,7 @@ type MaintenanceUpdateInput struct {
 	State  MaintenanceState // default: unchanged
 	Body   string
 	Author string
+	Notify *bool // email the subscribers; default true
 }
 
 // ScheduleMaintenance plans work on some components of a page.
@@ -180,7 +181,8 @@ func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Main
 	if _, err := tx.NewUpdate().Model(m).Column("state", "started_at", "completed_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("update maintenance %s: %w", m.ID, err)
 	}
-	upd := &MaintenanceUpdate{ID: NewID(), MaintenanceID: m.ID, State: in.State, Body: in.Body, Author: strings.TrimSpace(in.Author), CreatedAt: now}
+	upd := &MaintenanceUpdate{ID: NewID(), MaintenanceID: m.ID, State: in.State, Body: in.Body, Author: strings.TrimSpace(in.Author),
+		Notify: boolOr(in.Notify, true), CreatedAt: now}
 	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert maintenance update: %w", err)
 	}

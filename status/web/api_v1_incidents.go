@@ -293,11 +293,16 @@ type maintenanceJSON struct {
 	UpdatedAt      time.Time               `json:"updated_at"`
 }
 
+func toMaintenanceUpdateJSON(u *status.MaintenanceUpdate) maintenanceUpdateJSON {
+	return maintenanceUpdateJSON{ID: u.ID, State: u.State, Body: u.Body, Author: u.Author, Notify: u.Notify, CreatedAt: u.CreatedAt}
+}
+
 type maintenanceUpdateJSON struct {
 	ID        string                  `json:"id"`
 	State     status.MaintenanceState `json:"state"`
 	Body      string                  `json:"body"`
 	Author    string                  `json:"author"`
+	Notify    bool                    `json:"notify"`
 	CreatedAt time.Time               `json:"created_at"`
 }
 
@@ -309,7 +314,7 @@ func toMaintenanceJSON(m *status.Maintenance) maintenanceJSON {
 		out.Components = []string{}
 	}
 	for _, u := range m.Updates {
-		out.Updates = append(out.Updates, maintenanceUpdateJSON{ID: u.ID, State: u.State, Body: u.Body, Author: u.Author, CreatedAt: u.CreatedAt})
+		out.Updates = append(out.Updates, toMaintenanceUpdateJSON(u))
 	}
 	return out
 }
@@ -430,6 +435,7 @@ type maintenanceUpdateRequest struct {
 	State  *status.MaintenanceState `json:"state"`
 	Body   *string                  `json:"body"`
 	Author *string                  `json:"author"`
+	Notify *bool                    `json:"notify"`
 }
 
 // postMaintenanceUpdate serves POST /api/v1/pages/:page/maintenances/:id/updates.
@@ -447,9 +453,10 @@ func (s *Server) postMaintenanceUpdate(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	u, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), p.ID, c.Params("id"), status.MaintenanceUpdateInput{State: deref(req.State), Body: *req.Body, Author: deref(req.Author)})
+	u, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), p.ID, c.Params("id"), status.MaintenanceUpdateInput{State: deref(req.State), Body: *req.Body,
+		Author: deref(req.Author), Notify: req.Notify})
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(maintenanceUpdateJSON{ID: u.ID, State: u.State, Body: u.Body, Author: u.Author, CreatedAt: u.CreatedAt})
+	return c.Status(fiber.StatusCreated).JSON(toMaintenanceUpdateJSON(u))
 }

@@ -314,6 +314,7 @@ func (w *inputWorld) endpoints() []inputEndpoint {
 		{http.MethodPost, mntA + "/updates", update, []badInput{
 			{name: "missing body", body: obj{"state": "in_progress"}, code: 422, field: "body"},
 			{name: "bad state", body: update.with("state", "paused"), code: 422, field: "state"},
+			{name: "notify wrong type", body: update.with("notify", "no"), code: 422, field: "notify"},
 		}, []string{"state", "author"}},
 	}
 }

@@ -317,7 +317,8 @@ func changedTime(f status.FieldErrors, field, v string, old time.Time, loc *time
 func (s *Server) postConsoleMaintenanceUpdate(c *fiber.Ctx) error {
 	form := formValues(c)
 	_, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), c.Params("page"), c.Params("id"), status.MaintenanceUpdateInput{
-		State: status.MaintenanceState(form.Get("state")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User)})
+		State: status.MaintenanceState(form.Get("state")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User),
+		Notify: new(form.Get("notify") == "on")})
 	return s.afterMaintenanceForm(c, err, "update", form, "#updates")
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,7 +97,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		// Start it early with an update: the components go under
 		// maintenance, on the public page too.
 		b.clock.Advance(time.Hour)
-		r = br.postWith(loc+"/updates", tok, url.Values{"state": {"in_progress"}, "body": {"We started early."}})
+		r = br.postWith(loc+"/updates", tok, url.Values{"state": {"in_progress"}, "body": {"We started early."}, "notify": {"on"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		c, err := b.svc.ComponentByID(b.ctx, p.ID, db.ID)
 		require.NoError(t, err)
@@ -115,6 +116,16 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		// An update without a state change keeps the state.
 		r = br.postWith(loc+"/updates", tok, url.Values{"body": {"Halfway there."}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		// The notify box: ticked for the start, left empty for this one.
+		mnt, err := b.svc.MaintenanceByID(b.ctx, p.ID, path.Base(loc))
+		require.NoError(t, err)
+		notified := map[string]bool{}
+		for _, u := range mnt.Updates {
+			notified[u.Body] = u.Notify
+		}
+		require.True(t, notified["We started early."])
+		require.False(t, notified["Halfway there."])
+		requireContains(t, br.send(http.MethodGet, loc, nil).String(), "not emailed")
 
 		// The clock completes it at the end of the window.
 		b.clock.Set(time.Date(2026, 3, 11, 12, 1, 0, 0, time.UTC))

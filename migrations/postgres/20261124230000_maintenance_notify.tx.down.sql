@@ -1,0 +1,1 @@
+ALTER TABLE maintenance_updates DROP COLUMN notify;
