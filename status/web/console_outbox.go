@@ -31,7 +31,7 @@ type outboxPage struct {
 // listEmails serves GET /console/outbox.
 func (s *Server) listEmails(c *fiber.Ctx) error {
 	d := outboxPage{consoleBase: s.consoleBase(c), Incident: c.Query("incident"), Status: c.Query("status"),
-		To: strings.TrimSpace(c.Query("to")),
+		To:       strings.TrimSpace(c.Query("to")),
 		Statuses: []comms.EmailStatus{comms.EmailQueued, comms.EmailSending, comms.EmailSent, comms.EmailRetrying, comms.EmailFailed, comms.EmailOutbox}}
 	if s.deps.Outbox == nil {
 		return s.renderConsole(c, fiber.StatusOK, "console/outbox.html", d)
