@@ -79,6 +79,27 @@ func update(key, to string) *comms.Email {
 		ReplyTo: "support@northwind.example", UnsubscribeURL: "https://status.example/unsubscribe/tok"}
 }
 
+// parseEmail reads a received message with a MIME parser and returns its
+// header and its parts as "type: decoded body".
+func parseEmail(t *testing.T, data []byte) (mail.Header, []string) {
+	t.Helper()
+	r, err := mail.CreateReader(bytes.NewReader(data))
+	require.NoError(t, err)
+	var parts []string
+	for {
+		p, err := r.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		ct := p.Header.Get("Content-Type")
+		body, err := io.ReadAll(p.Body)
+		require.NoError(t, err)
+		parts = append(parts, strings.SplitN(ct, ";", 2)[0]+": "+string(body))
+	}
+	return r.Header, parts
+}
+
 // A batch stores every new email and queues one delivery for each;
 // emails queued before are skipped, and a bad header refuses the batch.
 func TestOutboxQueuesABatch(t *testing.T) {
@@ -137,9 +158,7 @@ func TestOutboxDeliversOnceAsValidMIME(t *testing.T) {
 		require.NotNil(t, got.SentAt)
 		require.Equal(t, 1, got.Attempts)
 
-		r, err := mail.CreateReader(bytes.NewReader(msgs[0].Data))
-		require.NoError(t, err)
-		hd := r.Header
+		hd, parts := parseEmail(t, msgs[0].Data)
 		subj, err := hd.Subject()
 		require.NoError(t, err)
 		require.Equal(t, "[Northwind] Élevated errors — Mitigating", subj, "non-ASCII subjects are encoded and decode back")
@@ -162,18 +181,6 @@ func TestOutboxDeliversOnceAsValidMIME(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "support@northwind.example", replyTo[0].Address)
 
-		var parts []string
-		for {
-			p, err := r.NextPart()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			require.NoError(t, err)
-			ct := p.Header.Get("Content-Type")
-			body, err := io.ReadAll(p.Body)
-			require.NoError(t, err)
-			parts = append(parts, strings.SplitN(ct, ";", 2)[0]+": "+string(body))
-		}
 		require.Len(t, parts, 2)
 		require.Contains(t, parts[0], "text/plain: We are on it.")
 		require.Contains(t, parts[1], "text/html: <p>We are <strong>on it</strong>.</p>")

@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
 	"github.com/herald-status/herald/status/statustest"
@@ -127,6 +129,58 @@ func TestSubscribersDoubleOptIn(t *testing.T) {
 		_, err = b.subs.Confirm(b.ctx, b.page.ID, late)
 		require.ErrorIs(t, err, comms.ErrTokenExpired)
 		require.Equal(t, comms.SubscriberPending, b.subscriber(t, "late@example.com").State)
+	})
+}
+
+// The confirmation email, sent over SMTP, is valid MIME: the page's name
+// encoded in the subject and escaped in HTML, both parts carrying the
+// link, no unsubscribe header (there is no subscription yet), and marked
+// auto-generated so that auto-replies stay away.
+func TestSubscribersConfirmationOverSMTP(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		srv := mailtest.Start(t)
+		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		base, _ := url.Parse("https://herald.example.org")
+		box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>", Now: clock.Now,
+			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second}),
+			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+		subs := comms.NewSubscribers(svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
+		page := statustest.Page(t, svc, &statustest.PageOpts{Name: "Clöud <Ops> & Co", Slug: "cloud",
+			SupportEmail: "help@cloud.example"})
+		require.NoError(t, subs.Subscribe(t.Context(), page.ID, "Ann@Example.com", comms.Subscription{}))
+		var e comms.Email
+		require.NoError(t, bdb.NewSelect().Model(&e).Where("kind = ?", "subscription_confirm").Scan(t.Context()))
+		require.NoError(t, box.Deliver(t.Context(), e.ID))
+
+		msgs := srv.Messages()
+		require.Len(t, msgs, 1)
+		require.Equal(t, []string{"ann@example.com"}, msgs[0].To)
+		hd, parts := parseEmail(t, msgs[0].Data)
+		subj, err := hd.Subject()
+		require.NoError(t, err)
+		require.Equal(t, "[Clöud <Ops> & Co] Confirm your subscription", subj, "encoded, and decodes back")
+		from, err := hd.AddressList("From")
+		require.NoError(t, err)
+		require.Equal(t, "status@herald.example.org", from[0].Address)
+		replyTo, err := hd.AddressList("Reply-To")
+		require.NoError(t, err)
+		require.Equal(t, "help@cloud.example", replyTo[0].Address)
+		require.Equal(t, "auto-generated", hd.Get("Auto-Submitted"))
+		require.Empty(t, hd.Get("List-Unsubscribe"))
+		ids, err := hd.MsgIDList("Message-Id")
+		require.NoError(t, err)
+		require.Len(t, ids, 1)
+		require.True(t, strings.HasSuffix(ids[0], "@herald.example.org"))
+
+		require.Len(t, parts, 2)
+		link := regexp.MustCompile(`https://herald\.example\.org/p/cloud/subscribe/confirm/[A-Za-z0-9_.-]+`)
+		require.True(t, strings.HasPrefix(parts[0], "text/plain: "))
+		require.True(t, strings.HasPrefix(parts[1], "text/html: "))
+		require.Regexp(t, link, parts[0])
+		require.Regexp(t, link, parts[1])
+		require.Contains(t, parts[1], "Clöud &lt;Ops&gt; &amp; Co", "the name is escaped in HTML")
 	})
 }
 
