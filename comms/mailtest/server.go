@@ -29,11 +29,13 @@ type Server struct {
 
 	srv *smtp.Server
 
-	mu      sync.Mutex // protects the fields below
-	msgs    []Received
-	refuse  func(rcpt string) error // nil: accept everything
-	refused int
-	conns   []*smtp.Conn
+	mu        sync.Mutex // protects the fields below
+	msgs      []Received
+	refuse    func(rcpt string) error // nil: accept everything
+	refused   int
+	conns     []*smtp.Conn
+	count     int  // messages accepted
+	countOnly bool // keep no messages, only count them
 }
 
 // Start runs a server until the test ends.
@@ -85,14 +87,22 @@ func (s *Server) Messages() []Received {
 func (s *Server) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.msgs)
+	return s.count
+}
+
+// CountOnly makes the server keep no messages from now on, only count
+// them: for benchmarks, whose memory figures should be the sender's.
+func (s *Server) CountOnly() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.countOnly = true
 }
 
 // Reset forgets the messages accepted so far.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.msgs = nil
+	s.msgs, s.count = nil, 0
 }
 
 // Refused counts refused recipients.
@@ -165,6 +175,9 @@ func (se *session) Data(r io.Reader) error {
 	}
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
-	se.s.msgs = append(se.s.msgs, Received{From: se.from, To: se.to, Data: buf.Bytes()})
+	se.s.count++
+	if !se.s.countOnly {
+		se.s.msgs = append(se.s.msgs, Received{From: se.from, To: se.to, Data: buf.Bytes()})
+	}
 	return nil
 }
