@@ -11,7 +11,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
-	"github.com/wneessen/go-mail"
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/comms/mailtest"
@@ -33,27 +32,7 @@ import (
 
 func BenchmarkSendLoop(b *testing.B) {
 	srv := mailtest.Start(b)
-	c, err := mail.NewClient(srv.Host, mail.WithPort(srv.Port), mail.WithTLSPolicy(mail.NoTLS), mail.WithTimeout(5*time.Second))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.DialWithContext(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	b.ResetTimer()
-	for i := range b.N {
-		m := mail.NewMsg()
-		_ = m.From("status@status.example")
-		_ = m.To(fmt.Sprintf("sub%05d@example.net", i))
-		m.Subject("[Shop] Checkout down — Investigating")
-		m.SetBodyString(mail.TypeTextPlain, "We are investigating.")
-		m.AddAlternativeString(mail.TypeTextHTML, "<p>We are investigating.</p>")
-		if err := c.Send(m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
+	b.ReportMetric(mailtest.SendLoop(b, srv, b.N), "emails/s")
 }
 
 func BenchmarkDeliver(b *testing.B) {

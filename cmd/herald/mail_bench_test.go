@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wneessen/go-mail"
-
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/status"
@@ -47,7 +45,7 @@ func BenchmarkUpdateToSubscribers(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				b.StopTimer()
-				bare := bareSendLoop(b, srv, subscribers)
+				bare := mailtest.SendLoop(b, srv, subscribers)
 				srv.Reset()
 				runtime.GC()
 				var base runtime.MemStats
@@ -107,33 +105,6 @@ func addSubscribers(b *testing.B, a *testApp, pageID string, n int) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// bareSendLoop sends n emails over one go-mail connection to srv and
-// returns the rate in emails per second.
-func bareSendLoop(b *testing.B, srv *mailtest.Server, n int) float64 {
-	b.Helper()
-	c, err := mail.NewClient(srv.Host, mail.WithPort(srv.Port), mail.WithTLSPolicy(mail.NoTLS), mail.WithTimeout(5*time.Second))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.DialWithContext(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	start := time.Now()
-	for i := range n {
-		m := mail.NewMsg()
-		_ = m.From("status@status.example")
-		_ = m.To(fmt.Sprintf("sub%05d@example.net", i))
-		m.Subject("[Shop] Checkout down — Investigating")
-		m.SetBodyString(mail.TypeTextPlain, "We are investigating.")
-		m.AddAlternativeString(mail.TypeTextHTML, "<p>We are investigating.</p>")
-		if err := c.Send(m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return float64(n) / time.Since(start).Seconds()
 }
 
 // watchHeap samples the heap in use every 5 ms and raises *peak to the
