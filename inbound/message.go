@@ -1207,9 +1207,9 @@ func newBase64Reader(r io.Reader, bad func()) io.Reader {
 
 // base64Filter passes on only the bytes of the base64 alphabet.
 type base64Filter struct {
-	r      io.Reader
-	bad    func()
-	noted  bool
+	r     io.Reader
+	bad   func()
+	noted bool
 }
 
 // Read implements io.Reader.

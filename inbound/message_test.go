@@ -309,15 +309,15 @@ func TestParseMixedNested(t *testing.T) {
 
 func TestParseEncodedWords(t *testing.T) {
 	cases := map[string]string{
-		"=?UTF-8?B?SGVsbG8gV8O2cmxk?=":                     "Hello Wörld",
-		"=?ISO-8859-1?Q?Caf=E9_cr=E8me?=":                  "Café crème",
-		"=?UTF-8?Q?Adj?= =?UTF-8?Q?acent?=":                "Adjacent",
-		"Re: =?windows-1252?Q?=93quoted=94?= text":         "Re: \u201cquoted\u201d text",
-		"=?UTF-8?B?broken base64?= stays":                  "=?UTF-8?B?broken base64?= stays",
-		"=?x-unknown?Q?abc?= readable":                     "=?x-unknown?Q?abc?= readable",
-		"=?UTF-8?Q?line=0D=0ABcc:_evil@x.test?=":           "line Bcc: evil@x.test",
-		"tab\there\x00and\x1bescape":                       "tab hereand escape",
-		"=?UTF-8?Q?unterminated":                           "=?UTF-8?Q?unterminated",
+		"=?UTF-8?B?SGVsbG8gV8O2cmxk?=":             "Hello Wörld",
+		"=?ISO-8859-1?Q?Caf=E9_cr=E8me?=":          "Café crème",
+		"=?UTF-8?Q?Adj?= =?UTF-8?Q?acent?=":        "Adjacent",
+		"Re: =?windows-1252?Q?=93quoted=94?= text": "Re: \u201cquoted\u201d text",
+		"=?UTF-8?B?broken base64?= stays":          "=?UTF-8?B?broken base64?= stays",
+		"=?x-unknown?Q?abc?= readable":             "=?x-unknown?Q?abc?= readable",
+		"=?UTF-8?Q?line=0D=0ABcc:_evil@x.test?=":   "line Bcc: evil@x.test",
+		"tab\there\x00and\x1bescape":               "tab hereand escape",
+		"=?UTF-8?Q?unterminated":                   "=?UTF-8?Q?unterminated",
 	}
 	for in, want := range cases {
 		m := parseString(t, "From: a@b.test\nSubject: "+in+"\n\nx", Options{})
