@@ -101,6 +101,8 @@ func (c *htmlConv) start(t html.Token, selfClosing bool) {
 			c.write("\t")
 		}
 		c.cell = true
+	case (t.DataAtom == atom.Ul || t.DataAtom == atom.Ol) && c.lists > 0:
+		c.newline()
 	case t.DataAtom == atom.A:
 		c.endLink()
 		c.inA, c.href = true, attr(t, "href")
@@ -129,6 +131,8 @@ func (c *htmlConv) end(t html.Token) {
 	case t.DataAtom == atom.A:
 		c.endLink()
 	case t.DataAtom == atom.Tr || t.DataAtom == atom.Li:
+		c.newline()
+	case (t.DataAtom == atom.Ul || t.DataAtom == atom.Ol) && c.lists > 1:
 		c.newline()
 	case block(t.DataAtom):
 		c.paragraph()
