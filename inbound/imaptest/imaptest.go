@@ -1,0 +1,308 @@
+// Package imaptest runs an in-process IMAP server for tests: go-imap's
+// imapserver with the in-memory backend on 127.0.0.1, one user and an INBOX.
+package imaptest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// Default credentials of the test user.
+const (
+	DefaultUsername = "support@example.test"
+	DefaultPassword = "secret"
+)
+
+type config struct {
+	username, password string
+	caps               imap.CapSet
+}
+
+// Option changes how Start sets the server up.
+type Option func(*config)
+
+// WithUser sets the test user's name and password.
+func WithUser(name, password string) Option {
+	return func(c *config) { c.username, c.password = name, password }
+}
+
+// WithoutMove makes the server offer no MOVE (nor UIDPLUS), so that clients
+// fall back to COPY, STORE \Deleted and EXPUNGE.
+func WithoutMove() Option {
+	return func(c *config) {
+		delete(c.caps, imap.CapMove)
+		delete(c.caps, imap.CapUIDPlus)
+	}
+}
+
+// Server is a running test server.
+type Server struct {
+	Username, Password string
+
+	srv  *imapserver.Server
+	ln   net.Listener
+	user *imapmemserver.User
+
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	accepted atomic.Int64
+}
+
+// Start runs a server until the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := &config{
+		username: DefaultUsername,
+		password: DefaultPassword,
+		caps: imap.CapSet{
+			imap.CapIMAP4rev1: {},
+			imap.CapMove:      {},
+			imap.CapUIDPlus:   {},
+			imap.CapNamespace: {},
+		},
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(cfg.username, cfg.password)
+	if err := user.Create("INBOX", nil); err != nil {
+		t.Fatalf("imaptest: create INBOX: %v", err)
+	}
+	mem.AddUser(user)
+
+	var ended atomic.Bool
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         cfg.caps,
+		InsecureAuth: true,
+		Logger:       logger{t: t, ended: &ended},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("imaptest: listen: %v", err)
+	}
+	s := &Server{
+		Username: cfg.username,
+		Password: cfg.password,
+		srv:      srv,
+		ln:       ln,
+		user:     user,
+		conns:    map[net.Conn]struct{}{},
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(&listener{Listener: ln, s: s})
+	}()
+	t.Cleanup(func() {
+		ended.Store(true)
+		srv.Close()
+		<-done
+	})
+	return s
+}
+
+type logger struct {
+	t     testing.TB
+	ended *atomic.Bool
+}
+
+func (l logger) Printf(format string, args ...any) {
+	if !l.ended.Load() {
+		l.t.Logf("imaptest server: "+format, args...)
+	}
+}
+
+// listener records the connections so DropConnections can close them.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.s.accepted.Add(1)
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	l.s.conns[tc] = struct{}{}
+	l.s.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Host is the server's IP address.
+func (s *Server) Host() string {
+	h, _, _ := net.SplitHostPort(s.Addr())
+	return h
+}
+
+// Port is the server's TCP port.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.Addr())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Accepted is the number of connections accepted so far.
+func (s *Server) Accepted() int64 { return s.accepted.Load() }
+
+// DropConnections closes every open connection from the server side and
+// returns how many there were.
+func (s *Server) DropConnections() int {
+	s.mu.Lock()
+	conns := make([]net.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	return len(conns)
+}
+
+// Append adds a message to mailbox and returns its UID.
+func (s *Server) Append(t testing.TB, mailbox string, raw []byte, flags ...string) uint32 {
+	t.Helper()
+	opts := &imap.AppendOptions{}
+	for _, f := range flags {
+		opts.Flags = append(opts.Flags, imap.Flag(f))
+	}
+	data, err := s.user.Append(mailbox, bytes.NewReader(raw), opts)
+	if err != nil {
+		t.Fatalf("imaptest: append to %s: %v", mailbox, err)
+	}
+	return uint32(data.UID)
+}
+
+// CreateMailbox creates a mailbox.
+func (s *Server) CreateMailbox(t testing.TB, name string) {
+	t.Helper()
+	if err := s.user.Create(name, nil); err != nil {
+		t.Fatalf("imaptest: create %s: %v", name, err)
+	}
+}
+
+// RecreateMailbox deletes mailbox and creates it again, empty and with a new
+// UIDVALIDITY, then drops every connection (a session that had it selected
+// would otherwise keep the old one).
+func (s *Server) RecreateMailbox(t testing.TB, name string) {
+	t.Helper()
+	if err := s.user.Delete(name); err != nil {
+		t.Fatalf("imaptest: delete %s: %v", name, err)
+	}
+	s.CreateMailbox(t, name)
+	s.DropConnections()
+}
+
+// UIDValidity returns the mailbox's UIDVALIDITY.
+func (s *Server) UIDValidity(t testing.TB, mailbox string) uint32 {
+	t.Helper()
+	st, err := s.user.Status(mailbox, &imap.StatusOptions{UIDValidity: true})
+	if err != nil {
+		t.Fatalf("imaptest: status of %s: %v", mailbox, err)
+	}
+	return st.UIDValidity
+}
+
+// Message is a message's UID and flags.
+type Message struct {
+	UID   uint32
+	Flags []string
+}
+
+// Messages lists the messages of mailbox in UID order.
+func (s *Server) Messages(t testing.TB, mailbox string) []Message {
+	t.Helper()
+	c, err := imapclient.DialInsecure(s.Addr(), nil)
+	if err != nil {
+		t.Fatalf("imaptest: dial: %v", err)
+	}
+	defer c.Close()
+	msgs, err := s.messages(c, mailbox)
+	if err != nil {
+		t.Fatalf("imaptest: %v", err)
+	}
+	return msgs
+}
+
+func (s *Server) messages(c *imapclient.Client, mailbox string) ([]Message, error) {
+	if err := c.Login(s.Username, s.Password).Wait(); err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("examine %s: %w", mailbox, err)
+	}
+	if sel.NumMessages == 0 {
+		return nil, nil
+	}
+	var all imap.SeqSet
+	all.AddRange(1, 0)
+	bufs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", mailbox, err)
+	}
+	out := make([]Message, 0, len(bufs))
+	for _, b := range bufs {
+		m := Message{UID: uint32(b.UID)}
+		for _, f := range b.Flags {
+			m.Flags = append(m.Flags, string(f))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// UIDs lists the UIDs in mailbox.
+func (s *Server) UIDs(t testing.TB, mailbox string) []uint32 {
+	t.Helper()
+	var out []uint32
+	for _, m := range s.Messages(t, mailbox) {
+		out = append(out, m.UID)
+	}
+	return out
+}
+
+// Flags returns the flags of the message uid in mailbox; the test fails when
+// there is no such message.
+func (s *Server) Flags(t testing.TB, mailbox string, uid uint32) []string {
+	t.Helper()
+	for _, m := range s.Messages(t, mailbox) {
+		if m.UID == uid {
+			return m.Flags
+		}
+	}
+	t.Fatalf("imaptest: no UID %d in %s", uid, mailbox)
+	return nil
+}
