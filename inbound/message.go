@@ -12,6 +12,8 @@ import (
 	"mime"
 	"net/mail"
 	"net/textproto"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +25,7 @@ import (
 	// go-message, so message.CharsetReader decodes them.
 	_ "github.com/emersion/go-message/charset"
 	mtextproto "github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Default limits, used for every zero field of Limits.
@@ -311,7 +314,7 @@ func (p *parser) headers(h header) {
 		p.problem("unparsable Message-ID")
 	}
 	m.InReplyTo = msgIDs(h.get("In-Reply-To"))
-	m.References = msgIDs(strings.Join(h.values("References"), " "))
+	m.References = lastIDs(strings.Join(h.values("References"), " "))
 	m.Subject = cleanLine(p.decodeWords(h.get("Subject")))
 	p.from(h.get("From"))
 	m.To = p.addressList("To", h.values("To"))
@@ -364,6 +367,10 @@ func (p *parser) addressList(key string, vs []string) []string {
 // decodeWords decodes RFC 2047 encoded words, leaving the text as it was
 // when they cannot be decoded.
 func (p *parser) decodeWords(s string) string {
+	if !utf8.ValidString(s) {
+		p.problem("8-bit header text without charset read as Windows-1252")
+		s = windows1252(s)
+	}
 	if !strings.Contains(s, "=?") {
 		return s
 	}
@@ -507,7 +514,7 @@ func (p *parser) leaf(h header, body io.Reader, ct string, params map[string]str
 		p.htmlPart(h, body, params, path)
 		return
 	}
-	size, err := p.count(h, body)
+	size, err := p.count(h, body, path)
 	if err != nil {
 		p.problem("part %s: %v", path, err)
 	}
@@ -541,7 +548,52 @@ func (p *parser) disposition(h header, ctParams map[string]string) (string, stri
 	if name == "" {
 		name = ctParams["name"]
 	}
+	if name == "" {
+		name = p.rfc2231Name(h.get("Content-Disposition"), "filename*")
+	}
+	if name == "" {
+		name = p.rfc2231Name(h.get("Content-Type"), "name*")
+	}
 	return disp, p.decodeWords(name)
+}
+
+// rfc2231Name decodes an RFC 2231 parameter such as
+// filename*=iso-8859-1”r%E9sum%E9.pdf in a charset the standard library
+// leaves out (it only knows UTF-8 and US-ASCII).
+func (p *parser) rfc2231Name(v, key string) string {
+	_, params := lenientMediaType("x/x;" + v)
+	cs, rest, ok := strings.Cut(params[key], "'")
+	if !ok {
+		return ""
+	}
+	_, enc, ok := strings.Cut(rest, "'")
+	if !ok {
+		return ""
+	}
+	raw, err := url.PathUnescape(enc)
+	if err != nil {
+		return ""
+	}
+	return p.decodeCharset(cs, raw)
+}
+
+// decodeCharset converts s from charset cs to UTF-8, leaving it as it is
+// when the charset is unknown.
+func (p *parser) decodeCharset(cs, s string) string {
+	cs = strings.ToLower(strings.TrimSpace(cs))
+	if cs == "" || cs == "utf-8" || cs == "us-ascii" || message.CharsetReader == nil {
+		return s
+	}
+	r, err := message.CharsetReader(cs, strings.NewReader(s))
+	if err != nil || r == nil {
+		p.problem("unknown charset %s", capUTF8(cs, 60))
+		return s
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return s
+	}
+	return string(b)
 }
 
 // lenientDisposition reads a broken Content-Disposition.
@@ -600,7 +652,7 @@ func (p *parser) textPart(h header, body io.Reader, params map[string]string, pa
 	if int64(len(b)) >= room {
 		p.problem("text longer than %d bytes, the rest was cut", maxTextBytes)
 	}
-	s := p.validText(b, path)
+	s := p.validText(b, params, path)
 	if p.text.Len() > 0 && s != "" {
 		p.text.WriteString("\n\n")
 	}
@@ -616,21 +668,26 @@ func (p *parser) htmlPart(h header, body io.Reader, params map[string]string, pa
 	if len(b) >= maxTextBytes {
 		p.problem("HTML longer than %d bytes, the rest was cut", maxTextBytes)
 	}
-	p.html = strings.ReplaceAll(p.validText(b, path), "\x00", "")
+	p.html = strings.ReplaceAll(p.validText(b, params, path), "\x00", "")
 }
 
-// validText returns b as valid UTF-8, noting replaced bytes.
-func (p *parser) validText(b []byte, path string) string {
-	if !utf8.Valid(b) {
-		p.problem("part %s: invalid UTF-8 replaced", path)
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+// validText returns b as valid UTF-8, noting replaced bytes. 8-bit text
+// without a charset is read as Windows-1252, the likeliest in the wild.
+func (p *parser) validText(b []byte, params map[string]string, path string) string {
+	if utf8.Valid(b) {
+		return string(b)
 	}
-	return string(b)
+	if cs := strings.ToLower(strings.TrimSpace(params["charset"])); cs == "" || cs == "us-ascii" || cs == "ascii" {
+		p.problem("part %s: 8-bit text without charset read as Windows-1252", path)
+		return windows1252(string(b))
+	}
+	p.problem("part %s: invalid UTF-8 replaced", path)
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // count reads a body to its end and returns its decoded size.
-func (p *parser) count(h header, body io.Reader) (int64, error) {
-	n, err := io.Copy(io.Discard, p.transfer(h, body, "?"))
+func (p *parser) count(h header, body io.Reader, path string) (int64, error) {
+	n, err := io.Copy(io.Discard, p.transfer(h, body, path))
 	if err != nil {
 		return n, fmt.Errorf("reading the body: %w", err)
 	}
@@ -957,10 +1014,23 @@ func parseAddresses(v string) ([]*mail.Address, error) {
 	return out, nil
 }
 
-// msgIDs returns the ids in angle brackets in v, without the brackets.
+// msgIDs returns the first maxIDs ids in angle brackets in v, without the
+// brackets.
 func msgIDs(v string) []string {
+	return scanIDs(v, maxIDs)
+}
+
+// lastIDs returns the last maxIDs ids in v: in References the newest ones
+// matter most for threading.
+func lastIDs(v string) []string {
+	ids := scanIDs(v, 1<<20)
+	return slices.Clip(ids[max(len(ids)-maxIDs, 0):])
+}
+
+// scanIDs returns at most n ids in angle brackets in v.
+func scanIDs(v string, n int) []string {
 	var out []string
-	for len(out) < maxIDs {
+	for len(out) < n {
 		i := strings.IndexByte(v, '<')
 		if i < 0 {
 			break
@@ -1031,6 +1101,15 @@ func cleanBody(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// windows1252 decodes s from Windows-1252.
+func windows1252(s string) string {
+	out, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return out
 }
 
 // capUTF8 cuts s to at most n bytes without splitting a character.

@@ -591,3 +591,31 @@ func TestParseEmptyAndGarbage(t *testing.T) {
 		require.True(t, utf8.ValidString(m.Text))
 	}
 }
+
+func TestParseEightBitWithoutCharset(t *testing.T) {
+	raw := "From: Andr\xe9 <andre@example.com>\nSubject: R\xe9sum\xe9 \x93ok\x94\n\nCaf\xe9 \x80 5"
+	m := parseString(t, raw, Options{})
+	require.Equal(t, "Résumé \u201cok\u201d", m.Subject)
+	require.Equal(t, "Café € 5", m.Text)
+	require.Equal(t, "andre@example.com", m.FromAddress)
+	require.True(t, hasProblem(m, "Windows-1252"), m.Problems)
+}
+
+func TestParseRFC2231Latin1Name(t *testing.T) {
+	raw := "From: a@b.test\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n--b\n" +
+		"Content-Type: application/pdf\nContent-Disposition: attachment; filename*=iso-8859-1'fr'r%E9sum%E9.pdf\n\n%PDF\n--b--\n"
+	m := parseString(t, raw, Options{})
+	require.Len(t, m.Attachments, 1)
+	require.Equal(t, "résumé.pdf", m.Attachments[0].Name)
+}
+
+func TestParseManyReferences(t *testing.T) {
+	var refs []string
+	for i := range 150 {
+		refs = append(refs, fmt.Sprintf("<r%d@x.test>", i))
+	}
+	m := parseString(t, "From: a@b.test\nReferences: "+strings.Join(refs, "\n ")+"\n\nx", Options{})
+	require.Len(t, m.References, 100)
+	require.Equal(t, "r50@x.test", m.References[0])
+	require.Equal(t, "r149@x.test", m.References[99])
+}
