@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -24,7 +25,6 @@ import (
 	// Registers ISO-8859-*, Windows-125x and the other charsets with
 	// go-message, so message.CharsetReader decodes them.
 	_ "github.com/emersion/go-message/charset"
-	mtextproto "github.com/emersion/go-message/textproto"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -474,20 +474,169 @@ func (p *parser) multipart(h header, body io.Reader, ct string, params map[strin
 		}
 	}
 	defer func() { p.report = wasReport }()
-	mr := mtextproto.NewMultipartReader(body, boundary)
+	mr := newMultipartReader(body, boundary, p.l.MaxHeader)
 	for i := 1; !p.stop; i++ {
-		part, err := mr.NextPart()
+		h, part, probs, err := mr.next()
+		for _, s := range probs {
+			p.problem("part %s: header: %s", joinPath(path, i), s)
+		}
 		if errors.Is(err, io.EOF) {
 			return
 		}
 		if err != nil {
 			if !p.src.truncated {
-				p.problem("part %s: broken multipart (boundary never closed or malformed part): %v", partName(path), err)
+				p.problem("part %s: broken multipart: %v", partName(path), err)
 			}
 			return
 		}
-		p.entity(partHeader{&part.Header}, part, joinPath(path, i), depth+1, ct)
-		// What the part's reader left unread is skipped by NextPart.
+		p.entity(h, part, joinPath(path, i), depth+1, ct)
+	}
+}
+
+// Errors of multipartReader.
+var (
+	errNoParts  = errors.New("boundary never found, no parts")
+	errUnclosed = errors.New("boundary never closed")
+)
+
+// multipartReader splits a multipart body (RFC 2046 5.1) leniently: any
+// line starting with "--" and the boundary is a delimiter, part headers are
+// read by readHeader, and a body that ends without its closing delimiter
+// ends its last part.
+type multipartReader struct {
+	br        *bufio.Reader
+	dash      []byte // "--" + boundary
+	maxField  int
+	lineStart bool // the next byte read starts a line
+	started   bool // the first delimiter was seen
+	cur       *multipartPart
+	closed    bool // the closing delimiter was seen
+	eof       bool // the body ended
+}
+
+func newMultipartReader(r io.Reader, boundary string, maxField int) *multipartReader {
+	return &multipartReader{br: bufio.NewReader(r), dash: []byte("--" + boundary), maxField: maxField, lineStart: true}
+}
+
+// chunk reads the next line, or the next part of a line too long for the
+// buffer. The slice is valid until the next read.
+func (m *multipartReader) chunk() (b []byte, atStart bool, err error) {
+	atStart = m.lineStart
+	b, err = m.br.ReadSlice('\n')
+	m.lineStart = err == nil
+	if errors.Is(err, bufio.ErrBufferFull) {
+		err = nil
+	}
+	return b, atStart, err
+}
+
+// delimiter reports whether a line is a delimiter, and whether it is the
+// closing one. The rest of a delimiter line too long for the buffer is
+// skipped.
+func (m *multipartReader) delimiter(b []byte, atStart bool) (isDelim, closing bool) {
+	if !atStart || !bytes.HasPrefix(b, m.dash) {
+		return false, false
+	}
+	closing = bytes.HasPrefix(b[len(m.dash):], []byte("--"))
+	for !m.lineStart && !m.eof {
+		if _, _, err := m.chunk(); err != nil {
+			m.eof = true
+		}
+	}
+	return true, closing
+}
+
+// next returns the next part's header and body; io.EOF after the closing
+// delimiter.
+func (m *multipartReader) next() (header, io.Reader, []string, error) {
+	if m.cur != nil {
+		if _, err := io.Copy(io.Discard, m.cur); err != nil {
+			return nil, nil, nil, err
+		}
+		m.cur = nil
+	}
+	if !m.started {
+		if err := m.skipPreamble(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	switch {
+	case m.closed:
+		return nil, nil, nil, io.EOF
+	case m.eof:
+		return nil, nil, nil, errUnclosed
+	}
+	h, probs := readHeader(m.br, m.maxField)
+	m.lineStart = true
+	m.cur = &multipartPart{m: m}
+	return h, m.cur, probs, nil
+}
+
+// skipPreamble reads up to the first delimiter.
+func (m *multipartReader) skipPreamble() error {
+	for !m.eof {
+		b, atStart, err := m.chunk()
+		if err != nil {
+			m.eof = true
+		}
+		if isDelim, closing := m.delimiter(b, atStart); isDelim {
+			m.started, m.closed = true, closing
+			return nil
+		}
+	}
+	return errNoParts
+}
+
+// multipartPart is the body of one part, up to the line break before the
+// next delimiter.
+type multipartPart struct {
+	m    *multipartReader
+	buf  []byte
+	eol  []byte // the line break held back: it belongs to a following delimiter
+	done bool
+}
+
+// Read implements io.Reader.
+func (p *multipartPart) Read(b []byte) (int, error) {
+	for len(p.buf) == 0 {
+		if p.done {
+			return 0, io.EOF
+		}
+		p.fill()
+	}
+	n := copy(b, p.buf)
+	p.buf = p.buf[n:]
+	return n, nil
+}
+
+// fill reads the next chunk of the part into buf.
+func (p *multipartPart) fill() {
+	m := p.m
+	if m.eof {
+		p.buf, p.done = append(p.buf[:0], p.eol...), true
+		return
+	}
+	c, atStart, err := m.chunk()
+	if err != nil {
+		m.eof = true
+	}
+	if isDelim, closing := m.delimiter(c, atStart); isDelim {
+		m.closed = closing
+		p.buf, p.done = p.buf[:0], true
+		return
+	}
+	p.buf = append(append(p.buf[:0], p.eol...), c...)
+	p.eol = p.eol[:0]
+	if bytes.HasSuffix(p.buf, []byte("\n")) {
+		n := 1
+		if bytes.HasSuffix(p.buf, []byte("\r\n")) {
+			n = 2
+		}
+		p.eol = append(p.eol, p.buf[len(p.buf)-n:]...)
+		p.buf = p.buf[:len(p.buf)-n]
+	}
+	if m.eof {
+		p.buf, p.done = append(p.buf, p.eol...), true
 	}
 }
 
@@ -808,17 +957,6 @@ func (f fields) has(key string) bool {
 	_, ok := f.m[textproto.CanonicalMIMEHeaderKey(key)]
 	return ok
 }
-
-// partHeader is a part's header as go-message read it.
-type partHeader struct {
-	h *mtextproto.Header
-}
-
-func (p partHeader) get(key string) string { return p.h.Get(key) }
-
-func (p partHeader) values(key string) []string { return p.h.Values(key) }
-
-func (p partHeader) has(key string) bool { return p.h.Has(key) }
 
 // readHeader reads a header block up to its blank line, leniently: a field
 // longer than maxField is cut, lines that are not fields are skipped, NUL

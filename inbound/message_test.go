@@ -619,3 +619,27 @@ func TestParseManyReferences(t *testing.T) {
 	require.Equal(t, "r50@x.test", m.References[0])
 	require.Equal(t, "r149@x.test", m.References[99])
 }
+
+func TestParseLenientMultipart(t *testing.T) {
+	raw := "From: a@b.test\nContent-Type: multipart/mixed; boundary=\"=_b\"\n\npreamble\n" +
+		"--=_b\nContent-Type: text/plain\nthis line is not a field\nContent-Transfer-Encoding: quoted-printable\n\nfirst=3D1\n" +
+		"--=_b   trailing garbage\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"a.bin\"\nX-Huge: " +
+		strings.Repeat("h", 200<<10) + "\n\n" + strings.Repeat("z", 10000) + "\n" +
+		"--=_b\n\n" +
+		"--=_b\nContent-Type: text/plain\n\nlast\n--=_b--\nepilogue --=_b\n"
+	m := parseString(t, raw, Options{})
+	require.Equal(t, "first=1\n\nlast", m.Text)
+	require.Len(t, m.Attachments, 1)
+	require.Equal(t, Attachment{Name: "a.bin", ContentType: "application/octet-stream", Size: 10000, Part: "2"}, m.Attachments[0])
+	require.True(t, hasProblem(m, "part 1: header: malformed header line skipped"), m.Problems)
+	require.True(t, hasProblem(m, "part 2: header: field X-Huge longer than"), m.Problems)
+	require.Equal(t, int64(len(raw)), m.Size)
+
+	_, _, body, err := AttachmentContent(strings.NewReader(raw), "2", Limits{})
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("z", 10000), string(body))
+
+	noParts := "From: a@b.test\nContent-Type: multipart/mixed; boundary=nothere\n\njust a preamble\n"
+	m = parseString(t, noParts, Options{})
+	require.True(t, hasProblem(m, "boundary never found"), m.Problems)
+}
