@@ -551,6 +551,29 @@ func TestWatcherUIDValidityChangeRereadsEverything(t *testing.T) {
 	}
 }
 
+func TestWatcherUIDValidityZeroIsAValue(t *testing.T) {
+	srv := imaptest.Start(t, imaptest.WithUIDValidityZero())
+	srv.Append(t, "INBOX", imapMsg("z1", "1"))
+	u2 := srv.Append(t, "INBOX", imapMsg("z2", "2"))
+	sink := newIMAPSink()
+	w := inbound.NewWatcher(sink, imapOptions(t, srv))
+	defer w.Close()
+	if err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v, last, ok := sink.checkpoint(); !ok || v != 0 || last != u2 {
+		t.Fatalf("checkpoint %d/%d/%v, want 0/%d", v, last, ok, u2)
+	}
+	w.Close() // a new connection, as after a restart
+	u3 := srv.Append(t, "INBOX", imapMsg("z3", "3"))
+	if err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.deliveries(); len(got) != 3 || got[2] != u3 {
+		t.Errorf("delivered %v: UIDVALIDITY 0 was taken for a change", got)
+	}
+}
+
 func TestWatcherTooLargeGetsHeaderOnly(t *testing.T) {
 	srv := imaptest.Start(t)
 	raw := imapMsg("big", strings.Repeat("BODYBODY", 1000))

@@ -26,6 +26,7 @@ const (
 type config struct {
 	username, password string
 	caps               imap.CapSet
+	zeroValidity       bool
 }
 
 // Option changes how Start sets the server up.
@@ -43,6 +44,24 @@ func WithoutMove() Option {
 		delete(c.caps, imap.CapMove)
 		delete(c.caps, imap.CapUIDPlus)
 	}
+}
+
+// WithUIDValidityZero makes SELECT report UIDVALIDITY 0, as some servers do.
+func WithUIDValidityZero() Option {
+	return func(c *config) { c.zeroValidity = true }
+}
+
+// zeroValiditySession reports UIDVALIDITY 0 on SELECT.
+type zeroValiditySession struct {
+	imapserver.SessionIMAP4rev2
+}
+
+func (s zeroValiditySession) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	data, err := s.SessionIMAP4rev2.Select(name, options)
+	if data != nil {
+		data.UIDValidity = 0
+	}
+	return data, err
 }
 
 // Server is a running test server.
@@ -84,7 +103,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	var ended atomic.Bool
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
+			sess := mem.NewSession()
+			if cfg.zeroValidity {
+				sess = zeroValiditySession{sess.(imapserver.SessionIMAP4rev2)}
+			}
+			return sess, nil, nil
 		},
 		Caps:         cfg.caps,
 		InsecureAuth: true,
