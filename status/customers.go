@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -255,26 +256,53 @@ func loadCustomerDetails(ctx context.Context, db bun.IDB, cs []*Customer) error 
 	return nil
 }
 
-// CustomerForEmail returns the customer an email address belongs to: the
-// one owning the address's domain or, failing that, the closest parent
-// domain (eu.acme.com falls back to acme.com), ignoring case. When no
-// domain matches, a customer listing the address itself as a contact is
-// the answer, if exactly one does. It returns KindInvalid if address is
-// not an email address and KindNotFound if no customer matches.
+// CustomerMatch says how a sender was matched to a customer.
+type CustomerMatch string
+
+// How a sender matched: as one of a customer's contacts, by the email
+// domain, or not at all.
+const (
+	MatchContact CustomerMatch = "contact"
+	MatchDomain  CustomerMatch = "domain"
+	MatchUnknown CustomerMatch = "unknown"
+)
+
+// CustomerForEmail returns the customer an email address belongs to, as
+// MatchCustomer finds it.
 func (s *Service) CustomerForEmail(ctx context.Context, address string) (*Customer, error) {
+	c, _, err := s.MatchCustomer(ctx, s.db, address)
+	return c, err
+}
+
+// MatchCustomer finds the customer an email address belongs to: the one
+// customer listing the address as a contact (ignoring case) or, failing
+// that, the one owning the address's domain or the closest parent domain
+// (eu.acme.com falls back to acme.com). An address several customers list
+// as a contact is matched by domain only. It returns KindInvalid if address
+// is not an email address and KindNotFound if no customer matches.
+func (s *Service) MatchCustomer(ctx context.Context, db bun.IDB, address string) (*Customer, CustomerMatch, error) {
 	addr := strings.TrimSpace(address)
 	if a, err := mail.ParseAddress(addr); err == nil {
 		addr = a.Address
 	}
 	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || len(addr) > 254 || strings.ContainsAny(addr, " \t\r\n<>") {
-		return nil, Errorf(KindInvalid, "That is not an email address.")
+	if at <= 0 || len(addr) > 254 || strings.ContainsAny(addr, " \t\r\n<>\x00") || !utf8.ValidString(addr) {
+		return nil, MatchUnknown, Errorf(KindInvalid, "That is not an email address.")
+	}
+	var owners []string
+	if err := db.NewSelect().Model((*CustomerContact)(nil)).Distinct().Column("customer_id").
+		Where("lower(email) = lower(?)", addr).Limit(2).Scan(ctx, &owners); err != nil {
+		return nil, MatchUnknown, fmt.Errorf("match customer contact: %w", err)
+	}
+	if len(owners) == 1 {
+		c, err := customerByID(ctx, db, owners[0])
+		return c, MatchContact, err
 	}
 	candidates := parentDomains(normaliseDomain(addr[at+1:]))
 	if len(candidates) > 0 {
 		var ds []customerDomain
-		if err := s.db.NewSelect().Model(&ds).Where("domain IN (?)", bun.In(candidates)).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("match customer domain: %w", err)
+		if err := db.NewSelect().Model(&ds).Where("domain IN (?)", bun.In(candidates)).Scan(ctx); err != nil {
+			return nil, MatchUnknown, fmt.Errorf("match customer domain: %w", err)
 		}
 		if len(ds) > 0 {
 			best := ds[0]
@@ -283,18 +311,11 @@ func (s *Service) CustomerForEmail(ctx context.Context, address string) (*Custom
 					best = d
 				}
 			}
-			return s.CustomerByID(ctx, best.CustomerID)
+			c, err := customerByID(ctx, db, best.CustomerID)
+			return c, MatchDomain, err
 		}
 	}
-	var owners []string
-	if err := s.db.NewSelect().Model((*CustomerContact)(nil)).Distinct().Column("customer_id").
-		Where("lower(email) = lower(?)", addr).Limit(2).Scan(ctx, &owners); err != nil {
-		return nil, fmt.Errorf("match customer contact: %w", err)
-	}
-	if len(owners) == 1 {
-		return s.CustomerByID(ctx, owners[0])
-	}
-	return nil, Errorf(KindNotFound, "No customer matches that address.")
+	return nil, MatchUnknown, Errorf(KindNotFound, "No customer matches that address.")
 }
 
 // parentDomains returns d and each parent of it down to two labels:

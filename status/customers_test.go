@@ -328,6 +328,10 @@ func TestCustomerForEmail(t *testing.T) {
 			Contacts: []status.ContactInput{{Email: "shared@freemail.example", Role: status.ContactPrimary}}})
 		statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Shared B", Domains: []string{"b.example"},
 			Contacts: []status.ContactInput{{Email: "shared@freemail.example", Role: status.ContactPrimary}}})
+		// A consultant writing from Acme's domain for another customer is
+		// that customer's: the contact list comes first.
+		road := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Roadrunner",
+			Contacts: []status.ContactInput{{Email: "consultant@acme.com", Role: status.ContactTechnical}}})
 
 		matches := map[string]string{
 			"wile@acme.com":                    acme.ID,
@@ -341,6 +345,7 @@ func TestCustomerForEmail(t *testing.T) {
 			"  wile@acme.com.  ":               acme.ID,
 			`"odd, name" <x@ACME.co.uk>`:       acme.ID,
 			"Wile.Coyote@gmail.example (home)": acme.ID,
+			"Consultant@ACME.com":              road.ID,
 		}
 		for addr, want := range matches {
 			c, err := b.svc.CustomerForEmail(b.ctx, addr)
@@ -350,6 +355,12 @@ func TestCustomerForEmail(t *testing.T) {
 		got, err := b.svc.CustomerForEmail(b.ctx, "wile@acme.com")
 		require.NoError(t, err)
 		require.NotEmpty(t, got.Contacts, "the customer comes with its contacts")
+		for addr, want := range map[string]status.CustomerMatch{"wile.coyote@gmail.example": status.MatchContact,
+			"consultant@acme.com": status.MatchContact, "noc@mail.acme.com": status.MatchDomain, "shared@freemail.example": status.MatchUnknown,
+			"a\x00b@acme.com": status.MatchUnknown, "\xff@acme.com": status.MatchUnknown} {
+			_, how, _ := b.svc.MatchCustomer(b.ctx, bdb, addr)
+			require.Equal(t, want, how, addr)
+		}
 
 		for _, addr := range []string{"x@notacme.com", "x@acme.com.evil.example", "x@com", "x@other.example",
 			"someone@gmail.example", "shared@freemail.example"} {

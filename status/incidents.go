@@ -62,6 +62,9 @@ type IncidentInput struct {
 	// in the same transaction so that the first update reaches their
 	// contacts.
 	Customers []string
+	// IntakeID names the triage item the incident is declared from: it is
+	// marked declared, and what it says goes on the timeline.
+	IntakeID string
 }
 
 func (in *IncidentInput) checkRecord(f FieldErrors) {
@@ -210,6 +213,11 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 		if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, now, now,
 			"Declared %s incident %q (%s).", strings.ToLower(inc.Severity.Label()), inc.Title, inc.Visibility); err != nil {
 			return err
+		}
+		if in.IntakeID != "" {
+			if err := declaredFromIntake(ctx, tx, in.IntakeID, inc, now); err != nil {
+				return err
+			}
 		}
 		if len(in.Customers) > 0 {
 			if err := checkCustomersExist(ctx, tx, in.Customers); err != nil {

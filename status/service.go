@@ -48,6 +48,9 @@ type Service struct {
 	// scheduled asks, inside the transaction, for PublishDueUpdates to run
 	// at the given time.
 	scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
+	// intakeDismissed forwards a dismissed intake item, inside the
+	// transaction.
+	intakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) error
 }
 
 // Options configures a Service. Zero values give sensible defaults.
@@ -62,11 +65,15 @@ type Options struct {
 	// so a job can be queued to publish it at its time. Without it, due
 	// updates are published whenever PublishDueUpdates runs.
 	Scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
+	// IntakeDismissed is called inside the transaction that dismisses an
+	// intake item, so the original can be forwarded to the service desk.
+	IntakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) error
 }
 
 // New returns a Service over db.
 func New(bdb *bun.DB, o Options) *Service {
-	s := &Service{db: bdb, notify: o.Notifier, now: o.Now, log: o.Log, changed: o.Changed, scheduled: o.Scheduled}
+	s := &Service{db: bdb, notify: o.Notifier, now: o.Now, log: o.Log, changed: o.Changed, scheduled: o.Scheduled,
+		intakeDismissed: o.IntakeDismissed}
 	if s.notify == nil {
 		s.notify = NopNotifier{}
 	}

@@ -23,6 +23,9 @@ const (
 	TimelineChange    TimelineKind = "change"
 	TimelineNote      TimelineKind = "note"
 	TimelineRole      TimelineKind = "role"
+	// TimelineCustomer is what a customer said: an email, a phone call, a
+	// portal ticket; Ref names the intake item or stored email.
+	TimelineCustomer TimelineKind = "customer"
 )
 
 // TimelineEntry is one event in an incident's history. Entries are written
@@ -38,6 +41,7 @@ type TimelineEntry struct {
 	Actor      string       `bun:"actor"`
 	At         time.Time    `bun:"at"`
 	CreatedAt  time.Time    `bun:"created_at"`
+	Ref        string       `bun:"ref"` // what the entry records, e.g. an intake item's id
 }
 
 // lastStamp is the newest CreatedAt handed out by stamp, in microseconds.

@@ -1,0 +1,5 @@
+ALTER TABLE timeline_entries DROP COLUMN ref;
+DROP TABLE intake_items;
+DROP TABLE inbound_message_chunks;
+DROP TABLE inbound_messages;
+DROP TABLE mailboxes;

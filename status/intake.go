@@ -1,0 +1,349 @@
+package status
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// IntakeSource says where an intake item came from.
+type IntakeSource string
+
+// Intake sources: the support mailbox, a phone call recorded in the
+// console, a ticket from the customer portal, a monitoring alert.
+const (
+	IntakeEmail  IntakeSource = "email"
+	IntakePhone  IntakeSource = "phone"
+	IntakePortal IntakeSource = "portal"
+	IntakeAlert  IntakeSource = "alert"
+)
+
+// Valid reports whether s is a known source.
+func (s IntakeSource) Valid() bool {
+	return s == IntakeEmail || s == IntakePhone || s == IntakePortal || s == IntakeAlert
+}
+
+// Label is the source as the console shows it.
+func (s IntakeSource) Label() string {
+	switch s {
+	case IntakeEmail:
+		return "Email"
+	case IntakePhone:
+		return "Phone call"
+	case IntakePortal:
+		return "Portal ticket"
+	case IntakeAlert:
+		return "Alert"
+	}
+	return string(s)
+}
+
+// IntakeState is where an intake item stands in triage.
+type IntakeState string
+
+// Intake states: waiting in the inbox, attached to an incident, the
+// source of a new incident, or dismissed as not an incident.
+const (
+	IntakeOpen      IntakeState = "open"
+	IntakeAttached  IntakeState = "attached"
+	IntakeDeclared  IntakeState = "declared"
+	IntakeDismissed IntakeState = "dismissed"
+)
+
+// IntakeItem is one thing that came in and waits for someone to decide
+// what it is: part of an incident, a new incident, or not an incident.
+type IntakeItem struct {
+	bun.BaseModel `bun:"table:intake_items,alias:ii"`
+
+	ID          string       `bun:"id,pk"`
+	Source      IntakeSource `bun:"source"`
+	State       IntakeState  `bun:"state"`
+	Title       string       `bun:"title"`
+	Body        string       `bun:"body"`
+	SenderName  string       `bun:"sender_name"`
+	SenderEmail string       `bun:"sender_email"`
+	SenderPhone string       `bun:"sender_phone"`
+	// CustomerID is the sender's customer, "" when unknown; CustomerMatch
+	// says how it was found.
+	CustomerID    string        `bun:"customer_id"`
+	CustomerMatch CustomerMatch `bun:"customer_match"`
+	// UnverifiedThread marks a reply whose references point at an incident
+	// of another customer than the sender's: it is never attached to that
+	// incident by itself.
+	UnverifiedThread bool       `bun:"unverified_thread"`
+	Reference        string     `bun:"reference"`  // the ticket id or alert key at the source
+	InboundID        string     `bun:"inbound_id"` // the stored email
+	PageID           string     `bun:"page_id"`
+	IncidentID       string     `bun:"incident_id"` // attached to or declared from it
+	RecordedBy       string     `bun:"recorded_by"`
+	DecidedBy        string     `bun:"decided_by"`
+	DecidedAt        *time.Time `bun:"decided_at"`
+	Note             string     `bun:"note"` // why it was dismissed, where it was forwarded
+	CreatedAt        time.Time  `bun:"created_at"`
+	UpdatedAt        time.Time  `bun:"updated_at"`
+}
+
+// IntakeInput is a new intake item.
+type IntakeInput struct {
+	Source      IntakeSource
+	Title       string
+	Body        string
+	SenderName  string
+	SenderEmail string
+	SenderPhone string
+	// Reference is the item's id at its source (a portal ticket number): a
+	// second item with the same source and reference is the first one.
+	Reference        string
+	InboundID        string
+	UnverifiedThread bool
+	RecordedBy       string
+}
+
+func (in *IntakeInput) validate() error {
+	f := FieldErrors{}
+	if !in.Source.Valid() {
+		f.Add("source", "must be one of email, phone, portal, alert")
+	}
+	in.Title = strings.Join(strings.Fields(in.Title), " ")
+	checkText(f, "title", in.Title, MaxNameLen, true, false)
+	checkText(f, "body", in.Body, MaxBodyLen, false, true)
+	checkText(f, "sender_name", in.SenderName, MaxNameLen, false, false)
+	checkText(f, "sender_email", in.SenderEmail, 254, false, false)
+	checkText(f, "sender_phone", in.SenderPhone, 64, false, false)
+	checkText(f, "reference", in.Reference, MaxNameLen, false, false)
+	checkText(f, "recorded_by", in.RecordedBy, MaxNameLen, false, false)
+	if in.Source == IntakePhone && strings.TrimSpace(in.SenderName) == "" && strings.TrimSpace(in.SenderPhone) == "" {
+		f.Add("sender_name", "say who called, or the number")
+	}
+	return f.Err()
+}
+
+// CreateIntake puts a new item in the triage inbox, with the sender's
+// customer matched by contact address, then email domain. An item whose
+// source and reference were seen before is not created again: the first
+// one is returned, with created false.
+func (s *Service) CreateIntake(ctx context.Context, in IntakeInput) (item *IntakeItem, created bool, err error) {
+	err = s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		item, created, err = s.CreateIntakeTx(ctx, tx, in)
+		return err
+	})
+	return item, created, err
+}
+
+// CreateIntakeTx is CreateIntake inside tx, for callers that store what
+// the item comes from in the same transaction.
+func (s *Service) CreateIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*IntakeItem, bool, error) {
+	if err := in.validate(); err != nil {
+		return nil, false, err
+	}
+	now := s.Now()
+	if in.Reference != "" {
+		old := new(IntakeItem)
+		err := tx.NewSelect().Model(old).Where("source = ? AND reference = ?", in.Source, in.Reference).Scan(ctx)
+		if err == nil {
+			return old, false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, fmt.Errorf("look up intake %s %s: %w", in.Source, in.Reference, err)
+		}
+	}
+	item := &IntakeItem{ID: NewID(), Source: in.Source, State: IntakeOpen, Title: in.Title, Body: in.Body,
+		SenderName: strings.TrimSpace(in.SenderName), SenderEmail: strings.ToLower(strings.TrimSpace(in.SenderEmail)),
+		SenderPhone: strings.TrimSpace(in.SenderPhone), CustomerMatch: MatchUnknown, UnverifiedThread: in.UnverifiedThread,
+		Reference: in.Reference, InboundID: in.InboundID, RecordedBy: strings.TrimSpace(in.RecordedBy), CreatedAt: now, UpdatedAt: now}
+	if item.SenderEmail != "" {
+		c, how, err := s.MatchCustomer(ctx, tx, item.SenderEmail)
+		switch {
+		case err == nil:
+			item.CustomerID, item.CustomerMatch = c.ID, how
+		case KindOf(err) != KindNotFound && KindOf(err) != KindInvalid:
+			return nil, false, err
+		}
+	}
+	if _, err := tx.NewInsert().Model(item).Exec(ctx); err != nil {
+		return nil, false, fmt.Errorf("insert intake item: %w", err)
+	}
+	if err := audit(ctx, tx, now, Change{Action: "create", SubjectType: "intake", SubjectID: item.ID, After: item}); err != nil {
+		return nil, false, err
+	}
+	return item, true, nil
+}
+
+// IntakeFilter selects intake items, newest first.
+type IntakeFilter struct {
+	State  IntakeState // "" for all
+	Before string      // continue after the item with this id
+	Limit  int         // default 50, at most 500
+}
+
+// IntakeItems lists intake items matching f, newest first.
+func (s *Service) IntakeItems(ctx context.Context, f IntakeFilter) ([]*IntakeItem, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 500)
+	var out []*IntakeItem
+	q := s.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Limit(int64(f.Limit))
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.Before != "" {
+		before, err := s.IntakeItem(ctx, f.Before)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", before.CreatedAt, before.CreatedAt, before.ID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list intake items: %w", err)
+	}
+	return out, nil
+}
+
+// IntakeItem returns one intake item or a KindNotFound error.
+func (s *Service) IntakeItem(ctx context.Context, id string) (*IntakeItem, error) {
+	return intakeItem(ctx, s.db, id)
+}
+
+func intakeItem(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error) {
+	if !ValidID(id) {
+		return nil, notFound("Intake item", id)
+	}
+	item := new(IntakeItem)
+	if err := db.NewSelect().Model(item).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Intake item", id)
+	}
+	return item, nil
+}
+
+// OpenIntakeCount is the number of items waiting in the triage inbox.
+func (s *Service) OpenIntakeCount(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Model((*IntakeItem)(nil)).Where("state = ?", IntakeOpen).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count open intake items: %w", err)
+	}
+	return int(n), nil
+}
+
+// openIntake loads an item for a triage decision, refusing one that was
+// decided already (decideIntake checks again as it writes).
+func openIntake(ctx context.Context, tx bun.Tx, id string) (*IntakeItem, error) {
+	item, err := intakeItem(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if item.State != IntakeOpen {
+		return nil, Errorf(KindConflict, "This item was %s already.", item.State)
+	}
+	return item, nil
+}
+
+// decideIntake records a triage decision on an open item.
+func decideIntake(ctx context.Context, tx bun.Tx, item *IntakeItem, st IntakeState, pageID, incidentID, note string, now time.Time) error {
+	before := *item
+	actor := ActorFrom(ctx).Name
+	item.State, item.PageID, item.IncidentID, item.Note = st, pageID, incidentID, note
+	item.DecidedBy, item.DecidedAt, item.UpdatedAt = actor, &now, now
+	res, err := tx.NewUpdate().Model(item).Column("state", "page_id", "incident_id", "note", "decided_by", "decided_at", "updated_at").
+		WherePK().Where("state = ?", IntakeOpen).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("decide intake item %s: %w", item.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Errorf(KindConflict, "This item was decided by someone else meanwhile.")
+	}
+	return audit(ctx, tx, now, Change{Action: string(st), SubjectType: "intake", SubjectID: item.ID, PageID: pageID,
+		Before: before, After: item})
+}
+
+// intakeTimeline writes what an intake item says on an incident's
+// timeline, at the time it came in.
+func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID string, now time.Time) error {
+	who := item.SenderName
+	if who == "" {
+		who = cmpOr(item.SenderEmail, item.SenderPhone, "unknown sender")
+	}
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineCustomer,
+		Body:  fmt.Sprintf("%s from %s: %s\n\n%s", item.Source.Label(), who, item.Title, item.Body),
+		Actor: ActorFrom(ctx).Name, At: item.CreatedAt, CreatedAt: stamp(now), Ref: item.ID}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("add timeline entry: %w", err)
+	}
+	return nil
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// AttachIntake makes an open item part of an open incident of the page:
+// its text goes on the incident's timeline. An item flagged as an
+// unverified thread may be attached too: a person decided.
+func (s *Service) AttachIntake(ctx context.Context, id, pageID, incidentID string) error {
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		item, err := openIntake(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
+		if err != nil {
+			return err
+		}
+		if inc.State == StateResolved {
+			return Errorf(KindConflict, "That incident is resolved; declare a new one instead.")
+		}
+		now := s.Now()
+		if err := intakeTimeline(ctx, tx, item, inc.ID, now); err != nil {
+			return err
+		}
+		return decideIntake(ctx, tx, item, IntakeAttached, pageID, inc.ID, "", now)
+	})
+}
+
+// DismissIntake closes an open item as not an incident, with the reason
+// (where it was forwarded, for example).
+func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeItem, error) {
+	f := FieldErrors{}
+	checkText(f, "note", note, MaxShortLen, false, true)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	var item *IntakeItem
+	err := s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if item, err = openIntake(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := decideIntake(ctx, tx, item, IntakeDismissed, "", "", strings.TrimSpace(note), s.Now()); err != nil {
+			return err
+		}
+		if s.intakeDismissed != nil {
+			return s.intakeDismissed(ctx, tx, item)
+		}
+		return nil
+	})
+	return item, err
+}
+
+// declaredFromIntake marks the item an incident was declared from, inside
+// the declaration's transaction, and puts its text on the new timeline.
+func declaredFromIntake(ctx context.Context, tx bun.Tx, id string, inc *Incident, now time.Time) error {
+	item, err := openIntake(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if err := intakeTimeline(ctx, tx, item, inc.ID, now); err != nil {
+		return err
+	}
+	return decideIntake(ctx, tx, item, IntakeDeclared, inc.PageID, inc.ID, "", now)
+}
