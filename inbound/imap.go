@@ -659,6 +659,21 @@ func (w *Watcher) handle(ctx context.Context, s *imapSession, p imapPending) err
 		return err
 	}
 	if !delivered {
+		// Skip the message only when it is really gone: a server that
+		// answered without its body would otherwise lose it.
+		var found []imap.UID
+		if err := s.do(ctx, fmt.Sprintf("search UID %d", p.uid), func() error {
+			data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(p.uid))}}, nil).Wait()
+			if err == nil {
+				found = data.AllUIDs()
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(found) > 0 {
+			return fmt.Errorf("imap fetch UID %d: the server returned no body", p.uid)
+		}
 		w.log.Info("imap message vanished before it was fetched", "uid", p.uid)
 		return nil
 	}

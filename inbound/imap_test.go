@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/herald-status/herald/inbound"
@@ -511,6 +512,43 @@ func TestWatcherIdleDeliversWithoutWaitingForPoll(t *testing.T) {
 	}
 }
 
+// imapNoIdleConn hides the server's IDLE capability (renamed XDLE).
+type imapNoIdleConn struct{ net.Conn }
+
+func (c imapNoIdleConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	copy(b[:n], bytes.ReplaceAll(b[:n], []byte(" IDLE"), []byte(" XDLE")))
+	return n, err
+}
+
+func TestWatcherPollsWithoutIdle(t *testing.T) {
+	srv := imaptest.Start(t)
+	sink := newIMAPSink()
+	o := imapOptions(t, srv)
+	o.Interval = 50 * time.Millisecond
+	o.Dial = func(ctx context.Context, opts *imapclient.Options) (*imapclient.Client, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", srv.Addr())
+		if err != nil {
+			return nil, err
+		}
+		return imapclient.New(imapNoIdleConn{conn}, opts), nil
+	}
+	w := inbound.NewWatcher(sink, o)
+	imapRun(t, w)
+	imapWaitFor(t, 5*time.Second, "connection", func() bool { return w.State().Connected })
+	for i := range 3 {
+		id := fmt.Sprint("p", i)
+		srv.Append(t, "INBOX", imapMsg(id, "x"))
+		imapWaitFor(t, 2*time.Second, "polled delivery", func() bool { return sink.callsFor(imapID(id)) == 1 })
+		if w.State().Idle {
+			t.Fatal("idle although the server offers no IDLE")
+		}
+	}
+	if srv.Accepted() != 1 {
+		t.Errorf("%d connections for polling, want 1", srv.Accepted())
+	}
+}
+
 func TestWatcherUIDValidityChangeRereadsEverything(t *testing.T) {
 	srv := imaptest.Start(t)
 	srv.Append(t, "INBOX", imapMsg("a", "a"))
@@ -571,6 +609,49 @@ func TestWatcherUIDValidityZeroIsAValue(t *testing.T) {
 	}
 	if got := sink.deliveries(); len(got) != 3 || got[2] != u3 {
 		t.Errorf("delivered %v: UIDVALIDITY 0 was taken for a change", got)
+	}
+}
+
+func TestWatcherSkipsMessageExpungedMeanwhile(t *testing.T) {
+	srv := imaptest.Start(t)
+	u1 := srv.Append(t, "INBOX", imapMsg("e1", "1"))
+	u2 := srv.Append(t, "INBOX", imapMsg("e2", "2"))
+	u3 := srv.Append(t, "INBOX", imapMsg("e3", "3"))
+	sink := newIMAPSink()
+	sink.afterStore = func(m *inbound.Fetched) {
+		if m.UID != u1 {
+			return
+		}
+		// Someone else deletes message 2 after the watcher listed it.
+		c, err := imapclient.DialInsecure(srv.Addr(), nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		if err := c.Login(srv.Username, srv.Password).Wait(); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := c.Move(imap.UIDSetNum(imap.UID(u2)), "Trash").Wait(); err != nil {
+			t.Error(err)
+		}
+	}
+	srv.CreateMailbox(t, "Trash")
+	w := inbound.NewWatcher(sink, imapOptions(t, srv))
+	defer w.Close()
+	if err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.deliveries(); !slices.Equal(got, []uint32{u1, u3}) {
+		t.Errorf("delivered %v, want %d and %d", got, u1, u3)
+	}
+	if _, last, _ := sink.checkpoint(); last != u3 {
+		t.Errorf("checkpoint at %d, want %d", last, u3)
 	}
 }
 
