@@ -45,9 +45,15 @@ const (
 	maxNameBytes = 255     // an attachment's name
 )
 
-// Limits bound what Parse reads from one message.
+// Limits bound what Parse reads from one message. A zero field takes its
+// default.
+//
+// Beyond MaxBytes nothing more is read: the Message is marked Truncated,
+// notes the Problem "too large", and holds what came before the limit (the
+// header at least; the text and attachments seen so far, the last one
+// counted only in part).
 type Limits struct {
-	MaxBytes  int64 // the whole message; default 25 MiB. Beyond it: Truncated, Problem "too large"
+	MaxBytes  int64 // the whole message; default 25 MiB
 	MaxDepth  int   // multipart nesting; default 32
 	MaxParts  int   // parts in all; default 500
 	MaxHeader int   // one header field's bytes; default 64 KiB (longer is cut, Problem noted)
@@ -857,29 +863,43 @@ func (p *parser) embedded(h header, body io.Reader, ct, path, name string, inlin
 		p.msg.Report.OriginalMessageID = firstID(inner.get("Message-Id"))
 	}
 	if name == "" {
-		if s := cleanLine(p.decodeWords(inner.get("Subject"))); s != "" {
-			name = s + ".eml"
-		} else {
-			name = "message.eml"
-		}
-		if ct == "text/rfc822-headers" {
-			name = strings.TrimSuffix(name, ".eml") + ".txt"
-		}
+		name = p.embeddedName(inner, ct)
 	}
 	p.attach(name, ct, cr.n, path, inline)
 }
 
+// embeddedName names a forwarded message after its subject.
+func (p *parser) embeddedName(inner header, ct string) string {
+	ext := ".eml"
+	if ct == "text/rfc822-headers" {
+		ext = ".txt"
+	}
+	if s := cleanLine(p.decodeWords(inner.get("Subject"))); s != "" {
+		return capUTF8(s, maxNameBytes-len(ext)) + ext
+	}
+	return "message" + ext
+}
+
 // extract keeps the decoded body of the part AttachmentContent asked for.
 func (p *parser) extract(h header, body io.Reader, ct string, params map[string]string, name string) {
-	f := &foundPart{name: sanitizeName(name), contentType: ct}
-	if ct == "message/rfc822" && name == "" {
-		f.name = "message.eml"
+	f := &foundPart{contentType: ct}
+	if cs := params["charset"]; strings.HasPrefix(ct, "text/") && cs != "" {
+		f.contentType = mime.FormatMediaType(ct, map[string]string{"charset": strings.ToLower(cs)})
+		if f.contentType == "" {
+			f.contentType = ct
+		}
 	}
 	b, n, err := readCapped(p.decoded(h, body, params, p.target, false), p.l.MaxBytes)
 	f.body, f.err = b, err
 	if err == nil && n > int64(len(b)) {
 		f.err = errors.New("larger than the limit")
 	}
+	embedded := ct == "message/rfc822" || ct == "message/global" || ct == "text/rfc822-headers"
+	if name == "" && embedded {
+		inner, _ := readHeader(bufio.NewReader(bytes.NewReader(b)), p.l.MaxHeader)
+		name = p.embeddedName(inner, ct)
+	}
+	f.name = sanitizeName(name)
 	p.found = f
 	p.stop = true
 }

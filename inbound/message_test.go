@@ -296,9 +296,24 @@ func TestParseMixedNested(t *testing.T) {
 	require.Equal(t, "attachment", name)
 	require.Equal(t, "\x89PNG\r\n\x1a\n", string(body))
 
-	_, _, body, err = AttachmentContent(strings.NewReader(raw), "7", Limits{})
+	name, ct, body, err = AttachmentContent(strings.NewReader(raw), "7", Limits{})
 	require.NoError(t, err)
+	require.Equal(t, "Original problème.eml", name)
+	require.Equal(t, "message/rfc822", ct)
 	require.Contains(t, string(body), "The original text.")
+
+	name, ct, body, err = AttachmentContent(strings.NewReader(raw), "3", Limits{})
+	require.NoError(t, err)
+	require.Equal(t, "€ report.txt", name)
+	require.Equal(t, "text/plain", ct)
+	require.Equal(t, "twelve bytes", string(body))
+
+	latin1 := "From: a@b.test\nContent-Type: text/plain; charset=ISO-8859-1\n\nCaf\xe9"
+	name, ct, body, err = AttachmentContent(strings.NewReader(latin1), "1", Limits{})
+	require.NoError(t, err)
+	require.Equal(t, "attachment", name)
+	require.Equal(t, "text/plain; charset=iso-8859-1", ct)
+	require.Equal(t, "Caf\xe9", string(body))
 
 	for _, bad := range []string{"10", "1.5", "0", "x", "", "1..2", "01"} {
 		_, _, _, err = AttachmentContent(strings.NewReader(raw), bad, Limits{})
