@@ -71,6 +71,10 @@ type WatcherOptions struct {
 	// attempts (defaults 1s and 5 minutes); the delay doubles after each
 	// failure, with jitter.
 	MinBackoff, MaxBackoff time.Duration
+	// TLSConfig is used for "tls" and "starttls", for a server whose
+	// certificate a private CA signed (default: the system's roots); its
+	// ServerName defaults to Config.Host.
+	TLSConfig *tls.Config
 	// Log receives the watcher's logs (default slog.Default()).
 	Log *slog.Logger
 	// Dial connects to the server, for tests. It must create the client with
@@ -464,7 +468,7 @@ func (w *Watcher) connect(ctx context.Context) (*imapSession, error) {
 	cfg := w.o.Config
 	opts := &imapclient.Options{
 		Dialer:    &net.Dialer{Timeout: w.o.Timeout, KeepAlive: imapKeepAlive},
-		TLSConfig: &tls.Config{ServerName: cfg.Host},
+		TLSConfig: w.tlsConfig(),
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
 				if d.NumMessages != nil {
@@ -536,6 +540,17 @@ func (w *Watcher) connect(ctx context.Context) (*imapSession, error) {
 	w.log.Info("imap connected", "uidvalidity", sel.UIDValidity, "messages", sel.NumMessages, "idle", s.canIdle)
 	ok = true
 	return s, nil
+}
+
+func (w *Watcher) tlsConfig() *tls.Config {
+	c := &tls.Config{}
+	if w.o.TLSConfig != nil {
+		c = w.o.TLSConfig.Clone()
+	}
+	if c.ServerName == "" {
+		c.ServerName = w.o.Config.Host
+	}
+	return c
 }
 
 func (w *Watcher) login(ctx context.Context, s *imapSession, caps imap.CapSet) error {

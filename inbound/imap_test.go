@@ -3,6 +3,7 @@ package inbound_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -546,6 +547,110 @@ func TestWatcherPollsWithoutIdle(t *testing.T) {
 	}
 	if srv.Accepted() != 1 {
 		t.Errorf("%d connections for polling, want 1", srv.Accepted())
+	}
+}
+
+func TestWatcherTLSModes(t *testing.T) {
+	srv := imaptest.Start(t, imaptest.WithTLS())
+	_, tlsPort, _ := net.SplitHostPort(srv.TLSAddr())
+	var implicitPort int
+	fmt.Sscan(tlsPort, &implicitPort)
+	for _, tc := range []struct {
+		mode    string
+		port    int
+		trust   bool
+		wantErr string
+	}{
+		{"starttls", srv.Port(), true, ""},
+		{"tls", implicitPort, true, ""},
+		{"starttls", srv.Port(), false, "certificate"},
+		{"tls", implicitPort, false, "certificate"},
+		{"none", srv.Port(), true, "offers no AUTH=PLAIN"},
+	} {
+		t.Run(fmt.Sprint(tc.mode, " trusted=", tc.trust), func(t *testing.T) {
+			sink := newIMAPSink()
+			o := imapOptions(t, srv)
+			o.Config.TLS, o.Config.Port = tc.mode, tc.port
+			if tc.trust {
+				o.TLSConfig = &tls.Config{RootCAs: srv.CertPool()}
+			}
+			w := inbound.NewWatcher(sink, o)
+			defer w.Close()
+			uid := srv.Append(t, "INBOX", imapMsg("tls-"+tc.mode+fmt.Sprint(tc.trust), "x"))
+			err := w.Poll(context.Background())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Poll: %v, want an error about %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sink.deliveries(); len(got) == 0 || got[len(got)-1] != uid {
+				t.Errorf("delivered %v, want up to %d", got, uid)
+			}
+		})
+	}
+}
+
+// imapRewriteConn rewrites what the server sends (outside literals) and
+// records what the client sends.
+type imapRewriteConn struct {
+	net.Conn
+	old, new []byte
+	pending  []byte
+	mu       *sync.Mutex
+	sent     *bytes.Buffer
+}
+
+func (c *imapRewriteConn) Read(b []byte) (int, error) {
+	if len(c.pending) == 0 {
+		n, err := c.Conn.Read(b)
+		if n == 0 {
+			return 0, err
+		}
+		c.pending = bytes.ReplaceAll(b[:n], c.old, c.new)
+	}
+	n := copy(b, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+func (c *imapRewriteConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	c.sent.Write(b)
+	c.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+func TestWatcherAuthenticatesPlainWhenLoginDisabled(t *testing.T) {
+	srv := imaptest.Start(t)
+	uid := srv.Append(t, "INBOX", imapMsg("auth", "x"))
+	var mu sync.Mutex
+	var sent bytes.Buffer
+	o := imapOptions(t, srv)
+	o.Dial = func(ctx context.Context, opts *imapclient.Options) (*imapclient.Client, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", srv.Addr())
+		if err != nil {
+			return nil, err
+		}
+		rc := &imapRewriteConn{Conn: conn, old: []byte("IMAP4rev1 "), new: []byte("IMAP4rev1 LOGINDISABLED "), mu: &mu, sent: &sent}
+		return imapclient.New(rc, opts), nil
+	}
+	sink := newIMAPSink()
+	w := inbound.NewWatcher(sink, o)
+	defer w.Close()
+	if err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.deliveries(); !slices.Equal(got, []uint32{uid}) {
+		t.Errorf("delivered %v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !bytes.Contains(sent.Bytes(), []byte("AUTHENTICATE PLAIN")) || bytes.Contains(sent.Bytes(), []byte(" LOGIN ")) {
+		t.Errorf("client sent:\n%s\nwant AUTHENTICATE PLAIN and no LOGIN", sent.Bytes())
 	}
 }
 

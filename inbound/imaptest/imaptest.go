@@ -4,12 +4,20 @@ package imaptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -27,6 +35,14 @@ type config struct {
 	username, password string
 	caps               imap.CapSet
 	zeroValidity       bool
+	tls                bool
+}
+
+// WithTLS offers STARTTLS on Addr and implicit TLS on TLSAddr, with a
+// self-signed certificate for 127.0.0.1 that CertPool trusts. LOGIN is then
+// refused before TLS.
+func WithTLS() Option {
+	return func(c *config) { c.tls = true }
 }
 
 // Option changes how Start sets the server up.
@@ -75,6 +91,50 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
 	accepted atomic.Int64
+
+	tlsLn net.Listener
+	pool  *x509.CertPool
+}
+
+// TLSAddr is the host:port of the implicit-TLS listener (WithTLS only).
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
+}
+
+// CertPool trusts the server's certificate (WithTLS only).
+func (s *Server) CertPool() *x509.CertPool { return s.pool }
+
+func selfSigned() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "imaptest"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
 }
 
 // Start runs a server until the test ends.
@@ -93,6 +153,16 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(cfg)
 	}
+	var tlsConfig *tls.Config
+	var pool *x509.CertPool
+	if cfg.tls {
+		cert, p, err := selfSigned()
+		if err != nil {
+			t.Fatalf("imaptest: certificate: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		pool = p
+	}
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(cfg.username, cfg.password)
 	if err := user.Create("INBOX", nil); err != nil {
@@ -110,7 +180,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 			return sess, nil, nil
 		},
 		Caps:         cfg.caps,
-		InsecureAuth: true,
+		InsecureAuth: !cfg.tls,
+		TLSConfig:    tlsConfig,
 		Logger:       logger{t: t, ended: &ended},
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,16 +195,30 @@ func Start(t testing.TB, opts ...Option) *Server {
 		ln:       ln,
 		user:     user,
 		conns:    map[net.Conn]struct{}{},
+		pool:     pool,
 	}
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		srv.Serve(&listener{Listener: ln, s: s})
 	}()
+	if cfg.tls {
+		tln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("imaptest: listen: %v", err)
+		}
+		s.tlsLn = tln
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srv.Serve(tls.NewListener(&listener{Listener: tln, s: s}, tlsConfig))
+		}()
+	}
 	t.Cleanup(func() {
 		ended.Store(true)
 		srv.Close()
-		<-done
+		wg.Wait()
 	})
 	return s
 }
@@ -267,7 +352,13 @@ type Message struct {
 // Messages lists the messages of mailbox in UID order.
 func (s *Server) Messages(t testing.TB, mailbox string) []Message {
 	t.Helper()
-	c, err := imapclient.DialInsecure(s.Addr(), nil)
+	var c *imapclient.Client
+	var err error
+	if s.pool != nil {
+		c, err = imapclient.DialStartTLS(s.Addr(), &imapclient.Options{TLSConfig: &tls.Config{RootCAs: s.pool}})
+	} else {
+		c, err = imapclient.DialInsecure(s.Addr(), nil)
+	}
 	if err != nil {
 		t.Fatalf("imaptest: dial: %v", err)
 	}
