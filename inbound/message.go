@@ -596,10 +596,11 @@ func (m *multipartReader) skipPreamble() error {
 // multipartPart is the body of one part, up to the line break before the
 // next delimiter.
 type multipartPart struct {
-	m    *multipartReader
-	buf  []byte
-	eol  []byte // the line break held back: it belongs to a following delimiter
-	done bool
+	m     *multipartReader
+	buf   []byte // what is left to return, in store
+	store []byte
+	eol   []byte // the line break held back: it belongs to a following delimiter
+	done  bool
 }
 
 // Read implements io.Reader.
@@ -619,7 +620,7 @@ func (p *multipartPart) Read(b []byte) (int, error) {
 func (p *multipartPart) fill() {
 	m := p.m
 	if m.eof {
-		p.buf, p.done = append(p.buf[:0], p.eol...), true
+		p.set(nil, true)
 		return
 	}
 	c, atStart, err := m.chunk()
@@ -628,22 +629,26 @@ func (p *multipartPart) fill() {
 	}
 	if isDelim, closing := m.delimiter(c, atStart); isDelim {
 		m.closed = closing
-		p.buf, p.done = p.buf[:0], true
+		p.buf, p.done = nil, true
 		return
 	}
-	p.buf = append(append(p.buf[:0], p.eol...), c...)
+	p.set(c, m.eof)
+}
+
+// set makes buf the held-back line break and c, holding back c's own line
+// break unless the body ends here.
+func (p *multipartPart) set(c []byte, end bool) {
+	p.store = append(append(p.store[:0], p.eol...), c...)
 	p.eol = p.eol[:0]
-	if bytes.HasSuffix(p.buf, []byte("\n")) {
-		n := 1
-		if bytes.HasSuffix(p.buf, []byte("\r\n")) {
-			n = 2
-		}
-		p.eol = append(p.eol, p.buf[len(p.buf)-n:]...)
-		p.buf = p.buf[:len(p.buf)-n]
+	n := 0
+	if !end && bytes.HasSuffix(p.store, []byte("\r\n")) {
+		n = 2
+	} else if !end && bytes.HasSuffix(p.store, []byte("\n")) {
+		n = 1
 	}
-	if m.eof {
-		p.buf, p.done = append(p.buf, p.eol...), true
-	}
+	p.eol = append(p.eol, p.store[len(p.store)-n:]...)
+	p.buf = p.store[:len(p.store)-n]
+	p.done = end
 }
 
 // leaf reads a part that is not multipart.
@@ -806,6 +811,7 @@ func (p *parser) textPart(h header, body io.Reader, params map[string]string, pa
 	}
 	if int64(len(b)) >= room {
 		p.problem("text longer than %d bytes, the rest was cut", maxTextBytes)
+		b = trimPartialRune(b)
 	}
 	s := p.validText(b, params, path)
 	if p.text.Len() > 0 && s != "" {
@@ -822,6 +828,7 @@ func (p *parser) htmlPart(h header, body io.Reader, params map[string]string, pa
 	}
 	if len(b) >= maxTextBytes {
 		p.problem("HTML longer than %d bytes, the rest was cut", maxTextBytes)
+		b = trimPartialRune(b)
 	}
 	p.html = strings.ReplaceAll(p.validText(b, params, path), "\x00", "")
 }
@@ -1259,6 +1266,19 @@ func cleanBody(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// trimPartialRune drops a UTF-8 sequence cut short at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 // windows1252 decodes s from Windows-1252.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -657,4 +658,33 @@ func TestParseLenientMultipart(t *testing.T) {
 	noParts := "From: a@b.test\nContent-Type: multipart/mixed; boundary=nothere\n\njust a preamble\n"
 	m = parseString(t, noParts, Options{})
 	require.True(t, hasProblem(m, "boundary never found"), m.Problems)
+}
+
+func TestParseMemoryBounded(t *testing.T) {
+	msg := &bigMessage{
+		head: crlf("From: a@b.test\nSubject: big\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n--b\n" +
+			"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"),
+		tail: "\r\n--b--\r\n",
+		body: 50 << 20,
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, err := Parse(msg, Options{Limits: Limits{MaxBytes: 64 << 20}})
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.Len(t, m.Attachments, 1)
+	require.Greater(t, m.Attachments[0].Size, int64(30<<20))
+	allocated := after.TotalAlloc - before.TotalAlloc
+	require.Less(t, allocated, uint64(8<<20), "allocated %d bytes to read a 50 MB message", allocated)
+}
+
+func TestParseTextCap(t *testing.T) {
+	raw := "From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\n" + strings.Repeat("é", 1<<20)
+	m := parseString(t, raw, Options{})
+	require.LessOrEqual(t, len(m.Text), maxTextBytes)
+	require.Greater(t, len(m.Text), maxTextBytes-4)
+	require.True(t, utf8.ValidString(m.Text))
+	require.True(t, hasProblem(m, "text longer than"), m.Problems)
+	require.False(t, hasProblem(m, "invalid UTF-8"), m.Problems)
 }
