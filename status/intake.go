@@ -347,3 +347,49 @@ func declaredFromIntake(ctx context.Context, tx bun.Tx, id string, inc *Incident
 	}
 	return decideIntake(ctx, tx, item, IntakeDeclared, inc.PageID, inc.ID, "", now)
 }
+
+// CustomerMessage is what a customer wrote about an incident, as it goes
+// on the timeline.
+type CustomerMessage struct {
+	Source IntakeSource // email by default
+	From   string       // "Ann <ann@acme.example>"
+	Title  string       // the subject
+	Text   string       // the new text of a reply, quoted history left out
+	Ref    string       // the stored message
+	At     time.Time    // when it came in
+}
+
+// AddCustomerMessage writes a customer's message on the timeline of an
+// incident of the page, inside tx.
+func (s *Service) AddCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incidentID string, m CustomerMessage) error {
+	inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
+	if err != nil {
+		return err
+	}
+	if m.Source == "" {
+		m.Source = IntakeEmail
+	}
+	text := m.Text
+	if len(text) > MaxBodyLen {
+		text = strings.ToValidUTF8(text[:MaxBodyLen], "") + "\n…"
+	}
+	now := s.Now()
+	e := &TimelineEntry{ID: NewID(), IncidentID: inc.ID, Kind: TimelineCustomer,
+		Body:  strings.TrimSpace(fmt.Sprintf("%s from %s: %s\n\n%s", m.Source.Label(), m.From, m.Title, text)),
+		Actor: m.From, At: m.At.UTC().Truncate(time.Microsecond), CreatedAt: stamp(now), Ref: m.Ref}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("add timeline entry: %w", err)
+	}
+	return nil
+}
+
+// IncidentCustomerIDs returns the ids of the customers an incident
+// affects.
+func (s *Service) IncidentCustomerIDs(ctx context.Context, db bun.IDB, incidentID string) ([]string, error) {
+	var ids []string
+	if err := db.NewSelect().Model((*incidentCustomer)(nil)).Column("customer_id").Where("incident_id = ?", incidentID).
+		Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("load customers of incident %s: %w", incidentID, err)
+	}
+	return ids, nil
+}

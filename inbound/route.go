@@ -1,0 +1,190 @@
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Router decides where a stored message goes: a delivery report to the
+// email it reports on, a reply to one of Herald's emails onto that
+// incident's timeline, anything else into the triage inbox. Nothing is
+// dropped: a message Herald cannot place becomes an intake item.
+type Router struct {
+	Service *status.Service
+	Store   *Store
+
+	// Thread finds the incident of one of Herald's Message-IDs among ids
+	// (without brackets); ok false when none is Herald's.
+	Thread func(ctx context.Context, ids []string) (pageID, incidentID string, ok bool, err error)
+	// Report records, inside tx, a delivery report on the email with
+	// Message-ID messageID to recipient; found false when Herald sent no
+	// such email.
+	Report func(ctx context.Context, tx bun.Tx, messageID, recipient string, permanent bool, diagnostic string) (found bool, err error)
+	// Told tells the incident's communication manager of a customer's
+	// reply, inside tx (an email queued). Optional.
+	Told func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *StoredMessage, text string) error
+}
+
+// Route places the stored message id. A message routed before is left
+// alone, so a retried job does nothing twice.
+func (r *Router) Route(ctx context.Context, id string) error {
+	stored, err := r.Store.Message(ctx, id)
+	if err != nil {
+		return fmt.Errorf("route message %s: %w", id, err)
+	}
+	if stored.Status != MessageNew {
+		return nil
+	}
+	msg, err := Parse(r.Store.OpenRaw(ctx, id), Options{Limits: Limits{MaxBytes: r.Store.o.MaxBytes}, Own: r.Store.o.Own})
+	if err != nil {
+		return fmt.Errorf("route message %s: %w", id, err)
+	}
+	err = r.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st, err := r.place(ctx, tx, stored, msg)
+		if err != nil {
+			return err
+		}
+		stored.Status = st
+		res, err := tx.NewUpdate().Model(stored).Column("status", "incident_id", "intake_id").
+			WherePK().Where("status = ?", MessageNew).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("route message %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errRoutedMeanwhile
+		}
+		return nil
+	})
+	if errors.Is(err, errRoutedMeanwhile) {
+		return nil // another worker placed it; this attempt's work is undone
+	}
+	return err
+}
+
+var errRoutedMeanwhile = errors.New("the message was routed meanwhile")
+
+// place puts the message where it belongs and returns its new status,
+// setting stored.IncidentID or stored.IntakeID.
+func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message) (MessageStatus, error) {
+	if msg.Report != nil && r.Report != nil {
+		found := false
+		for _, rc := range msg.Report.Recipients {
+			ok, err := r.Report(ctx, tx, msg.Report.OriginalMessageID, rc.Address, rc.Permanent(), rc.Status+" "+rc.Diagnostic)
+			if err != nil {
+				return "", err
+			}
+			found = found || ok
+		}
+		if found {
+			return MessageReport, nil
+		}
+	}
+	unverified := false
+	if r.Thread != nil && msg.Report == nil {
+		ids := slices.Concat(msg.InReplyTo, msg.References)
+		pageID, incidentID, ok, err := r.Thread(ctx, ids)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			same, err := r.senderMayJoin(ctx, tx, incidentID, msg.FromAddress)
+			if err != nil {
+				return "", err
+			}
+			if same {
+				fresh, _ := SplitQuoted(msg.Text)
+				if err := r.Service.AddCustomerMessage(ctx, tx, pageID, incidentID, status.CustomerMessage{
+					From: sender(msg), Title: subjectOr(msg), Text: fresh, Ref: stored.ID, At: stored.ReceivedAt}); err != nil {
+					return "", err
+				}
+				if r.Told != nil {
+					if err := r.Told(ctx, tx, pageID, incidentID, stored, fresh); err != nil {
+						return "", err
+					}
+				}
+				stored.IncidentID = incidentID
+				return MessageTimeline, nil
+			}
+			unverified = true
+		}
+	}
+	item, _, err := r.Service.CreateIntakeTx(ctx, tx, intakeFor(stored, msg, unverified))
+	if err != nil {
+		return "", err
+	}
+	stored.IntakeID = item.ID
+	return MessageIntake, nil
+}
+
+// senderMayJoin reports whether a reply from addr may go on the incident's
+// timeline: the incident affects no customers in particular (a public
+// incident's subscriber replied), or the sender belongs to one of those it
+// affects. A reply that cannot be verified goes to triage instead: it is
+// never attached to another customer's incident by itself.
+func (r *Router) senderMayJoin(ctx context.Context, tx bun.Tx, incidentID, addr string) (bool, error) {
+	ids, err := r.Service.IncidentCustomerIDs(ctx, tx, incidentID)
+	if err != nil || len(ids) == 0 {
+		return err == nil, err
+	}
+	c, _, err := r.Service.MatchCustomer(ctx, tx, addr)
+	switch {
+	case err == nil:
+		return slices.Contains(ids, c.ID), nil
+	case status.KindOf(err) == status.KindNotFound || status.KindOf(err) == status.KindInvalid:
+		return false, nil
+	}
+	return false, err
+}
+
+// intakeFor makes the intake item of a message: title from the subject,
+// the readable text (within the item's limit; the message keeps all),
+// and what could not be understood.
+func intakeFor(stored *StoredMessage, msg *Message, unverified bool) status.IntakeInput {
+	body := msg.Text
+	if len(msg.Problems) > 0 {
+		body = strings.TrimSpace(body + "\n\n[Herald: " + strings.Join(msg.Problems, "; ") + "]")
+	}
+	if len(body) > status.MaxBodyLen {
+		body = strings.ToValidUTF8(body[:status.MaxBodyLen-16], "") + "\n[…]"
+	}
+	title := subjectOr(msg)
+	if len(title) > status.MaxNameLen {
+		title = strings.ToValidUTF8(title[:status.MaxNameLen-3], "") + "…"
+	}
+	name := msg.FromName
+	if len(name) > status.MaxNameLen {
+		name = strings.ToValidUTF8(name[:status.MaxNameLen], "")
+	}
+	from := msg.FromAddress
+	if len(from) > 254 {
+		from = ""
+	}
+	return status.IntakeInput{Source: status.IntakeEmail, Title: title, Body: cleanBody(body), SenderName: cleanLine(name),
+		SenderEmail: cleanLine(from), InboundID: stored.ID, UnverifiedThread: unverified}
+}
+
+func subjectOr(msg *Message) string {
+	if s := strings.TrimSpace(msg.Subject); s != "" {
+		return cleanLine(s)
+	}
+	return "(no subject)"
+}
+
+func sender(msg *Message) string {
+	switch {
+	case msg.FromName != "" && msg.FromAddress != "":
+		return cleanLine(msg.FromName) + " <" + msg.FromAddress + ">"
+	case msg.FromAddress != "":
+		return msg.FromAddress
+	case msg.FromName != "":
+		return cleanLine(msg.FromName)
+	}
+	return "unknown sender"
+}
