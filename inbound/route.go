@@ -21,14 +21,15 @@ type Router struct {
 	Store   *Store
 
 	// Thread finds the incident of one of Herald's Message-IDs among ids
-	// (without brackets); ok false when none is Herald's.
+	// (without brackets); ok false when none is Herald's. It is called
+	// outside any transaction.
 	Thread func(ctx context.Context, ids []string) (pageID, incidentID string, ok bool, err error)
-	// Report records, inside tx, a delivery report on the email with
-	// Message-ID messageID to recipient; found false when Herald sent no
-	// such email.
+	// Report records, inside tx and using only tx, a delivery report on
+	// the email with Message-ID messageID to recipient; found false when
+	// Herald sent no such email.
 	Report func(ctx context.Context, tx bun.Tx, messageID, recipient string, permanent bool, diagnostic string) (found bool, err error)
 	// Told tells the incident's communication manager of a customer's
-	// reply, inside tx (an email queued). Optional.
+	// reply, inside tx and using only tx (an email queued). Optional.
 	Told func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *StoredMessage, text string) error
 }
 
@@ -46,8 +47,17 @@ func (r *Router) Route(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("route message %s: %w", id, err)
 	}
+	// The thread is looked up before the transaction: on SQLite, with its
+	// one connection, nothing may use the database beside an open one.
+	var th thread
+	if r.Thread != nil && msg.Report == nil {
+		th.pageID, th.incidentID, th.ok, err = r.Thread(ctx, slices.Concat(msg.InReplyTo, msg.References))
+		if err != nil {
+			return fmt.Errorf("route message %s: %w", id, err)
+		}
+	}
 	err = r.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		st, err := r.place(ctx, tx, stored, msg)
+		st, err := r.place(ctx, tx, stored, msg, th)
 		if err != nil {
 			return err
 		}
@@ -72,7 +82,13 @@ var errRoutedMeanwhile = errors.New("the message was routed meanwhile")
 
 // place puts the message where it belongs and returns its new status,
 // setting stored.IncidentID or stored.IntakeID.
-func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message) (MessageStatus, error) {
+// thread is the incident a reply belongs to, if any.
+type thread struct {
+	pageID, incidentID string
+	ok                 bool
+}
+
+func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message, th thread) (MessageStatus, error) {
 	if msg.Report != nil && r.Report != nil {
 		found := false
 		for _, rc := range msg.Report.Recipients {
@@ -87,32 +103,26 @@ func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, ms
 		}
 	}
 	unverified := false
-	if r.Thread != nil && msg.Report == nil {
-		ids := slices.Concat(msg.InReplyTo, msg.References)
-		pageID, incidentID, ok, err := r.Thread(ctx, ids)
+	if th.ok {
+		same, err := r.senderMayJoin(ctx, tx, th.incidentID, msg.FromAddress)
 		if err != nil {
 			return "", err
 		}
-		if ok {
-			same, err := r.senderMayJoin(ctx, tx, incidentID, msg.FromAddress)
-			if err != nil {
+		if !same {
+			unverified = true
+		} else {
+			fresh, _ := SplitQuoted(msg.Text)
+			if err := r.Service.AddCustomerMessage(ctx, tx, th.pageID, th.incidentID, status.CustomerMessage{
+				From: sender(msg), Title: subjectOr(msg), Text: fresh, Ref: stored.ID, At: stored.ReceivedAt}); err != nil {
 				return "", err
 			}
-			if same {
-				fresh, _ := SplitQuoted(msg.Text)
-				if err := r.Service.AddCustomerMessage(ctx, tx, pageID, incidentID, status.CustomerMessage{
-					From: sender(msg), Title: subjectOr(msg), Text: fresh, Ref: stored.ID, At: stored.ReceivedAt}); err != nil {
+			if r.Told != nil {
+				if err := r.Told(ctx, tx, th.pageID, th.incidentID, stored, fresh); err != nil {
 					return "", err
 				}
-				if r.Told != nil {
-					if err := r.Told(ctx, tx, pageID, incidentID, stored, fresh); err != nil {
-						return "", err
-					}
-				}
-				stored.IncidentID = incidentID
-				return MessageTimeline, nil
 			}
-			unverified = true
+			stored.IncidentID = th.incidentID
+			return MessageTimeline, nil
 		}
 	}
 	item, _, err := r.Service.CreateIntakeTx(ctx, tx, intakeFor(stored, msg, unverified))
