@@ -207,17 +207,32 @@ func (c *htmlConv) atLineStart() bool {
 	return s == "" || strings.HasSuffix(s, "\n") || strings.HasSuffix(s, " ") || strings.HasSuffix(s, "\t")
 }
 
-// newline ends the current line unless it is already ended.
+// newline ends the current line unless it is already ended or holds only
+// a list item's marker.
 func (c *htmlConv) newline() {
 	c.endLink()
-	if s := c.b.String(); s != "" && !strings.HasSuffix(s, "\n") {
+	if s := c.b.String(); s != "" && !strings.HasSuffix(s, "\n") && !c.onlyMarker() {
 		c.b.WriteByte('\n')
 	}
 }
 
-// paragraph leaves a blank line before what follows.
+// onlyMarker reports whether the current line holds only "- ".
+func (c *htmlConv) onlyMarker() bool {
+	s := c.b.String()
+	line := s[strings.LastIndexByte(s, '\n')+1:]
+	return strings.TrimLeft(line, " ") == "- "
+}
+
+// paragraph leaves a blank line before what follows, or just ends the
+// line inside a list.
 func (c *htmlConv) paragraph() {
+	if c.onlyMarker() {
+		return
+	}
 	c.newline()
+	if c.lists > 0 {
+		return
+	}
 	if s := c.b.String(); s != "" && !strings.HasSuffix(s, "\n\n") {
 		c.b.WriteByte('\n')
 	}

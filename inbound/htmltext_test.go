@@ -24,6 +24,7 @@ func TestHTMLToText(t *testing.T) {
 		{"list", "<ul><li>one</li><li>two</li></ul>", "- one\n- two"},
 		{"nested list", "<ul><li>one<ul><li>one.a</li><li>one.b<ol><li>deep</li></ol></li></ul></li><li>two</li></ul>",
 			"- one\n  - one.a\n  - one.b\n    - deep\n- two"},
+		{"paragraphs in items", "<p>Steps:</p><ol><li><p>Log in</p></li><li><div>Retry</div></li></ol><p>Thanks</p>", "Steps:\n\n- Log in\n- Retry\n\nThanks"},
 		{"table", "<table><tr><th>Service</th><th>Status</th></tr><tr><td>API</td><td>Down</td></tr></table>",
 			"Service\tStatus\nAPI\tDown"},
 		{"blank lines collapse", "<p>a</p><p></p><div></div><br><br><br><br><p>b</p>", "a\n\nb"},
