@@ -33,10 +33,15 @@ func (r ReportRecipient) Permanent() bool {
 }
 
 // deliveryStatus reads a message/delivery-status part: the per-message
-// fields, then one group of fields per recipient.
-func (p *parser) deliveryStatus(h header, body io.Reader, path string) {
-	br := bufio.NewReader(p.transfer(h, body, path))
+// fields, then one group of fields per recipient. It returns the part's
+// decoded size.
+func (p *parser) deliveryStatus(h header, body io.Reader, path string) int64 {
+	cr := &countingReader{r: p.transfer(h, body, path)}
+	br := bufio.NewReader(cr)
 	groups := readGroups(br, p.l.MaxHeader)
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		p.problem("part %s: %v", path, err)
+	}
 	if p.msg.Report == nil {
 		p.msg.Report = &DeliveryReport{}
 	}
@@ -51,6 +56,7 @@ func (p *parser) deliveryStatus(h header, body io.Reader, path string) {
 	if len(p.msg.Report.Recipients) == 0 {
 		p.problem("part %s: delivery status without recipients", path)
 	}
+	return cr.n
 }
 
 // readGroups reads blank-line separated groups of header fields to the end

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,11 @@ Message-ID: <incident-9.update-2@herald.example>
 	require.True(t, m.Report.Recipients[0].Permanent())
 	require.False(t, m.Report.Recipients[1].Permanent())
 	require.Equal(t, "Delivery has failed to these recipients.", m.Text)
-	require.Equal(t, "Investigating.txt", m.Attachments[len(m.Attachments)-1].Name)
+	require.Len(t, m.Attachments, 2)
+	require.Equal(t, "message/delivery-status", m.Attachments[0].ContentType)
+	require.Equal(t, "2", m.Attachments[0].Part)
+	require.Equal(t, int64(strings.Index(raw, "\r\n--rep\r\nContent-Type: text/rfc822")-strings.Index(raw, "Reporting-MTA")), m.Attachments[0].Size)
+	require.Equal(t, "Investigating.txt", m.Attachments[1].Name)
 
 	// Without the original's headers it falls back to References.
 	noOriginal := crlf(`From: postmaster@mx.example.net

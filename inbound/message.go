@@ -663,7 +663,8 @@ func (p *parser) leaf(h header, body io.Reader, ct string, params map[string]str
 	inline := disp == "inline" || (disp == "" && parent == "multipart/related")
 	switch {
 	case ct == "message/delivery-status" || ct == "message/global-delivery-status":
-		p.deliveryStatus(h, body, path)
+		p.attach(name, ct, p.deliveryStatus(h, body, path), path, inline)
+		return
 	case ct == "message/rfc822" || ct == "message/global" || ct == "text/rfc822-headers":
 		p.embedded(h, body, ct, path, name, inline)
 		return
