@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/herald-status/herald/status"
+	"github.com/uptrace/bun"
 )
 
 // Audience returns the fan-out's view of s: the confirmed subscribers of a
@@ -26,7 +27,7 @@ func (s *Subscribers) Audience(base *url.URL) Audience {
 
 // Delivered is the outbox's report of emails to subscribers: a permanent
 // failure counts toward bouncing the subscriber, a delivery resets it.
-func (s *Subscribers) Delivered(ctx context.Context, es []*Email, sent bool) error {
+func (s *Subscribers) Delivered(ctx context.Context, db bun.IDB, es []*Email, sent bool) error {
 	var ids []string
 	for _, e := range es {
 		if e.SubscriberID != "" {
@@ -37,10 +38,10 @@ func (s *Subscribers) Delivered(ctx context.Context, es []*Email, sent bool) err
 		return nil
 	}
 	if sent {
-		return s.RecordDelivered(ctx, ids...)
+		return s.recordDelivered(ctx, db, ids)
 	}
 	for _, id := range ids {
-		if err := s.RecordPermanentFailure(ctx, id); err != nil {
+		if err := s.recordFailure(ctx, db, id); err != nil {
 			return err
 		}
 	}

@@ -125,7 +125,7 @@ func (o *Outbox) report(ctx context.Context, es []*Email, sent bool) {
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := o.delivered(wctx, es, sent); err != nil {
+	if err := o.delivered(wctx, o.db, es, sent); err != nil {
 		o.log.Warn("recording deliveries", "emails", len(es), "first", es[0].ID, "err", err)
 	}
 }

@@ -84,7 +84,7 @@ type Outbox struct {
 	// RetryFor is how long temporary failures are retried.
 	retryFor time.Duration
 	// delivered hears of emails sent, or refused for good.
-	delivered func(ctx context.Context, es []*Email, sent bool) error
+	delivered func(ctx context.Context, db bun.IDB, es []*Email, sent bool) error
 
 	// Concurrent deliveries claim emails and record them as sent in
 	// shared statements.
@@ -112,9 +112,10 @@ type OutboxOptions struct {
 }
 
 // OnDelivered sets fn to hear of emails sent (sent true) or refused for
-// good (false), e.g. to bounce subscribers. Emails sent at about the same
-// time come in one call.
-func (o *Outbox) OnDelivered(fn func(ctx context.Context, es []*Email, sent bool) error) {
+// good (false), e.g. to bounce subscribers; fn writes through db, which
+// may be a transaction. Emails sent at about the same time come in one
+// call.
+func (o *Outbox) OnDelivered(fn func(ctx context.Context, db bun.IDB, es []*Email, sent bool) error) {
 	o.delivered = fn
 }
 

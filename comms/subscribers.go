@@ -509,7 +509,11 @@ func (s *Subscribers) Recipients(ctx context.Context, db bun.IDB, pageID string,
 // to the subscriber; the MaxFailures-th in a row marks it bounced, and it
 // is mailed no more.
 func (s *Subscribers) RecordPermanentFailure(ctx context.Context, subscriberID string) error {
-	_, err := s.db.NewUpdate().Model((*Subscriber)(nil)).
+	return s.recordFailure(ctx, s.db, subscriberID)
+}
+
+func (s *Subscribers) recordFailure(ctx context.Context, db bun.IDB, subscriberID string) error {
+	_, err := db.NewUpdate().Model((*Subscriber)(nil)).
 		Set("failures = failures + 1").
 		Set("state = CASE WHEN failures + 1 >= ? AND state = ? THEN ? ELSE state END", MaxFailures, SubscriberConfirmed, SubscriberBounced).
 		Set("updated_at = ?", s.svc.Now()).
@@ -522,10 +526,14 @@ func (s *Subscribers) RecordPermanentFailure(ctx context.Context, subscriberID s
 
 // RecordDelivered resets the subscribers' counts of consecutive failures.
 func (s *Subscribers) RecordDelivered(ctx context.Context, subscriberIDs ...string) error {
+	return s.recordDelivered(ctx, s.db, subscriberIDs)
+}
+
+func (s *Subscribers) recordDelivered(ctx context.Context, db bun.IDB, subscriberIDs []string) error {
 	if len(subscriberIDs) == 0 {
 		return nil
 	}
-	_, err := s.db.NewUpdate().Model((*Subscriber)(nil)).Set("failures = 0").
+	_, err := db.NewUpdate().Model((*Subscriber)(nil)).Set("failures = 0").
 		Where("id IN (?) AND failures > 0", bun.In(subscriberIDs)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record delivery to %d subscribers (%s…): %w", len(subscriberIDs), subscriberIDs[0], err)

@@ -1,3 +1,4 @@
+DROP INDEX emails_message_id_idx;
 ALTER TABLE timeline_entries DROP COLUMN ref;
 DROP TABLE intake_items;
 DROP TABLE inbound_message_chunks;

@@ -80,3 +80,6 @@ CREATE UNIQUE INDEX intake_items_reference_idx ON intake_items (source, referenc
 
 -- A timeline entry may point at what it records, e.g. a customer's email.
 ALTER TABLE timeline_entries ADD COLUMN ref text NOT NULL DEFAULT '';
+
+-- Replies and delivery reports name the Message-ID of the email they answer.
+CREATE INDEX emails_message_id_idx ON emails (message_id);
