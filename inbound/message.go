@@ -263,7 +263,7 @@ func newParser(r io.Reader, l Limits) *parser {
 // problem records what could not be understood, once, and at most
 // maxProblems of them.
 func (p *parser) problem(format string, args ...any) {
-	s := cleanLine(fmt.Sprintf(format, args...))
+	s := capUTF8(cleanLine(fmt.Sprintf(format, args...)), 300)
 	if p.seen[s] || len(p.msg.Problems) >= maxProblems {
 		return
 	}
@@ -815,6 +815,9 @@ func (p *parser) textPart(h header, body io.Reader, params map[string]string, pa
 		b = trimPartialRune(b)
 	}
 	s := p.validText(b, params, path)
+	if strings.EqualFold(params["format"], "flowed") {
+		s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+	}
 	if p.text.Len() > 0 && s != "" {
 		p.text.WriteString("\n\n")
 	}
