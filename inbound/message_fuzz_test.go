@@ -38,7 +38,7 @@ func fuzzSeeds() []string {
 		"From ann Tue Nov 24\nFrom: a@b.test\n\nmbox",
 		" leading\n\nx",
 	}
-	for _, f := range []string{"testdata/postfix-bounce.eml", "testdata/delayed.eml"} {
+	for _, f := range []string{"testdata/postfix-bounce.eml", "testdata/delayed.eml", "testdata/gmail-reply.eml", "testdata/outlook-html.eml"} {
 		if b, err := os.ReadFile(f); err == nil {
 			seeds = append(seeds, string(b))
 		}
