@@ -52,6 +52,30 @@ func TestSplitQuoted(t *testing.T) {
 			"Le mar. 24 nov. 2026 à 10:00, Acme Status <status@acme.test> a écrit :\n> Nous enquêtons.",
 		},
 		{
+			"french non-breaking space",
+			"D'accord.\n\nLe mar. 24 nov. 2026 à 10:00, Acme <status@acme.test> a écrit\u00a0:\n> Nous enquêtons.",
+			"D'accord.",
+			"Le mar. 24 nov. 2026 à 10:00, Acme <status@acme.test> a écrit\u00a0:\n> Nous enquêtons.",
+		},
+		{
+			"french outlook",
+			"Merci.\n\nDe\u00a0: Acme Status <status@acme.test>\nEnvoyé\u00a0: mardi 24 novembre 2026 10:00\nÀ\u00a0: Ann\nObjet\u00a0: Incident",
+			"Merci.",
+			"De\u00a0: Acme Status <status@acme.test>\nEnvoyé\u00a0: mardi 24 novembre 2026 10:00\nÀ\u00a0: Ann\nObjet\u00a0: Incident",
+		},
+		{
+			"spanish",
+			"Gracias.\n\nEl mar, 24 nov 2026 a las 10:00, Acme (<status@acme.test>) escribió:\n> Investigando.",
+			"Gracias.",
+			"El mar, 24 nov 2026 a las 10:00, Acme (<status@acme.test>) escribió:\n> Investigando.",
+		},
+		{
+			"dutch",
+			"Bedankt.\n\nOp di 24 nov. 2026 om 10:00 schreef Acme <status@acme.test>:\n> We onderzoeken het.",
+			"Bedankt.",
+			"Op di 24 nov. 2026 om 10:00 schreef Acme <status@acme.test>:\n> We onderzoeken het.",
+		},
+		{
 			"german",
 			"Danke.\n\nAm 24.11.2026 um 10:00 schrieb Acme Status <status@acme.test>:\n> Wir untersuchen das.\n",
 			"Danke.",
