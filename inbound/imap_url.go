@@ -18,12 +18,15 @@ type IMAPConfig struct {
 	Password string
 	TLS      string // "tls", "starttls" or "none"
 	Mailbox  string
+	// Processed is the folder messages are moved to once stored ("" keeps
+	// them in Mailbox, flagged \Seen): ?processed=Herald in the URL.
+	Processed string
 }
 
 // ParseIMAPURL parses imaps://user:pass@host:993/INBOX or
 // imap://user:pass@host:143/INBOX?tls=starttls. The mailbox defaults to
 // INBOX; imaps:// means implicit TLS and imap:// STARTTLS unless tls= says
-// otherwise.
+// otherwise; processed= names a folder to move stored messages to.
 func ParseIMAPURL(raw string) (IMAPConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -60,9 +63,13 @@ func ParseIMAPURL(raw string) (IMAPConfig, error) {
 	}
 	q := u.Query()
 	for k := range q {
-		if k != "tls" {
+		if k != "tls" && k != "processed" {
 			return IMAPConfig{}, fmt.Errorf("unknown option %q", k)
 		}
+	}
+	c.Processed = strings.TrimSpace(q.Get("processed"))
+	if strings.ContainsAny(c.Processed, "\r\n\x00\"") || len(c.Processed) > 200 {
+		return IMAPConfig{}, errors.New("processed must be a folder name")
 	}
 	if t := q.Get("tls"); t != "" {
 		if t != "tls" && t != "starttls" && t != "none" {

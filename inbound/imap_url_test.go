@@ -21,6 +21,8 @@ func TestParseIMAPURL(t *testing.T) {
 		{"bad port", "imaps://u@x:0/INBOX", IMAPConfig{}, "port"},
 		{"bad tls", "imap://u@x/INBOX?tls=yes", IMAPConfig{}, "tls must be"},
 		{"unknown option", "imap://u@x/INBOX?idle=no", IMAPConfig{}, "unknown option"},
+		{"processed folder", "imaps://u@x/INBOX?processed=Herald/Done", IMAPConfig{Host: "x", Port: 993, Username: "u", TLS: "tls", Mailbox: "INBOX", Processed: "Herald/Done"}, ""},
+		{"bad processed folder", "imaps://u@x/INBOX?processed=a%0Db", IMAPConfig{}, "folder name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -341,3 +341,56 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	r.buf = r.buf[n:]
 	return n, nil
 }
+
+// RecordState keeps the watcher's view of a mailbox for the console,
+// which may run on another replica. The checkpoint is left alone.
+func (s *Store) RecordState(ctx context.Context, mailbox string, st MailboxState) error {
+	now := s.now()
+	row := &mailboxRow{Name: mailbox, Connected: st.Connected, Idle: st.Idle, LastError: st.LastError, UpdatedAt: now}
+	if !st.LastErrorAt.IsZero() {
+		at := st.LastErrorAt.UTC().Truncate(time.Microsecond)
+		row.LastErrorAt = &at
+	}
+	res, err := s.db.NewUpdate().Model(row).Column("connected", "idle", "last_error", "last_error_at", "updated_at").
+		WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record state of %s: %w", mailbox, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	// Nothing processed yet: the row starts here. Its checkpoint, UID 0
+	// under UIDVALIDITY 0, reads the whole mailbox, as none would.
+	row.UIDValidity, row.LastUID = 0, 0
+	if _, err := s.db.NewInsert().Model(row).On("CONFLICT (name) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("record state of %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// MailboxStatus is a watched mailbox as the console shows it.
+type MailboxStatus struct {
+	Name          string
+	Connected     bool
+	Idle          bool
+	LastUID       uint32
+	Processed     int64
+	LastMessageAt *time.Time
+	LastError     string
+	LastErrorAt   *time.Time
+	UpdatedAt     time.Time
+}
+
+// Mailboxes returns the state of the watched mailboxes.
+func (s *Store) Mailboxes(ctx context.Context) ([]MailboxStatus, error) {
+	var rows []mailboxRow
+	if err := s.db.NewSelect().Model(&rows).Order("name").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load mailboxes: %w", err)
+	}
+	out := make([]MailboxStatus, len(rows))
+	for i, r := range rows {
+		out[i] = MailboxStatus{Name: r.Name, Connected: r.Connected, Idle: r.Idle, LastUID: uint32(r.LastUID), Processed: r.Processed,
+			LastMessageAt: r.LastMessageAt, LastError: r.LastError, LastErrorAt: r.LastErrorAt, UpdatedAt: r.UpdatedAt}
+	}
+	return out, nil
+}

@@ -133,6 +133,23 @@ func TestStoreCheckpoint(t *testing.T) {
 		_, _, ok, err = st.Checkpoint(ctx, "Other")
 		require.NoError(t, err)
 		require.False(t, ok)
+
+		// The watcher's state, for the console; the checkpoint stays.
+		at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+		require.NoError(t, st.RecordState(ctx, "INBOX", inbound.MailboxState{Connected: false, LastError: "login refused", LastErrorAt: at}))
+		require.NoError(t, st.RecordState(ctx, "Other", inbound.MailboxState{Connected: true, Idle: true}))
+		boxes, err := st.Mailboxes(ctx)
+		require.NoError(t, err)
+		require.Len(t, boxes, 2)
+		require.Equal(t, "INBOX", boxes[0].Name)
+		require.Equal(t, "login refused", boxes[0].LastError)
+		require.True(t, boxes[0].LastErrorAt.Equal(at))
+		require.Equal(t, uint32(2), boxes[0].LastUID)
+		require.Equal(t, int64(4), boxes[0].Processed)
+		require.True(t, boxes[1].Connected && boxes[1].Idle)
+		v, last, _, err = st.Checkpoint(ctx, "INBOX")
+		require.NoError(t, err)
+		require.Equal(t, [2]uint32{99, 2}, [2]uint32{v, last})
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 )
@@ -82,6 +83,7 @@ type jobWorkers struct {
 	outbox  *comms.Outbox
 	fanOut  *comms.FanOut
 	watch   *comms.Watch
+	router  *inbound.Router
 	tick    time.Duration // the clock job's interval; default 30 s
 	senders int           // email deliveries at once
 }
@@ -117,6 +119,9 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		if err := river.AddWorkerSafely(ws, &comms.MaintenanceFanOutWorker{FanOut: w.fanOut}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
+		if err := river.AddWorkerSafely(ws, &inbound.RouteWorker{Router: w.router}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		cfg.Workers = ws

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/web"
@@ -30,6 +33,8 @@ type app struct {
 	river  *river.Client[*sql.Tx]
 	outbox *comms.Outbox
 	server *web.Server
+	// mailbox watches the support mailbox (nil without HERALD_IMAP_URL).
+	mailbox *mailbox
 }
 
 // openDB opens the database and, when migrate is set, applies migrations.
@@ -127,12 +132,32 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL),
 		Tokens: comms.NewTokens([]byte(secret))}
 	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
+	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
+		Route: func(ctx context.Context, tx bun.Tx, id string) error {
+			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		}})
+	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport}
+	if cfg.imap != nil {
+		a.mailbox = &mailbox{db: bdb, store: store, name: cfg.imap.Mailbox, log: log, retry: 30 * time.Second,
+			watcher: inbound.NewWatcher(store, inbound.WatcherOptions{Config: *cfg.imap, Processed: cfg.imap.Processed,
+				Interval: cfg.IMAPInterval, Log: log})}
+	}
 	a.river, err = newRiver(bdb, log, cfg.Workers, jobWorkers{svc: a.svc, outbox: a.outbox, fanOut: fanOut, watch: watch,
-		tick: o.tick, senders: cfg.mailer.Connections})
+		router: router, tick: o.tick, senders: cfg.mailer.Connections})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// ownAddresses is Herald's own From address, lower-cased: mail from it is
+// never answered.
+func ownAddresses(from string) []string {
+	a, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil
+	}
+	return []string{strings.ToLower(a.Address)}
 }
 
 // setup runs the first-start chores: the first admin (the secret is made
@@ -177,6 +202,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("start workers: %w", err)
 		}
 	}
+	mailboxDone := make(chan struct{})
+	if a.cfg.Workers && a.mailbox != nil {
+		go func() {
+			defer close(mailboxDone)
+			a.mailbox.run(bg)
+		}()
+	} else {
+		close(mailboxDone)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(ln) }()
 	a.log.Info("Herald is listening", "addr", ln.Addr().String(), "url", a.cfg.BaseURL, "workers", a.cfg.Workers)
@@ -198,6 +232,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	stopBG()
+	<-mailboxDone
 	a.log.Info("Herald stopped")
 	return serveErr
 }
