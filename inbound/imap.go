@@ -248,13 +248,17 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	w.runMu.Lock()
 	defer w.runMu.Unlock()
 	if err := w.pass(ctx); err != nil {
+		if ctx.Err() != nil {
+			w.disconnect() // stopped, not failed
+			return err
+		}
 		w.failed(err)
 		return err
 	}
 	return nil
 }
 
-// Close logs out and closes the connection a Poll left open.
+// Close closes the connection a Poll left open.
 func (w *Watcher) Close() error {
 	w.runMu.Lock()
 	defer w.runMu.Unlock()
@@ -415,19 +419,24 @@ func (s *imapSession) doWatched(ctx context.Context, what string, f func(*imapWa
 	return fmt.Errorf("imap %s: %w", what, err)
 }
 
+// addr is the server's host:port, with the default port of the TLS mode.
+func (w *Watcher) addr() string {
+	port := w.o.Config.Port
+	if port == 0 {
+		port = 143
+		if w.o.Config.TLS == "tls" {
+			port = 993
+		}
+	}
+	return net.JoinHostPort(w.o.Config.Host, strconv.Itoa(port))
+}
+
 func (w *Watcher) dial(ctx context.Context, opts *imapclient.Options) (*imapclient.Client, error) {
 	if w.o.Dial != nil {
 		return w.o.Dial(ctx, opts)
 	}
 	cfg := w.o.Config
-	port := cfg.Port
-	if port == 0 {
-		port = 143
-		if cfg.TLS == "tls" {
-			port = 993
-		}
-	}
-	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(port))
+	addr := w.addr()
 	switch cfg.TLS {
 	case "tls":
 		d := &tls.Dialer{NetDialer: opts.Dialer, Config: opts.TLSConfig}
@@ -487,7 +496,7 @@ func (w *Watcher) connect(ctx context.Context) (*imapSession, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("imap connect to %s:%d: %w", cfg.Host, cfg.Port, err)
+		return nil, fmt.Errorf("imap connect to %s: %w", w.addr(), err)
 	}
 	s := &imapSession{c: c, timeout: w.o.Timeout}
 	ok := false

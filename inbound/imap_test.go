@@ -432,6 +432,9 @@ func TestWatcherCrashBetweenDeliverAndFlag(t *testing.T) {
 		if err := w.Poll(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Poll: %v, want context.Canceled", err)
 		}
+		if st := w.State(); st.LastError != "" || st.Connected {
+			t.Errorf("state after a stop %+v, want disconnected and no error", st)
+		}
 		w.Close()
 		if hasFlag(srv.Flags(t, "INBOX", u1), `\Seen`) {
 			t.Fatal("message 1 flagged although the watcher stopped before flagging")

@@ -67,17 +67,35 @@ func WithUIDValidityZero() Option {
 	return func(c *config) { c.zeroValidity = true }
 }
 
-// zeroValiditySession reports UIDVALIDITY 0 on SELECT.
-type zeroValiditySession struct {
+// session wraps the in-memory backend's session. Its IDLE polls the mailbox
+// every few milliseconds: imapserver's own acknowledges IDLE before it starts
+// listening, so a message appended in between would go unannounced.
+type session struct {
 	imapserver.SessionIMAP4rev2
+	zeroValidity bool
 }
 
-func (s zeroValiditySession) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+func (s session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
 	data, err := s.SessionIMAP4rev2.Select(name, options)
-	if data != nil {
+	if data != nil && s.zeroValidity {
 		data.UIDValidity = 0
 	}
 	return data, err
+}
+
+func (s session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if err := s.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Server is a running test server.
@@ -173,11 +191,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	var ended atomic.Bool
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			sess := mem.NewSession()
-			if cfg.zeroValidity {
-				sess = zeroValiditySession{sess.(imapserver.SessionIMAP4rev2)}
-			}
-			return sess, nil, nil
+			return session{mem.NewSession().(imapserver.SessionIMAP4rev2), cfg.zeroValidity}, nil, nil
 		},
 		Caps:         cfg.caps,
 		InsecureAuth: !cfg.tls,
