@@ -1241,17 +1241,27 @@ func cleanID(id string) string {
 	return id
 }
 
-// cleanLine makes s one line of valid UTF-8 without control characters,
+// cleanLine makes s one line of valid UTF-8 without control characters
+// or bidirectional overrides (which can disguise a file name's extension),
 // its whitespace folded.
 func cleanLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return ' '
+		case bidiControl(r):
+			return -1
 		}
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// bidiControl reports whether r changes the direction of the text around
+// it.
+func bidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
 // cleanBody makes s valid UTF-8 with normalised line ends and without NUL

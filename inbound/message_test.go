@@ -720,3 +720,23 @@ func TestParseRealReplies(t *testing.T) {
 	require.True(t, strings.HasPrefix(quoted, "Von: Acme Status <status@herald.example>\nGesendet:"), quoted)
 	require.Contains(t, quoted, "We are investigating.")
 }
+
+func TestSanitizeName(t *testing.T) {
+	cases := map[string]string{
+		"report.pdf":               "report.pdf",
+		"../../etc/passwd":         "passwd",
+		`C:\\Users\\x\\evil.exe`:   "evil.exe",
+		"invoice\u202Efdp.exe":     "invoicefdp.exe",
+		"a\x00b\nc\rd.txt":         "a b c d.txt",
+		"..":                       "attachment",
+		"...hidden":                "hidden",
+		"":                         "attachment",
+		"   ":                      "attachment",
+		"what?<>|*\":conflict.txt": "what_______conflict.txt",
+		"\xff\xfe.bin":             "\uFFFD.bin",
+		strings.Repeat("é", 300):   strings.Repeat("é", 127),
+	}
+	for in, want := range cases {
+		require.Equal(t, want, sanitizeName(in), in)
+	}
+}
