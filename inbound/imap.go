@@ -45,7 +45,9 @@ type Sink interface {
 	// Checkpoint returns the mailbox's stored UIDVALIDITY and the highest
 	// UID whose processing is complete; ok is false when none is stored.
 	Checkpoint(ctx context.Context, mailbox string) (uidValidity, lastUID uint32, ok bool, err error)
-	// Deliver stores m durably. It must read m.Raw before returning.
+	// Deliver stores m durably. It must read m.Raw before returning, and
+	// promptly: the connection waits on it, and the IMAP client gives up on
+	// a message literal not read within 5 minutes.
 	Deliver(ctx context.Context, m *Fetched) error
 	// Done records that uid is processed (flagged and moved), advancing the
 	// checkpoint. A new uidValidity replaces the stored one.
@@ -599,7 +601,14 @@ func (w *Watcher) ensureFolder(ctx context.Context, s *imapSession, name string)
 		return nil
 	}
 	w.log.Info("imap creating folder for processed mail", "folder", name)
-	return s.do(ctx, "CREATE "+name, func() error { return s.c.Create(name, nil).Wait() })
+	return s.do(ctx, "CREATE "+name, func() error {
+		err := s.c.Create(name, nil).Wait()
+		var ie *imap.Error
+		if errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists {
+			return nil
+		}
+		return err
+	})
 }
 
 // imapPending is a message found above the checkpoint.

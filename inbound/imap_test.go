@@ -243,7 +243,10 @@ func TestWatcherDeliversOnceInUIDOrderAndFlagsSeen(t *testing.T) {
 	u1 := srv.Append(t, "INBOX", imapMsg("m1", "first"))
 	u2 := srv.Append(t, "INBOX", imapMsg("m2", "second"), `\Flagged`)
 	sink := newIMAPSink()
-	w := inbound.NewWatcher(sink, imapOptions(t, srv))
+	o := imapOptions(t, srv)
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	o.Now = func() time.Time { return at }
+	w := inbound.NewWatcher(sink, o)
 	defer w.Close()
 	ctx := context.Background()
 
@@ -269,7 +272,7 @@ func TestWatcherDeliversOnceInUIDOrderAndFlagsSeen(t *testing.T) {
 		t.Errorf("checkpoint %d/%d/%v, want %d/%d", v, last, ok, srv.UIDValidity(t, "INBOX"), u2)
 	}
 	st := w.State()
-	if !st.Connected || st.LastSeenUID != u2 || st.Processed != 3 || st.LastMessageAt.IsZero() || st.LastError != "" {
+	if !st.Connected || st.Idle || st.LastSeenUID != u2 || st.Processed != 3 || !st.LastMessageAt.Equal(at) || st.LastError != "" {
 		t.Errorf("state %+v", st)
 	}
 
