@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herald-status/herald/status"
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 )
 
@@ -105,3 +107,66 @@ func (o *Outbox) RecordReport(ctx context.Context, tx bun.Tx, messageID, recipie
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// ReplyNoticeArgs asks for an incident's communication manager (else its
+// commander) to be told that a customer's reply is on its timeline.
+type ReplyNoticeArgs struct {
+	PageID     string `json:"page_id"`
+	IncidentID string `json:"incident_id"`
+	Ref        string `json:"ref"` // the stored message
+	From       string `json:"from"`
+	Subject    string `json:"subject"`
+	Excerpt    string `json:"excerpt"`
+}
+
+// Kind is the job's stable name.
+func (ReplyNoticeArgs) Kind() string { return "comms.reply_notice" }
+
+// ReplyNotice tells the incident's communication manager, or its
+// commander when it has none, of a customer's reply: once per reply and
+// person.
+func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
+	inc, err := w.Service.IncidentByID(ctx, a.PageID, a.IncidentID)
+	if err != nil {
+		if status.KindOf(err) == status.KindNotFound {
+			return nil // deleted meanwhile
+		}
+		return fmt.Errorf("reply notice: %w", err)
+	}
+	roles, err := w.Service.Roles(ctx, inc.ID)
+	if err != nil {
+		return fmt.Errorf("reply notice: %w", err)
+	}
+	to := holders(roles, status.RoleComms, status.RoleCommander)
+	if len(to) == 0 {
+		return nil // nobody to tell; the reply is on the timeline
+	}
+	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + a.PageID + "/incidents/" + inc.ID
+	excerpt := a.Excerpt
+	if len(excerpt) > 2000 {
+		excerpt = strings.ToValidUTF8(excerpt[:2000], "") + "…"
+	}
+	return w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, addr := range to {
+			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,
+				IncidentID: inc.ID, To: addr, Subject: "Customer reply: " + oneLine(inc.Title),
+				Text: fmt.Sprintf("%s wrote about %q:\n\n%s\n\n%s\n\nThe reply is on the incident's timeline:\n%s\n",
+					oneLine(a.From), inc.Title, oneLine(a.Subject), excerpt, link)})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ReplyNoticeWorker sends reply notices.
+type ReplyNoticeWorker struct {
+	river.WorkerDefaults[ReplyNoticeArgs]
+	Watch *Watch
+}
+
+// Work sends one reply notice.
+func (w *ReplyNoticeWorker) Work(ctx context.Context, job *river.Job[ReplyNoticeArgs]) error {
+	return w.Watch.ReplyNotice(ctx, job.Args)
+}

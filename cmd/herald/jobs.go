@@ -124,6 +124,9 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 		if err := river.AddWorkerSafely(ws, &inbound.RouteWorker{Router: w.router}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
+		if err := river.AddWorkerSafely(ws, &comms.ReplyNoticeWorker{Watch: w.watch}); err != nil {
+			return nil, fmt.Errorf("register workers: %w", err)
+		}
 		cfg.Workers = ws
 		// Email has its own queue, so a large fan-out does not hold up the
 		// clock and other jobs. River fetches at most one batch per

@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/inbound/imaptest"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // With HERALD_IMAP_URL set, a customer's email in the support mailbox
@@ -51,6 +54,35 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 			items, err := a.svc.IntakeItems(ctx, status.IntakeFilter{})
 			require.NoError(t, err)
 			require.Len(t, items, 1, "once")
+
+			// A customer's reply to Herald's email joins the incident's
+			// timeline, and its communication manager is told.
+			p := statustest.Page(t, a.svc, nil)
+			acme := statustest.Customer(t, a.svc, &statustest.CustomerOpts{Name: "Acme", Domains: []string{"acme.example"},
+				Contacts: []status.ContactInput{{Name: "Wile", Email: "wile@acme.example", Role: status.ContactPrimary}}})
+			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "API errors",
+				Visibility: status.VisibilityCustomers, Customers: []string{acme.ID}})
+			manager := statustest.User(t, a.svc, &statustest.UserOpts{Email: "cm@herald.example"})
+			require.NoError(t, a.svc.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, manager.ID, "test"))
+			var sent []*comms.Email
+			require.Eventually(t, func() bool {
+				var err error
+				sent, err = a.outbox.Emails(ctx, comms.EmailFilter{IncidentID: inc.ID, To: "wile@acme.example"})
+				return err == nil && len(sent) == 1
+			}, 30*time.Second, 100*time.Millisecond, "the declaration was emailed to the contact")
+			srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <r1@acme.example>\r\n"+
+				"In-Reply-To: <"+sent[0].MessageID+">\r\nSubject: Re: "+sent[0].Subject+"\r\n\r\nBack to normal here.\r\n"))
+			require.Eventually(t, func() bool {
+				tl, err := a.svc.Timeline(ctx, p.ID, inc.ID)
+				return err == nil && strings.Contains(tl[len(tl)-1].Body, "Back to normal here.")
+			}, 30*time.Second, 100*time.Millisecond, "the reply is on the timeline")
+			require.Eventually(t, func() bool {
+				es, err := a.outbox.Emails(ctx, comms.EmailFilter{To: "cm@herald.example"})
+				return err == nil && len(es) == 1 && strings.Contains(es[0].Text, "Back to normal here.")
+			}, 30*time.Second, 100*time.Millisecond, "the communication manager is told")
+			items, err = a.svc.IntakeItems(ctx, status.IntakeFilter{})
+			require.NoError(t, err)
+			require.Len(t, items, 1, "the reply is no triage item")
 		})
 	}
 }

@@ -136,7 +136,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		Route: func(ctx context.Context, tx bun.Tx, id string) error {
 			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		}})
-	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport}
+	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport,
+		Told: func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *inbound.StoredMessage, text string) error {
+			from := m.FromAddress
+			if m.FromName != "" {
+				from = m.FromName + " <" + m.FromAddress + ">"
+			}
+			return insertJob(ctx, tx, comms.ReplyNoticeArgs{PageID: pageID, IncidentID: incidentID, Ref: m.ID, From: from,
+				Subject: m.Subject, Excerpt: excerpt(text, 2000)}, &river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		}}
 	if cfg.imap != nil {
 		a.mailbox = &mailbox{db: bdb, store: store, name: cfg.imap.Mailbox, log: log, retry: 30 * time.Second,
 			watcher: inbound.NewWatcher(store, inbound.WatcherOptions{Config: *cfg.imap, Processed: cfg.imap.Processed,
@@ -148,6 +156,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	return a, nil
+}
+
+// excerpt is the start of s, at most n bytes of whole characters.
+func excerpt(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // ownAddresses is Herald's own From address, lower-cased: mail from it is
