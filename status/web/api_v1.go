@@ -54,6 +54,10 @@ func (s *Server) apiV1Routes(r fiber.Router) {
 	api.delete("/pages/:page/maintenances/:id", manager, s.deleteMaintenance)
 	api.post("/pages/:page/maintenances/:id/updates", engineer, s.postMaintenanceUpdate)
 
+	api.get("/intake", viewer, s.listIntake)
+	api.get("/intake/:id", viewer, s.getIntake)
+	api.post("/intake/tickets", engineer, s.createTicket)
+
 	r.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "No such API route.")
 	})

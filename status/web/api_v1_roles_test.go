@@ -47,6 +47,9 @@ var apiAccess = map[string]status.Role{
 	"PATCH /api/v1/pages/:page/maintenances/:id":        status.RoleEngineer,
 	"DELETE /api/v1/pages/:page/maintenances/:id":       status.RoleManager,
 	"POST /api/v1/pages/:page/maintenances/:id/updates": status.RoleEngineer,
+	"GET /api/v1/intake":                                status.RoleViewer,
+	"GET /api/v1/intake/:id":                            status.RoleViewer,
+	"POST /api/v1/intake/tickets":                       status.RoleEngineer,
 }
 
 // apiRoutes lists the registered admin API routes as "METHOD path", the
@@ -93,6 +96,9 @@ func TestAdminAPIRolesRouteWalk(t *testing.T) {
 			"incidents":    statustest.Incident(t, b.svc, p.ID, nil).ID,
 			"maintenances": statustest.Maintenance(t, b.svc, p.ID, nil).ID,
 		}
+		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Walk", Reference: "W-1"})
+		require.NoError(t, err)
+		ids["intake"] = item.ID
 		fill := func(path string) string {
 			parts := strings.Split(strings.Replace(path, ":page", p.ID, 1), "/")
 			for i, part := range parts {
