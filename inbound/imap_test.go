@@ -660,6 +660,32 @@ func TestWatcherAuthenticatesPlainWhenLoginDisabled(t *testing.T) {
 	}
 }
 
+func TestWatcherSafetyPollWhileIdling(t *testing.T) {
+	srv := imaptest.Start(t)
+	var mu sync.Mutex
+	var sent bytes.Buffer
+	o := imapOptions(t, srv)
+	o.Interval = 200 * time.Millisecond
+	o.Dial = func(ctx context.Context, opts *imapclient.Options) (*imapclient.Client, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", srv.Addr())
+		if err != nil {
+			return nil, err
+		}
+		// The client never hears of new mail: RECENT is ignored.
+		rc := &imapRewriteConn{Conn: conn, old: []byte(" EXISTS"), new: []byte(" RECENT"), mu: &mu, sent: &sent}
+		return imapclient.New(rc, opts), nil
+	}
+	sink := newIMAPSink()
+	w := inbound.NewWatcher(sink, o)
+	imapRun(t, w)
+	imapWaitFor(t, 5*time.Second, "idle", func() bool { return w.State().Idle })
+	srv.Append(t, "INBOX", imapMsg("missed", "x"))
+	imapWaitFor(t, 3*time.Second, "delivery by the safety poll", func() bool { return sink.callsFor(imapID("missed")) == 1 })
+	if srv.Accepted() != 1 {
+		t.Errorf("%d connections, want the one", srv.Accepted())
+	}
+}
+
 func TestWatcherUIDValidityChangeRereadsEverything(t *testing.T) {
 	srv := imaptest.Start(t)
 	srv.Append(t, "INBOX", imapMsg("a", "a"))

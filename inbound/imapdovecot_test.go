@@ -404,6 +404,25 @@ func TestDovecotWatcher(t *testing.T) {
 		}
 	})
 
+	t.Run("too large gets the header", func(t *testing.T) {
+		d.create(t, "Big")
+		raw := imapMsg("d-big", strings.Repeat("0123456789", 500))
+		d.append(t, "Big", raw)
+		sink := newIMAPSink()
+		o := d.options(t, "Big")
+		o.MaxSize = 1000
+		w := inbound.NewWatcher(sink, o)
+		defer w.Close()
+		if err := w.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		g, ok := sink.gotFor(imapID("d-big"))
+		header := raw[:strings.Index(string(raw), "\r\n\r\n")+4]
+		if !ok || !g.TooLarge || g.Size != int64(len(raw)) || string(g.Raw) != string(header) {
+			t.Errorf("got %+v, want the header only of a %d-byte message", g, len(raw))
+		}
+	})
+
 	t.Run("crash between fetch and flag", func(t *testing.T) {
 		d.create(t, "Crash")
 		d.append(t, "Crash", imapMsg("d-1", "one"))
