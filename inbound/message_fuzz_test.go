@@ -89,14 +89,18 @@ func checkMessage(t *testing.T, m *Message, l Limits, n int64) {
 			t.Fatalf("%s is not valid UTF-8 without NUL: %q", name, s)
 		}
 	}
-	for _, s := range append([]string{m.Subject, m.FromName, m.FromAddress, m.MessageID}, append(m.To, m.InReplyTo...)...) {
-		if strings.ContainsAny(s, "\r\n") {
-			t.Fatalf("line break in a header value: %q", s)
+	lines := []string{m.Subject, m.FromName, m.FromAddress, m.MessageID, m.ReplyTo, m.Automatic}
+	for _, l := range [][]string{m.To, m.Cc, m.InReplyTo, m.References, m.Problems} {
+		lines = append(lines, l...)
+	}
+	for _, s := range lines {
+		if strings.ContainsAny(s, "\r\n\x00") || !utf8.ValidString(s) {
+			t.Fatalf("line break, NUL or invalid UTF-8 in a header value: %q", s)
 		}
 	}
 	for _, a := range m.Attachments {
 		if a.Name == "" || strings.ContainsAny(a.Name, `/\`) || strings.IndexFunc(a.Name, unicode.IsControl) >= 0 ||
-			a.Name == "." || a.Name == ".." || !utf8.ValidString(a.Name) || a.Size < 0 || !validPartPath(a.Part) {
+			a.Name == "." || a.Name == ".." || strings.IndexFunc(a.Name, bidiControl) >= 0 || !utf8.ValidString(a.Name) || a.Size < 0 || !validPartPath(a.Part) {
 			t.Fatalf("bad attachment %+v", a)
 		}
 	}
