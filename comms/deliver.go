@@ -38,6 +38,9 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if err != nil {
 		return o.finish(ctx, e, EmailFailed, err.Error(), river.JobCancel(err))
 	}
+	if err := o.attach(ctx, msg, e); err != nil {
+		return o.finish(ctx, e, EmailRetrying, err.Error(), err)
+	}
 	sendErr := o.mailer.Send(ctx, msg)
 	if sendErr == nil {
 		// Recording the outcome must not be cut short by the job's own
@@ -128,6 +131,21 @@ func (o *Outbox) report(ctx context.Context, es []*Email, sent bool) {
 	if err := o.delivered(wctx, o.db, es, sent); err != nil {
 		o.log.Warn("recording deliveries", "emails", len(es), "first", es[0].ID, "err", err)
 	}
+}
+
+// attach adds the attachment e names, if any.
+func (o *Outbox) attach(ctx context.Context, msg *mail.Msg, e *Email) error {
+	if e.AttachmentRef == "" || o.attachments == nil {
+		return nil
+	}
+	name, ct, r, err := o.attachments(ctx, e.AttachmentRef)
+	if err != nil {
+		return fmt.Errorf("attachment of %s: %w", e.ID, err)
+	}
+	if err := msg.AttachReader(name, r, mail.WithFileContentType(mail.ContentType(ct))); err != nil {
+		return fmt.Errorf("attachment of %s: %w", e.ID, err)
+	}
+	return nil
 }
 
 // compose builds the MIME message of e: plain text with an HTML

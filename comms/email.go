@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ type Email struct {
 	InReplyTo      string `bun:"in_reply_to"` // without angle brackets
 	ReplyTo        string `bun:"reply_to"`
 	UnsubscribeURL string `bun:"unsubscribe_url"` // RFC 8058 one-click
+	// AttachmentRef names a stored message sent along as an attachment
+	// (OutboxOptions.Attachments fetches it when the email goes out).
+	AttachmentRef string `bun:"attachment_ref"`
 
 	Status    EmailStatus `bun:"status"`
 	Attempts  int         `bun:"attempts"`
@@ -82,7 +86,8 @@ type Outbox struct {
 	now    func() time.Time
 	log    *slog.Logger
 	// RetryFor is how long temporary failures are retried.
-	retryFor time.Duration
+	retryFor    time.Duration
+	attachments func(ctx context.Context, ref string) (name, contentType string, r io.Reader, err error)
 	// delivered hears of emails sent, or refused for good.
 	delivered func(ctx context.Context, db bun.IDB, es []*Email, sent bool) error
 
@@ -109,6 +114,9 @@ type OutboxOptions struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	RetryFor time.Duration // default 24 h
+	// Attachments fetches the attachment an email names by AttachmentRef,
+	// when it is sent; an error is temporary (retried).
+	Attachments func(ctx context.Context, ref string) (name, contentType string, r io.Reader, err error)
 }
 
 // OnDelivered sets fn to hear of emails sent (sent true) or refused for
@@ -121,7 +129,8 @@ func (o *Outbox) OnDelivered(fn func(ctx context.Context, db bun.IDB, es []*Emai
 
 // NewOutbox returns an Outbox over db.
 func NewOutbox(db *bun.DB, o OutboxOptions) *Outbox {
-	ob := &Outbox{db: db, jobs: o.Jobs, mailer: o.Mailer, from: o.From, domain: o.Domain, now: o.Now, log: o.Log, retryFor: o.RetryFor}
+	ob := &Outbox{db: db, jobs: o.Jobs, mailer: o.Mailer, from: o.From, domain: o.Domain, now: o.Now, log: o.Log, retryFor: o.RetryFor,
+		attachments: o.Attachments}
 	if ob.now == nil {
 		ob.now = time.Now
 	}

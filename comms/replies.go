@@ -170,3 +170,28 @@ type ReplyNoticeWorker struct {
 func (w *ReplyNoticeWorker) Work(ctx context.Context, job *river.Job[ReplyNoticeArgs]) error {
 	return w.Watch.ReplyNotice(ctx, job.Args)
 }
+
+// ForwardIntake queues, inside tx, an intake item dismissed as not an
+// incident to the service desk address to: what it says, who dismissed it
+// and why, Reply-To the original sender, and the original email attached
+// when it came by email.
+func (o *Outbox) ForwardIntake(ctx context.Context, tx bun.Tx, item *status.IntakeItem, to string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Herald's triage dismissed this as not an incident.\n\n")
+	fmt.Fprintf(&b, "Dismissed by: %s\n", oneLine(status.ActorFrom(ctx).Name))
+	if item.Note != "" {
+		fmt.Fprintf(&b, "Reason: %s\n", item.Note)
+	}
+	who := strings.TrimSpace(item.SenderName + " " + item.SenderEmail + " " + item.SenderPhone)
+	fmt.Fprintf(&b, "From: %s\nReceived: %s (%s)\n\n%s\n\n%s\n", oneLine(who), item.CreatedAt.UTC().Format(time.RFC1123Z),
+		item.Source.Label(), oneLine(item.Title), item.Body)
+	e := &Email{DedupeKey: "forward:" + item.ID, Kind: "forward", To: to, Subject: "Fwd: " + oneLine(item.Title), Text: b.String()}
+	if validMessageID(item.SenderEmail) && strings.Contains(item.SenderEmail, "@") {
+		e.ReplyTo = item.SenderEmail
+	}
+	if item.Source == status.IntakeEmail {
+		e.AttachmentRef = item.InboundID
+	}
+	_, err := o.Queue(ctx, tx, e)
+	return err
+}

@@ -324,13 +324,20 @@ func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeIt
 		if item, err = openIntake(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := decideIntake(ctx, tx, item, IntakeDismissed, "", "", strings.TrimSpace(note), s.Now()); err != nil {
-			return err
-		}
+		note = strings.TrimSpace(note)
 		if s.intakeDismissed != nil {
-			return s.intakeDismissed(ctx, tx, item)
+			// Told first, so its record goes into the one decision written.
+			candidate := *item
+			candidate.State, candidate.Note = IntakeDismissed, note
+			record, err := s.intakeDismissed(ctx, tx, &candidate)
+			if err != nil {
+				return err
+			}
+			if record != "" {
+				note = strings.TrimSpace(note + "\n" + record)
+			}
 		}
-		return nil
+		return decideIntake(ctx, tx, item, IntakeDismissed, "", "", note, s.Now())
 	})
 	return item, err
 }

@@ -111,12 +111,12 @@ func TestIntakeDecisions(t *testing.T) {
 		var forwarded []string
 		failForward := false
 		svc := status.New(bdb, status.Options{Now: clock.Now,
-			IntakeDismissed: func(_ context.Context, _ bun.Tx, item *status.IntakeItem) error {
+			IntakeDismissed: func(_ context.Context, _ bun.Tx, item *status.IntakeItem) (string, error) {
 				if failForward {
-					return errors.New("service desk unreachable")
+					return "", errors.New("service desk unreachable")
 				}
-				forwarded = append(forwarded, item.ID)
-				return nil
+				forwarded = append(forwarded, item.ID+" "+item.Note)
+				return "Forwarded to desk@example.com.", nil
 			}})
 		ctx := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
 		p := statustest.Page(t, svc, nil)
@@ -201,8 +201,8 @@ func TestIntakeDecisions(t *testing.T) {
 		dismissed, err := svc.DismissIntake(ctx, c.ID, "Billing, not an incident.")
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDismissed, dismissed.State)
-		require.Equal(t, "Billing, not an incident.", dismissed.Note)
-		require.Equal(t, []string{c.ID}, forwarded)
+		require.Equal(t, "Billing, not an incident.\nForwarded to desk@example.com.", dismissed.Note)
+		require.Equal(t, []string{c.ID + " Billing, not an incident."}, forwarded)
 		_, err = svc.DismissIntake(ctx, c.ID, "")
 		requireKind(t, err, status.KindConflict)
 		n, err := svc.OpenIntakeCount(ctx)

@@ -50,7 +50,7 @@ type Service struct {
 	scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
 	// intakeDismissed forwards a dismissed intake item, inside the
 	// transaction.
-	intakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) error
+	intakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) (string, error)
 }
 
 // Options configures a Service. Zero values give sensible defaults.
@@ -67,7 +67,9 @@ type Options struct {
 	Scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
 	// IntakeDismissed is called inside the transaction that dismisses an
 	// intake item, so the original can be forwarded to the service desk.
-	IntakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) error
+	// What it returns ("Forwarded to desk@example.com.") is added to the
+	// item's note.
+	IntakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) (string, error)
 }
 
 // New returns a Service over db.

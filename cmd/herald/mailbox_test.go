@@ -1,12 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"io"
+
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+	"github.com/herald-status/herald/comms/mailtest"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,4 +109,67 @@ func TestMailboxLockIsHeldOnce(t *testing.T) {
 	_, release2, err := holdLock(ctx, bdb, mailboxLockKey)
 	require.NoError(t, err, "free again")
 	release2()
+}
+
+// Dismissing an emailed item as not an incident forwards it to the
+// service desk over SMTP, the original attached, Reply-To its sender.
+func TestDismissedEmailGoesToTheServiceDesk(t *testing.T) {
+	t.Parallel()
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			imap := imaptest.Start(t)
+			smtp := mailtest.Start(t)
+			u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
+				Host: fmt.Sprintf("%s:%d", imap.Host(), imap.Port()), Path: "/INBOX", RawQuery: "tls=none"}
+			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", u.String(),
+				"HERALD_SMTP_URL", fmt.Sprintf("smtp://%s?tls=none", smtp.Addr), "HERALD_SERVICE_DESK_EMAIL", "desk@herald.example")
+			ctx := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
+			original := "From: Wile <wile@acme.example>\r\nMessage-ID: <inv1@acme.example>\r\nSubject: Invoice 42 is wrong\r\n\r\nPlease fix the amount.\r\n"
+			imap.Append(t, "INBOX", []byte(original))
+			var items []*status.IntakeItem
+			require.Eventually(t, func() bool {
+				var err error
+				items, err = a.svc.IntakeItems(ctx, status.IntakeFilter{})
+				return err == nil && len(items) == 1
+			}, 30*time.Second, 100*time.Millisecond)
+			item, err := a.svc.DismissIntake(ctx, items[0].ID, "Billing question.")
+			require.NoError(t, err)
+			require.Equal(t, "Billing question.\nForwarded to desk@herald.example.", item.Note)
+
+			require.Eventually(t, func() bool { return smtp.Count() == 1 }, 30*time.Second, 100*time.Millisecond, "forwarded")
+			msg := smtp.Messages()[0]
+			require.Equal(t, []string{"desk@herald.example"}, msg.To)
+			r, err := gomail.CreateReader(bytes.NewReader(msg.Data))
+			require.NoError(t, err)
+			subj, err := r.Header.Subject()
+			require.NoError(t, err)
+			require.Equal(t, "Fwd: Invoice 42 is wrong", subj)
+			replyTo, err := r.Header.AddressList("Reply-To")
+			require.NoError(t, err)
+			require.Equal(t, "wile@acme.example", replyTo[0].Address)
+			var text, attached string
+			for {
+				p, err := r.NextPart()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				body, err := io.ReadAll(p.Body)
+				require.NoError(t, err)
+				switch h := p.Header.(type) {
+				case *gomail.AttachmentHeader:
+					name, _ := h.Filename()
+					require.Equal(t, "original.eml", name)
+					attached = string(body)
+				default:
+					text += string(body)
+				}
+			}
+			require.Contains(t, text, "Dismissed by: Ada")
+			require.Contains(t, text, "Reason: Billing question.")
+			require.Contains(t, text, "Please fix the amount.")
+			require.Equal(t, original, attached, "the original, byte for byte")
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -81,6 +82,14 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		}
 	}, Scheduled: func(ctx context.Context, tx bun.Tx, at time.Time) error {
 		return schedulePublish(ctx, a.river, tx, at)
+	}, IntakeDismissed: func(ctx context.Context, tx bun.Tx, item *status.IntakeItem) (string, error) {
+		if cfg.ServiceDeskEmail == "" {
+			return "Not forwarded: no service desk address is set (HERALD_SERVICE_DESK_EMAIL).", nil
+		}
+		if err := a.outbox.ForwardIntake(ctx, tx, item, cfg.ServiceDeskEmail); err != nil {
+			return "", err
+		}
+		return "Forwarded to " + cfg.ServiceDeskEmail + ".", nil
 	}})
 	migrator, err := db.NewMigrator(bdb, log)
 	if err != nil {
@@ -96,7 +105,18 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		_, err := a.river.InsertManyTx(ctx, tx.Tx, jobs)
 		return err
 	}
-	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJobs, RetryFor: cfg.MailRetryFor}
+	var store *inbound.Store
+	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJobs, RetryFor: cfg.MailRetryFor,
+		Attachments: func(ctx context.Context, ref string) (string, string, io.Reader, error) {
+			m, err := store.Message(ctx, ref)
+			if err != nil {
+				return "", "", nil, err
+			}
+			if m.TooLarge {
+				return "original-headers.txt", "text/plain", store.OpenRaw(ctx, ref), nil
+			}
+			return "original.eml", "message/rfc822", store.OpenRaw(ctx, ref), nil
+		}}
 	if cfg.smtp != nil {
 		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, cfg.mailer)
 	}
@@ -132,7 +152,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL),
 		Tokens: comms.NewTokens([]byte(secret))}
 	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
-	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
+	store = inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
 		Route: func(ctx context.Context, tx bun.Tx, id string) error {
 			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		}})

@@ -83,3 +83,7 @@ ALTER TABLE timeline_entries ADD COLUMN ref text NOT NULL DEFAULT '';
 
 -- Replies and delivery reports name the Message-ID of the email they answer.
 CREATE INDEX emails_message_id_idx ON emails (message_id);
+
+-- An email may carry a stored inbound message as its attachment (a
+-- dismissed intake item forwarded to the service desk).
+ALTER TABLE emails ADD COLUMN attachment_ref text NOT NULL DEFAULT '';
