@@ -60,8 +60,12 @@ func FuzzParse(f *testing.F) {
 			}
 			checkMessage(t, m, l.withDefaults(), int64(len(raw)))
 			for _, a := range m.Attachments[:min(len(m.Attachments), 3)] {
-				if _, _, _, err := AttachmentContent(bytes.NewReader(raw), a.Part, l); err != nil && strings.Contains(err.Error(), "no such part") {
+				name, _, body, err := AttachmentContent(bytes.NewReader(raw), a.Part, l)
+				if err != nil && strings.Contains(err.Error(), "no such part") {
 					t.Fatalf("attachment %q listed but not found: %v", a.Part, err)
+				}
+				if err == nil && (int64(len(body)) != a.Size || name != a.Name) {
+					t.Fatalf("attachment %+v downloads as %q with %d bytes", a, name, len(body))
 				}
 			}
 		}
