@@ -3,9 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
-	"io"
-
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,11 +12,10 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
-	"github.com/herald-status/herald/comms/mailtest"
-
 	"github.com/stretchr/testify/require"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/inbound/imaptest"
 	"github.com/herald-status/herald/status"
