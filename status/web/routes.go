@@ -40,6 +40,7 @@ func (s *Server) routes() {
 	s.adminRoutes(console)
 	s.templateRoutes(console)
 	s.outboxRoutes(console)
+	s.intakeRoutes(console)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))

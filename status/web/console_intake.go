@@ -1,0 +1,355 @@
+package web
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/herald-status/herald/status"
+)
+
+// intakeRoutes registers the console's triage inbox: everyone signed in
+// may read, incident writers decide and record phone calls.
+// /inbox/phone comes before /inbox/:id so that "phone" is never taken for
+// an id.
+func (s *Server) intakeRoutes(r fiber.Router) {
+	r.Get("/inbox", s.showInbox)
+	r.Get("/inbox/phone", requireRole(incidentWriters...), s.showPhoneForm)
+	r.Post("/inbox/phone", requireRole(incidentWriters...), s.recordPhoneCall)
+	r.Get("/inbox/:id", s.showIntakeItem)
+	r.Post("/inbox/:id/attach", requireRole(incidentWriters...), s.attachIntakeItem)
+	r.Post("/inbox/:id/dismiss", requireRole(incidentWriters...), s.dismissIntakeItem)
+}
+
+// intakePerPage is how many items the inbox lists at once.
+const intakePerPage = 50
+
+// intakeStates are the inbox's state filter choices; "all" shows every
+// state.
+var intakeStates = []string{string(status.IntakeOpen), string(status.IntakeAttached), string(status.IntakeDeclared),
+	string(status.IntakeDismissed), "all"}
+
+type inboxPage struct {
+	consoleBase
+	Items     []*status.IntakeItem
+	Customers map[string]*status.Customer // id → customer
+	State     string                      // the state filter
+	States    []string
+	Older     string // id to continue from, "" at the end
+	CanWrite  bool
+	Loc       *time.Location
+}
+
+// showInbox serves GET /console/inbox: the items of one state (open by
+// default), newest first, 50 a page.
+func (s *Server) showInbox(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	base := s.consoleBase(c)
+	d := inboxPage{consoleBase: base, State: string(status.IntakeOpen), States: intakeStates,
+		CanWrite: userCanWrite(base.User), Loc: time.UTC}
+	for _, st := range intakeStates {
+		if c.Query("state") == st {
+			d.State = st
+		}
+	}
+	f := status.IntakeFilter{State: status.IntakeState(d.State), Before: c.Query("before"), Limit: intakePerPage}
+	if d.State == "all" {
+		f.State = ""
+	}
+	var err error
+	if d.Items, err = s.deps.Service.IntakeItems(ctx, f); err != nil {
+		return err
+	}
+	if len(d.Items) == intakePerPage {
+		d.Older = d.Items[len(d.Items)-1].ID
+	}
+	if d.Customers, err = s.customerIndex(c); err != nil {
+		return err
+	}
+	if c.Query("dismissed") != "" {
+		d.Flash = "The item was closed as not an incident."
+	}
+	return s.renderConsole(c, fiber.StatusOK, "console/intake.html", d)
+}
+
+// customerIndex returns every customer by id.
+func (s *Server) customerIndex(c *fiber.Ctx) (map[string]*status.Customer, error) {
+	all, err := s.deps.Service.Customers(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*status.Customer, len(all))
+	for _, cu := range all {
+		out[cu.ID] = cu
+	}
+	return out, nil
+}
+
+// intakeChoice is an open incident offered to attach an item to.
+type intakeChoice struct {
+	Page     *status.Page
+	Incident *status.Incident
+	// Affects is true when the incident affects the item's customer.
+	Affects bool
+}
+
+// Value is the choice's value in the attach form: page id, then incident
+// id.
+func (ch intakeChoice) Value() string { return ch.Page.ID + "/" + ch.Incident.ID }
+
+type intakeItemPage struct {
+	consoleBase
+	Item     *status.IntakeItem
+	Customer *status.Customer // nil when unknown
+	// Incident is the incident the item was attached to or declared
+	// from, on LinkedPage.
+	Incident   *status.Incident
+	LinkedPage *status.Page
+	Pages      []*status.Page
+	Choices    []intakeChoice
+	CanWrite   bool
+	Form       url.Values
+	Fields     map[string]string
+	Loc        *time.Location
+}
+
+// Value returns the submitted value of a form field.
+func (d intakeItemPage) Value(name string) string { return d.Form.Get(name) }
+
+// Open reports whether the item still waits for a decision.
+func (d intakeItemPage) Open() bool { return d.Item.State == status.IntakeOpen }
+
+// showIntakeItem serves GET /console/inbox/:id.
+func (s *Server) showIntakeItem(c *fiber.Ctx) error {
+	d, err := s.intakeItemData(c, url.Values{}, nil)
+	if err != nil {
+		return err
+	}
+	if c.Query("recorded") != "" {
+		d.Flash = "The call was recorded."
+	}
+	return s.renderConsole(c, fiber.StatusOK, "console/intake_item.html", d)
+}
+
+// renderIntakeItem shows the item page again with a refused form.
+func (s *Server) renderIntakeItem(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
+	d, err := s.intakeItemData(c, form, fields)
+	if err != nil {
+		return err
+	}
+	return s.renderConsole(c, code, "console/intake_item.html", d)
+}
+
+// intakeItemData loads the item of the :id parameter with its customer,
+// the incident it went to and, for a writer looking at an open item, the
+// choices of the decision forms.
+func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string]string) (intakeItemPage, error) {
+	ctx, svc := c.UserContext(), s.deps.Service
+	base := s.consoleBase(c)
+	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: time.UTC}
+	var err error
+	if d.Item, err = svc.IntakeItem(ctx, c.Params("id")); err != nil {
+		return d, err
+	}
+	if d.Item.CustomerID != "" {
+		switch d.Customer, err = svc.CustomerByID(ctx, d.Item.CustomerID); {
+		case status.KindOf(err) == status.KindNotFound:
+			d.Customer = nil // deleted since: shown as unknown
+		case err != nil:
+			return d, err
+		}
+	}
+	if d.Item.IncidentID != "" {
+		switch d.Incident, err = svc.IncidentByID(ctx, d.Item.PageID, d.Item.IncidentID); {
+		case status.KindOf(err) == status.KindNotFound:
+			d.Incident = nil
+		case err != nil:
+			return d, err
+		}
+		if d.Incident != nil {
+			if d.LinkedPage, err = svc.PageByID(ctx, d.Item.PageID); err != nil {
+				return d, err
+			}
+		}
+	}
+	if !d.Open() || !d.CanWrite {
+		return d, nil
+	}
+	if d.Pages, err = svc.Pages(ctx); err != nil {
+		return d, err
+	}
+	d.Choices, err = s.attachChoices(c, d.Pages, d.Item.CustomerID)
+	return d, err
+}
+
+// attachChoices lists the open incidents of every page, those affecting
+// customerID first.
+func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, customerID string) ([]intakeChoice, error) {
+	ctx, svc := c.UserContext(), s.deps.Service
+	open := true
+	var out []intakeChoice
+	for _, p := range pages {
+		incs, err := svc.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, inc := range incs {
+			ch := intakeChoice{Page: p, Incident: inc}
+			if customerID != "" {
+				cus, err := svc.IncidentCustomers(ctx, inc.ID)
+				if err != nil {
+					return nil, err
+				}
+				for _, cu := range cus {
+					if cu.ID == customerID {
+						ch.Affects = true
+					}
+				}
+			}
+			out = append(out, ch)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Affects && !out[j].Affects })
+	return out, nil
+}
+
+// attachIntakeItem serves POST /console/inbox/:id/attach: the item goes
+// on the chosen open incident's timeline.
+func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	item, err := s.deps.Service.IntakeItem(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	form := formValues(c)
+	pageID, incidentID, ok := strings.Cut(form.Get("incident"), "/")
+	if !ok || !status.ValidID(pageID) || !status.ValidID(incidentID) {
+		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form, map[string]string{"incident": "choose an open incident"})
+	}
+	err = s.deps.Service.AttachIntake(ctx, item.ID, pageID, incidentID)
+	if status.KindOf(err) == status.KindNotFound {
+		// The item was there a moment ago: it is the incident (or its
+		// page) that is not.
+		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form,
+			map[string]string{"incident": "that incident does not exist (any more); choose another"})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(pageID, incidentID)+"#timeline", fiber.StatusSeeOther)
+}
+
+// dismissIntakeItem serves POST /console/inbox/:id/dismiss: the item is
+// not an incident; the note says why or where it went.
+func (s *Server) dismissIntakeItem(c *fiber.Ctx) error {
+	form := formValues(c)
+	_, err := s.deps.Service.DismissIntake(c.UserContext(), c.Params("id"), form.Get("note"))
+	if status.KindOf(err) == status.KindInvalid {
+		_, _, f := classify(err)
+		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/console/inbox?dismissed=1", fiber.StatusSeeOther)
+}
+
+type phonePage struct {
+	consoleBase
+	Form   url.Values
+	Fields map[string]string
+}
+
+// Value returns the submitted value of a form field.
+func (d phonePage) Value(name string) string { return d.Form.Get(name) }
+
+// showPhoneForm serves GET /console/inbox/phone.
+func (s *Server) showPhoneForm(c *fiber.Ctx) error {
+	return s.renderConsole(c, fiber.StatusOK, "console/intake_phone.html", phonePage{consoleBase: s.consoleBase(c), Form: url.Values{}})
+}
+
+// recordPhoneCall serves POST /console/inbox/phone: the call becomes an
+// open inbox item, recorded by the signed-in user.
+func (s *Server) recordPhoneCall(c *fiber.Ctx) error {
+	form := formValues(c)
+	base := s.consoleBase(c)
+	item, _, err := s.deps.Service.CreateIntake(c.UserContext(), status.IntakeInput{Source: status.IntakePhone,
+		Title: form.Get("title"), Body: form.Get("body"), SenderName: form.Get("sender_name"),
+		SenderPhone: form.Get("sender_phone"), RecordedBy: authorName(base.User)})
+	if code, fields, ok := refusedForm(err); ok {
+		return s.renderConsole(c, code, "console/intake_phone.html", phonePage{consoleBase: base, Form: form, Fields: fields})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/console/inbox/"+item.ID+"?recorded=1", fiber.StatusSeeOther)
+}
+
+// intakeIncidentSource is the incident source an item's source stands for.
+func intakeIncidentSource(src status.IntakeSource) status.Source {
+	switch src {
+	case status.IntakeEmail:
+		return status.SourceEmail
+	case status.IntakePhone:
+		return status.SourcePhone
+	case status.IntakePortal:
+		return status.SourceTicket
+	case status.IntakeAlert:
+		return status.SourceMonitoring
+	}
+	return status.SourceOther
+}
+
+// intakeSender names who sent an item: the name, then the address or
+// number in brackets.
+func intakeSender(item *status.IntakeItem) string {
+	contact := item.SenderEmail
+	if contact == "" {
+		contact = item.SenderPhone
+	}
+	switch {
+	case item.SenderName == "":
+		return contact
+	case contact == "":
+		return item.SenderName
+	}
+	return item.SenderName + " (" + contact + ")"
+}
+
+// cutBytes cuts v to at most n bytes without splitting a character.
+func cutBytes(v string, n int) string {
+	if len(v) <= n {
+		return v
+	}
+	return strings.ToValidUTF8(v[:n], "")
+}
+
+// prefillFromIntake fills the declare form from the open inbox item id,
+// for GET /console/incidents/new?intake=ID. It returns a notice instead
+// when the item is unknown or was decided already, and leaves the form
+// as it was.
+func (s *Server) prefillFromIntake(c *fiber.Ctx, form url.Values, id string) (string, error) {
+	item, err := s.deps.Service.IntakeItem(c.UserContext(), id)
+	if status.KindOf(err) == status.KindNotFound {
+		return "There is no such inbox item; the form is not filled from it.", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if item.State != status.IntakeOpen {
+		return "That inbox item was " + string(item.State) + " already; the form is not filled from it.", nil
+	}
+	form.Set("intake", item.ID)
+	form.Set("title", item.Title)
+	form.Set("summary", item.Body)
+	form.Set("source", string(intakeIncidentSource(item.Source)))
+	form.Set("source_reference", item.Reference)
+	form.Set("caller", cutBytes(intakeSender(item), status.MaxNameLen))
+	if item.CustomerID != "" {
+		form.Set("customer", item.CustomerID)
+	}
+	return "", nil
+}
