@@ -45,11 +45,22 @@ func (d declarePage) Chosen(name, value string) bool {
 	return false
 }
 
-// showDeclare serves GET /console/incidents/new?page=ID.
+// showDeclare serves GET /console/incidents/new?page=ID. With
+// &intake=ID the form starts from that open inbox item.
 func (s *Server) showDeclare(c *fiber.Ctx) error {
 	form := url.Values{"severity": {string(status.SeverityMinor)}, "visibility": {string(status.VisibilityPublic)},
 		"next_update": {"30"}, "contact": {s.consoleBase(c).User.Email}}
-	return s.renderDeclare(c, fiber.StatusOK, c.Query("page"), form, nil)
+	var fields map[string]string
+	if id := c.Query("intake"); id != "" {
+		notice, err := s.prefillFromIntake(c, form, id)
+		if err != nil {
+			return err
+		}
+		if notice != "" {
+			fields = map[string]string{"intake": notice}
+		}
+	}
+	return s.renderDeclare(c, fiber.StatusOK, c.Query("page"), form, fields)
 }
 
 // formFields folds list-item errors ("components[2].id") into the form
@@ -117,7 +128,8 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		StartedAt: started, Components: comps, Body: form.Get("body"), Kind: status.KindAnalysis, Author: authorName(user),
 		NextUpdate: next, Summary: form.Get("summary"), Source: status.Source(form.Get("source")),
 		SourceReference: form.Get("source_reference"), Caller: form.Get("caller"), Reproduce: form.Get("reproduce"),
-		Contact: form.Get("contact"), AffectedCustomers: form.Get("affected_customers"), Customers: customers})
+		Contact: form.Get("contact"), AffectedCustomers: form.Get("affected_customers"), Customers: customers,
+		IntakeID: form.Get("intake")})
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, f)
