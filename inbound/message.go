@@ -671,7 +671,7 @@ func (p *parser) leaf(h header, body io.Reader, ct string, params map[string]str
 	case disp != "attachment" && name == "" && ct == "text/plain":
 		p.textPart(h, body, params, path)
 		return
-	case disp != "attachment" && name == "" && ct == "text/html" && p.html == "":
+	case disp != "attachment" && name == "" && ct == "text/html":
 		p.htmlPart(h, body, params, path)
 		return
 	}
@@ -826,15 +826,18 @@ func (p *parser) textPart(h header, body io.Reader, params map[string]string, pa
 
 // htmlPart keeps the first HTML part.
 func (p *parser) htmlPart(h header, body io.Reader, params map[string]string, path string) {
-	b, _, err := readCapped(p.decoded(h, body, params, path, true), maxTextBytes)
+	room := int64(maxTextBytes - len(p.html))
+	b, _, err := readCapped(p.decoded(h, body, params, path, true), room)
 	if err != nil {
 		p.problem("part %s: %v", path, err)
 	}
-	if len(b) >= maxTextBytes {
+	if int64(len(b)) >= room {
 		p.problem("HTML longer than %d bytes, the rest was cut", maxTextBytes)
 		b = trimPartialRune(b)
 	}
-	p.html = strings.ReplaceAll(p.validText(b, params, path), "\x00", "")
+	// Apple Mail splits HTML around inline attachments: the fragments
+	// are kept together.
+	p.html += strings.ReplaceAll(p.validText(b, params, path), "\x00", "")
 }
 
 // validText returns b as valid UTF-8, noting replaced bytes. 8-bit text

@@ -740,3 +740,40 @@ func TestSanitizeName(t *testing.T) {
 		require.Equal(t, want, sanitizeName(in), in)
 	}
 }
+
+func TestParseAppleMailFragments(t *testing.T) {
+	raw := crlf(`From: Ann <ann@example.com>
+Content-Type: multipart/alternative; boundary="Apple-Mail=_1"
+
+--Apple-Mail=_1
+Content-Type: text/plain; charset=us-ascii
+
+Before the screenshot.
+
+After it.
+--Apple-Mail=_1
+Content-Type: multipart/mixed; boundary="Apple-Mail=_2"
+
+--Apple-Mail=_2
+Content-Type: text/html; charset=us-ascii
+
+<html><body><div>Before the screenshot.</div>
+--Apple-Mail=_2
+Content-Disposition: inline; filename=shot.png
+Content-Type: image/png; name="shot.png"
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgo=
+--Apple-Mail=_2
+Content-Type: text/html; charset=us-ascii
+
+<div>After it.</div></body></html>
+--Apple-Mail=_2--
+--Apple-Mail=_1--
+`)
+	m := parseString(t, raw, Options{})
+	require.Equal(t, "Before the screenshot.\n\nAfter it.", m.Text)
+	require.Equal(t, "<html><body><div>Before the screenshot.</div><div>After it.</div></body></html>", m.HTML)
+	require.Equal(t, []Attachment{{Name: "shot.png", ContentType: "image/png", Size: 8, Part: "2.2", Inline: true}}, m.Attachments)
+	require.Empty(t, m.Problems)
+}
