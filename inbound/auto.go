@@ -14,7 +14,10 @@ func automaticReason(h header, m *Message, own []string) string {
 	case "bulk", "junk", "list", "auto_reply":
 		return "Precedence: " + v
 	}
-	for _, k := range []string{"List-Id", "List-Unsubscribe"} {
+	if rp := strings.TrimSpace(h.get("Return-Path")); h.has("Return-Path") && (rp == "<>" || rp == "") {
+		return "null Return-Path (a bounce or other automatic mail)"
+	}
+	for _, k := range []string{"List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond"} {
 		if h.has(k) {
 			return k + " present"
 		}

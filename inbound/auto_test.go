@@ -36,6 +36,9 @@ func TestAutomatic(t *testing.T) {
 		{"suppress all", "From: ann@example.com\nX-Auto-Response-Suppress: All\n", Options{}, "X-Auto-Response-Suppress"},
 		{"suppress oof", "From: ann@example.com\nX-Auto-Response-Suppress: DR, OOF, AutoReply\n", Options{}, "X-Auto-Response-Suppress"},
 		{"suppress dr only", "From: ann@example.com\nX-Auto-Response-Suppress: DR\n", Options{}, ""},
+		{"null return-path", "Return-Path: <>\nFrom: ann@example.com\n", Options{}, "null Return-Path"},
+		{"return-path person", "Return-Path: <ann@example.com>\nFrom: ann@example.com\n", Options{}, ""},
+		{"x-autoreply", "From: ann@example.com\nX-Autoreply: yes\n", Options{}, "X-Autoreply"},
 		{"delivery report", "From: ann@example.com\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@b.test\nAction: failed\n\n--r--\n", Options{}, "delivery status report"},
 	}
 	for _, c := range cases {
