@@ -39,6 +39,7 @@ type inboxPage struct {
 	State     string                      // the state filter
 	States    []string
 	Older     string // id to continue from, "" at the end
+	OpenCount int    // items waiting for triage, in every page of the list
 	CanWrite  bool
 	Loc       *time.Location
 }
@@ -67,6 +68,9 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 		d.Older = d.Items[len(d.Items)-1].ID
 	}
 	if d.Customers, err = s.customerIndex(c); err != nil {
+		return err
+	}
+	if d.OpenCount, err = s.deps.Service.OpenIntakeCount(ctx); err != nil {
 		return err
 	}
 	if c.Query("dismissed") != "" {
@@ -235,6 +239,13 @@ func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 		// page) that is not.
 		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form,
 			map[string]string{"incident": "that incident does not exist (any more); choose another"})
+	}
+	if status.KindOf(err) == status.KindConflict {
+		// A resolved incident is a problem of the choice, shown beside
+		// it; an item decided meanwhile is not.
+		if now, lerr := s.deps.Service.IntakeItem(ctx, item.ID); lerr == nil && now.State == status.IntakeOpen {
+			return s.renderIntakeItem(c, fiber.StatusConflict, form, map[string]string{"incident": status.Message(err)})
+		}
 	}
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ func TestConsoleInboxListAndItem(t *testing.T) {
 		require.NotContains(t, body, "<script>alert")
 		require.Contains(t, body, "API down &lt;script&gt;alert(1)&lt;/script&gt;")
 		require.Contains(t, body, `href="/console/inbox"`, "the nav links the inbox")
+		require.Contains(t, body, "3 open")
 		require.NotContains(t, body, "Record a phone call", "viewers record nothing")
 		require.Contains(t, body, "unknown sender")
 		require.Contains(t, body, "matched by domain")
@@ -157,8 +158,17 @@ func TestConsoleIntakeAttach(t *testing.T) {
 			require.Equal(t, http.StatusUnprocessableEntity, r.Code, v)
 			require.Contains(t, r.String(), `class="field-error"`, v)
 		}
+		// A resolved incident is refused beside the choice.
+		gone := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Old trouble"})
+		_, err := b.svc.PostUpdate(b.ctx, p.ID, gone.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.NoError(t, err)
+		r := br.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + gone.ID}})
+		require.Equal(t, http.StatusConflict, r.Code)
+		require.Contains(t, r.String(), "That incident is resolved")
+		require.Contains(t, r.String(), `class="field-error"`)
+
 		// An unknown item is 404.
-		r := br.send(http.MethodPost, "/console/inbox/"+status.NewID()+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + mine.ID}})
+		r = br.send(http.MethodPost, "/console/inbox/"+status.NewID()+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + mine.ID}})
 		require.Equal(t, http.StatusNotFound, r.Code)
 
 		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + mine.ID}})
@@ -176,6 +186,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 		got, err := b.svc.IntakeItem(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeAttached, got.State)
+		require.Equal(t, p.ID, got.PageID)
 		require.Equal(t, mine.ID, got.IncidentID)
 		require.NotEmpty(t, got.DecidedBy)
 
@@ -187,7 +198,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 		// Deciding again is a conflict.
 		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + other.ID}})
 		require.Equal(t, http.StatusConflict, r.Code)
-		require.Contains(t, r.String(), "already")
+		require.Contains(t, r.String(), "This item was attached already.")
 		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/dismiss", url.Values{"_csrf": {tok}})
 		require.Equal(t, http.StatusConflict, r.Code)
 	})
