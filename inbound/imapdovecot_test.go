@@ -35,7 +35,7 @@ type dovecot struct {
 
 // startDovecot runs Dovecot in the foreground until the test ends, or skips
 // the test when Dovecot is not installed (Debian package dovecot-imapd).
-func startDovecot(t *testing.T) *dovecot {
+func startDovecot(t testing.TB) *dovecot {
 	t.Helper()
 	if _, err := os.Stat(dovecotBin); err != nil {
 		t.Skipf("%s not found: install the Debian package dovecot-imapd to run the Dovecot integration tests", dovecotBin)
@@ -191,7 +191,7 @@ func greetingReady(addr string) bool {
 	return err == nil && strings.Contains(line, "ready")
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -203,7 +203,7 @@ func freePort(t *testing.T) int {
 
 func (d *dovecot) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)) }
 
-func (d *dovecot) options(t *testing.T, mailbox string) inbound.WatcherOptions {
+func (d *dovecot) options(t testing.TB, mailbox string) inbound.WatcherOptions {
 	return inbound.WatcherOptions{
 		Config: inbound.IMAPConfig{
 			Host: "127.0.0.1", Port: d.port, TLS: "none",
@@ -217,7 +217,7 @@ func (d *dovecot) options(t *testing.T, mailbox string) inbound.WatcherOptions {
 }
 
 // client runs f on a fresh logged-in connection.
-func (d *dovecot) client(t *testing.T, f func(c *imapclient.Client) error) {
+func (d *dovecot) client(t testing.TB, f func(c *imapclient.Client) error) {
 	t.Helper()
 	c, err := imapclient.DialInsecure(d.addr(), nil)
 	if err != nil {
@@ -233,12 +233,12 @@ func (d *dovecot) client(t *testing.T, f func(c *imapclient.Client) error) {
 	c.Logout().Wait()
 }
 
-func (d *dovecot) create(t *testing.T, mailbox string) {
+func (d *dovecot) create(t testing.TB, mailbox string) {
 	t.Helper()
 	d.client(t, func(c *imapclient.Client) error { return c.Create(mailbox, nil).Wait() })
 }
 
-func (d *dovecot) recreate(t *testing.T, mailbox string) {
+func (d *dovecot) recreate(t testing.TB, mailbox string) {
 	t.Helper()
 	d.client(t, func(c *imapclient.Client) error {
 		if err := c.Delete(mailbox).Wait(); err != nil {
@@ -248,7 +248,7 @@ func (d *dovecot) recreate(t *testing.T, mailbox string) {
 	})
 }
 
-func (d *dovecot) append(t *testing.T, mailbox string, raw []byte) {
+func (d *dovecot) append(t testing.TB, mailbox string, raw []byte) {
 	t.Helper()
 	d.client(t, func(c *imapclient.Client) error {
 		cmd := c.Append(mailbox, int64(len(raw)), nil)
@@ -263,7 +263,7 @@ func (d *dovecot) append(t *testing.T, mailbox string, raw []byte) {
 	})
 }
 
-func (d *dovecot) uidValidity(t *testing.T, mailbox string) uint32 {
+func (d *dovecot) uidValidity(t testing.TB, mailbox string) uint32 {
 	t.Helper()
 	var v uint32
 	d.client(t, func(c *imapclient.Client) error {
@@ -277,7 +277,7 @@ func (d *dovecot) uidValidity(t *testing.T, mailbox string) uint32 {
 }
 
 // flags maps each UID of mailbox to its flags.
-func (d *dovecot) flags(t *testing.T, mailbox string) map[uint32][]string {
+func (d *dovecot) flags(t testing.TB, mailbox string) map[uint32][]string {
 	t.Helper()
 	out := map[uint32][]string{}
 	d.client(t, func(c *imapclient.Client) error {
@@ -303,7 +303,7 @@ func (d *dovecot) flags(t *testing.T, mailbox string) map[uint32][]string {
 
 // kick disconnects the user's sessions, as an administrator or a restart
 // would.
-func (d *dovecot) kick(t *testing.T) {
+func (d *dovecot) kick(t testing.TB) {
 	t.Helper()
 	out, err := exec.Command("doveadm", "-c", d.conf, "kick", d.user).CombinedOutput()
 	if err != nil {
