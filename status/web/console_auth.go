@@ -23,6 +23,8 @@ type consoleBase struct {
 	User        *status.User
 	CSRF        string
 	Flash       string
+	// Inbox is the number of open triage items, shown in the navigation.
+	Inbox int
 }
 
 func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
@@ -30,6 +32,11 @@ func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
 		PreviewJS: s.assets.URL("js/preview.js")}
 	if u, ok := c.Locals("user").(*status.User); ok {
 		b.User = u
+		n, err := s.deps.Service.OpenIntakeCount(c.UserContext())
+		if err != nil {
+			s.log.Warn("counting the triage inbox", "err", err)
+		}
+		b.Inbox = n
 	}
 	if sess, ok := c.Locals("session").(*status.Session); ok {
 		b.CSRF = sess.CSRF

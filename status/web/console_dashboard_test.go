@@ -62,5 +62,15 @@ func TestConsoleDashboard(t *testing.T) {
 		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, long.ID, status.RecordAMInformed, "Casey"))
 		body = br.send(http.MethodGet, "/console/", nil).String()
 		require.NotContains(t, body, "inform Account Management", "a step done no longer needs anyone")
+		require.NotContains(t, body, "waiting in the triage inbox", "an empty inbox says nothing")
+
+		// The triage inbox count, on the dashboard and in the navigation.
+		for _, title := range []string{"Is it down?", "Slow"} {
+			_, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: title})
+			require.NoError(t, err)
+		}
+		body = br.send(http.MethodGet, "/console/", nil).String()
+		require.Contains(t, body, "2 items waiting in the triage inbox")
+		require.Contains(t, br.send(http.MethodGet, "/console/maintenance", nil).String(), `aria-label="2 open"`)
 	})
 }
