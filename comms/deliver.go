@@ -171,7 +171,14 @@ func (o *Outbox) compose(e *Email) (*mail.Msg, error) {
 		m.SetGenHeader(mail.HeaderInReplyTo, "<"+e.InReplyTo+">")
 		m.SetGenHeader(mail.HeaderReferences, "<"+e.InReplyTo+">")
 	}
-	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	// Herald's emails are all automatic (RFC 3834); answers to a person
+	// are auto-replied. Exchange's out-of-office replies stay away.
+	if e.Kind == KindAcknowledgement {
+		m.SetGenHeader("Auto-Submitted", "auto-replied")
+	} else {
+		m.SetGenHeader("Auto-Submitted", "auto-generated")
+	}
+	m.SetGenHeader("X-Auto-Response-Suppress", "All")
 	if e.UnsubscribeURL != "" {
 		m.SetGenHeader("List-Unsubscribe", "<"+e.UnsubscribeURL+">")
 		m.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

@@ -195,3 +195,59 @@ func (o *Outbox) ForwardIntake(ctx context.Context, tx bun.Tx, item *status.Inta
 	_, err := o.Queue(ctx, tx, e)
 	return err
 }
+
+// Acknowledgement is what an automatic answer to a person who wrote in
+// says.
+type Acknowledgement struct {
+	To        string // the sender's address
+	Subject   string // of their message
+	MessageID string // of their message, answered with In-Reply-To
+	// Incident is the incident the message joined (nil while it waits in
+	// triage), on Page.
+	Incident *status.Incident
+	Page     *status.Page
+	PageURL  string // the status page, or Herald's address
+	ReplyTo  string // the support address
+	SentAt   time.Time
+}
+
+// Acknowledge queues, inside tx, an automatic answer: at most one per
+// sender and incident (or triage) an hour. It carries Auto-Submitted:
+// auto-replied and X-Auto-Response-Suppress: All so that other automatic
+// mail does not answer it, and the incident's reference so that further
+// mail joins the incident.
+func (o *Outbox) Acknowledge(ctx context.Context, tx bun.Tx, a Acknowledgement) error {
+	scope, name := "triage", "Support"
+	var b strings.Builder
+	b.WriteString("Hello,\n\nthank you for your message. We have received it, and a person will read it.\n\n")
+	if a.Incident != nil {
+		scope = a.Incident.ID
+		name = a.Page.Name
+		fmt.Fprintf(&b, "It concerns the incident %q, reference %s. Please keep %s in the subject of any further email about it.\n\n",
+			a.Incident.Title, a.Incident.Reference(), a.Incident.Reference())
+	}
+	if a.PageURL != "" {
+		fmt.Fprintf(&b, "The current status of our services: %s\n\n", a.PageURL)
+	}
+	b.WriteString("This is an automatic reply; there is no need to answer it.\n")
+	subject := "Re: " + oneLine(a.Subject)
+	if a.Subject == "" {
+		subject = "Your message"
+	}
+	if a.Incident != nil && !strings.Contains(strings.ToUpper(subject), strings.ToUpper(a.Incident.Reference())) {
+		subject += " [" + a.Incident.Reference() + "]"
+	}
+	e := &Email{DedupeKey: "ack:" + scope + ":" + strings.ToLower(a.To) + ":" + a.SentAt.UTC().Format("2006010215"), Kind: KindAcknowledgement,
+		To: a.To, Subject: "[" + oneLine(name) + "] " + subject, Text: b.String(), ReplyTo: a.ReplyTo}
+	if a.Incident != nil {
+		e.PageID, e.IncidentID = a.Incident.PageID, a.Incident.ID
+	}
+	if validMessageID(a.MessageID) {
+		e.InReplyTo = a.MessageID
+	}
+	_, err := o.Queue(ctx, tx, e)
+	return err
+}
+
+// KindAcknowledgement is the kind of Herald's automatic answers.
+const KindAcknowledgement = "acknowledgement"

@@ -31,6 +31,11 @@ type Router struct {
 	// Told tells the incident's communication manager of a customer's
 	// reply, inside tx and using only tx (an email queued). Optional.
 	Told func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *StoredMessage, text string) error
+	// Acknowledge answers a person who wrote in, inside tx and using only
+	// tx: the message joined the incident (incidentID set) or is waiting
+	// in triage (item set). It is never called for automatic mail
+	// (RFC 3834) or mail without a sender. Optional.
+	Acknowledge func(ctx context.Context, tx bun.Tx, m *StoredMessage, pageID, incidentID string, item *status.IntakeItem) error
 }
 
 // Route places the stored message id. A message routed before is left
@@ -52,6 +57,13 @@ func (r *Router) Route(ctx context.Context, id string) error {
 	var th thread
 	if r.Thread != nil && msg.Report == nil {
 		th.pageID, th.incidentID, th.ok, err = r.Thread(ctx, slices.Concat(msg.InReplyTo, msg.References))
+		if err != nil {
+			return fmt.Errorf("route message %s: %w", id, err)
+		}
+	}
+	if !th.ok && msg.Report == nil {
+		// A subject naming the incident ("INC-…", as acknowledgements do).
+		th.pageID, th.incidentID, th.ok, err = r.Service.IncidentByReference(ctx, msg.Subject)
 		if err != nil {
 			return fmt.Errorf("route message %s: %w", id, err)
 		}
@@ -121,6 +133,9 @@ func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, ms
 					return "", err
 				}
 			}
+			if err := r.acknowledge(ctx, tx, stored, msg, th.pageID, th.incidentID, nil); err != nil {
+				return "", err
+			}
 			stored.IncidentID = th.incidentID
 			return MessageTimeline, nil
 		}
@@ -129,8 +144,22 @@ func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, ms
 	if err != nil {
 		return "", err
 	}
+	if msg.Report == nil {
+		if err := r.acknowledge(ctx, tx, stored, msg, "", "", item); err != nil {
+			return "", err
+		}
+	}
 	stored.IntakeID = item.ID
 	return MessageIntake, nil
+}
+
+// acknowledge answers the sender when Herald may: never automatic mail,
+// never without an address to answer.
+func (r *Router) acknowledge(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message, pageID, incidentID string, item *status.IntakeItem) error {
+	if r.Acknowledge == nil || msg.Automatic != "" || msg.FromAddress == "" {
+		return nil
+	}
+	return r.Acknowledge(ctx, tx, stored, pageID, incidentID, item)
 }
 
 // senderMayJoin reports whether a reply from addr may go on the incident's

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -399,4 +400,40 @@ func (s *Service) IncidentCustomerIDs(ctx context.Context, db bun.IDB, incidentI
 		return nil, fmt.Errorf("load customers of incident %s: %w", incidentID, err)
 	}
 	return ids, nil
+}
+
+// referencePattern finds an incident reference ("INC-" and the incident's
+// id) in a subject.
+var referencePattern = regexp.MustCompile(`(?i)\bINC-([0-9a-z]{12})\b`)
+
+// Reference is how customers may name the incident in a subject line, so
+// that their email joins it: "INC-" and its id.
+func (inc *Incident) Reference() string { return "INC-" + inc.ID }
+
+// IncidentByReference finds the incident whose reference a subject
+// carries; ok is false when it carries none, or names no incident.
+func (s *Service) IncidentByReference(ctx context.Context, subject string) (pageID, incidentID string, ok bool, err error) {
+	for _, m := range referencePattern.FindAllStringSubmatch(subject, 5) {
+		inc := new(Incident)
+		err := s.db.NewSelect().Model(inc).Column("id", "page_id").Where("id = ?", strings.ToLower(m[1])).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return "", "", false, fmt.Errorf("find incident %s: %w", m[1], err)
+		}
+		return inc.PageID, inc.ID, true, nil
+	}
+	return "", "", false, nil
+}
+
+// IncidentWith is IncidentByID without its details, read through db (a
+// transaction the caller holds).
+func (s *Service) IncidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
+	return incidentOnPage(ctx, db, pageID, id)
+}
+
+// PageWith is PageByID read through db (a transaction the caller holds).
+func (s *Service) PageWith(ctx context.Context, db bun.IDB, id string) (*Page, error) {
+	return pageByID(ctx, db, id)
 }

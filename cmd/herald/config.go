@@ -34,6 +34,7 @@ type Config struct {
 	ServiceDeskEmail       string
 	AccountManagementEmail string
 	Workers                bool
+	MailAcknowledge        bool
 	AutoMigrate            bool
 	AdminEmail             string
 	TrustedProxies         string
@@ -67,6 +68,7 @@ func (c *Config) settings() []setting {
 		{flag: "mail-retry-for", env: "HERALD_MAIL_RETRY_FOR", def: "24h", usage: "how long temporary delivery failures are retried", dur: &c.MailRetryFor},
 		{flag: "mail-from", env: "HERALD_MAIL_FROM", def: "Herald <status@localhost>", usage: "sender of outbound mail", str: &c.MailFrom},
 		{flag: "imap-url", env: "HERALD_IMAP_URL", def: "", usage: "imaps://user:pass@host:993/INBOX (unset: no polling)", str: &c.IMAPURL},
+		{flag: "mail-acknowledge", env: "HERALD_MAIL_ACKNOWLEDGE", def: "false", usage: "answer people who write to the support mailbox (once an hour per sender and incident)", boolean: &c.MailAcknowledge},
 		{flag: "imap-interval", env: "HERALD_IMAP_INTERVAL", def: "30s", usage: "poll interval when IMAP IDLE is not available", dur: &c.IMAPInterval},
 		{flag: "secret", env: "HERALD_SECRET", def: "", usage: "key for session and link tokens (unset: generated, kept in the database)", str: &c.Secret},
 		{flag: "service-desk-email", env: "HERALD_SERVICE_DESK_EMAIL", def: "", usage: "where dismissed intake goes", str: &c.ServiceDeskEmail},

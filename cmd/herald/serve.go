@@ -157,6 +157,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		}})
 	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport,
+		Acknowledge: acknowledger(cfg, a.svc, a.outbox),
 		Told: func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *inbound.StoredMessage, text string) error {
 			from := m.FromAddress
 			if m.FromName != "" {
