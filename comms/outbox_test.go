@@ -175,6 +175,7 @@ func TestOutboxDeliversOnceAsValidMIME(t *testing.T) {
 		require.Equal(t, "<https://status.example/unsubscribe/tok>", hd.Get("List-Unsubscribe"))
 		require.Equal(t, "List-Unsubscribe=One-Click", hd.Get("List-Unsubscribe-Post"))
 		require.Equal(t, "auto-generated", hd.Get("Auto-Submitted"))
+		require.Equal(t, "All", hd.Get("X-Auto-Response-Suppress"), "no out-of-office replies")
 		require.Empty(t, hd.Get("User-Agent"))
 		require.Empty(t, hd.Get("X-Mailer"))
 		replyTo, err := hd.AddressList("Reply-To")

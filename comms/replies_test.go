@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // A reply's references find the incident of Herald's email; a delivery
@@ -78,5 +81,51 @@ func TestRepliesAndReports(t *testing.T) {
 		require.Equal(t, "bounced: 5.1.1 user unknown", got.LastError)
 		require.True(t, report(e.MessageID, "ann@example.com", true), "the same report again")
 		require.Equal(t, [][]string{{e.ID, "sub1"}}, refused, "counted once")
+	})
+}
+
+// An acknowledgement goes out once an hour per sender and incident, as an
+// auto-reply that names the incident's reference and answers the
+// customer's message.
+func TestAcknowledgement(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		h := newHarness(t, bdb, false)
+		ctx := t.Context()
+		svc := status.New(bdb, status.Options{Now: func() time.Time { return h.now }})
+		p := statustest.Page(t, svc, &statustest.PageOpts{Name: "Shop", SupportEmail: "help@shop.example"})
+		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
+		ack := func(a comms.Acknowledgement) {
+			t.Helper()
+			require.NoError(t, bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return h.box.Acknowledge(ctx, tx, a) }))
+		}
+		a := comms.Acknowledgement{To: "wile@acme.example", Subject: "Is checkout down?", MessageID: "q1@acme.example",
+			Incident: inc, Page: p, PageURL: "https://status.shop.example", ReplyTo: p.SupportEmail, SentAt: h.now}
+		ack(a)
+		a.MessageID = "q2@acme.example"
+		ack(a) // the same hour: no second answer
+		triage := comms.Acknowledgement{To: "wile@acme.example", Subject: "Another question", SentAt: h.now, PageURL: "https://herald.example"}
+		ack(triage)
+		require.Len(t, h.jobs, 2)
+
+		require.NoError(t, h.box.Deliver(ctx, h.jobs[0]))
+		msgs := h.smtp.Messages()
+		require.Len(t, msgs, 1)
+		hd, parts := parseEmail(t, msgs[0].Data)
+		subj, err := hd.Subject()
+		require.NoError(t, err)
+		require.Equal(t, "[Shop] Re: Is checkout down? ["+inc.Reference()+"]", subj)
+		require.Equal(t, "auto-replied", hd.Get("Auto-Submitted"))
+		require.Equal(t, "All", hd.Get("X-Auto-Response-Suppress"))
+		irt, err := hd.MsgIDList("In-Reply-To")
+		require.NoError(t, err)
+		require.Equal(t, []string{"q1@acme.example"}, irt)
+		require.Contains(t, parts[0], inc.Reference())
+		require.Contains(t, parts[0], "https://status.shop.example")
+		require.Contains(t, parts[0], "automatic reply")
+
+		e := h.email(t, h.jobs[1])
+		require.Equal(t, "[Support] Re: Another question", e.Subject)
+		require.Empty(t, e.IncidentID)
 	})
 }

@@ -24,6 +24,7 @@ type routeBundle struct {
 	threads map[string][2]string // Herald's Message-IDs → page and incident
 	reports []string
 	told    []string
+	acks    []string
 	fail    error
 }
 
@@ -51,6 +52,14 @@ func routeSetup(t *testing.T, bdb *bun.DB) *routeBundle {
 		},
 		Told: func(_ context.Context, _ bun.Tx, _, incidentID string, m *inbound.StoredMessage, text string) error {
 			b.told = append(b.told, incidentID+": "+text)
+			return nil
+		},
+		Acknowledge: func(_ context.Context, _ bun.Tx, m *inbound.StoredMessage, _, incidentID string, item *status.IntakeItem) error {
+			where := "incident " + incidentID
+			if item != nil {
+				where = "triage"
+			}
+			b.acks = append(b.acks, m.FromAddress+" "+where)
 			return nil
 		}}
 	return b
@@ -143,6 +152,27 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		other := strings.NewReplacer("Message-ID: <", "Message-ID: <other-", "Message-Id: <", "Message-Id: <other-")
 		m = b.route(t, other.Replace(string(bytes.ReplaceAll(bounce, []byte("\r\n"), []byte("\n")))))
 		require.Equal(t, inbound.MessageIntake, m.Status)
+
+		// A subject naming the incident joins it, from its customer only.
+		m = b.route(t, "From: Wile <wile@acme.example>\nMessage-ID: <s1@acme.example>\nSubject: Still broken ["+private.Reference()+"]\n\nStill 500s.\n")
+		require.Equal(t, inbound.MessageTimeline, m.Status)
+		require.Equal(t, private.ID, m.IncidentID)
+		m = b.route(t, "From: hank@globex.example\nMessage-ID: <s2@globex.example>\nSubject: re "+strings.ToLower(private.Reference())+"\n\n?\n")
+		require.Equal(t, inbound.MessageIntake, m.Status)
+		item, err = b.svc.IntakeItem(ctx, m.IntakeID)
+		require.NoError(t, err)
+		require.True(t, item.UnverifiedThread)
+		m = b.route(t, "From: x@acme.example\nMessage-ID: <s3@acme.example>\nSubject: INC-zzzzzzzzzzzz\n\n?\n")
+		require.Equal(t, inbound.MessageIntake, m.Status, "a reference to no incident")
+
+		// Only people are answered: never automatic mail or reports.
+		before := len(b.acks)
+		b.route(t, "From: Wile <wile@acme.example>\nMessage-ID: <ooo@acme.example>\nAuto-Submitted: auto-replied\nSubject: Out of office\n\nAway.\n")
+		b.route(t, "From: list@acme.example\nMessage-ID: <list@acme.example>\nList-Id: <ops.acme.example>\nSubject: Digest\n\nNews.\n")
+		require.Len(t, b.acks, before, "no answer to automatic mail")
+		require.Contains(t, b.acks, "wile@acme.example triage")
+		require.Contains(t, b.acks, "wile@acme.example incident "+private.ID)
+		require.NotContains(t, strings.Join(b.acks, "\n"), "mailer-daemon", "reports are not answered")
 
 		// Garbage still becomes an item a person can read.
 		m = b.route(t, "Subject: \x00\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain; charset=x-unknown\n\nhello\x00there\n")
