@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -98,6 +100,8 @@ type intakeChoice struct {
 	Incident *status.Incident
 	// Affects is true when the incident affects the item's customer.
 	Affects bool
+	// Mentions names an affected component the item's text names.
+	Mentions string
 }
 
 // Value is the choice's value in the attach form: page id, then incident
@@ -185,14 +189,17 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 	if d.Pages, err = svc.Pages(ctx); err != nil {
 		return d, err
 	}
-	d.Choices, err = s.attachChoices(c, d.Pages, d.Item.CustomerID)
+	d.Choices, err = s.attachChoices(c, d.Pages, d.Item)
 	return d, err
 }
 
-// attachChoices lists the open incidents of every page, those affecting
-// customerID first.
-func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, customerID string) ([]intakeChoice, error) {
+// attachChoices lists the open incidents of every page: first those
+// affecting the item's customer, then those whose affected components the
+// item's text names ("is the API down?"), then the rest.
+func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.IntakeItem) ([]intakeChoice, error) {
 	ctx, svc := c.UserContext(), s.deps.Service
+	customerID := item.CustomerID
+	text := strings.ToLower(item.Title + "\n" + item.Body)
 	open := true
 	var out []intakeChoice
 	for _, p := range pages {
@@ -200,8 +207,25 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, customerID st
 		if err != nil {
 			return nil, err
 		}
+		if len(incs) == 0 {
+			continue
+		}
+		comps, err := svc.Components(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		names := map[string]string{}
+		for _, cm := range comps {
+			names[cm.ID] = cm.Name
+		}
 		for _, inc := range incs {
 			ch := intakeChoice{Page: p, Incident: inc}
+			for _, ic := range inc.Components {
+				if name := names[ic.ComponentID]; len(name) >= 3 && mentions(text, strings.ToLower(name)) {
+					ch.Mentions = name
+					break
+				}
+			}
 			if customerID != "" {
 				cus, err := svc.IncidentCustomers(ctx, inc.ID)
 				if err != nil {
@@ -216,8 +240,38 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, customerID st
 			out = append(out, ch)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Affects && !out[j].Affects })
+	rank := func(ch intakeChoice) int {
+		switch {
+		case ch.Affects:
+			return 0
+		case ch.Mentions != "":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out, nil
+}
+
+// mentions reports whether text names name as a word of its own.
+func mentions(text, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if !isWordRune(before) && !isWordRune(after) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 // attachIntakeItem serves POST /console/inbox/:id/attach: the item goes

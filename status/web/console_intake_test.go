@@ -130,6 +130,33 @@ func TestConsoleInboxListAndItem(t *testing.T) {
 	})
 }
 
+// An item naming an affected component suggests that incident, after
+// those affecting the sender's customer; a name inside a longer word does
+// not count.
+func TestConsoleIntakeSuggestsByComponent(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		api := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API"})
+		web := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Web"})
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Unrelated trouble"})
+		b.clock.Advance(time.Second)
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Website slow",
+			Components: []status.ComponentStatusInput{{ComponentID: web.ID, Status: status.DegradedPerformance}}})
+		b.clock.Advance(time.Second)
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "API errors",
+			Components: []status.ComponentStatusInput{{ComponentID: api.ID, Status: status.MajorOutage}}})
+		item := intakeItem(t, b, status.IntakeInput{Title: "Is the api down?", SenderEmail: "x@elsewhere.example",
+			Body: "Our webhooks fail."})
+		br := customerBrowser(t, b, status.RoleEngineer)
+		body := br.send(http.MethodGet, "/console/inbox/"+item.ID, nil).String()
+		require.Contains(t, body, "API errors · "+p.Name+" · names API")
+		require.NotContains(t, body, "names Web", "webhooks is not Web")
+		requireIndexOrder(t, body, "API errors · ", "Unrelated trouble · ")
+	})
+}
+
 func TestConsoleIntakeAttach(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
