@@ -50,6 +50,13 @@ func Markdown(src string) template.HTML {
 	return template.HTML(policy.SanitizeBytes(buf.Bytes())) //nolint:gosec // sanitised by bluemonday
 }
 
+// SanitizeHTML cleans untrusted HTML, such as the HTML part of an inbound
+// email, with the same policy as Markdown: no scripts, event handlers,
+// styles or unsafe URLs.
+func SanitizeHTML(src string) template.HTML {
+	return template.HTML(policy.Sanitize(src)) //nolint:gosec // sanitised by bluemonday
+}
+
 // safeConvert recovers goldmark panics on hostile input (goldmark #453).
 func safeConvert(src string, buf *bytes.Buffer) (err error) {
 	defer func() {
