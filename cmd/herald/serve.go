@@ -123,8 +123,13 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	a.outbox = comms.NewOutbox(bdb, oo)
 	subs := comms.NewSubscribers(a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
 	a.outbox.OnDelivered(subs.Delivered)
+	store = inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
+		Route: func(ctx context.Context, tx bun.Tx, id string) error {
+			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		}})
 	server, err = web.New(web.Deps{
 		Outbox:         a.outbox,
+		Messages:       store,
 		Subscribers:    subs,
 		Secret:         []byte(secret),
 		Service:        a.svc,
@@ -152,10 +157,6 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL),
 		Tokens: comms.NewTokens([]byte(secret))}
 	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
-	store = inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
-		Route: func(ctx context.Context, tx bun.Tx, id string) error {
-			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		}})
 	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport,
 		Acknowledge: acknowledger(cfg, a.svc, a.outbox),
 		Told: func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *inbound.StoredMessage, text string) error {

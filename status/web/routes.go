@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	s.templateRoutes(console)
 	s.outboxRoutes(console)
 	s.intakeRoutes(console)
+	s.messageRoutes(console)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/static"
 	"github.com/herald-status/herald/status"
 )
@@ -43,6 +44,9 @@ type Deps struct {
 	// Subscribers keeps the pages' subscribers; nil builds one from Outbox
 	// and Secret.
 	Subscribers *comms.Subscribers
+	// Messages keeps the support mailbox's stored email, shown in the
+	// console; nil when there is none (the message routes then 404).
+	Messages *inbound.Store
 }
 
 // Server is Herald's HTTP server.
