@@ -107,3 +107,41 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 	})
 	return upd, err
 }
+
+// ConfirmFromEntry records that the customer confirmed the services are
+// back, from one of their messages on the incident's timeline (a customer
+// entry): the one click that saves typing it at closing, where it is
+// filled in already.
+func (s *Service) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string) error {
+	if !ValidID(entryID) {
+		return notFound("Timeline entry", entryID)
+	}
+	now := s.Now()
+	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
+		if err != nil {
+			return err
+		}
+		if !inc.State.Open() {
+			return Errorf(KindConflict, "This incident is resolved; its confirmation is on record.")
+		}
+		e := new(TimelineEntry)
+		if err := tx.NewSelect().Model(e).Where("id = ? AND incident_id = ?", entryID, inc.ID).Scan(ctx); err != nil {
+			return notFoundOr(err, "Timeline entry", entryID)
+		}
+		if e.Kind != TimelineCustomer {
+			return Errorf(KindInvalid, "Only a customer's message can confirm the services are back.")
+		}
+		before := *inc
+		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmedAt = e.Actor, "customer", &e.At
+		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmed_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("record confirmation: %w", err)
+		}
+		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
+			"Services confirmed back by %s (customer), by their message of %s.", e.Actor, e.At.UTC().Format("2006-01-02 15:04 UTC")); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, Change{Action: "confirm", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,
+			Before: before, After: inc})
+	})
+}

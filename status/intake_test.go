@@ -218,3 +218,45 @@ func timelineText(tl []*status.TimelineEntry) string {
 	}
 	return sb.String()
 }
+
+// A customer's message on the timeline confirms the services are back in
+// one step; other entries cannot.
+func TestConfirmFromCustomerMessage(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		ctx := status.WithActor(b.ctx, status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
+		p := statustest.Page(t, b.svc, nil)
+		inc := statustest.Incident(t, b.svc, p.ID, nil)
+		b.clock.Advance(10 * time.Minute)
+		require.NoError(t, bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return b.svc.AddCustomerMessage(ctx, tx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
+				Title: "Re: API errors", Text: "Works again, thanks!", At: b.clock.Now()})
+		}))
+		tl, err := b.svc.Timeline(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		var customer, other *status.TimelineEntry
+		for _, e := range tl {
+			if e.Kind == status.TimelineCustomer {
+				customer = e
+			} else {
+				other = e
+			}
+		}
+		require.NotNil(t, customer)
+		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, other.ID), status.KindInvalid)
+		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, "zzzzzzzzzzzz"), status.KindNotFound)
+		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, "'; DROP TABLE x"), status.KindNotFound)
+		other2 := statustest.Incident(t, b.svc, p.ID, nil)
+		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, other2.ID, customer.ID), status.KindNotFound)
+		require.NoError(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID))
+		got, err := b.svc.IncidentByID(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Wile <wile@acme.example>", got.ConfirmedBy)
+		require.Equal(t, "customer", got.ConfirmationSource)
+		require.True(t, got.ConfirmedAt.Equal(customer.At))
+		tl, err = b.svc.Timeline(ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Contains(t, tl[len(tl)-1].Body, "Services confirmed back by Wile <wile@acme.example> (customer)")
+	})
+}

@@ -403,6 +403,11 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		return err
 	}
 	page, inc, tl, comps, roles := ic.page, ic.inc, ic.tl, ic.comps, ic.roles
+	if form.Get("confirmed_by") == "" && inc.ConfirmedBy != "" {
+		// A confirmation on record (a customer's email) starts the close form.
+		form.Set("confirmed_by", inc.ConfirmedBy)
+		form.Set("confirmation_source", inc.ConfirmationSource)
+	}
 	all, err := svc.Users(ctx)
 	if err != nil {
 		return err
@@ -599,6 +604,24 @@ func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#scheduled-h", fiber.StatusSeeOther)
+}
+
+// confirmFromEntry serves
+// POST /console/pages/:page/incidents/:id/timeline/:entry/confirm: a
+// customer's message on the timeline confirms the services are back, and
+// the close form starts from it.
+func (s *Server) confirmFromEntry(c *fiber.Ctx) error {
+	err := s.deps.Service.ConfirmFromEntry(c.UserContext(), c.Params("page"), c.Params("id"), c.Params("entry"))
+	switch status.KindOf(err) {
+	case status.KindInvalid:
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"timeline": status.Message(err)})
+	case status.KindConflict:
+		return s.renderConsoleIncident(c, fiber.StatusConflict, url.Values{}, map[string]string{"timeline": status.Message(err)})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#close", fiber.StatusSeeOther)
 }
 
 // addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.

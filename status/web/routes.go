@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	console.Post("/pages/:page/incidents/:id/edit", requireRole(incidentWriters...), s.editConsoleIncident)
 	console.Post("/pages/:page/incidents/:id/customers", requireRole(incidentWriters...), s.setConsoleCustomers)
 	console.Post("/pages/:page/incidents/:id/notes", requireRole(incidentWriters...), s.addConsoleNote)
+	console.Post("/pages/:page/incidents/:id/timeline/:entry/confirm", requireRole(incidentWriters...), s.confirmFromEntry)
 	console.Post("/pages/:page/incidents/:id/roles", requireRole(incidentWriters...), s.assignConsoleRole)
 	console.Post("/pages/:page/incidents/:id/escalations", requireRole(incidentWriters...), s.recordConsoleEscalation)
 	console.Post("/pages/:page/incidents/:id/close", requireRole(incidentWriters...), s.closeConsoleIncident)
