@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/status"
 )
 
@@ -44,6 +45,9 @@ type inboxPage struct {
 	OpenCount int    // items waiting for triage, in every page of the list
 	CanWrite  bool
 	Loc       *time.Location
+	// Mailboxes is the support mailbox's state, as its watcher last wrote
+	// it (none without HERALD_IMAP_URL).
+	Mailboxes []inbound.MailboxStatus
 }
 
 // showInbox serves GET /console/inbox: the items of one state (open by
@@ -74,6 +78,11 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 	}
 	if d.OpenCount, err = s.deps.Service.OpenIntakeCount(ctx); err != nil {
 		return err
+	}
+	if s.deps.Messages != nil {
+		if d.Mailboxes, err = s.deps.Messages.Mailboxes(ctx); err != nil {
+			return err
+		}
 	}
 	if c.Query("dismissed") != "" {
 		d.Flash = "The item was closed as not an incident."
