@@ -276,6 +276,15 @@ func TestConsoleMessageRefs(t *testing.T) {
 		require.Equal(t, http.StatusOK, page.Code)
 		requireContains(t, page.String(), `href="/console/refs/`+item.ID+`">Original email</a>`)
 
+		// Once routed, the message links where it went.
+		_, err := bdb.NewUpdate().Model((*inbound.StoredMessage)(nil)).Set("status = ?", inbound.MessageTimeline).
+			Set("incident_id = ?", inc.ID).Set("intake_id = ?", item.ID).Where("id = ?", msgID).Exec(b.ctx)
+		require.NoError(t, err)
+		page = br.send(http.MethodGet, "/console/messages/"+msgID, nil)
+		require.Equal(t, http.StatusOK, page.Code)
+		requireContains(t, page.String(), `href="`+incidentURLOf(p.ID, inc.ID)+`">`+inc.Title+`</a>`)
+		requireContains(t, page.String(), `href="/console/inbox/`+item.ID+`"`)
+
 		// Without a mailbox, messages are not found; inbox items still are.
 		bare := setup(t, bdb)
 		br = customerBrowser(t, bare, status.RoleViewer)
@@ -283,5 +292,31 @@ func TestConsoleMessageRefs(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, br.send(http.MethodGet, "/console/messages/"+msgID+"/raw", nil).Code)
 		require.Equal(t, http.StatusNotFound, br.send(http.MethodGet, "/console/refs/"+msgID, nil).Code)
 		require.Equal(t, http.StatusSeeOther, br.send(http.MethodGet, "/console/refs/"+item.ID, nil).Code)
+	})
+}
+
+func TestConsoleMessageAutomaticWithProblems(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		store := inbound.NewStore(bdb, inbound.StoreOptions{})
+		b := setup(t, bdb, withMessages(store))
+		id := storeEmail(t, b, store, strings.ReplaceAll("To: support@herald.example.org\nSubject: Out of office\n"+
+			"Auto-Submitted: auto-replied\nMessage-ID: <ooo-1@acme.example>\n\nI am away.\n", "\n", "\r\n"))
+		m, err := store.Message(b.ctx, id)
+		require.NoError(t, err)
+		require.NotEmpty(t, m.Automatic)
+		require.NotEmpty(t, m.Problems, "no From")
+
+		r := customerBrowser(t, b, status.RoleViewer).send(http.MethodGet, "/console/messages/"+id, nil)
+		require.Equal(t, http.StatusOK, r.Code, "%s", r)
+		body := r.String()
+		requireContains(t, body, "automatic: "+html.EscapeString(m.Automatic))
+		for p := range strings.SplitSeq(m.Problems, "\n") {
+			requireContains(t, body, "<li>"+html.EscapeString(p)+"</li>")
+		}
+		requireContains(t, body, "I am away.")
+		requireContains(t, body, "None.", "no attachments")
+		requireNotContains(t, body, "<iframe", "no HTML part")
+		requireNotContains(t, body, "Quoted history")
 	})
 }
