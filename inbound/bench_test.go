@@ -23,42 +23,66 @@ import (
 // BenchmarkIngest reads 5,000 messages from a local IMAP server into the
 // database (stored in chunks, parsed, flagged, checkpointed) and reports
 // the rate next to a bare go-imap loop that streams the same mailbox with
-// one UID FETCH in the same run ("x-bare-fetch").
+// one UID FETCH in the same run ("x-bare-fetch"). The server is the
+// in-process one ("memory") and, when installed, a Dovecot of its own.
 //
 //	go test ./inbound -run '^$' -bench Ingest -benchtime 1x
 func BenchmarkIngest(b *testing.B) {
 	const n = 5000
-	for _, d := range dbtest.Dialects {
-		b.Run(d, func(b *testing.B) {
-			var rates, ratios []float64
-			for range b.N {
-				b.StopTimer()
-				srv := imaptest.Start(b)
-				for i := range n {
-					srv.Append(b, "INBOX", rawMail(fmt.Sprintf("m%d@acme.example", i), fmt.Sprintf("Mail %d", i),
-						strings.Repeat("We see errors on the API. ", 40)))
-				}
-				bare := bareFetch(b, srv)
-				st := inbound.NewStore(dbtest.Open(b, d), inbound.StoreOptions{})
-				w := inbound.NewWatcher(st, watcherOptions(srv))
-				b.StartTimer()
-				start := time.Now()
-				if err := w.Poll(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				rate := n / time.Since(start).Seconds()
-				b.StopTimer()
-				_ = w.Close()
-				if st := w.State(); st.Processed != n {
-					b.Fatalf("processed %d of %d", st.Processed, n)
-				}
-				rates, ratios = append(rates, rate), append(ratios, rate/bare)
-				b.StartTimer()
-			}
-			b.ReportMetric(avg(rates), "msgs/s")
-			b.ReportMetric(avg(ratios), "x-bare-fetch")
-		})
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = rawMail(fmt.Sprintf("m%d@acme.example", i), fmt.Sprintf("Mail %d", i), strings.Repeat("We see errors on the API. ", 40))
 	}
+	servers := []string{"memory"}
+	if _, err := os.Stat(dovecotBin); err == nil {
+		servers = append(servers, "dovecot")
+	}
+	for _, server := range servers {
+		for _, d := range dbtest.Dialects {
+			b.Run(server+"/"+d, func(b *testing.B) {
+				benchIngest(b, server, d, raws)
+			})
+		}
+	}
+}
+
+func benchIngest(b *testing.B, server, dialect string, raws [][]byte) {
+	n := len(raws)
+	var rates, ratios []float64
+	for range b.N {
+		b.StopTimer()
+		var opts inbound.WatcherOptions
+		var addr, user, pass string
+		if server == "dovecot" {
+			dc := startDovecot(b)
+			dc.appendAll(b, "INBOX", raws)
+			opts, addr, user, pass = dc.options(b, "INBOX"), dc.addr(), dc.user, dc.pass
+		} else {
+			srv := imaptest.Start(b)
+			for _, raw := range raws {
+				srv.Append(b, "INBOX", raw)
+			}
+			opts, addr, user, pass = watcherOptions(srv), srv.Addr(), imaptest.DefaultUsername, imaptest.DefaultPassword
+		}
+		bare := bareFetch(b, addr, user, pass)
+		st := inbound.NewStore(dbtest.Open(b, dialect), inbound.StoreOptions{})
+		w := inbound.NewWatcher(st, opts)
+		b.StartTimer()
+		start := time.Now()
+		if err := w.Poll(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		rate := float64(n) / time.Since(start).Seconds()
+		b.StopTimer()
+		_ = w.Close()
+		if st := w.State(); st.Processed != int64(n) {
+			b.Fatalf("processed %d of %d", st.Processed, n)
+		}
+		rates, ratios = append(rates, rate), append(ratios, rate/bare)
+		b.StartTimer()
+	}
+	b.ReportMetric(avg(rates), "msgs/s")
+	b.ReportMetric(avg(ratios), "x-bare-fetch")
 }
 
 // BenchmarkIngestLarge reads four messages of almost 25 MiB and reports
@@ -133,15 +157,15 @@ func watcherOptions(srv *imaptest.Server) inbound.WatcherOptions {
 
 // bareFetch streams every message of the mailbox with one UID FETCH and
 // returns messages per second: the baseline.
-func bareFetch(b *testing.B, srv *imaptest.Server) float64 {
+func bareFetch(b *testing.B, addr, user, pass string) float64 {
 	b.Helper()
-	conn, err := net.Dial("tcp", srv.Addr())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)
 	}
 	c := imapclient.New(conn, nil)
 	defer c.Close()
-	if err := c.Login(imaptest.DefaultUsername, imaptest.DefaultPassword).Wait(); err != nil {
+	if err := c.Login(user, pass).Wait(); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {

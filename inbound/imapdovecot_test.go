@@ -250,16 +250,26 @@ func (d *dovecot) recreate(t testing.TB, mailbox string) {
 
 func (d *dovecot) append(t testing.TB, mailbox string, raw []byte) {
 	t.Helper()
+	d.appendAll(t, mailbox, [][]byte{raw})
+}
+
+// appendAll appends raws in order over one connection.
+func (d *dovecot) appendAll(t testing.TB, mailbox string, raws [][]byte) {
+	t.Helper()
 	d.client(t, func(c *imapclient.Client) error {
-		cmd := c.Append(mailbox, int64(len(raw)), nil)
-		if _, err := cmd.Write(raw); err != nil {
-			return err
+		for _, raw := range raws {
+			cmd := c.Append(mailbox, int64(len(raw)), nil)
+			if _, err := cmd.Write(raw); err != nil {
+				return err
+			}
+			if err := cmd.Close(); err != nil {
+				return err
+			}
+			if _, err := cmd.Wait(); err != nil {
+				return err
+			}
 		}
-		if err := cmd.Close(); err != nil {
-			return err
-		}
-		_, err := cmd.Wait()
-		return err
+		return nil
 	})
 }
 
