@@ -320,3 +320,51 @@ func TestConsoleMessageAutomaticWithProblems(t *testing.T) {
 		requireNotContains(t, body, "Quoted history")
 	})
 }
+
+func TestConsoleMessageAttachmentNames(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		store := inbound.NewStore(bdb, inbound.StoreOptions{})
+		b := setup(t, bdb, withMessages(store))
+		id := storeEmail(t, b, store, strings.ReplaceAll(`From: wile@acme.example
+To: support@herald.example.org
+Subject: Names
+Message-ID: <names-1@acme.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain
+
+See attached.
+--b
+Content-Type: text/plain
+Content-Disposition: attachment; filename*=UTF-8''..%2F%0D%0AX-Injected%3A%201%22%3B%25r%C3%A9sum%C3%A9.txt
+
+hello
+--b
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename*=UTF-8''%E2%9C%93%E2%9C%93
+
+x
+--b--
+`, "\n", "\r\n"))
+		br := customerBrowser(t, b, status.RoleViewer)
+		for _, part := range []string{"2", "3"} {
+			a := br.send(http.MethodGet, "/console/messages/"+id+"/attachments/"+part, nil)
+			require.Equal(t, http.StatusOK, a.Code, "%s", a)
+			cd := a.Header.Get("Content-Disposition")
+			require.Empty(t, a.Header.Get("X-Injected"))
+			fallback := regexp.MustCompile(`^attachment; filename="([^"]*)"; filename\*=UTF-8''([A-Za-z0-9!#$&+\-.^_` + "`" + `|~%]+)$`).FindStringSubmatch(cd)
+			require.NotNil(t, fallback, cd)
+			require.NotEmpty(t, strings.Trim(fallback[1], "_ ."), "a readable fallback: %s", cd)
+			require.NotContains(t, fallback[1], "/")
+			require.NotContains(t, fallback[1], `\`)
+			require.NotContains(t, fallback[1], ";")
+			require.NotContains(t, fallback[1], "%")
+			if part == "3" {
+				require.Equal(t, "attachment", fallback[1], "nothing ASCII left of the name")
+			}
+		}
+	})
+}
