@@ -659,15 +659,80 @@ func (w *Watcher) process(ctx context.Context, s *imapSession) error {
 		return err
 	}
 	slices.SortFunc(list, func(a, b imapPending) int { return int(int64(a.uid) - int64(b.uid)) })
-	for _, p := range list {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := w.handle(ctx, s, p); err != nil {
+	for len(list) > 0 {
+		batch := list[:min(len(list), imapBatch)]
+		list = list[len(batch):]
+		if err := w.handleBatch(ctx, s, batch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// imapBatch is how many messages are delivered before they are flagged,
+// moved and checkpointed together.
+const imapBatch = 50
+
+// handleBatch delivers messages in UID order and then flags (and moves)
+// those delivered in one command and records the last one done. The first
+// failure ends the batch: what was delivered before it is still finished,
+// what comes after is left for the next pass.
+func (w *Watcher) handleBatch(ctx context.Context, s *imapSession, batch []imapPending) error {
+	var delivered []imapPending
+	last := uint32(0)
+	var failure error
+	for _, p := range batch {
+		if failure = ctx.Err(); failure != nil {
+			break
+		}
+		ok, err := w.take(ctx, s, p)
+		if err != nil {
+			failure = err
+			break
+		}
+		if ok {
+			delivered = append(delivered, p)
+		}
+		last = p.uid
+	}
+	if last == 0 {
+		return failure
+	}
+	// A stop right after Deliver leaves the messages unflagged: they come
+	// again, and the sink knows them.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(delivered) > 0 {
+		var uids imap.UIDSet
+		for _, p := range delivered {
+			uids.AddNum(imap.UID(p.uid))
+		}
+		what := fmt.Sprintf("UIDs %d to %d", delivered[0].uid, delivered[len(delivered)-1].uid)
+		if err := s.do(ctx, "flag "+what+" \\Seen", func() error {
+			return s.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
+		}); err != nil {
+			return err
+		}
+		if w.o.Processed != "" && w.o.Processed != w.o.Config.Mailbox {
+			if err := w.move(ctx, s, uids, what); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.sink.Done(ctx, w.o.Config.Mailbox, s.uidValidity, last); err != nil {
+		return fmt.Errorf("record UID %d of %s done: %w", last, w.o.Config.Mailbox, err)
+	}
+	now := w.o.Now()
+	w.update(func(st *MailboxState) {
+		st.LastSeenUID = last
+		if len(delivered) > 0 {
+			st.LastMessageAt = now
+		}
+		st.Processed += int64(len(delivered))
+	})
+	w.log.Debug("imap messages processed", "delivered", len(delivered), "last_uid", last)
+	return failure
 }
 
 func imapFlagStrings(flags []imap.Flag) []string {
@@ -678,10 +743,9 @@ func imapFlagStrings(flags []imap.Flag) []string {
 	return out
 }
 
-// handle delivers one message, then flags it \Seen, moves it when
-// configured and records it done.
-func (w *Watcher) handle(ctx context.Context, s *imapSession, p imapPending) error {
-	mailbox := w.o.Config.Mailbox
+// take delivers one message to the sink. ok is false when the message
+// vanished before it could be fetched (it is then skipped).
+func (w *Watcher) take(ctx context.Context, s *imapSession, p imapPending) (ok bool, err error) {
 	tooLarge := p.size > w.o.MaxSize
 	delivered, err := w.deliver(ctx, s, p, tooLarge)
 	if errors.Is(err, errIMAPTooLarge) && !tooLarge {
@@ -689,78 +753,53 @@ func (w *Watcher) handle(ctx context.Context, s *imapSession, p imapPending) err
 		delivered, err = w.deliver(ctx, s, p, true)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !delivered {
-		// Skip the message only when it is really gone: a server that
-		// answered without its body would otherwise lose it.
-		var found []imap.UID
-		if err := s.do(ctx, fmt.Sprintf("search UID %d", p.uid), func() error {
-			data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(p.uid))}}, nil).Wait()
-			if err == nil {
-				found = data.AllUIDs()
-			}
-			return err
-		}); err != nil {
-			return err
+	if delivered {
+		return true, nil
+	}
+	// Skip the message only when it is really gone: a server that
+	// answered without its body would otherwise lose it.
+	var found []imap.UID
+	if err := s.do(ctx, fmt.Sprintf("search UID %d", p.uid), func() error {
+		data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(p.uid))}}, nil).Wait()
+		if err == nil {
+			found = data.AllUIDs()
 		}
-		if len(found) > 0 {
-			return fmt.Errorf("imap fetch UID %d: the server returned no body", p.uid)
-		}
-		w.log.Info("imap message vanished before it was fetched", "uid", p.uid)
-		return nil
-	}
-	// A stop right after Deliver leaves the message unflagged: it comes again.
-	if err := ctx.Err(); err != nil {
 		return err
-	}
-	uids := imap.UIDSetNum(imap.UID(p.uid))
-	if err := s.do(ctx, fmt.Sprintf("flag UID %d \\Seen", p.uid), func() error {
-		return s.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close()
 	}); err != nil {
-		return err
+		return false, err
 	}
-	if w.o.Processed != "" && w.o.Processed != mailbox {
-		if err := w.move(ctx, s, uids, p.uid); err != nil {
-			return err
-		}
+	if len(found) > 0 {
+		return false, fmt.Errorf("imap fetch UID %d: the server returned no body", p.uid)
 	}
-	if err := w.sink.Done(ctx, mailbox, s.uidValidity, p.uid); err != nil {
-		return fmt.Errorf("record UID %d of %s done: %w", p.uid, mailbox, err)
-	}
-	now := w.o.Now()
-	w.update(func(st *MailboxState) {
-		st.LastSeenUID = p.uid
-		st.LastMessageAt = now
-		st.Processed++
-	})
-	w.log.Debug("imap message processed", "uid", p.uid, "size", p.size, "too_large", tooLarge)
-	return nil
+	w.log.Info("imap message vanished before it was fetched", "uid", p.uid)
+	return false, nil
 }
 
-// move moves the message to Processed, with COPY, STORE \Deleted and
-// EXPUNGE when the server has no MOVE; the message is deleted only after the
-// copy succeeded.
-func (w *Watcher) move(ctx context.Context, s *imapSession, uids imap.UIDSet, uid uint32) error {
+// move moves the messages uids (named what in errors) to Processed, with
+// COPY, STORE \Deleted and EXPUNGE when the server has no MOVE; they are
+// deleted only after the copy succeeded.
+func (w *Watcher) move(ctx context.Context, s *imapSession, uids imap.UIDSet, what string) error {
 	dest := w.o.Processed
 	if s.canMove {
-		return s.do(ctx, fmt.Sprintf("move UID %d to %s", uid, dest), func() error {
+		return s.do(ctx, fmt.Sprintf("move %s to %s", what, dest), func() error {
 			_, err := s.c.Move(uids, dest).Wait()
 			return err
 		})
 	}
-	if err := s.do(ctx, fmt.Sprintf("copy UID %d to %s", uid, dest), func() error {
+	if err := s.do(ctx, fmt.Sprintf("copy %s to %s", what, dest), func() error {
 		_, err := s.c.Copy(uids, dest).Wait()
 		return err
 	}); err != nil {
 		return err
 	}
-	if err := s.do(ctx, fmt.Sprintf("flag UID %d \\Deleted", uid), func() error {
+	if err := s.do(ctx, fmt.Sprintf("flag %s \\Deleted", what), func() error {
 		return s.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
 	}); err != nil {
 		return err
 	}
-	return s.do(ctx, fmt.Sprintf("expunge UID %d", uid), func() error {
+	return s.do(ctx, "expunge "+what, func() error {
 		if s.uidPlus {
 			return s.c.UIDExpunge(uids).Close()
 		}
