@@ -171,3 +171,43 @@ func TestDismissedEmailGoesToTheServiceDesk(t *testing.T) {
 		})
 	}
 }
+
+// With HERALD_MAIL_ACKNOWLEDGE on, a person who writes in is answered once,
+// automatic mail never; a reply naming the incident's reference joins it
+// and is answered with the reference.
+func TestSupportMailboxAcknowledges(t *testing.T) {
+	t.Parallel()
+	for _, d := range dbtest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			srv := imaptest.Start(t)
+			u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
+				Host: fmt.Sprintf("%s:%d", srv.Host(), srv.Port()), Path: "/INBOX", RawQuery: "tls=none"}
+			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", u.String(), "HERALD_MAIL_ACKNOWLEDGE", "true")
+			ctx := t.Context()
+			p := statustest.Page(t, a.svc, &statustest.PageOpts{Name: "Shop"})
+			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
+			srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <q1@acme.example>\r\nSubject: Is checkout down?\r\n\r\n?\r\n"))
+			srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <ooo@acme.example>\r\nAuto-Submitted: auto-replied\r\n"+
+				"Subject: Out of office\r\n\r\nAway.\r\n"))
+			srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <q2@acme.example>\r\nSubject: Still down "+
+				inc.Reference()+"\r\n\r\nStill failing.\r\n"))
+			var acks []*comms.Email
+			require.Eventually(t, func() bool {
+				var err error
+				acks, err = a.outbox.Emails(ctx, comms.EmailFilter{To: "wile@acme.example"})
+				return err == nil && len(acks) == 2
+			}, 30*time.Second, 100*time.Millisecond, "one answer to the question, one to the reply, none to the auto-reply")
+			time.Sleep(2 * time.Second)
+			acks, err := a.outbox.Emails(ctx, comms.EmailFilter{To: "wile@acme.example"})
+			require.NoError(t, err)
+			require.Len(t, acks, 2)
+			subjects := acks[0].Subject + "\n" + acks[1].Subject
+			require.Contains(t, subjects, "[Support] Re: Is checkout down?")
+			require.Contains(t, subjects, "[Shop] Re: Still down "+inc.Reference())
+			tl, err := a.svc.Timeline(ctx, p.ID, inc.ID)
+			require.NoError(t, err)
+			require.Contains(t, tl[len(tl)-1].Body, "Still failing.")
+		})
+	}
+}
