@@ -23,8 +23,17 @@ type consoleBase struct {
 	User        *status.User
 	CSRF        string
 	Flash       string
-	// Inbox is the number of open triage items, shown in the navigation.
-	Inbox int
+	inbox func() int // counts the open triage items, once a request
+}
+
+// Inbox is the number of open triage items, shown in the navigation. It
+// is counted only when a page shows it, so handlers that only need the
+// user do not query for it.
+func (b consoleBase) Inbox() int {
+	if b.inbox == nil {
+		return 0
+	}
+	return b.inbox()
 }
 
 func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
@@ -32,11 +41,17 @@ func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
 		PreviewJS: s.assets.URL("js/preview.js")}
 	if u, ok := c.Locals("user").(*status.User); ok {
 		b.User = u
-		n, err := s.deps.Service.OpenIntakeCount(c.UserContext())
-		if err != nil {
-			s.log.Warn("counting the triage inbox", "err", err)
+		b.inbox = func() int {
+			if n, ok := c.Locals("inbox").(int); ok {
+				return n
+			}
+			n, err := s.deps.Service.OpenIntakeCount(c.UserContext())
+			if err != nil {
+				s.log.Warn("counting the triage inbox", "err", err)
+			}
+			c.Locals("inbox", n)
+			return n
 		}
-		b.Inbox = n
 	}
 	if sess, ok := c.Locals("session").(*status.Session); ok {
 		b.CSRF = sess.CSRF
