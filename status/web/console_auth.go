@@ -23,7 +23,7 @@ type consoleBase struct {
 	User        *status.User
 	CSRF        string
 	Flash       string
-	inbox func() int // counts the open triage items, once a request
+	inbox       func() int // counts the open triage items, once a request
 }
 
 // Inbox is the number of open triage items, shown in the navigation. It
