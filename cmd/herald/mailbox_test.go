@@ -32,9 +32,7 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			srv := imaptest.Start(t)
-			u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
-				Host: fmt.Sprintf("%s:%d", srv.Host(), srv.Port()), Path: "/INBOX", RawQuery: "tls=none"}
-			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", u.String(), "HERALD_IMAP_INTERVAL", "5s")
+			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", imapURL(srv), "HERALD_IMAP_INTERVAL", "5s")
 			ctx := t.Context()
 			uid := srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <q1@acme.example>\r\n"+
 				"Subject: Is the API down?\r\n\r\nWe get 500s since 10:00.\r\n"))
@@ -118,9 +116,7 @@ func TestDismissedEmailGoesToTheServiceDesk(t *testing.T) {
 			t.Parallel()
 			imap := imaptest.Start(t)
 			smtp := mailtest.Start(t)
-			u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
-				Host: fmt.Sprintf("%s:%d", imap.Host(), imap.Port()), Path: "/INBOX", RawQuery: "tls=none"}
-			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", u.String(),
+			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", imapURL(imap),
 				"HERALD_SMTP_URL", fmt.Sprintf("smtp://%s?tls=none", smtp.Addr), "HERALD_SERVICE_DESK_EMAIL", "desk@herald.example")
 			ctx := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
 			original := "From: Wile <wile@acme.example>\r\nMessage-ID: <inv1@acme.example>\r\nSubject: Invoice 42 is wrong\r\n\r\nPlease fix the amount.\r\n"
@@ -181,9 +177,7 @@ func TestSupportMailboxAcknowledges(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			srv := imaptest.Start(t)
-			u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
-				Host: fmt.Sprintf("%s:%d", srv.Host(), srv.Port()), Path: "/INBOX", RawQuery: "tls=none"}
-			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", u.String(), "HERALD_MAIL_ACKNOWLEDGE", "true")
+			a := startAppWith(t, d, false, appOptions{tick: time.Second}, "HERALD_IMAP_URL", imapURL(srv), "HERALD_MAIL_ACKNOWLEDGE", "true")
 			ctx := t.Context()
 			p := statustest.Page(t, a.svc, &statustest.PageOpts{Name: "Shop"})
 			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
@@ -210,4 +204,11 @@ func TestSupportMailboxAcknowledges(t *testing.T) {
 			require.Contains(t, tl[len(tl)-1].Body, "Still failing.")
 		})
 	}
+}
+
+// imapURL is HERALD_IMAP_URL for the test server's INBOX, without TLS.
+func imapURL(srv *imaptest.Server) string {
+	u := url.URL{Scheme: "imap", User: url.UserPassword(imaptest.DefaultUsername, imaptest.DefaultPassword),
+		Host: fmt.Sprintf("%s:%d", srv.Host(), srv.Port()), Path: "/INBOX", RawQuery: "tls=none"}
+	return u.String()
 }
