@@ -3,11 +3,9 @@ package comms_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
@@ -99,25 +97,7 @@ func BenchmarkFanOut(b *testing.B) {
 			p := statustest.Page(b, svc, nil)
 			calls := 0
 			f := &comms.FanOut{Service: svc, Outbox: box, Audience: fakeAudience(subscribers, &calls)}
-			var peak atomic.Uint64
-			stop := make(chan struct{})
-			go func() {
-				var ms runtime.MemStats
-				for {
-					select {
-					case <-stop:
-						return
-					case <-time.After(5 * time.Millisecond):
-						runtime.ReadMemStats(&ms)
-						if ms.HeapInuse > peak.Load() {
-							peak.Store(ms.HeapInuse)
-						}
-					}
-				}
-			}()
-			runtime.GC()
-			var base runtime.MemStats
-			runtime.ReadMemStats(&base)
+			stop := statustest.WatchHeap()
 			b.ResetTimer()
 			for range b.N {
 				inc := statustest.Incident(b, svc, p.ID, nil)
@@ -126,9 +106,9 @@ func BenchmarkFanOut(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			close(stop)
+			peak := stop()
 			b.ReportMetric(float64(subscribers*b.N)/b.Elapsed().Seconds(), "emails/s")
-			b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
 	}
 }

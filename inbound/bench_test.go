@@ -6,9 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/inbound/imaptest"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // BenchmarkIngest reads 5,000 messages from a local IMAP server into the
@@ -113,36 +112,18 @@ func BenchmarkIngestLarge(b *testing.B) {
 				}
 				st := inbound.NewStore(dbtest.Open(b, d), inbound.StoreOptions{})
 				w := inbound.NewWatcher(st, opts)
-				runtime.GC()
-				var base runtime.MemStats
-				runtime.ReadMemStats(&base)
-				var top atomic.Uint64
-				done := make(chan struct{})
-				go func() {
-					var ms runtime.MemStats
-					for {
-						select {
-						case <-done:
-							return
-						case <-time.After(2 * time.Millisecond):
-							runtime.ReadMemStats(&ms)
-							if ms.HeapInuse > base.HeapInuse && ms.HeapInuse-base.HeapInuse > top.Load() {
-								top.Store(ms.HeapInuse - base.HeapInuse)
-							}
-						}
-					}
-				}()
+				stop := statustest.WatchHeap()
 				b.StartTimer()
 				if err := w.Poll(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				close(done)
+				top := stop()
 				_ = w.Close()
 				if st := w.State(); st.Processed != 4 {
 					b.Fatalf("processed %d of 4", st.Processed)
 				}
-				peak = max(peak, top.Load())
+				peak = max(peak, top)
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")

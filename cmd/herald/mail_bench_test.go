@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,10 +45,7 @@ func BenchmarkUpdateToSubscribers(b *testing.B) {
 				b.StopTimer()
 				bare := mailtest.SendLoop(b, srv, subscribers)
 				srv.Reset()
-				runtime.GC()
-				var base runtime.MemStats
-				runtime.ReadMemStats(&base)
-				stop := watchHeap(&peak, base.HeapInuse)
+				stop := statustest.WatchHeap()
 				b.StartTimer()
 
 				start := time.Now()
@@ -67,7 +62,7 @@ func BenchmarkUpdateToSubscribers(b *testing.B) {
 				}
 				elapsed := time.Since(start)
 				b.StopTimer()
-				stop()
+				peak = max(peak, stop())
 				rate := subscribers / elapsed.Seconds()
 				rates, ratios = append(rates, rate), append(ratios, rate/bare)
 				var sent int
@@ -104,35 +99,6 @@ func addSubscribers(b *testing.B, a *testApp, pageID string, n int) {
 		if _, err := a.db.NewInsert().Model(&subs).Exec(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// watchHeap samples the heap in use every 5 ms and raises *peak to the
-// highest figure above base until the returned stop is called.
-func watchHeap(peak *uint64, base uint64) (stop func()) {
-	done := make(chan struct{})
-	var p atomic.Uint64
-	p.Store(*peak)
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > base && ms.HeapInuse-base > p.Load() {
-					p.Store(ms.HeapInuse - base)
-				}
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		*peak = p.Load()
 	}
 }
 
