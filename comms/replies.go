@@ -78,10 +78,7 @@ func (o *Outbox) RecordReport(ctx context.Context, tx bun.Tx, messageID, recipie
 		return false, nil
 	}
 	now := o.now().UTC().Truncate(time.Microsecond)
-	note := strings.TrimSpace(diagnostic)
-	if len(note) > 1000 {
-		note = strings.ToValidUTF8(note[:1000], "")
-	}
+	note := status.Cut(strings.TrimSpace(diagnostic), 1000, "…")
 	for _, e := range es {
 		if !permanent {
 			if _, err := tx.NewUpdate().Model(e).Set("last_error = ?", "delayed: "+note).Set("updated_at = ?", now).
@@ -116,7 +113,7 @@ type ReplyNoticeArgs struct {
 	Ref        string `json:"ref"` // the stored message
 	From       string `json:"from"`
 	Subject    string `json:"subject"`
-	Excerpt    string `json:"excerpt"`
+	Excerpt    string `json:"excerpt"` // the reply's start; 2,000 bytes are sent
 }
 
 // Kind is the job's stable name.
@@ -142,10 +139,7 @@ func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
 		return nil // nobody to tell; the reply is on the timeline
 	}
 	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + a.PageID + "/incidents/" + inc.ID
-	excerpt := a.Excerpt
-	if len(excerpt) > 2000 {
-		excerpt = strings.ToValidUTF8(excerpt[:2000], "") + "…"
-	}
+	excerpt := status.Cut(a.Excerpt, 2000, "…")
 	return w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, addr := range to {
 			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,

@@ -190,17 +190,9 @@ func intakeFor(stored *StoredMessage, msg *Message, unverified bool) status.Inta
 	if len(msg.Problems) > 0 {
 		body = strings.TrimSpace(body + "\n\n[Herald: " + strings.Join(msg.Problems, "; ") + "]")
 	}
-	if len(body) > status.MaxBodyLen {
-		body = strings.ToValidUTF8(body[:status.MaxBodyLen-16], "") + "\n[…]"
-	}
-	title := subjectOr(msg)
-	if len(title) > status.MaxNameLen {
-		title = strings.ToValidUTF8(title[:status.MaxNameLen-3], "") + "…"
-	}
-	name := msg.FromName
-	if len(name) > status.MaxNameLen {
-		name = strings.ToValidUTF8(name[:status.MaxNameLen], "")
-	}
+	body = status.Cut(body, status.MaxBodyLen, "\n[…]")
+	title := status.Cut(subjectOr(msg), status.MaxNameLen, "…")
+	name := status.Cut(msg.FromName, status.MaxNameLen, "")
 	from := msg.FromAddress
 	if len(from) > 254 {
 		from = ""

@@ -377,10 +377,7 @@ func (s *Service) AddCustomerMessage(ctx context.Context, tx bun.Tx, pageID, inc
 	if m.Source == "" {
 		m.Source = IntakeEmail
 	}
-	text := m.Text
-	if len(text) > MaxBodyLen {
-		text = strings.ToValidUTF8(text[:MaxBodyLen], "") + "\n…"
-	}
+	text := Cut(m.Text, MaxBodyLen, "\n…")
 	now := s.Now()
 	e := &TimelineEntry{ID: NewID(), IncidentID: inc.ID, Kind: TimelineCustomer,
 		Body:  strings.TrimSpace(fmt.Sprintf("%s from %s: %s\n\n%s", m.Source.Label(), m.From, m.Title, text)),

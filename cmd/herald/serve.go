@@ -165,7 +165,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 				from = m.FromName + " <" + m.FromAddress + ">"
 			}
 			return insertJob(ctx, tx, comms.ReplyNoticeArgs{PageID: pageID, IncidentID: incidentID, Ref: m.ID, From: from,
-				Subject: m.Subject, Excerpt: excerpt(text, 2000)}, &river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+				Subject: m.Subject, Excerpt: status.Cut(text, 2000, "…")}, &river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		}}
 	if cfg.imap != nil {
 		a.mailbox = &mailbox{db: bdb, store: store, name: cfg.imap.Mailbox, log: log, retry: 30 * time.Second,
@@ -178,14 +178,6 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	return a, nil
-}
-
-// excerpt is the start of s, at most n bytes of whole characters.
-func excerpt(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // ownAddresses is Herald's own From address, lower-cased: mail from it is
