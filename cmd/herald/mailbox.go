@@ -48,8 +48,9 @@ func (m *mailbox) run(ctx context.Context) {
 	}
 }
 
-// watch runs the watcher and records its state every few seconds, until
-// ctx ends.
+// watch runs the watcher and records its state when it changes (looked at
+// every 2 s) and at least every 30 s, so the console sees it is alive,
+// until ctx ends.
 func (m *mailbox) watch(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
@@ -60,6 +61,8 @@ func (m *mailbox) watch(ctx context.Context) {
 	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	var last inbound.MailboxState
+	var lastAt time.Time
 	for {
 		select {
 		case <-done:
@@ -68,7 +71,10 @@ func (m *mailbox) watch(ctx context.Context) {
 			m.record(st)
 			return
 		case <-tick.C:
-			m.record(m.watcher.State())
+			if st := m.watcher.State(); st != last || time.Since(lastAt) >= 30*time.Second {
+				m.record(st)
+				last, lastAt = st, time.Now()
+			}
 		}
 	}
 }
