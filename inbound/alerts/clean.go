@@ -36,7 +36,7 @@ const ellipsis = "…"
 
 // decodeJSON decodes the whole of body into v: one JSON value and
 // nothing after it but white space. Fields unknown to v are ignored.
-// Errors are *PayloadError naming the byte or the field, prefixed with
+// Errors are *PayloadError naming the byte (counted from 1) or the field, prefixed with
 // path (e.g. "alerts[3].") for the fields.
 func decodeJSON(body []byte, v any, path string) error {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -51,7 +51,7 @@ func decodeJSON(body []byte, v any, path string) error {
 	}
 	rest := body[dec.InputOffset():]
 	if trimmed := bytes.TrimLeft(rest, " \t\r\n"); len(trimmed) != 0 {
-		at := dec.InputOffset() + int64(len(rest)-len(trimmed))
+		at := dec.InputOffset() + int64(len(rest)-len(trimmed)) + 1 // counted from 1, like json.SyntaxError
 		return refuse("malformed JSON at byte %d: data after the end of the JSON value", at)
 	}
 	return nil
