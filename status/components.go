@@ -294,6 +294,22 @@ func (s *Service) ComponentByID(ctx context.Context, pageID, id string) (*Compon
 	return componentOnPage(ctx, s.db, pageID, id)
 }
 
+// ComponentWithID returns a component of any page, read through db (the
+// service's database, or a transaction the caller holds), or KindNotFound.
+func (s *Service) ComponentWithID(ctx context.Context, db bun.IDB, id string) (*Component, error) {
+	if db == nil {
+		db = s.db
+	}
+	if !ValidID(id) {
+		return nil, notFound("Component", id)
+	}
+	c := new(Component)
+	if err := db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Component", id)
+	}
+	return c, nil
+}
+
 func componentOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Component, error) {
 	if !ValidID(id) {
 		return nil, notFound("Component", id)

@@ -85,8 +85,20 @@ type IntakeItem struct {
 	DecidedBy        string     `bun:"decided_by"`
 	DecidedAt        *time.Time `bun:"decided_at"`
 	Note             string     `bun:"note"` // why it was dismissed, where it was forwarded
-	CreatedAt        time.Time  `bun:"created_at"`
-	UpdatedAt        time.Time  `bun:"updated_at"`
+	// An alert item's grouping and suggestions (inbound/alerts keeps
+	// them): the Alertmanager group, the ids of the components its alerts
+	// map to (comma-separated), the suggested severity, the first alert's
+	// link, and when the last alert came in.
+	GroupKey   string     `bun:"group_key"`
+	Components string     `bun:"components"`
+	Severity   Severity   `bun:"severity"`
+	Link       string     `bun:"link"`
+	AlertAt    *time.Time `bun:"alert_at"`
+	// Acknowledged says someone in Herald has seen the item and is on it.
+	AcknowledgedBy string     `bun:"acknowledged_by"`
+	AcknowledgedAt *time.Time `bun:"acknowledged_at"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
 }
 
 // IntakeInput is a new intake item.
@@ -339,6 +351,38 @@ func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeIt
 			}
 		}
 		return decideIntake(ctx, tx, item, IntakeDismissed, "", "", note, s.Now())
+	})
+	return item, err
+}
+
+// ComponentIDs returns the ids of the components an alert item maps to.
+func (item *IntakeItem) ComponentIDs() []string {
+	if item.Components == "" {
+		return nil
+	}
+	return strings.Split(item.Components, ",")
+}
+
+// AcknowledgeIntake records that the actor of ctx has seen an item and
+// is on it. The first acknowledgement stands; acknowledging again changes
+// nothing.
+func (s *Service) AcknowledgeIntake(ctx context.Context, id string) (*IntakeItem, error) {
+	var item *IntakeItem
+	err := s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if item, err = intakeItem(ctx, tx, id); err != nil {
+			return err
+		}
+		if item.AcknowledgedAt != nil {
+			return nil
+		}
+		before, now := *item, s.Now()
+		item.AcknowledgedBy, item.AcknowledgedAt, item.UpdatedAt = ActorFrom(ctx).Name, &now, now
+		if _, err := tx.NewUpdate().Model(item).Column("acknowledged_by", "acknowledged_at", "updated_at").WherePK().
+			Where("acknowledged_at IS NULL").Exec(ctx); err != nil {
+			return fmt.Errorf("acknowledge intake item %s: %w", id, err)
+		}
+		return audit(ctx, tx, now, Change{Action: "acknowledge", SubjectType: "intake", SubjectID: item.ID, Before: before, After: item})
 	})
 	return item, err
 }

@@ -26,6 +26,9 @@ const (
 	// TimelineCustomer is what a customer said: an email, a phone call, a
 	// portal ticket; Ref names the intake item or stored email.
 	TimelineCustomer TimelineKind = "customer"
+	// TimelineAlert is what monitoring said: alerts firing, resolved or
+	// acknowledged at their source; Ref names the intake item.
+	TimelineAlert TimelineKind = "alert"
 )
 
 // TimelineEntry is one event in an incident's history. Entries are written
@@ -67,6 +70,17 @@ func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind Timeli
 		Actor: strings.TrimSpace(actor), At: at, CreatedAt: stamp(now)}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
+	}
+	return nil
+}
+
+// AddAlertEntry writes what monitoring said about an incident's alerts
+// on its timeline, inside tx.
+func (s *Service) AddAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Body: Cut(body, MaxBodyLen, "\n…"),
+		Actor: "Monitoring", At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("add alert timeline entry: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,571 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Result says what one delivery of alerts did.
+type Result struct {
+	Alerts  int `json:"alerts"`  // received
+	New     int `json:"new"`     // stored for the first time
+	Updated int `json:"updated"` // re-sent, resolved or acknowledged
+	// Items are the triage items the alerts went to.
+	Items []string `json:"items"`
+	// Declared are incidents declared by an auto-declaring rule.
+	Declared []string `json:"declared,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+// ingestLock serialises ingestion across replicas (a PostgreSQL advisory
+// lock key): deduplication and grouping look before they write.
+const ingestLock = 0x6865726c616c7274 // "herlalrt"
+
+// listed is how many alerts an item's text lists; the console lists all.
+const listed = 50
+
+// Ingest stores a delivery of alerts in one transaction: a known alert
+// (same source and key, in an item still open or whose incident is not
+// resolved) is updated; a new one joins the item of its Alertmanager
+// group, or of an alert for the same components (unmapped: from the same
+// source) within the window, or starts a new item. Resolved alerts are
+// written on the timeline of the incident their item went to. After the
+// commit, auto-declaring rules declare internal incidents for new
+// critical alerts in open items.
+func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
+	var res *Result
+	var in *ingest
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res = &Result{Alerts: len(batch), Items: []string{}}
+		in = &ingest{s: s, tx: tx, now: s.status.Now(), res: res}
+		if s.pg {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(ingestLock)); err != nil {
+				return fmt.Errorf("lock alert ingestion: %w", err)
+			}
+		}
+		if err := in.load(ctx, batch); err != nil {
+			return err
+		}
+		for i := range batch {
+			if err := in.one(ctx, &batch[i]); err != nil {
+				return err
+			}
+		}
+		return in.finish(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range in.declare {
+		id, err := s.autoDeclare(ctx, d)
+		if err != nil {
+			s.log.Warn("auto-declaring an incident from an alert failed", "item", d.item.ID, "rule", d.rule.ID, "err", err)
+			res.Problems = append(res.Problems, "item "+d.item.ID+": not declared automatically: "+status.Message(err))
+			continue
+		}
+		res.Declared = append(res.Declared, id)
+	}
+	return res, nil
+}
+
+// ingest is the state of one delivery's transaction.
+type ingest struct {
+	s   *Service
+	tx  bun.Tx
+	now time.Time
+	res *Result
+
+	rules []*Rule
+	// known are the active alerts by source and key, loaded and new.
+	known map[string]*Record
+	items map[string]*status.IntakeItem
+	// order lists touched items in the order they were touched.
+	order []*status.IntakeItem
+	// byGroup and byComponent are the items found for a group key or a
+	// component in this delivery.
+	byGroup     map[string]*status.IntakeItem
+	byComponent map[string]*status.IntakeItem
+	inserts     []*Record
+	updates     map[string]*Record
+	events      map[string]*events
+	declare     []declaration
+}
+
+// events are what happened to an item's alerts in one delivery, for the
+// timeline of its incident.
+type events struct {
+	firing, again, resolved, acked []string
+}
+
+type declaration struct {
+	item *status.IntakeItem
+	rule *Rule
+}
+
+func knownKey(source, key string) string { return source + "\x00" + key }
+
+// load reads the rules and the active alerts the batch names, and
+// retires those whose item is closed.
+func (in *ingest) load(ctx context.Context, batch []Alert) error {
+	var err error
+	if in.rules, err = loadRules(ctx, in.tx); err != nil {
+		return err
+	}
+	in.known, in.items = map[string]*Record{}, map[string]*status.IntakeItem{}
+	in.byGroup, in.byComponent = map[string]*status.IntakeItem{}, map[string]*status.IntakeItem{}
+	in.updates, in.events = map[string]*Record{}, map[string]*events{}
+	keys := map[string][]string{} // source → keys
+	for _, a := range batch {
+		keys[a.Source] = append(keys[a.Source], a.Key)
+	}
+	var recs []*Record
+	for src, ks := range keys {
+		var part []*Record
+		if err := in.tx.NewSelect().Model(&part).Where("active AND source = ? AND key IN (?)", src, bun.In(ks)).
+			Scan(ctx); err != nil {
+			return fmt.Errorf("look up known alerts: %w", err)
+		}
+		recs = append(recs, part...)
+	}
+	ids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		ids = append(ids, r.IntakeID)
+	}
+	live, err := in.liveItems(ctx, in.tx.NewSelect().Where("ii.id IN (?)", bun.In(append(ids, ""))))
+	if err != nil {
+		return err
+	}
+	var retired []string
+	for _, r := range recs {
+		if item := live[r.IntakeID]; item != nil {
+			in.items[item.ID] = item
+			in.known[knownKey(r.Source, r.Key)] = r
+			continue
+		}
+		retired = append(retired, r.ID)
+	}
+	if len(retired) > 0 {
+		if _, err := in.tx.NewUpdate().Model((*Record)(nil)).Set("active = ?", false).Where("id IN (?)", bun.In(retired)).
+			Exec(ctx); err != nil {
+			return fmt.Errorf("retire alerts of closed items: %w", err)
+		}
+	}
+	return nil
+}
+
+// liveItems runs q over alert items that are open, or attached to or
+// declared as an incident that is not resolved, and returns them by id.
+func (in *ingest) liveItems(ctx context.Context, q *bun.SelectQuery) (map[string]*status.IntakeItem, error) {
+	var items []*status.IntakeItem
+	err := q.Model(&items).Join("LEFT JOIN incidents AS i ON i.id = ii.incident_id").
+		Where("ii.source = ?", status.IntakeAlert).
+		Where("(ii.state = ? OR (ii.state IN (?) AND i.state <> ?))", status.IntakeOpen,
+			bun.In([]status.IntakeState{status.IntakeAttached, status.IntakeDeclared}), status.StateResolved).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find open alert items: %w", err)
+	}
+	out := make(map[string]*status.IntakeItem, len(items))
+	for _, it := range items {
+		out[it.ID] = it
+	}
+	return out, nil
+}
+
+// liveItem returns the newest live item q finds, or nil.
+func (in *ingest) liveItem(ctx context.Context, q *bun.SelectQuery) (*status.IntakeItem, error) {
+	found, err := in.liveItems(ctx, q.OrderExpr("ii.alert_at DESC").Limit(1))
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range found {
+		if known := in.items[it.ID]; known != nil {
+			return known, nil // the copy this delivery changes
+		}
+		in.items[it.ID] = it
+		return it, nil
+	}
+	return nil, nil
+}
+
+// one applies one alert.
+func (in *ingest) one(ctx context.Context, a *Alert) error {
+	for _, p := range a.Problems {
+		in.res.Problems = append(in.res.Problems, a.Source+" "+a.Key+": "+p)
+	}
+	m := apply(in.rules, a.Labels, a.Severity)
+	if r := in.known[knownKey(a.Source, a.Key)]; r != nil {
+		in.update(r, a, m)
+		return nil
+	}
+	item, err := in.itemFor(ctx, a, m)
+	if err != nil {
+		return err
+	}
+	r := &Record{ID: status.NewID(), IntakeID: item.ID, Source: a.Source, Key: a.Key, Active: true, Status: Firing,
+		FirstSeenAt: in.now, LastSeenAt: in.now, Deliveries: 1, GroupKey: a.Group}
+	in.fill(r, a, m)
+	ev := in.eventsOf(item)
+	switch a.Event {
+	case Resolved:
+		r.Status, r.ResolvedAt = Resolved, in.resolvedAt(a)
+		ev.resolved = append(ev.resolved, in.resolvedLine(r))
+	case Acknowledged:
+		r.AcknowledgedBy, r.AcknowledgedAt = cmpOr(a.By, "someone"), &in.now
+		ev.firing = append(ev.firing, r.Title)
+		ev.acked = append(ev.acked, r.Title+" by "+r.AcknowledgedBy)
+	default:
+		ev.firing = append(ev.firing, r.Title)
+		if m.declare != nil && IsCritical(a.Severity) && item.State == status.IntakeOpen && !in.declaring(item) {
+			in.declare = append(in.declare, declaration{item: item, rule: m.declare})
+		}
+	}
+	in.known[knownKey(a.Source, a.Key)] = r
+	in.inserts = append(in.inserts, r)
+	in.res.New++
+	return nil
+}
+
+func (in *ingest) declaring(item *status.IntakeItem) bool {
+	for _, d := range in.declare {
+		if d.item.ID == item.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// fill copies what the source says of an alert into r.
+func (in *ingest) fill(r *Record, a *Alert, m mapping) {
+	r.Title, r.Description, r.Severity, r.Labels, r.Link = a.Title, a.Description, a.Severity, a.Labels, a.Link
+	r.Components, r.Suggested, r.Problems = strings.Join(m.components, ","), m.severity, strings.Join(a.Problems, "\n")
+	if !a.StartsAt.IsZero() {
+		t := a.StartsAt.UTC().Truncate(time.Microsecond)
+		r.StartsAt = &t
+	}
+	if a.Group != "" {
+		r.GroupKey = a.Group
+	}
+}
+
+// update applies a delivery of an alert Herald knows.
+func (in *ingest) update(r *Record, a *Alert, m mapping) {
+	item := in.items[r.IntakeID]
+	ev := in.eventsOf(item)
+	r.Deliveries++
+	r.LastSeenAt = in.now
+	switch a.Event {
+	case Acknowledged:
+		if r.AcknowledgedAt == nil {
+			r.AcknowledgedBy, r.AcknowledgedAt = cmpOr(a.By, "someone"), &in.now
+			ev.acked = append(ev.acked, r.Title+" by "+r.AcknowledgedBy)
+		}
+	case Resolved:
+		in.fill(r, a, m)
+		if r.Status == Firing {
+			r.Status, r.ResolvedAt = Resolved, in.resolvedAt(a)
+			ev.resolved = append(ev.resolved, in.resolvedLine(r))
+		}
+	default:
+		in.fill(r, a, m)
+		if r.Status == Resolved {
+			r.Status, r.ResolvedAt = Firing, nil
+			ev.again = append(ev.again, r.Title)
+		}
+	}
+	if in.updates[r.ID] == nil && !in.isNew(r) {
+		in.updates[r.ID] = r
+	}
+	in.res.Updated++
+}
+
+func (in *ingest) isNew(r *Record) bool {
+	for _, n := range in.inserts {
+		if n == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *ingest) resolvedAt(a *Alert) *time.Time {
+	t := in.now
+	if !a.EndsAt.IsZero() && !a.EndsAt.After(in.now) {
+		t = a.EndsAt.UTC().Truncate(time.Microsecond)
+	}
+	return &t
+}
+
+func (in *ingest) resolvedLine(r *Record) string {
+	return r.Title + " at " + r.ResolvedAt.UTC().Format("15:04 UTC")
+}
+
+// eventsOf returns the events of item, marking it touched.
+func (in *ingest) eventsOf(item *status.IntakeItem) *events {
+	ev := in.events[item.ID]
+	if ev == nil {
+		ev = &events{}
+		in.events[item.ID] = ev
+		in.order = append(in.order, item)
+	}
+	return ev
+}
+
+// itemFor finds the item a new alert joins, or starts one.
+func (in *ingest) itemFor(ctx context.Context, a *Alert, m mapping) (*status.IntakeItem, error) {
+	group := ""
+	switch {
+	case a.Group != "":
+		group = "group:" + a.Source + ":" + a.Group
+	case len(m.components) == 0:
+		group = "source:" + a.Source
+	}
+	since := in.now.Add(-in.s.window)
+	remember := func(item *status.IntakeItem) *status.IntakeItem {
+		if group != "" {
+			in.byGroup[group] = item
+		}
+		for _, c := range m.components {
+			in.byComponent[c] = item
+		}
+		return item
+	}
+	if group != "" {
+		if item := in.byGroup[group]; item != nil {
+			return remember(item), nil
+		}
+		q := in.tx.NewSelect().Where("ii.group_key = ?", group)
+		if a.Group == "" {
+			q = q.Where("ii.alert_at >= ?", since)
+		}
+		item, err := in.liveItem(ctx, q)
+		if err != nil || item != nil {
+			return remember(item), err
+		}
+	}
+	for _, c := range m.components {
+		if item := in.byComponent[c]; item != nil {
+			return remember(item), nil
+		}
+		item, err := in.liveItem(ctx, in.tx.NewSelect().Where("ii.alert_at >= ?", since).
+			Where("',' || ii.components || ',' LIKE ?", "%,"+c+",%"))
+		if err != nil || item != nil {
+			return remember(item), err
+		}
+	}
+	item, _, err := in.s.status.CreateIntakeTx(ctx, in.tx, status.IntakeInput{Source: status.IntakeAlert, Title: a.Title,
+		Body: a.Description, RecordedBy: "Monitoring (" + a.Source + ")"})
+	if err != nil {
+		return nil, fmt.Errorf("start an intake item for alert %s: %w", a.Key, err)
+	}
+	item.GroupKey = group
+	in.items[item.ID] = item
+	return remember(item), nil
+}
+
+// finish writes the alerts, the items' summaries and the timelines.
+func (in *ingest) finish(ctx context.Context) error {
+	if len(in.inserts) > 0 {
+		if _, err := in.tx.NewInsert().Model(&in.inserts).Exec(ctx); err != nil {
+			return fmt.Errorf("store alerts: %w", err)
+		}
+	}
+	for _, r := range in.updates {
+		if _, err := in.tx.NewUpdate().Model(r).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update alert %s: %w", r.ID, err)
+		}
+	}
+	for _, item := range in.order {
+		in.res.Items = append(in.res.Items, item.ID)
+		item.AlertAt = &in.now
+		if err := summarise(ctx, in.tx, item, in.now); err != nil {
+			return err
+		}
+		if item.IncidentID == "" || item.State == status.IntakeOpen {
+			continue
+		}
+		if text := in.events[item.ID].text(); text != "" {
+			if err := in.s.status.AddAlertEntry(ctx, in.tx, item.IncidentID, text, item.ID, in.now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// text is the events as one timeline entry.
+func (ev *events) text() string {
+	var parts []string
+	add := func(what string, list []string) {
+		if len(list) > 0 {
+			parts = append(parts, what+": "+listOf(list, 10)+".")
+		}
+	}
+	add("Alert firing", ev.firing)
+	add("Alert firing again", ev.again)
+	add("Alert resolved", ev.resolved)
+	add("Alert acknowledged at its source", ev.acked)
+	return strings.Join(parts, "\n")
+}
+
+// listOf joins at most n of list, naming how many more there are.
+func listOf(list []string, n int) string {
+	if len(list) <= n {
+		return strings.Join(list, "; ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:n], "; "), len(list)-n)
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// severityRank orders severities, "" lowest.
+func severityRank(s status.Severity) int {
+	for i, v := range []status.Severity{status.SeverityTrivial, status.SeverityMinor, status.SeverityMajor, status.SeverityBusinessContinuity} {
+		if v == s {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// summarise writes an alert item's title, text, components, suggested
+// severity and link from its alerts.
+func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
+	var c Count
+	if err := countQuery(tx).Where("intake_id = ?", item.ID).Scan(ctx, &c); err != nil {
+		return fmt.Errorf("count alerts of %s: %w", item.ID, err)
+	}
+	var first []*Record
+	if err := tx.NewSelect().Model(&first).Where("intake_id = ?", item.ID).OrderExpr("first_seen_at, id").Limit(listed).
+		Scan(ctx); err != nil {
+		return fmt.Errorf("load alerts of %s: %w", item.ID, err)
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	var mapped []struct {
+		Components string          `bun:"components"`
+		Suggested  status.Severity `bun:"suggested"`
+		Status     Event           `bun:"status"`
+	}
+	if err := tx.NewSelect().Model((*Record)(nil)).Column("components", "suggested", "status").Where("intake_id = ?", item.ID).
+		Group("components", "suggested", "status").Scan(ctx, &mapped); err != nil {
+		return fmt.Errorf("load alert mappings of %s: %w", item.ID, err)
+	}
+	comps, worst, worstFiring := []string{}, status.Severity(""), status.Severity("")
+	for _, m := range mapped {
+		for _, id := range strings.Split(m.Components, ",") {
+			if id != "" && !contains(comps, id) {
+				comps = append(comps, id)
+			}
+		}
+		if severityRank(m.Suggested) > severityRank(worst) {
+			worst = m.Suggested
+		}
+		if m.Status == Firing && severityRank(m.Suggested) > severityRank(worstFiring) {
+			worstFiring = m.Suggested
+		}
+	}
+	sort.Strings(comps)
+	item.Components, item.Severity = strings.Join(comps, ","), status.Severity(cmpOr(string(worstFiring), string(worst)))
+	head := first[0]
+	item.Title = head.Title
+	if c.All > 1 {
+		item.Title = status.Cut(fmt.Sprintf("%s and %d more alerts", head.Title, c.All-1), status.MaxNameLen, "…")
+	}
+	item.Link = ""
+	for _, r := range first {
+		if r.Link != "" {
+			item.Link = r.Link
+			break
+		}
+	}
+	item.Body = status.Cut(alertText(first, c), status.MaxBodyLen, "\n…")
+	item.UpdatedAt = now
+	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key", "alert_at",
+		"updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update alert item %s: %w", item.ID, err)
+	}
+	return nil
+}
+
+// alertText is an item's text: the first alert's description, then the
+// alerts listed one a line.
+func alertText(first []*Record, c Count) string {
+	var b strings.Builder
+	if d := first[0].Description; d != "" {
+		b.WriteString(d)
+		b.WriteString("\n\n")
+	}
+	fmt.Fprintf(&b, "%d alert", c.All)
+	if c.All != 1 {
+		b.WriteString("s")
+	}
+	fmt.Fprintf(&b, ", %d firing, %d resolved:\n", c.Firing, c.All-c.Firing)
+	for _, r := range first {
+		state := "firing"
+		if r.Status == Resolved && r.ResolvedAt != nil {
+			state = "resolved " + r.ResolvedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		fmt.Fprintf(&b, "- [%s] %s", state, r.Title)
+		if len(r.Labels) > 0 {
+			b.WriteString(" {" + status.Cut(r.Labels.String(), 300, "…") + "}")
+		}
+		if r.Link != "" {
+			b.WriteString(" " + r.Link)
+		}
+		b.WriteString("\n")
+	}
+	if c.All > len(first) {
+		fmt.Fprintf(&b, "… and %d more; the console lists them all.\n", c.All-len(first))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// autoDeclare declares an internal incident from an item whose new
+// critical alert matched an auto-declaring rule, on the page of the
+// rule's component.
+func (s *Service) autoDeclare(ctx context.Context, d declaration) (string, error) {
+	ctx = status.WithActor(ctx, status.Actor{Kind: status.ActorSystem, Name: "Herald (alert rule)"})
+	item, err := s.status.IntakeItem(ctx, d.item.ID)
+	if err != nil {
+		return "", err
+	}
+	comp, err := s.status.ComponentWithID(ctx, nil, d.rule.ComponentID)
+	if err != nil {
+		return "", err
+	}
+	sev := d.rule.Severity
+	if sev == "" {
+		sev = status.SeverityMajor
+	}
+	var comps []status.ComponentStatusInput
+	for _, id := range item.ComponentIDs() {
+		if c, err := s.status.ComponentWithID(ctx, nil, id); err == nil && c.PageID == comp.PageID {
+			comps = append(comps, status.ComponentStatusInput{ComponentID: id, Status: status.MajorOutage})
+		}
+	}
+	notify := false
+	inc, err := s.status.DeclareIncident(ctx, comp.PageID, status.IncidentInput{Title: item.Title, Severity: sev,
+		Visibility: status.VisibilityInternal, Components: comps, Kind: status.KindAnalysis, Notify: &notify,
+		Body:   "Declared by Herald from a critical alert; nobody has looked at it yet.",
+		Author: "Herald", Source: status.SourceMonitoring, SourceReference: item.Link, Summary: item.Body, IntakeID: item.ID})
+	if err != nil {
+		return "", err
+	}
+	return inc.ID, nil
+}

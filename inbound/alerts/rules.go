@@ -1,0 +1,254 @@
+package alerts
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+)
+
+// Labels are an alert's labels, kept as a JSON object.
+type Labels map[string]string
+
+// Value stores the labels as JSON.
+func (l Labels) Value() (driver.Value, error) {
+	if l == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]string(l))
+	return string(b), err
+}
+
+// Scan reads labels stored as JSON.
+func (l *Labels) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*l = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("labels: cannot scan %T", src)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	*l = m
+	return nil
+}
+
+// String is the labels as name="value" pairs in name order.
+func (l Labels) String() string {
+	names := make([]string, 0, len(l))
+	for k := range l {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for i, k := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s=%q", k, l[k])
+	}
+	return b.String()
+}
+
+// Rule maps alerts whose labels match to a component and a severity, and
+// may declare an internal incident for a critical one.
+type Rule struct {
+	bun.BaseModel `bun:"table:alert_rules"`
+
+	ID       string `bun:"id,pk"`
+	Position int    `bun:"position"`
+	// Matchers are Prometheus-style: service="postgres", env=~"prod.*".
+	Matchers    string          `bun:"matchers"`
+	ComponentID string          `bun:"component_id"` // "" maps to no component
+	Severity    status.Severity `bun:"severity"`     // "" keeps the alert's own
+	AutoDeclare bool            `bun:"auto_declare"`
+	CreatedBy   string          `bun:"created_by"`
+	CreatedAt   time.Time       `bun:"created_at"`
+	UpdatedAt   time.Time       `bun:"updated_at"`
+
+	parsed Matchers
+}
+
+// RuleInput is a new mapping rule.
+type RuleInput struct {
+	Matchers    string
+	ComponentID string
+	Severity    status.Severity
+	AutoDeclare bool
+}
+
+// Rules returns the mapping rules in the order they apply.
+func (s *Service) Rules(ctx context.Context) ([]*Rule, error) {
+	return loadRules(ctx, s.db)
+}
+
+func loadRules(ctx context.Context, db bun.IDB) ([]*Rule, error) {
+	var out []*Rule
+	if err := db.NewSelect().Model(&out).OrderExpr("position, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load alert rules: %w", err)
+	}
+	for _, r := range out {
+		r.parsed, _ = ParseMatchers(r.Matchers) // checked when stored
+	}
+	return out, nil
+}
+
+// AddRule stores a new mapping rule after the others. Alerts that fire
+// in open items are mapped again.
+func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
+	f := status.FieldErrors{}
+	ms, err := ParseMatchers(in.Matchers)
+	if err != nil {
+		f.Add("matchers", err.Error())
+	}
+	if in.Severity != "" && !in.Severity.Valid() {
+		f.Add("severity", "must be one of trivial, minor, major, business_continuity, or empty")
+	}
+	if in.AutoDeclare && in.ComponentID == "" {
+		f.Add("component_id", "choose a component: an incident is declared on its page")
+	}
+	var rule *Rule
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if in.ComponentID != "" {
+			_, err := s.status.ComponentWithID(ctx, tx, in.ComponentID)
+			switch {
+			case status.KindOf(err) == status.KindNotFound:
+				f.Add("component_id", "there is no such component")
+			case err != nil:
+				return err
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		var last int
+		if err := tx.NewSelect().Model((*Rule)(nil)).ColumnExpr("coalesce(max(position), 0)").Scan(ctx, &last); err != nil {
+			return fmt.Errorf("find last rule: %w", err)
+		}
+		now := s.status.Now()
+		rule = &Rule{ID: status.NewID(), Position: last + 1, Matchers: ms.String(), ComponentID: in.ComponentID,
+			Severity: in.Severity, AutoDeclare: in.AutoDeclare, CreatedBy: status.ActorFrom(ctx).Name, CreatedAt: now, UpdatedAt: now, parsed: ms}
+		if _, err := tx.NewInsert().Model(rule).Exec(ctx); err != nil {
+			return fmt.Errorf("store alert rule: %w", err)
+		}
+		if err := s.status.Audit(ctx, tx, status.Change{Action: "create", SubjectType: "alert_rule", SubjectID: rule.ID, After: rule}); err != nil {
+			return err
+		}
+		return s.remap(ctx, tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rule, nil
+}
+
+// DeleteRule removes a mapping rule; alerts that fire in open items are
+// mapped again without it.
+func (s *Service) DeleteRule(ctx context.Context, id string) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(Rule)
+		if err := tx.NewSelect().Model(old).Where("id = ?", id).Scan(ctx); err != nil {
+			return status.Errorf(status.KindNotFound, "There is no such rule.")
+		}
+		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("delete alert rule: %w", err)
+		}
+		if err := s.status.Audit(ctx, tx, status.Change{Action: "delete", SubjectType: "alert_rule", SubjectID: id, Before: old}); err != nil {
+			return err
+		}
+		return s.remap(ctx, tx)
+	})
+}
+
+// mapping is what the rules make of an alert.
+type mapping struct {
+	components []string // ids, in rule order
+	severity   status.Severity
+	declare    *Rule // the first auto-declaring rule that matched, if any
+}
+
+// apply maps labels by rules: every matching rule adds its component,
+// the first that sets a severity sets it; without one the alert's own
+// severity is translated.
+func apply(rules []*Rule, labels map[string]string, severity string) mapping {
+	var m mapping
+	for _, r := range rules {
+		if len(r.parsed) == 0 || !r.parsed.Matches(labels) {
+			continue
+		}
+		if r.ComponentID != "" && !contains(m.components, r.ComponentID) {
+			m.components = append(m.components, r.ComponentID)
+		}
+		if m.severity == "" && r.Severity != "" {
+			m.severity = r.Severity
+		}
+		if m.declare == nil && r.AutoDeclare {
+			m.declare = r
+		}
+	}
+	if m.severity == "" {
+		m.severity = SuggestSeverity(severity)
+	}
+	return m
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// remap maps the alerts of open items again after the rules changed, and
+// refreshes those items' components and suggested severity.
+func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
+	rules, err := loadRules(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var recs []*Record
+	if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", tx.NewSelect().Model((*status.IntakeItem)(nil)).
+		Column("id").Where("source = ? AND state = ?", status.IntakeAlert, status.IntakeOpen)).Scan(ctx); err != nil {
+		return fmt.Errorf("load alerts of open items: %w", err)
+	}
+	items := map[string]bool{}
+	for _, r := range recs {
+		m := apply(rules, r.Labels, r.Severity)
+		comps := strings.Join(m.components, ",")
+		if comps == r.Components && m.severity == r.Suggested {
+			continue
+		}
+		r.Components, r.Suggested = comps, m.severity
+		if _, err := tx.NewUpdate().Model(r).Column("components", "suggested").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("map alert %s again: %w", r.ID, err)
+		}
+		items[r.IntakeID] = true
+	}
+	for id := range items {
+		item := new(status.IntakeItem)
+		if err := tx.NewSelect().Model(item).Where("id = ?", id).Scan(ctx); err != nil {
+			return fmt.Errorf("load intake item %s: %w", id, err)
+		}
+		if err := summarise(ctx, tx, item, s.status.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

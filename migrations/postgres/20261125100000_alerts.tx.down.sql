@@ -1,0 +1,11 @@
+DROP TABLE hook_tokens;
+DROP TABLE alert_rules;
+DROP TABLE alerts;
+DROP INDEX intake_items_alert_idx;
+ALTER TABLE intake_items DROP COLUMN acknowledged_at;
+ALTER TABLE intake_items DROP COLUMN acknowledged_by;
+ALTER TABLE intake_items DROP COLUMN alert_at;
+ALTER TABLE intake_items DROP COLUMN link;
+ALTER TABLE intake_items DROP COLUMN severity;
+ALTER TABLE intake_items DROP COLUMN components;
+ALTER TABLE intake_items DROP COLUMN group_key;
