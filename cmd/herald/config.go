@@ -30,6 +30,7 @@ type Config struct {
 	MailFrom               string
 	IMAPURL                string
 	IMAPInterval           time.Duration
+	AlertWindow            time.Duration
 	Secret                 string
 	ServiceDeskEmail       string
 	AccountManagementEmail string
@@ -70,6 +71,7 @@ func (c *Config) settings() []setting {
 		{flag: "imap-url", env: "HERALD_IMAP_URL", def: "", usage: "imaps://user:pass@host:993/INBOX (unset: no polling)", str: &c.IMAPURL},
 		{flag: "mail-acknowledge", env: "HERALD_MAIL_ACKNOWLEDGE", def: "false", usage: "answer people who write to the support mailbox (once an hour per sender and incident)", boolean: &c.MailAcknowledge},
 		{flag: "imap-interval", env: "HERALD_IMAP_INTERVAL", def: "30s", usage: "poll interval when IMAP IDLE is not available", dur: &c.IMAPInterval},
+		{flag: "alert-window", env: "HERALD_ALERT_WINDOW", def: "5m", usage: "alerts for the same components within this time share one inbox item", dur: &c.AlertWindow},
 		{flag: "secret", env: "HERALD_SECRET", def: "", usage: "key for session and link tokens (unset: generated, kept in the database)", str: &c.Secret},
 		{flag: "service-desk-email", env: "HERALD_SERVICE_DESK_EMAIL", def: "", usage: "where dismissed intake goes", str: &c.ServiceDeskEmail},
 		{flag: "account-management-email", env: "HERALD_ACCOUNT_MANAGEMENT_EMAIL", def: "", usage: "where escalation notices go", str: &c.AccountManagementEmail},
@@ -164,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IMAPInterval < 5*time.Second || c.IMAPInterval > time.Hour {
 		bad("HERALD_IMAP_INTERVAL", "must be between 5s and 1h")
+	}
+	if c.AlertWindow < 10*time.Second || c.AlertWindow > 24*time.Hour {
+		bad("HERALD_ALERT_WINDOW", "must be between 10s and 24h")
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		bad("HERALD_SECRET", "must be at least 32 characters (or unset to let Herald generate one)")

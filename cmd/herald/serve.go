@@ -17,6 +17,7 @@ import (
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/web"
@@ -34,6 +35,7 @@ type app struct {
 	river  *river.Client[*sql.Tx]
 	outbox *comms.Outbox
 	server *web.Server
+	alerts *alerts.Service
 	// mailbox watches the support mailbox (nil without HERALD_IMAP_URL).
 	mailbox *mailbox
 }
@@ -127,7 +129,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		Route: func(ctx context.Context, tx bun.Tx, id string) error {
 			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		}})
+	a.alerts = alerts.New(bdb, a.svc, alerts.Options{Window: cfg.AlertWindow, Log: log})
 	server, err = web.New(web.Deps{
+		Alerts:         a.alerts,
 		Outbox:         a.outbox,
 		Messages:       store,
 		Subscribers:    subs,

@@ -57,6 +57,7 @@ func (s *Server) apiV1Routes(r fiber.Router) {
 	api.get("/intake", viewer, s.listIntake)
 	api.get("/intake/:id", viewer, s.getIntake)
 	api.post("/intake/tickets", engineer, s.createTicket)
+	api.post("/intake/:id/acknowledge", engineer, s.acknowledgeIntake)
 
 	r.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "No such API route.")

@@ -26,7 +26,13 @@ type intakeJSON struct {
 	DecidedBy        string              `json:"decided_by"`
 	DecidedAt        *time.Time          `json:"decided_at"`
 	Note             string              `json:"note"`
-	CreatedAt        time.Time           `json:"created_at"`
+	// What an alert item's alerts suggest.
+	Components     []string        `json:"components"`
+	Severity       status.Severity `json:"severity"`
+	Link           string          `json:"link"`
+	AcknowledgedBy string          `json:"acknowledged_by"`
+	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
+	CreatedAt      time.Time       `json:"created_at"`
 }
 
 func toIntakeJSON(it *status.IntakeItem) intakeJSON {
@@ -39,7 +45,8 @@ func toIntakeJSON(it *status.IntakeItem) intakeJSON {
 	return intakeJSON{ID: it.ID, Source: it.Source, State: it.State, Title: it.Title, Body: it.Body, SenderName: it.SenderName,
 		SenderEmail: it.SenderEmail, SenderPhone: it.SenderPhone, CustomerID: orNil(it.CustomerID), CustomerMatch: string(it.CustomerMatch),
 		UnverifiedThread: it.UnverifiedThread, Reference: it.Reference, IncidentID: orNil(it.IncidentID), DecidedBy: it.DecidedBy,
-		DecidedAt: it.DecidedAt, Note: it.Note, CreatedAt: it.CreatedAt}
+		DecidedAt: it.DecidedAt, Note: it.Note, Components: append([]string{}, it.ComponentIDs()...), Severity: it.Severity,
+		Link: it.Link, AcknowledgedBy: it.AcknowledgedBy, AcknowledgedAt: it.AcknowledgedAt, CreatedAt: it.CreatedAt}
 }
 
 // ticketRequest is a ticket from the customer portal.
@@ -105,6 +112,16 @@ func (s *Server) listIntake(c *fiber.Ctx) error {
 // getIntake serves GET /api/v1/intake/:id.
 func (s *Server) getIntake(c *fiber.Ctx) error {
 	item, err := s.deps.Service.IntakeItem(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toIntakeJSON(item))
+}
+
+// acknowledgeIntake serves POST /api/v1/intake/:id/acknowledge: the
+// token's holder says they are on it. The first acknowledgement stands.
+func (s *Server) acknowledgeIntake(c *fiber.Ctx) error {
+	item, err := s.deps.Service.AcknowledgeIntake(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -57,5 +58,16 @@ func TestAdminAPIPortalTickets(t *testing.T) {
 		requireAPIError(t, b.call(t, http.MethodGet, "/api/v1/intake?state=closed", nil), http.StatusUnprocessableEntity)
 		requireAPIError(t, b.call(t, http.MethodGet, "/api/v1/intake/zzzzzzzzzzzz", nil), http.StatusNotFound)
 		requireAPIError(t, b.call(t, http.MethodGet, "/api/v1/intake/..%2Fx", nil), http.StatusNotFound)
+
+		// Acknowledging records the token's name and the time; the first
+		// one stands.
+		require.Nil(t, got["acknowledged_at"])
+		acked := b.object(t, http.StatusOK, http.MethodPost, "/api/v1/intake/"+item["id"].(string)+"/acknowledge", nil)
+		require.NotEmpty(t, acked["acknowledged_by"])
+		require.Equal(t, b.clock.Now().Format(time.RFC3339Nano), acked["acknowledged_at"])
+		b.clock.Advance(time.Minute)
+		again = b.object(t, http.StatusOK, http.MethodPost, "/api/v1/intake/"+item["id"].(string)+"/acknowledge", nil)
+		require.Equal(t, acked["acknowledged_at"], again["acknowledged_at"])
+		requireAPIError(t, b.call(t, http.MethodPost, "/api/v1/intake/zzzzzzzzzzzz/acknowledge", nil), http.StatusNotFound)
 	})
 }

@@ -50,6 +50,7 @@ var apiAccess = map[string]status.Role{
 	"GET /api/v1/intake":                                status.RoleViewer,
 	"GET /api/v1/intake/:id":                            status.RoleViewer,
 	"POST /api/v1/intake/tickets":                       status.RoleEngineer,
+	"POST /api/v1/intake/:id/acknowledge":               status.RoleEngineer,
 }
 
 // apiRoutes lists the registered admin API routes as "METHOD path", the

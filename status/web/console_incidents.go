@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/templates"
 )
@@ -290,6 +291,10 @@ type incidentConsolePage struct {
 	Severities []status.Severity
 	// Emails counts the incident's emails by delivery state.
 	Emails map[comms.EmailStatus]int
+	// AlertsResolved is set when the incident had alerts and all of them
+	// have resolved while it is still investigated or mitigated: the
+	// console suggests observing.
+	AlertsResolved *alerts.Count
 }
 
 // Affects reports whether customer id is linked to the incident.
@@ -354,6 +359,10 @@ func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
 	if c.Query("draft") == "holding" {
 		form.Set("draft", "holding")
 		form.Set("kind", string(status.KindGeneral))
+	}
+	if c.Query("state") == string(status.StateObserving) {
+		form.Set("state", string(status.StateObserving))
+		form.Set("kind", string(status.KindProgress))
 	}
 	return s.renderConsoleIncident(c, fiber.StatusOK, form, nil)
 }
@@ -440,6 +449,15 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	if s.deps.Outbox != nil {
 		if d.Emails, err = s.deps.Outbox.EmailCounts(ctx, inc.ID); err != nil {
 			return err
+		}
+	}
+	if s.deps.Alerts != nil && (inc.State == status.StateInvestigating || inc.State == status.StateMitigating) {
+		n, err := s.deps.Alerts.IncidentCount(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		if n.AllResolved() {
+			d.AlertsResolved = &n
 		}
 	}
 	tpls, err := svc.UpdateTemplates(ctx)

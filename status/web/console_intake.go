@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/inbound"
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 )
 
@@ -48,6 +49,8 @@ type inboxPage struct {
 	// Mailboxes is the support mailbox's state, as its watcher last wrote
 	// it (none without HERALD_IMAP_URL).
 	Mailboxes []inbound.MailboxStatus
+	// Alerts counts the alerts of the alert items listed, by item id.
+	Alerts map[string]alerts.Count
 }
 
 // showInbox serves GET /console/inbox: the items of one state (open by
@@ -81,6 +84,17 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 	}
 	if s.deps.Messages != nil {
 		if d.Mailboxes, err = s.deps.Messages.Mailboxes(ctx); err != nil {
+			return err
+		}
+	}
+	if s.deps.Alerts != nil {
+		var ids []string
+		for _, it := range d.Items {
+			if it.Source == status.IntakeAlert {
+				ids = append(ids, it.ID)
+			}
+		}
+		if d.Alerts, err = s.deps.Alerts.Counts(ctx, ids); err != nil {
 			return err
 		}
 	}
@@ -131,7 +145,18 @@ type intakeItemPage struct {
 	Form       url.Values
 	Fields     map[string]string
 	Loc        *time.Location
+	// An alert item's alerts (the first alertsShown), their count, and
+	// the components they map to ("Page · Component").
+	Alerts     []*alerts.Record
+	AlertCount alerts.Count
+	Components []string
+	// DeclarePage is the page of the first mapped component: the declare
+	// link goes there.
+	DeclarePage string
 }
+
+// alertsShown is how many alerts an item page lists.
+const alertsShown = 1000
 
 // Value returns the submitted value of a form field.
 func (d intakeItemPage) Value(name string) string { return d.Form.Get(name) }
@@ -145,8 +170,11 @@ func (s *Server) showIntakeItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if c.Query("recorded") != "" {
+	switch {
+	case c.Query("recorded") != "":
 		d.Flash = "The call was recorded."
+	case c.Query("acknowledged") != "":
+		d.Flash = "Acknowledged."
 	}
 	return s.renderConsole(c, fiber.StatusOK, "console/intake_item.html", d)
 }
@@ -192,6 +220,9 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 			}
 		}
 	}
+	if err := s.alertItemData(c, &d); err != nil {
+		return d, err
+	}
 	if !d.Open() || !d.CanWrite {
 		return d, nil
 	}
@@ -200,6 +231,41 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 	}
 	d.Choices, err = s.attachChoices(c, d.Pages, d.Item)
 	return d, err
+}
+
+// alertItemData loads an alert item's alerts and names its components.
+func (s *Server) alertItemData(c *fiber.Ctx, d *intakeItemPage) error {
+	if d.Item.Source != status.IntakeAlert || s.deps.Alerts == nil {
+		return nil
+	}
+	ctx := c.UserContext()
+	var err error
+	if d.Alerts, err = s.deps.Alerts.Alerts(ctx, d.Item.ID, alertsShown); err != nil {
+		return err
+	}
+	counts, err := s.deps.Alerts.Counts(ctx, []string{d.Item.ID})
+	if err != nil {
+		return err
+	}
+	d.AlertCount = counts[d.Item.ID]
+	for _, id := range d.Item.ComponentIDs() {
+		cm, err := s.deps.Service.ComponentWithID(ctx, nil, id)
+		if status.KindOf(err) == status.KindNotFound {
+			continue // deleted since
+		}
+		if err != nil {
+			return err
+		}
+		p, err := s.deps.Service.PageByID(ctx, cm.PageID)
+		if err != nil {
+			return err
+		}
+		if d.DeclarePage == "" {
+			d.DeclarePage = p.ID
+		}
+		d.Components = append(d.Components, p.Name+" · "+cm.Name)
+	}
+	return nil
 }
 
 // attachChoices lists the open incidents of every page: first those
@@ -425,5 +491,28 @@ func (s *Server) prefillFromIntake(c *fiber.Ctx, form url.Values, id string) (st
 	if item.CustomerID != "" {
 		form.Set("customer", item.CustomerID)
 	}
+	if item.Source == status.IntakeAlert {
+		prefillFromAlerts(form, item)
+	}
 	return "", nil
+}
+
+// prefillFromAlerts fills what an alert item suggests: its link as the
+// source reference, its severity, and its components, down as badly as
+// the severity says.
+func prefillFromAlerts(form url.Values, item *status.IntakeItem) {
+	form.Set("caller", cutBytes(item.RecordedBy, status.MaxNameLen))
+	if item.Link != "" {
+		form.Set("source_reference", cutBytes(item.Link, status.MaxShortLen))
+	}
+	if item.Severity.Valid() {
+		form.Set("severity", string(item.Severity))
+	}
+	down := status.PartialOutage
+	if item.Severity == status.SeverityMajor || item.Severity == status.SeverityBusinessContinuity {
+		down = status.MajorOutage
+	}
+	for _, id := range item.ComponentIDs() {
+		form.Set("component."+id, string(down))
+	}
 }

@@ -43,6 +43,10 @@ func (s *Server) routes() {
 	s.outboxRoutes(console)
 	s.intakeRoutes(console)
 	s.messageRoutes(console)
+	s.alertRoutes(console)
+
+	// Monitoring webhooks (a token each).
+	s.hookRoutes(app)
 
 	// Admin API (bearer token).
 	s.apiV1Routes(app.Group("/api/v1", s.requireToken))

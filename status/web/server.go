@@ -16,6 +16,7 @@ import (
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/static"
 	"github.com/herald-status/herald/status"
 )
@@ -47,6 +48,9 @@ type Deps struct {
 	// Messages keeps the support mailbox's stored email, shown in the
 	// console; nil when there is none (the message routes then 404).
 	Messages *inbound.Store
+	// Alerts keeps monitoring alerts, their mapping rules and the hooks'
+	// tokens; nil turns the hooks off (they 404).
+	Alerts *alerts.Service
 }
 
 // Server is Herald's HTTP server.

@@ -1,0 +1,189 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/inbound/alerts"
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
+)
+
+func init() {
+	allowConsole(map[string]string{
+		"GET /console/alerts":                     "signed-in",
+		"POST /console/alerts/rules":              "manager",
+		"POST /console/alerts/rules/:id/delete":   "manager",
+		"POST /console/alerts/hooks/:hook/token":  "admin",
+		"POST /console/alerts/hooks/:hook/revoke": "admin",
+		"POST /console/inbox/:id/acknowledge":     "writer",
+	})
+}
+
+var newHookToken = regexp.MustCompile(`id="new-hook-token" type="text" readonly value="([^"]+)"`)
+
+func TestConsoleAlertRulesAndHookTokens(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setupHooks(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Acme Cloud"})
+		db := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Database"})
+
+		viewer := customerBrowser(t, b.testBundle, status.RoleViewer)
+		page := viewer.send(http.MethodGet, "/console/alerts", nil)
+		require.Equal(t, http.StatusOK, page.Code)
+		require.Contains(t, page.String(), "No rules yet")
+		require.NotContains(t, page.String(), "Add rule", "viewers change nothing")
+		require.Contains(t, page.String(), baseURL+"/hooks/alertmanager")
+
+		manager := customerBrowser(t, b.testBundle, status.RoleManager)
+		page = manager.send(http.MethodGet, "/console/alerts", nil)
+		require.Contains(t, page.String(), "Add rule")
+		require.NotContains(t, page.String(), "Make a token", "tokens are an admin's")
+		tok := csrfOf(t, page)
+		for _, bad := range []url.Values{
+			{"matchers": {`service=="postgres"`}},
+			{"matchers": {`service=~"("`}},
+			{"matchers": {""}},
+			{"matchers": {`service="postgres"`}, "component_id": {"zzzzzzzzzzzz"}},
+			{"matchers": {`service="postgres"`}, "auto_declare": {"on"}},
+			{"matchers": {`service="postgres"`}, "severity": {"apocalyptic"}},
+			{"matchers": {strings.Repeat(`a="b", `, 500)}},
+		} {
+			bad.Set("_csrf", tok)
+			r := manager.send(http.MethodPost, "/console/alerts/rules", bad)
+			require.Equal(t, http.StatusUnprocessableEntity, r.Code, "%v: %s", bad, r)
+			require.Contains(t, r.String(), `class="field-error"`)
+		}
+		rules, err := b.alerts.Rules(b.ctx)
+		require.NoError(t, err)
+		require.Empty(t, rules)
+		r := manager.send(http.MethodPost, "/console/alerts/rules", url.Values{"_csrf": {tok}, "matchers": {`service="postgres", env=~"prod.*"`},
+			"component_id": {db.ID}, "severity": {"major"}, "auto_declare": {"on"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		page = manager.send(http.MethodGet, "/console/alerts?added=1", nil)
+		require.Contains(t, page.String(), "Acme Cloud · Database")
+		require.Contains(t, page.String(), `service=&#34;postgres&#34;, env=~&#34;prod.*&#34;`)
+		rules, err = b.alerts.Rules(b.ctx)
+		require.NoError(t, err)
+		require.Len(t, rules, 1)
+		require.True(t, rules[0].AutoDeclare)
+
+		// An admin makes a token; it is shown once and works.
+		admin := customerBrowser(t, b.testBundle, status.RoleAdmin)
+		page = admin.send(http.MethodGet, "/console/alerts", nil)
+		r = admin.send(http.MethodPost, "/console/alerts/hooks/generic/token", url.Values{"_csrf": {csrfOf(t, page)}})
+		require.Equal(t, http.StatusOK, r.Code)
+		m := newHookToken.FindStringSubmatch(r.String())
+		require.NotNil(t, m, r.String())
+		req := httptest.NewRequest(http.MethodPost, "/hooks/generic/"+m[1], strings.NewReader(`{"title": "From the console's token"}`))
+		require.Equal(t, http.StatusOK, b.do(t, req).Code)
+		require.NotContains(t, admin.send(http.MethodGet, "/console/alerts", nil).String(), m[1], "shown once")
+		r = admin.send(http.MethodPost, "/console/alerts/hooks/nagios/token", url.Values{"_csrf": {csrfOf(t, page)}})
+		require.Equal(t, http.StatusNotFound, r.Code)
+		r = admin.send(http.MethodPost, "/console/alerts/hooks/generic/revoke", url.Values{"_csrf": {csrfOf(t, page)}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		req = httptest.NewRequest(http.MethodPost, "/hooks/generic/"+m[1], strings.NewReader(`{"title": "again"}`))
+		require.Equal(t, http.StatusUnauthorized, b.do(t, req).Code)
+
+		r = manager.send(http.MethodPost, "/console/alerts/rules/"+rules[0].ID+"/delete", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		r = manager.send(http.MethodPost, "/console/alerts/rules/"+rules[0].ID+"/delete", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusNotFound, r.Code)
+	})
+}
+
+func TestConsoleAlertItemToIncident(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setupHooks(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Acme Cloud"})
+		statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Other"})
+		db := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Database"})
+		_, err := b.alerts.AddRule(b.ctx, alerts.RuleInput{Matchers: `service="postgres"`, ComponentID: db.ID})
+		require.NoError(t, err)
+		var batch []alerts.Alert
+		for i := range 3 {
+			batch = append(batch, alerts.Alert{Source: "alertmanager", Key: fmt.Sprint("fp", i), Event: alerts.Firing,
+				Title: "PostgresDown " + customerScript, Severity: "critical", Group: "g1",
+				Labels: map[string]string{"service": "postgres", "instance": fmt.Sprintf("db%d", i)},
+				Link:   "https://prometheus.example/graph?g0.expr=pg_up"})
+		}
+		item := alertItem(t, b, batch...)
+
+		br := customerBrowser(t, b.testBundle, status.RoleEngineer)
+		list := br.send(http.MethodGet, "/console/inbox", nil)
+		require.Contains(t, list.String(), "3 alerts, 3 firing")
+		require.NotContains(t, list.String(), "<script>alert")
+		page := br.send(http.MethodGet, "/console/inbox/"+item.ID, nil)
+		body := page.String()
+		require.NotContains(t, body, "<script>alert")
+		require.Contains(t, body, "Acme Cloud · Database")
+		require.Contains(t, body, "Major")
+		require.Contains(t, body, `instance=&#34;db2&#34;`)
+		require.Contains(t, body, "not yet")
+		require.Contains(t, body, "/console/incidents/new?page="+p.ID+"&amp;intake="+item.ID, "declared on the component's page")
+
+		// Acknowledging records who and when.
+		r := br.send(http.MethodPost, "/console/inbox/"+item.ID+"/acknowledge", url.Values{"_csrf": {csrfOf(t, page)}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		page = br.send(http.MethodGet, "/console/inbox/"+item.ID+"?acknowledged=1", nil)
+		require.Regexp(t, `<dd id="acknowledged">by [^<]+, <time`, page.String())
+		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		require.NoError(t, err)
+		require.Equal(t, b.clock.Now(), got.AcknowledgedAt.UTC())
+		require.Equal(t, http.StatusNotFound, br.send(http.MethodPost, "/console/inbox/"+status.NewID()+"/acknowledge",
+			url.Values{"_csrf": {csrfOf(t, page)}}).Code)
+
+		// The declare form starts from what the alerts suggest.
+		form := br.send(http.MethodGet, "/console/incidents/new?page="+p.ID+"&intake="+item.ID, nil)
+		require.Equal(t, http.StatusOK, form.Code)
+		body = form.String()
+		require.Contains(t, body, `<option value="monitoring" selected>`)
+		require.Contains(t, body, `value="https://prometheus.example/graph?g0.expr=pg_up"`)
+		require.Contains(t, body, `name="severity" value="major" checked`)
+		require.Regexp(t, `name="component.`+db.ID+`">(?s:.*?)<option value="major_outage" selected>`, body)
+		require.Contains(t, body, `value="Monitoring (alertmanager)"`)
+
+		r = br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {csrfOf(t, form)}, "page": {p.ID}, "intake": {item.ID},
+			"title": {"Database down"}, "severity": {"major"}, "visibility": {"public"}, "component." + db.ID: {"major_outage"},
+			"body": {"The database is down."}, "next_update": {"30"}, "source": {"monitoring"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		m := incidentLocation.FindStringSubmatch(r.Header.Get("Location"))
+		require.NotNil(t, m)
+		incPath := "/console/pages/" + p.ID + "/incidents/" + m[2]
+		require.NotContains(t, br.send(http.MethodGet, incPath, nil).String(), `id="alerts-resolved"`)
+
+		// Every alert resolves: written on the timeline, and observing is
+		// suggested.
+		b.clock.Advance(10 * time.Minute)
+		for i := range batch {
+			batch[i].Event = alerts.Resolved
+		}
+		_, err = b.alerts.Ingest(b.ctx, batch)
+		require.NoError(t, err)
+		inc := br.send(http.MethodGet, incPath, nil)
+		body = inc.String()
+		require.Contains(t, body, "Alert resolved: PostgresDown &lt;script&gt;")
+		require.Contains(t, body, `id="alerts-resolved"`)
+		require.Contains(t, body, "All 3 alerts of this incident have resolved")
+		require.NotContains(t, body, "<script>alert")
+		obs := br.send(http.MethodGet, incPath+"?state=observing", nil)
+		require.Contains(t, obs.String(), `<option value="observing" selected>`)
+
+		// Once observing, it is not suggested again.
+		_, err = b.svc.PostUpdate(b.ctx, p.ID, m[2], status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress, Body: "Watching."})
+		require.NoError(t, err)
+		require.NotContains(t, br.send(http.MethodGet, incPath, nil).String(), `id="alerts-resolved"`)
+	})
+}
