@@ -248,11 +248,8 @@ func (m *mender) title(field, s string) string {
 	if mended {
 		m.notef("%s: invalid UTF-8 or NUL bytes removed", field)
 	}
-	long := len(s) > 16*MaxTitleLen
-	if long {
-		// Only the start can be kept: spare strings.Fields a huge string.
-		s, _ = cut(s, 16*MaxTitleLen)
-	}
+	// Only the start can be kept: spare strings.Fields a huge string.
+	s, long := cut(s, 16*MaxTitleLen)
 	s = strings.Join(strings.Fields(s), " ")
 	s, cutIt := cut(s, MaxTitleLen)
 	if long && !cutIt {

@@ -270,7 +270,7 @@ func TestAlertmanagerCleaning(t *testing.T) {
 		}
 	})
 	t.Run("status from the payload, alert's own first", func(t *testing.T) {
-		as, err := alerts.ParseAlertmanager([]byte(`{"status":"resolved","alerts":[{"fingerprint":"a"},{"fingerprint":"b","status":"FIRING"}]}`))
+		as, err := alerts.ParseAlertmanager([]byte(`{"status":"resolved","alerts":[{"fingerprint":"a","labels":null,"annotations":null},{"fingerprint":"b","status":"FIRING"}]}`))
 		if err != nil {
 			t.Fatal(err)
 		}
