@@ -377,9 +377,15 @@ func (in *ingest) finish(ctx context.Context) error {
 			return fmt.Errorf("store alerts: %w", err)
 		}
 	}
-	for _, r := range in.updates {
-		if _, err := in.tx.NewUpdate().Model(r).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update alert %s: %w", r.ID, err)
+	if len(in.updates) > 0 {
+		recs := make([]*Record, 0, len(in.updates))
+		for _, r := range in.updates {
+			recs = append(recs, r)
+		}
+		if _, err := in.tx.NewUpdate().Model(&recs).Column("status", "title", "description", "severity", "suggested", "labels",
+			"link", "group_key", "components", "problems", "starts_at", "resolved_at", "last_seen_at", "deliveries",
+			"acknowledged_by", "acknowledged_at").Bulk().Exec(ctx); err != nil {
+			return fmt.Errorf("update %d alerts: %w", len(recs), err)
 		}
 	}
 	for _, item := range in.order {
@@ -445,39 +451,43 @@ func severityRank(s status.Severity) int {
 // summarise writes an alert item's title, text, components, suggested
 // severity and link from its alerts.
 func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
-	var c Count
-	if err := countQuery(tx).Where("intake_id = ?", item.ID).Scan(ctx, &c); err != nil {
-		return fmt.Errorf("count alerts of %s: %w", item.ID, err)
+	// One scan of the item's alerts (an index holds every column read)
+	// gives the counts, the components and the severities.
+	var groups []struct {
+		Status     Event           `bun:"status"`
+		Suggested  status.Severity `bun:"suggested"`
+		Components string          `bun:"components"`
+		N          int             `bun:"n"`
+	}
+	if err := tx.NewSelect().Model((*Record)(nil)).Column("status", "suggested", "components").ColumnExpr("count(*) AS n").Where("intake_id = ?", item.ID).
+		Group("status", "suggested", "components").Scan(ctx, &groups); err != nil {
+		return fmt.Errorf("summarise alerts of %s: %w", item.ID, err)
+	}
+	if len(groups) == 0 {
+		return nil
 	}
 	var first []*Record
 	if err := tx.NewSelect().Model(&first).Where("intake_id = ?", item.ID).OrderExpr("first_seen_at, id").Limit(listed).
 		Scan(ctx); err != nil {
 		return fmt.Errorf("load alerts of %s: %w", item.ID, err)
 	}
-	if len(first) == 0 {
-		return nil
-	}
-	var mapped []struct {
-		Components string          `bun:"components"`
-		Suggested  status.Severity `bun:"suggested"`
-		Status     Event           `bun:"status"`
-	}
-	if err := tx.NewSelect().Model((*Record)(nil)).Column("components", "suggested", "status").Where("intake_id = ?", item.ID).
-		Group("components", "suggested", "status").Scan(ctx, &mapped); err != nil {
-		return fmt.Errorf("load alert mappings of %s: %w", item.ID, err)
-	}
+	var c Count
 	comps, worst, worstFiring := []string{}, status.Severity(""), status.Severity("")
-	for _, m := range mapped {
-		for _, id := range strings.Split(m.Components, ",") {
+	for _, g := range groups {
+		c.All += g.N
+		if g.Status == Firing {
+			c.Firing += g.N
+			if severityRank(g.Suggested) > severityRank(worstFiring) {
+				worstFiring = g.Suggested
+			}
+		}
+		if severityRank(g.Suggested) > severityRank(worst) {
+			worst = g.Suggested
+		}
+		for _, id := range strings.Split(g.Components, ",") {
 			if id != "" && !contains(comps, id) {
 				comps = append(comps, id)
 			}
-		}
-		if severityRank(m.Suggested) > severityRank(worst) {
-			worst = m.Suggested
-		}
-		if m.Status == Firing && severityRank(m.Suggested) > severityRank(worstFiring) {
-			worstFiring = m.Suggested
 		}
 	}
 	sort.Strings(comps)

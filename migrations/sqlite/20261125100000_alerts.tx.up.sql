@@ -41,6 +41,8 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_active_key_idx ON alerts (source, key) WHERE active;
 CREATE INDEX alerts_intake_idx ON alerts (intake_id, first_seen_at);
+-- Covers the summary of an item's alerts: counts, components, severities.
+CREATE INDEX alerts_summary_idx ON alerts (intake_id, status, suggested, components, resolved_at);
 
 -- Mapping rules: alerts whose labels match go to a component and get a
 -- severity; auto_declare declares an internal incident for a critical one.
