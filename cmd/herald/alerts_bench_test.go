@@ -173,4 +173,3 @@ func postAll(b *testing.B, url, token string, payloads [][]byte, senders int) ti
 	}
 	return time.Since(start)
 }
-
