@@ -120,6 +120,10 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 				Link:   "https://prometheus.example/graph?g0.expr=pg_up"})
 		}
 		item := alertItem(t, b, batch...)
+		dbInc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Slow queries",
+			Components: []status.ComponentStatusInput{{ComponentID: db.ID, Status: status.DegradedPerformance}}})
+		b.clock.Advance(time.Second)
+		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Newer, unrelated"})
 
 		br := customerBrowser(t, b.testBundle, status.RoleEngineer)
 		list := br.send(http.MethodGet, "/console/inbox", nil)
@@ -133,6 +137,8 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.Contains(t, body, `instance=&#34;db2&#34;`)
 		require.Contains(t, body, "not yet")
 		require.Contains(t, body, "/console/incidents/new?page="+p.ID+"&amp;intake="+item.ID, "declared on the component's page")
+		require.Regexp(t, `<select id="incident" name="incident"><option value="`+p.ID+"/"+dbInc.ID+`">Slow queries · Acme Cloud · affects Database</option><option`,
+			body, "the incident affecting the alerts' component comes first")
 
 		// Acknowledging records who and when.
 		r := br.send(http.MethodPost, "/console/inbox/"+item.ID+"/acknowledge", url.Values{"_csrf": {csrfOf(t, page)}})

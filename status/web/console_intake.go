@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -125,6 +126,8 @@ type intakeChoice struct {
 	Affects bool
 	// Mentions names an affected component the item's text names.
 	Mentions string
+	// Shares names an affected component an alert item's alerts map to.
+	Shares string
 }
 
 // Value is the choice's value in the attach form: page id, then incident
@@ -269,7 +272,8 @@ func (s *Server) alertItemData(c *fiber.Ctx, d *intakeItemPage) error {
 }
 
 // attachChoices lists the open incidents of every page: first those
-// affecting the item's customer, then those whose affected components the
+// affecting the item's customer or the components its alerts map to, then
+// those whose affected components the
 // item's text names ("is the API down?"), then the rest.
 func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.IntakeItem) ([]intakeChoice, error) {
 	ctx, svc := c.UserContext(), s.deps.Service
@@ -293,8 +297,15 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.
 		for _, cm := range comps {
 			names[cm.ID] = cm.Name
 		}
+		mapped := item.ComponentIDs()
 		for _, inc := range incs {
 			ch := intakeChoice{Page: p, Incident: inc}
+			for _, ic := range inc.Components {
+				if slices.Contains(mapped, ic.ComponentID) {
+					ch.Shares = names[ic.ComponentID]
+					break
+				}
+			}
 			for _, ic := range inc.Components {
 				if name := names[ic.ComponentID]; len(name) >= 3 && mentions(text, strings.ToLower(name)) {
 					ch.Mentions = name
@@ -317,7 +328,7 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.
 	}
 	rank := func(ch intakeChoice) int {
 		switch {
-		case ch.Affects:
+		case ch.Affects, ch.Shares != "":
 			return 0
 		case ch.Mentions != "":
 			return 1

@@ -56,7 +56,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if code >= 500 && code != fiber.StatusServiceUnavailable {
 		ref = newRef()
 		msg = "Something went wrong (ref " + ref + "). It has been logged."
-		s.log.Error("request failed", "ref", ref, "method", c.Method(), "path", c.Path(), "err", err)
+		s.log.Error("request failed", "ref", ref, "method", c.Method(), "path", loggedPath(c), "err", err)
 	}
 	if wantsJSON(c) {
 		return c.Status(code).JSON(apiError{apiErrorBody{Status: code, Message: msg, Fields: fields, Ref: ref}})
@@ -86,6 +86,15 @@ func (s *Server) snapshotForError(c *fiber.Ctx) (*Snapshot, string) {
 		return nil, ""
 	}
 	return s.snapshots.ByHost(c.Hostname()), ""
+}
+
+// loggedPath is the request's path for the log, with a token in the path
+// (a hook's, a subscription link's) left out.
+func loggedPath(c *fiber.Ctx) string {
+	if tok := c.Params("token"); tok != "" {
+		return strings.Replace(c.Path(), tok, "…", 1)
+	}
+	return c.Path()
 }
 
 func wantsJSON(c *fiber.Ctx) bool {

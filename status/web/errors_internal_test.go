@@ -147,3 +147,21 @@ func TestHandleErrorHidesInternalErrors(t *testing.T) {
 		})
 	})
 }
+
+// A token in the path never reaches the log.
+func TestLoggedPathLeavesOutTokens(t *testing.T) {
+	app := fiber.New()
+	var got []string
+	record := func(c *fiber.Ctx) error {
+		got = append(got, loggedPath(c))
+		return nil
+	}
+	app.Post("/hooks/:hook/:token", record)
+	app.Post("/hooks/:hook", record)
+	for _, path := range []string{"/hooks/generic/s3cr3t-t0ken", "/hooks/generic"} {
+		resp, err := app.Test(httptest.NewRequest(http.MethodPost, path, nil))
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	require.Equal(t, []string{"/hooks/generic/…", "/hooks/generic"}, got)
+}

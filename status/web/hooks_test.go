@@ -1,12 +1,8 @@
 package web_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -331,29 +327,8 @@ func TestHookBodyOverLimit(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setupHooks(t, bdb)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		done := make(chan error, 1)
-		go func() { done <- b.srv.Serve(ln) }()
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			require.NoError(t, b.srv.Shutdown(ctx))
-			require.NoError(t, <-done)
-		})
-		conn, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		defer conn.Close()
-		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
-		_, err = fmt.Fprintf(conn, "POST /hooks/generic HTTP/1.1\r\nHost: herald.example.org\r\nAuthorization: Bearer %s\r\n"+
-			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"title\":\"", b.tokens["generic"], 2<<20)
-		require.NoError(t, err)
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		requireAPIError(t, reply{Code: resp.StatusCode, Header: resp.Header, Body: body}, http.StatusRequestEntityTooLarge)
+		r := postOverLimit(t, b.srv, "/hooks/generic", b.tokens["generic"], `{"title":"`)
+		requireAPIError(t, r, http.StatusRequestEntityTooLarge)
 		require.Zero(t, b.itemCount(t))
 	})
 }

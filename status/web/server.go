@@ -119,7 +119,7 @@ func New(d Deps) (*Server, error) {
 }
 
 func (s *Server) logPanic(c *fiber.Ctx, e any) {
-	s.log.Error("panic while serving a request", "method", c.Method(), "path", c.Path(), "panic", fmt.Sprint(e))
+	s.log.Error("panic while serving a request", "method", c.Method(), "path", loggedPath(c), "panic", fmt.Sprint(e))
 }
 
 // App returns the Fiber app, for tests (app.Test) and embedding.
