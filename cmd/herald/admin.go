@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 )
@@ -152,6 +153,25 @@ func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 	defer bdb.Close()
 	role := status.Role(*env.opts["role"].(*string))
 	tok, _, err := status.New(bdb, status.Options{Log: log}).CreateToken(ctx, args[1], role)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintln(env.stdout, tok)
+	return nil
+}
+
+func runHookToken(ctx context.Context, env *cmdEnv, args []string) error {
+	if len(args) != 1 || !alerts.ValidHook(args[0]) {
+		return errors.New("usage: herald hook-token " + strings.Join(alerts.Hooks, "|"))
+	}
+	log := newLogger(env.cfg, env.stderr)
+	bdb, err := openDB(ctx, env.cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+	svc := status.New(bdb, status.Options{Log: log})
+	tok, err := alerts.New(bdb, svc, alerts.Options{Log: log}).NewToken(ctx, args[0])
 	if err != nil {
 		return describe(err)
 	}

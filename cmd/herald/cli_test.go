@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/herald-status/herald/inbound/alerts"
+	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/db/dbtest"
 )
@@ -54,6 +56,8 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"imap", "HERALD_IMAP_URL", "imaps://host/INBOX", "HERALD_IMAP_URL: needs a user name"},
 		{"imap interval", "HERALD_IMAP_INTERVAL", "soon", "HERALD_IMAP_INTERVAL"},
 		{"imap interval range", "HERALD_IMAP_INTERVAL", "1s", "HERALD_IMAP_INTERVAL: must be between"},
+		{"alert window", "HERALD_ALERT_WINDOW", "a while", "HERALD_ALERT_WINDOW"},
+		{"alert window range", "HERALD_ALERT_WINDOW", "48h", "HERALD_ALERT_WINDOW: must be between"},
 		{"secret", "HERALD_SECRET", "short", "HERALD_SECRET: must be at least 32"},
 		{"workers", "HERALD_WORKERS", "sometimes", "HERALD_WORKERS"},
 		{"service desk", "HERALD_SERVICE_DESK_EMAIL", "desk", "HERALD_SERVICE_DESK_EMAIL"},
@@ -137,6 +141,18 @@ func TestMigrateUserTokenCommands(t *testing.T) {
 			require.Equal(t, 1, code)
 			require.Contains(t, errOut, "role must be one of")
 			requireTokenRoles(t, env["HERALD_DATABASE_URL"], map[string]string{"automation": "admin", "dashboards": "viewer"})
+
+			code, hookTok, errOut := herald(t, env, "", "hook-token", "alertmanager")
+			require.Equal(t, 0, code, errOut)
+			hookTok = strings.TrimSpace(hookTok)
+			bdb, err := db.Open(context.Background(), env["HERALD_DATABASE_URL"])
+			require.NoError(t, err)
+			as := alerts.New(bdb, status.New(bdb, status.Options{}), alerts.Options{})
+			require.NoError(t, as.CheckToken(context.Background(), "alertmanager", hookTok))
+			bdb.Close()
+			code, _, errOut = herald(t, env, "", "hook-token", "nagios")
+			require.Equal(t, 1, code)
+			require.Contains(t, errOut, "usage: herald hook-token alertmanager|opsgenie|generic")
 
 			code, out, errOut = herald(t, env, "", "migrate", "down")
 			require.Equal(t, 0, code, errOut)

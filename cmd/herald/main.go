@@ -40,6 +40,7 @@ func commands() []command {
 		{name: "migrate", args: "up|down|status", summary: "apply, roll back (last group) or list database migrations", run: runMigrate},
 		{name: "user", args: "add|passwd EMAIL", summary: "add a console user, or set a user's password (read from stdin or prompted)", run: runUser, flags: userFlags},
 		{name: "token", args: "create NAME", summary: "create an admin API token and print it once", run: runToken, flags: tokenFlags},
+		{name: "hook-token", args: "alertmanager|opsgenie|generic", summary: "make a new token for a monitoring hook (replacing its old one) and print it once", run: runHookToken},
 		{name: "demo", summary: "fill the database with a realistic demo (two pages, 90 days of history)", run: runDemo, flags: demoFlags},
 		{name: "healthcheck", summary: "exit 0 if the local server answers /healthz (for container health checks)", run: runHealthcheck},
 	}
