@@ -275,11 +275,12 @@ func decideIntake(ctx context.Context, tx bun.Tx, item *IntakeItem, st IntakeSta
 }
 
 // intakeTimeline writes what an intake item says on an incident's
-// timeline, at the time it came in.
+// timeline, at the time it came in, followed by what happened to it
+// since (its entries, at their times).
 func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID string, now time.Time) error {
 	who := item.SenderName
 	if who == "" {
-		who = cmpOr(item.SenderEmail, item.SenderPhone, "unknown sender")
+		who = cmpOr(item.SenderEmail, item.SenderPhone, item.RecordedBy, "unknown sender")
 	}
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineCustomer,
 		Body:  fmt.Sprintf("%s from %s: %s\n\n%s", item.Source.Label(), who, item.Title, item.Body),
@@ -287,7 +288,57 @@ func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
+	entries, err := intakeEntries(ctx, tx, item.ID)
+	if err != nil {
+		return err
+	}
+	for _, ie := range entries {
+		e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: ie.Kind, Body: ie.Body, Actor: ie.Actor, At: ie.At,
+			CreatedAt: stamp(now), Ref: item.ID}
+		if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+			return fmt.Errorf("copy intake entry to the timeline: %w", err)
+		}
+	}
 	return nil
+}
+
+// IntakeEntry is something that happened to an intake item while it
+// waited for a decision: an alert of it fired or resolved.
+type IntakeEntry struct {
+	bun.BaseModel `bun:"table:intake_entries"`
+
+	ID        string       `bun:"id,pk"`
+	IntakeID  string       `bun:"intake_id"`
+	Kind      TimelineKind `bun:"kind"`
+	Body      string       `bun:"body"`
+	Actor     string       `bun:"actor"`
+	At        time.Time    `bun:"at"`
+	CreatedAt time.Time    `bun:"created_at"`
+}
+
+// AddIntakeEntry writes what happened to an intake item inside tx; the
+// entry goes on the incident's timeline when the item is attached or
+// declared.
+func (s *Service) AddIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, kind TimelineKind, actor, body string, at time.Time) error {
+	e := &IntakeEntry{ID: NewID(), IntakeID: itemID, Kind: kind, Body: Cut(body, MaxBodyLen, "\n…"), Actor: actor,
+		At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now())}
+	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("add intake entry: %w", err)
+	}
+	return nil
+}
+
+// IntakeEntries returns what happened to an intake item, oldest first.
+func (s *Service) IntakeEntries(ctx context.Context, itemID string) ([]*IntakeEntry, error) {
+	return intakeEntries(ctx, s.db, itemID)
+}
+
+func intakeEntries(ctx context.Context, db bun.IDB, itemID string) ([]*IntakeEntry, error) {
+	var out []*IntakeEntry
+	if err := db.NewSelect().Model(&out).Where("intake_id = ?", itemID).Order("at", "created_at", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load entries of intake item %s: %w", itemID, err)
+	}
+	return out, nil
 }
 
 func cmpOr(vs ...string) string {

@@ -78,12 +78,15 @@ func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind Timeli
 // on its timeline, inside tx.
 func (s *Service) AddAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Body: Cut(body, MaxBodyLen, "\n…"),
-		Actor: "Monitoring", At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
+		Actor: AlertActor, At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add alert timeline entry: %w", err)
 	}
 	return nil
 }
+
+// AlertActor is who alert entries name.
+const AlertActor = "Monitoring"
 
 // Timeline returns an incident's entries, oldest first.
 func (s *Service) Timeline(ctx context.Context, pageID, incidentID string) ([]*TimelineEntry, error) {

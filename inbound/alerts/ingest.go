@@ -394,13 +394,17 @@ func (in *ingest) finish(ctx context.Context) error {
 		if err := summarise(ctx, in.tx, item, in.now); err != nil {
 			return err
 		}
-		if item.IncidentID == "" || item.State == status.IntakeOpen {
-			continue
+		text := in.events[item.ID].text()
+		var err error
+		switch {
+		case text == "":
+		case item.State == status.IntakeOpen:
+			err = in.s.status.AddIntakeEntry(ctx, in.tx, item.ID, status.TimelineAlert, status.AlertActor, text, in.now)
+		case item.IncidentID != "":
+			err = in.s.status.AddAlertEntry(ctx, in.tx, item.IncidentID, text, item.ID, in.now)
 		}
-		if text := in.events[item.ID].text(); text != "" {
-			if err := in.s.status.AddAlertEntry(ctx, in.tx, item.IncidentID, text, item.ID, in.now); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

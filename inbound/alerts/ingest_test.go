@@ -202,7 +202,8 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 				require.Equal(t, item, e.Ref)
 			}
 		}
-		require.Equal(t, []string{"Alert resolved: HighLatency at 12:09 UTC.", "Alert resolved: HighErrorRate at 12:11 UTC."}, said)
+		require.Equal(t, []string{"Alert firing: HighLatency; HighErrorRate.", "Alert resolved: HighLatency at 12:09 UTC.",
+			"Alert resolved: HighErrorRate at 12:11 UTC."}, said, "what happened before the declaration too")
 
 		// Resolved again (Alertmanager repeats): nothing more is written.
 		b.ingest(t, r2)
@@ -216,6 +217,46 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "Alert firing again: HighLatency.", tl3[len(tl3)-1].Body)
 		require.Len(t, b.items(t), 1)
+	})
+}
+
+func TestOpenItemKeepsItsHistoryUntilAttached(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		ctx := t.Context()
+		a := firing("fp1", "DiskFull", map[string]string{"alertname": "DiskFull"})
+		res := b.ingest(t, a)
+		b.clock.Advance(3 * time.Minute)
+		r := a
+		r.Event = alerts.Resolved
+		b.ingest(t, r)
+		b.clock.Advance(time.Minute)
+		b.ingest(t, a)
+		entries, err := b.svc.IntakeEntries(ctx, res.Items[0])
+		require.NoError(t, err)
+		var said []string
+		for _, e := range entries {
+			said = append(said, e.At.UTC().Format("15:04")+" "+e.Body)
+		}
+		require.Equal(t, []string{"12:00 Alert firing: DiskFull.", "12:03 Alert resolved: DiskFull at 12:03 UTC.",
+			"12:04 Alert firing again: DiskFull."}, said)
+
+		// Attached to an incident, the history goes on its timeline at
+		// its times, after the item's own text.
+		inc := statustest.Incident(t, b.svc, b.page.ID, nil)
+		b.clock.Advance(time.Minute)
+		require.NoError(t, b.svc.AttachIntake(ctx, res.Items[0], b.page.ID, inc.ID))
+		tl, err := b.svc.Timeline(ctx, b.page.ID, inc.ID)
+		require.NoError(t, err)
+		var onTimeline []string
+		for _, e := range tl {
+			if e.Ref == res.Items[0] {
+				onTimeline = append(onTimeline, e.At.UTC().Format("15:04")+" "+string(e.Kind)+" "+strings.SplitN(e.Body, "\n", 2)[0])
+			}
+		}
+		require.Equal(t, []string{"12:00 customer Alert from Monitoring (alertmanager): DiskFull",
+			"12:00 alert Alert firing: DiskFull.", "12:03 alert Alert resolved: DiskFull at 12:03 UTC.",
+			"12:04 alert Alert firing again: DiskFull."}, onTimeline)
 	})
 }
 

@@ -1,4 +1,5 @@
 DROP TABLE hook_tokens;
+DROP TABLE intake_entries;
 DROP TABLE alert_rules;
 DROP TABLE alerts;
 DROP INDEX intake_items_alert_idx;

@@ -58,6 +58,20 @@ CREATE TABLE alert_rules (
     updated_at   timestamp NOT NULL
 );
 
+-- What happened to an open item before anyone decided on it (alerts
+-- firing and resolving), in order; copied onto the incident's timeline
+-- when the item is attached or declared.
+CREATE TABLE intake_entries (
+    id        text PRIMARY KEY,
+    intake_id text NOT NULL REFERENCES intake_items (id) ON DELETE CASCADE,
+    kind      text NOT NULL,
+    body      text NOT NULL,
+    actor     text NOT NULL DEFAULT '',
+    at        timestamp NOT NULL,
+    created_at timestamp NOT NULL
+);
+CREATE INDEX intake_entries_item_idx ON intake_entries (intake_id, at, created_at);
+
 -- The token of each webhook, as a SHA-256 hash.
 CREATE TABLE hook_tokens (
     hook       text PRIMARY KEY,

@@ -136,6 +136,7 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.Contains(t, body, "Major")
 		require.Contains(t, body, `instance=&#34;db2&#34;`)
 		require.Contains(t, body, "not yet")
+		require.Contains(t, body, "Alert firing: PostgresDown &lt;script&gt;alert(1)&lt;/script&gt;; PostgresDown", "the item's history")
 		require.Contains(t, body, "/console/incidents/new?page="+p.ID+"&amp;intake="+item.ID, "declared on the component's page")
 		require.Regexp(t, `<select id="incident" name="incident"><option value="`+p.ID+"/"+dbInc.ID+`">Slow queries · Acme Cloud · affects Database</option><option`,
 			body, "the incident affecting the alerts' component comes first")

@@ -156,6 +156,8 @@ type intakeItemPage struct {
 	// DeclarePage is the page of the first mapped component: the declare
 	// link goes there.
 	DeclarePage string
+	// Entries are what happened to the item while it waited.
+	Entries []*status.IntakeEntry
 }
 
 // alertsShown is how many alerts an item page lists.
@@ -222,6 +224,9 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 				return d, err
 			}
 		}
+	}
+	if d.Entries, err = svc.IntakeEntries(ctx, d.Item.ID); err != nil {
+		return d, err
 	}
 	if err := s.alertItemData(c, &d); err != nil {
 		return d, err
