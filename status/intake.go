@@ -88,12 +88,15 @@ type IntakeItem struct {
 	// An alert item's grouping and suggestions (inbound/alerts keeps
 	// them): the Alertmanager group, the ids of the components its alerts
 	// map to (comma-separated), the suggested severity, the first alert's
-	// link, and when the last alert came in.
-	GroupKey   string     `bun:"group_key"`
-	Components string     `bun:"components"`
-	Severity   Severity   `bun:"severity"`
-	Link       string     `bun:"link"`
-	AlertAt    *time.Time `bun:"alert_at"`
+	// link, how many alerts it has and how many of them fire, and when the
+	// last came in.
+	GroupKey    string     `bun:"group_key"`
+	Components  string     `bun:"components"`
+	Severity    Severity   `bun:"severity"`
+	Link        string     `bun:"link"`
+	AlertCount  int        `bun:"alert_count"`
+	AlertFiring int        `bun:"alert_firing"`
+	AlertAt     *time.Time `bun:"alert_at"`
 	// Acknowledged says someone in Herald has seen the item and is on it.
 	AcknowledgedBy string     `bun:"acknowledged_by"`
 	AcknowledgedAt *time.Time `bun:"acknowledged_at"`

@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,10 +46,8 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res = &Result{Alerts: len(batch), Items: []string{}}
 		in = &ingest{s: s, tx: tx, now: s.status.Now(), res: res}
-		if s.pg {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(ingestLock)); err != nil {
-				return fmt.Errorf("lock alert ingestion: %w", err)
-			}
+		if err := s.lockIngestion(ctx, tx); err != nil {
+			return err
 		}
 		if err := in.load(ctx, batch); err != nil {
 			return err
@@ -75,6 +74,19 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 	return res, nil
 }
 
+// lockIngestion holds, until tx ends, the lock that serialises what
+// changes alerts and their items: deliveries, and mapping them again.
+// SQLite has one writer anyway.
+func (s *Service) lockIngestion(ctx context.Context, tx bun.Tx) error {
+	if !s.pg {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(ingestLock)); err != nil {
+		return fmt.Errorf("lock alert ingestion: %w", err)
+	}
+	return nil
+}
+
 // ingest is the state of one delivery's transaction.
 type ingest struct {
 	s   *Service
@@ -98,10 +110,27 @@ type ingest struct {
 	declare     []declaration
 }
 
-// events are what happened to an item's alerts in one delivery, for the
-// timeline of its incident.
+// events are what happened to an item's alerts in one delivery: for the
+// timeline, and for its counts, components and severity.
 type events struct {
 	firing, again, resolved, acked []string
+	// all and live change the item's alert counts; components and worst
+	// are the mappings of the alerts that came.
+	all, live  int
+	components []string
+	worst      status.Severity
+}
+
+// mapped notes what the rules made of an alert of the item.
+func (ev *events) mapped(m mapping) {
+	for _, c := range m.components {
+		if !contains(ev.components, c) {
+			ev.components = append(ev.components, c)
+		}
+	}
+	if severityRank(m.severity) > severityRank(ev.worst) {
+		ev.worst = m.severity
+	}
 }
 
 type declaration struct {
@@ -213,15 +242,19 @@ func (in *ingest) one(ctx context.Context, a *Alert) error {
 		FirstSeenAt: in.now, LastSeenAt: in.now, Deliveries: 1, GroupKey: a.Group}
 	in.fill(r, a, m)
 	ev := in.eventsOf(item)
+	ev.mapped(m)
+	ev.all++
 	switch a.Event {
 	case Resolved:
 		r.Status, r.ResolvedAt = Resolved, in.resolvedAt(a)
 		ev.resolved = append(ev.resolved, in.resolvedLine(r))
 	case Acknowledged:
 		r.AcknowledgedBy, r.AcknowledgedAt = cmpOr(a.By, "someone"), &in.now
+		ev.live++
 		ev.firing = append(ev.firing, r.Title)
 		ev.acked = append(ev.acked, r.Title+" by "+r.AcknowledgedBy)
 	default:
+		ev.live++
 		ev.firing = append(ev.firing, r.Title)
 		if m.declare != nil && IsCritical(a.Severity) && item.State == status.IntakeOpen && !in.declaring(item) {
 			in.declare = append(in.declare, declaration{item: item, rule: m.declare})
@@ -269,14 +302,18 @@ func (in *ingest) update(r *Record, a *Alert, m mapping) {
 		}
 	case Resolved:
 		in.fill(r, a, m)
+		ev.mapped(m)
 		if r.Status == Firing {
 			r.Status, r.ResolvedAt = Resolved, in.resolvedAt(a)
+			ev.live--
 			ev.resolved = append(ev.resolved, in.resolvedLine(r))
 		}
 	default:
 		in.fill(r, a, m)
+		ev.mapped(m)
 		if r.Status == Resolved {
 			r.Status, r.ResolvedAt = Firing, nil
+			ev.live++
 			ev.again = append(ev.again, r.Title)
 		}
 	}
@@ -390,11 +427,25 @@ func (in *ingest) finish(ctx context.Context) error {
 	}
 	for _, item := range in.order {
 		in.res.Items = append(in.res.Items, item.ID)
+		ev := in.events[item.ID]
 		item.AlertAt = &in.now
+		item.AlertCount += ev.all
+		item.AlertFiring += ev.live
+		comps := item.ComponentIDs()
+		for _, c := range ev.components {
+			if !contains(comps, c) {
+				comps = append(comps, c)
+			}
+		}
+		sort.Strings(comps)
+		item.Components = strings.Join(comps, ",")
+		if severityRank(ev.worst) > severityRank(item.Severity) {
+			item.Severity = ev.worst
+		}
 		if err := summarise(ctx, in.tx, item, in.now); err != nil {
 			return err
 		}
-		text := in.events[item.ID].text()
+		text := ev.text()
 		var err error
 		switch {
 		case text == "":
@@ -452,54 +503,48 @@ func severityRank(s status.Severity) int {
 	return 0
 }
 
-// summarise writes an alert item's title, text, components, suggested
-// severity and link from its alerts.
-func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
-	// One scan of the item's alerts (an index holds every column read)
-	// gives the counts, the components and the severities.
+// recount counts an item's alerts again and collects their components
+// and the worst severity, after the rules changed.
+func recount(ctx context.Context, tx bun.Tx, item *status.IntakeItem) error {
 	var groups []struct {
 		Status     Event           `bun:"status"`
 		Suggested  status.Severity `bun:"suggested"`
 		Components string          `bun:"components"`
 		N          int             `bun:"n"`
 	}
-	if err := tx.NewSelect().Model((*Record)(nil)).Column("status", "suggested", "components").ColumnExpr("count(*) AS n").Where("intake_id = ?", item.ID).
-		Group("status", "suggested", "components").Scan(ctx, &groups); err != nil {
-		return fmt.Errorf("summarise alerts of %s: %w", item.ID, err)
+	if err := tx.NewSelect().Model((*Record)(nil)).Column("status", "suggested", "components").ColumnExpr("count(*) AS n").
+		Where("intake_id = ?", item.ID).Group("status", "suggested", "components").Scan(ctx, &groups); err != nil {
+		return fmt.Errorf("count alerts of %s: %w", item.ID, err)
 	}
-	if len(groups) == 0 {
-		return nil
+	ev := &events{}
+	for _, g := range groups {
+		ev.all += g.N
+		if g.Status == Firing {
+			ev.live += g.N
+		}
+		ev.mapped(mapping{components: strings.Split(g.Components, ","), severity: g.Suggested})
 	}
+	comps := slices.DeleteFunc(ev.components, func(c string) bool { return c == "" })
+	sort.Strings(comps)
+	item.AlertCount, item.AlertFiring, item.Components, item.Severity = ev.all, ev.live, strings.Join(comps, ","), ev.worst
+	return nil
+}
+
+// summarise writes an alert item's title, text and link from its first
+// alerts, with its counts, components and severity.
+func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
 	var first []*Record
 	if err := tx.NewSelect().Model(&first).Where("intake_id = ?", item.ID).OrderExpr("first_seen_at, id").Limit(listed).
 		Scan(ctx); err != nil {
 		return fmt.Errorf("load alerts of %s: %w", item.ID, err)
 	}
-	var c Count
-	comps, worst, worstFiring := []string{}, status.Severity(""), status.Severity("")
-	for _, g := range groups {
-		c.All += g.N
-		if g.Status == Firing {
-			c.Firing += g.N
-			if severityRank(g.Suggested) > severityRank(worstFiring) {
-				worstFiring = g.Suggested
-			}
-		}
-		if severityRank(g.Suggested) > severityRank(worst) {
-			worst = g.Suggested
-		}
-		for _, id := range strings.Split(g.Components, ",") {
-			if id != "" && !contains(comps, id) {
-				comps = append(comps, id)
-			}
-		}
+	if len(first) == 0 {
+		return nil
 	}
-	sort.Strings(comps)
-	item.Components, item.Severity = strings.Join(comps, ","), status.Severity(cmpOr(string(worstFiring), string(worst)))
 	head := first[0]
 	item.Title = head.Title
-	if c.All > 1 {
-		item.Title = status.Cut(fmt.Sprintf("%s and %d more alerts", head.Title, c.All-1), status.MaxNameLen, "…")
+	if item.AlertCount > 1 {
+		item.Title = status.Cut(fmt.Sprintf("%s and %d more alerts", head.Title, item.AlertCount-1), status.MaxNameLen, "…")
 	}
 	item.Link = ""
 	for _, r := range first {
@@ -508,10 +553,10 @@ func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time
 			break
 		}
 	}
-	item.Body = status.Cut(alertText(first, c), status.MaxBodyLen, "\n…")
+	item.Body = status.Cut(alertText(first, Count{All: item.AlertCount, Firing: item.AlertFiring}), status.MaxBodyLen, "\n…")
 	item.UpdatedAt = now
-	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key", "alert_at",
-		"updated_at").WherePK().Exec(ctx); err != nil {
+	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key",
+		"alert_count", "alert_firing", "alert_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update alert item %s: %w", item.ID, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package alerts_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -458,5 +459,44 @@ func TestConcurrentDeliveriesStoreOneAlert(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, recs, 1)
 		require.Equal(t, 8, recs[0].Deliveries)
+	})
+}
+
+// The counts an item keeps as deliveries come agree with its alerts,
+// whatever the order of firing, resolving and acknowledging.
+func TestItemCountsFollowTheAlerts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		rng := rand.New(rand.NewPCG(1, 2))
+		events := []alerts.Event{alerts.Firing, alerts.Resolved, alerts.Acknowledged}
+		var itemID string
+		for range 20 {
+			var batch []alerts.Alert
+			for range 15 {
+				k := rng.IntN(25)
+				batch = append(batch, alerts.Alert{Source: "generic", Key: fmt.Sprint("k", k), Event: events[rng.IntN(3)],
+					Title: fmt.Sprint("Check ", k), Severity: []string{"info", "warning", "critical"}[k%3]})
+			}
+			res := b.ingest(t, batch...)
+			require.Len(t, res.Items, 1)
+			itemID = res.Items[0]
+			b.clock.Advance(10 * time.Second)
+		}
+		item, err := b.svc.IntakeItem(t.Context(), itemID)
+		require.NoError(t, err)
+		recs, err := b.alerts.Alerts(t.Context(), itemID, 0)
+		require.NoError(t, err)
+		firing := 0
+		for _, r := range recs {
+			if r.Firing() {
+				firing++
+			}
+		}
+		require.Equal(t, len(recs), item.AlertCount)
+		require.Equal(t, firing, item.AlertFiring)
+		require.Equal(t, status.SeverityMajor, item.Severity, "the worst of its alerts")
+		n, err := b.alerts.Counts(t.Context(), []string{itemID})
+		require.NoError(t, err)
+		require.Equal(t, alerts.Count{All: len(recs), Firing: firing}, n[itemID])
 	})
 }

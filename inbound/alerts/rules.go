@@ -219,6 +219,9 @@ func contains(list []string, v string) bool {
 // remap maps the alerts of open items again after the rules changed, and
 // refreshes those items' components and suggested severity.
 func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
+	if err := s.lockIngestion(ctx, tx); err != nil {
+		return err
+	}
 	rules, err := loadRules(ctx, tx)
 	if err != nil {
 		return err
@@ -245,6 +248,9 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 		item := new(status.IntakeItem)
 		if err := tx.NewSelect().Model(item).Where("id = ?", id).Scan(ctx); err != nil {
 			return fmt.Errorf("load intake item %s: %w", id, err)
+		}
+		if err := recount(ctx, tx, item); err != nil {
+			return err
 		}
 		if err := summarise(ctx, tx, item, s.status.Now()); err != nil {
 			return err

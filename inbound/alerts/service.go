@@ -110,21 +110,14 @@ func (s *Service) Alerts(ctx context.Context, intakeID string, limit int) ([]*Re
 
 // Count is how many alerts an item or incident has, and how many fire.
 type Count struct {
-	ItemID string `bun:"intake_id"`
-	All    int    `bun:"all_alerts"`
-	Firing int    `bun:"firing"`
-	// LastResolved is when the last of them resolved.
-	LastResolved *time.Time `bun:"last_resolved"`
+	All    int
+	Firing int
+	// LastResolved is when the last of them resolved (IncidentCount only).
+	LastResolved *time.Time
 }
 
 // AllResolved reports whether there were alerts and none fires now.
 func (c Count) AllResolved() bool { return c.All > 0 && c.Firing == 0 }
-
-func countQuery(db bun.IDB) *bun.SelectQuery {
-	return db.NewSelect().TableExpr("alerts").ColumnExpr("intake_id, count(*) AS all_alerts").
-		ColumnExpr("sum(CASE WHEN status = 'firing' THEN 1 ELSE 0 END) AS firing").
-		ColumnExpr("max(resolved_at) AS last_resolved").Group("intake_id")
-}
 
 // Counts returns the alert counts of the given items, by item id; items
 // without alerts are missing.
@@ -133,30 +126,40 @@ func (s *Service) Counts(ctx context.Context, itemIDs []string) (map[string]Coun
 	if len(itemIDs) == 0 {
 		return out, nil
 	}
-	var rows []Count
-	if err := countQuery(s.db).Where("intake_id IN (?)", bun.In(itemIDs)).Scan(ctx, &rows); err != nil {
+	var items []*status.IntakeItem
+	if err := s.db.NewSelect().Model(&items).Column("id", "alert_count", "alert_firing").
+		Where("id IN (?) AND alert_count > 0", bun.In(itemIDs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("count alerts: %w", err)
 	}
-	for _, r := range rows {
-		out[r.ItemID] = r
+	for _, it := range items {
+		out[it.ID] = Count{All: it.AlertCount, Firing: it.AlertFiring}
 	}
 	return out, nil
 }
 
 // IncidentCount sums the alert counts of every item attached to an
-// incident or declaring it.
+// incident or declaring it, with the time the last alert resolved.
 func (s *Service) IncidentCount(ctx context.Context, incidentID string) (Count, error) {
-	var rows []Count
-	if err := countQuery(s.db).Where("intake_id IN (?)", s.db.NewSelect().Model((*status.IntakeItem)(nil)).
-		Column("id").Where("incident_id = ? AND source = ?", incidentID, status.IntakeAlert)).Scan(ctx, &rows); err != nil {
+	var items []*status.IntakeItem
+	if err := s.db.NewSelect().Model(&items).Column("id", "alert_count", "alert_firing").
+		Where("incident_id = ? AND source = ? AND alert_count > 0", incidentID, status.IntakeAlert).Scan(ctx); err != nil {
 		return Count{}, fmt.Errorf("count alerts of incident %s: %w", incidentID, err)
 	}
 	var sum Count
-	for _, r := range rows {
-		sum.All += r.All
-		sum.Firing += r.Firing
-		if r.LastResolved != nil && (sum.LastResolved == nil || r.LastResolved.After(*sum.LastResolved)) {
-			sum.LastResolved = r.LastResolved
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		sum.All += it.AlertCount
+		sum.Firing += it.AlertFiring
+		ids = append(ids, it.ID)
+	}
+	if sum.AllResolved() {
+		var last []time.Time
+		if err := s.db.NewSelect().Model((*Record)(nil)).ColumnExpr("resolved_at").Where("intake_id IN (?)", bun.In(ids)).
+			Where("resolved_at IS NOT NULL").OrderExpr("resolved_at DESC").Limit(1).Scan(ctx, &last); err != nil {
+			return Count{}, fmt.Errorf("find the last resolved alert of incident %s: %w", incidentID, err)
+		}
+		if len(last) > 0 {
+			sum.LastResolved = &last[0]
 		}
 	}
 	return sum, nil

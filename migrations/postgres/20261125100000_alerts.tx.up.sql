@@ -1,11 +1,15 @@
 -- Monitoring alerts. An alert item in the triage inbox gathers alerts: one
 -- Alertmanager group (group_key), or those mapped to the same components
 -- within a short window (components, alert_at). severity is the suggested
--- incident severity, link the first alert's.
+-- incident severity (the worst of its alerts), link the first alert's;
+-- alert_count and alert_firing count its alerts, so that a storm does not
+-- count them all again at each delivery.
 ALTER TABLE intake_items ADD COLUMN group_key text NOT NULL DEFAULT '';
 ALTER TABLE intake_items ADD COLUMN components text NOT NULL DEFAULT '';
 ALTER TABLE intake_items ADD COLUMN severity text NOT NULL DEFAULT '';
 ALTER TABLE intake_items ADD COLUMN link text NOT NULL DEFAULT '';
+ALTER TABLE intake_items ADD COLUMN alert_count integer NOT NULL DEFAULT 0;
+ALTER TABLE intake_items ADD COLUMN alert_firing integer NOT NULL DEFAULT 0;
 ALTER TABLE intake_items ADD COLUMN alert_at timestamptz;
 ALTER TABLE intake_items ADD COLUMN acknowledged_by text NOT NULL DEFAULT '';
 ALTER TABLE intake_items ADD COLUMN acknowledged_at timestamptz;
@@ -41,8 +45,6 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_active_key_idx ON alerts (source, key) WHERE active;
 CREATE INDEX alerts_intake_idx ON alerts (intake_id, first_seen_at);
--- Covers the summary of an item's alerts: counts, components, severities.
-CREATE INDEX alerts_summary_idx ON alerts (intake_id, status, suggested, components, resolved_at);
 
 -- Mapping rules: alerts whose labels match go to a component and get a
 -- severity; auto_declare declares an internal incident for a critical one.

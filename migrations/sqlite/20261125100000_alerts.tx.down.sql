@@ -6,6 +6,8 @@ DROP INDEX intake_items_alert_idx;
 ALTER TABLE intake_items DROP COLUMN acknowledged_at;
 ALTER TABLE intake_items DROP COLUMN acknowledged_by;
 ALTER TABLE intake_items DROP COLUMN alert_at;
+ALTER TABLE intake_items DROP COLUMN alert_firing;
+ALTER TABLE intake_items DROP COLUMN alert_count;
 ALTER TABLE intake_items DROP COLUMN link;
 ALTER TABLE intake_items DROP COLUMN severity;
 ALTER TABLE intake_items DROP COLUMN components;
