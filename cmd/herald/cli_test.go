@@ -207,6 +207,15 @@ func TestDemoRunsTwiceWithoutDuplicating(t *testing.T) {
 	n, err := bdb.NewSelect().Table("pages").Count(context.Background())
 	require.NoError(t, err)
 	require.EqualValues(t, 2, n, "the demo pages exist once, not twice")
+	var items []status.IntakeItem
+	require.NoError(t, bdb.NewSelect().Model(&items).Where("source = 'alert'").Scan(context.Background()))
+	require.Len(t, items, 1, "one alert item, however often the demo runs")
+	require.Equal(t, 3, items[0].AlertCount)
+	require.Equal(t, 2, items[0].AlertFiring)
+	require.NotEmpty(t, items[0].Components)
+	n, err = bdb.NewSelect().Table("alert_rules").Count(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "-reset replaces the demo's rule")
 }
 
 func TestHealthcheck(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 )
 
@@ -92,11 +93,73 @@ func runDemo(ctx context.Context, env *cmdEnv, _ []string) error {
 			return fmt.Errorf("demo page %s: %w", dp.in.Slug, err)
 		}
 	}
+	if err := demoAlerts(ctx, alerts.New(bdb, svc, alerts.Options{Log: log}), svc, clock, now); err != nil {
+		return fmt.Errorf("demo alerts: %w", err)
+	}
 	if _, err := (&app{cfg: env.cfg, log: log, svc: svc}).setupAdminOnly(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Demo ready. Run \"herald\" and open %s/ (Northwind Cloud) or %s/p/payments/.\n", env.cfg.BaseURL, env.cfg.BaseURL)
 	return nil
+}
+
+// demoAlerts adds a mapping rule for the database clusters (unless one
+// maps to them already; rules left by replaced demo pages go) and an
+// inbox item of three alerts from one
+// Alertmanager group, one of them resolved.
+func demoAlerts(ctx context.Context, as *alerts.Service, svc *status.Service, clock *demoClock, now time.Time) error {
+	rules, err := as.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := svc.PageBySlug(ctx, demoPages[0].in.Slug)
+	if err != nil {
+		return err
+	}
+	comps, err := svc.Components(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	mapped := map[string]bool{} // components a rule maps to
+	for _, r := range rules {
+		mapped[r.ComponentID] = true
+		if r.ComponentID == "" {
+			continue
+		}
+		// A rule for a demo page's component that -reset replaced goes.
+		if _, err := svc.ComponentWithID(ctx, nil, r.ComponentID); status.KindOf(err) == status.KindNotFound {
+			if err := as.DeleteRule(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range comps {
+		if c.Name == "PostgreSQL clusters" && !mapped[c.ID] {
+			{
+				if _, err := as.AddRule(ctx, alerts.RuleInput{Matchers: `service="postgres"`, ComponentID: c.ID}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	var batch []alerts.Alert
+	for i, host := range []string{"pg-eu-1", "pg-eu-2", "pg-eu-3"} {
+		batch = append(batch, alerts.Alert{Source: "alertmanager", Key: "demo-replication-" + host, Event: alerts.Firing,
+			Title: "PostgresReplicationLag: replica " + host + " is behind", Severity: "warning", Group: `{}:{alertname="PostgresReplicationLag"}`,
+			Description: "Replication lag above 30 s for 5 minutes.", StartsAt: now.Add(-time.Duration(12-i) * time.Minute),
+			Labels: map[string]string{"alertname": "PostgresReplicationLag", "service": "postgres", "instance": host + ":9187", "severity": "warning"},
+			Link:   "http://prometheus.northwind.example:9090/graph?g0.expr=pg_replication_lag_seconds+%3E+30"})
+	}
+	clock.t = now.Add(-10 * time.Minute)
+	if _, err := as.Ingest(ctx, batch); err != nil {
+		return err
+	}
+	clock.t = now.Add(-4 * time.Minute)
+	resolved := batch[2]
+	resolved.Event, resolved.EndsAt = alerts.Resolved, clock.t
+	_, err = as.Ingest(ctx, []alerts.Alert{resolved})
+	clock.t = now
+	return err
 }
 
 func buildDemoPage(ctx context.Context, svc *status.Service, clock *demoClock, rng *rand.Rand, dp demoPage, now time.Time, index int) error {
