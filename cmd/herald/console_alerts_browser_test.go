@@ -79,6 +79,7 @@ func TestConsoleDeclareFromAlertInBrowser(t *testing.T) {
 
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action$="/acknowledge"] button`))
 			require.Contains(t, textOf(t, tb, "#acknowledged"), "by Casey")
+			screenshot(t, tb, "console-alert-item-"+d+".png")
 
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `a.button[href*="intake="]`))
 			require.Equal(t, "/console/incidents/new", eval[string](t, tb, `location.pathname`))
@@ -95,7 +96,7 @@ func TestConsoleDeclareFromAlertInBrowser(t *testing.T) {
 
 			sendAlerts(t, w, token, alertPayload("resolved", "web1", "web2", "web3"))
 			tb.open(t, eval[string](t, tb, `location.href`))
-			require.Contains(t, timeline(t, tb), "Alert resolved: CheckoutErrors: Checkout fails at 12:30 UTC")
+			require.Contains(t, timeline(t, tb), "Alert resolved: CheckoutErrors: Checkout fails on web1 at 12:30 UTC; CheckoutErrors: Checkout fails on web2 at 12:30 UTC")
 			require.Contains(t, textOf(t, tb, "#alerts-resolved"), "All 3 alerts of this incident have resolved")
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `#alerts-resolved a`))
 			require.Equal(t, "observing", eval[string](t, tb, `document.querySelector('#state').value`))

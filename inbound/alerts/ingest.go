@@ -251,11 +251,11 @@ func (in *ingest) one(ctx context.Context, a *Alert) error {
 	case Acknowledged:
 		r.AcknowledgedBy, r.AcknowledgedAt = cmpOr(a.By, "someone"), &in.now
 		ev.live++
-		ev.firing = append(ev.firing, r.Title)
-		ev.acked = append(ev.acked, r.Title+" by "+r.AcknowledgedBy)
+		ev.firing = append(ev.firing, r.Name())
+		ev.acked = append(ev.acked, r.Name()+" by "+r.AcknowledgedBy)
 	default:
 		ev.live++
-		ev.firing = append(ev.firing, r.Title)
+		ev.firing = append(ev.firing, r.Name())
 		if m.declare != nil && IsCritical(a.Severity) && item.State == status.IntakeOpen && !in.declaring(item) {
 			in.declare = append(in.declare, declaration{item: item, rule: m.declare})
 		}
@@ -298,7 +298,7 @@ func (in *ingest) update(r *Record, a *Alert, m mapping) {
 	case Acknowledged:
 		if r.AcknowledgedAt == nil {
 			r.AcknowledgedBy, r.AcknowledgedAt = cmpOr(a.By, "someone"), &in.now
-			ev.acked = append(ev.acked, r.Title+" by "+r.AcknowledgedBy)
+			ev.acked = append(ev.acked, r.Name()+" by "+r.AcknowledgedBy)
 		}
 	case Resolved:
 		in.fill(r, a, m)
@@ -314,7 +314,7 @@ func (in *ingest) update(r *Record, a *Alert, m mapping) {
 		if r.Status == Resolved {
 			r.Status, r.ResolvedAt = Firing, nil
 			ev.live++
-			ev.again = append(ev.again, r.Title)
+			ev.again = append(ev.again, r.Name())
 		}
 	}
 	if in.updates[r.ID] == nil && !in.isNew(r) {
@@ -341,7 +341,7 @@ func (in *ingest) resolvedAt(a *Alert) *time.Time {
 }
 
 func (in *ingest) resolvedLine(r *Record) string {
-	return r.Title + " at " + r.ResolvedAt.UTC().Format("15:04 UTC")
+	return r.Name() + " at " + r.ResolvedAt.UTC().Format("15:04 UTC")
 }
 
 // eventsOf returns the events of item, marking it touched.

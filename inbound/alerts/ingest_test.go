@@ -101,6 +101,10 @@ func TestAlertmanagerGroupIsOneItem(t *testing.T) {
 		require.Equal(t, "InstanceDown and 3 more alerts", items[0].Title)
 		require.Contains(t, items[0].Body, "4 alerts, 4 firing, 0 resolved")
 		require.Contains(t, items[0].Body, `instance="10.0.0.9"`)
+		entries, err := b.svc.IntakeEntries(t.Context(), items[0].ID)
+		require.NoError(t, err)
+		require.Len(t, entries, 2)
+		require.Equal(t, "Alert firing: InstanceDown on 10.0.0.9.", entries[1].Body, "alerts of one title tell apart by instance")
 
 		// Another group is another item.
 		other := firing("fpx", "DiskFull", map[string]string{"alertname": "DiskFull"})

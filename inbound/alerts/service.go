@@ -83,6 +83,17 @@ type Record struct {
 	AcknowledgedAt *time.Time `bun:"acknowledged_at"`
 }
 
+// Name is the alert's title with where it fires, when its labels say
+// (instance, host, node, pod), so that alerts with one title tell apart.
+func (r *Record) Name() string {
+	for _, l := range []string{"instance", "host", "node", "pod"} {
+		if v := r.Labels[l]; v != "" && !strings.Contains(r.Title, v) {
+			return r.Title + " on " + v
+		}
+	}
+	return r.Title
+}
+
 // Firing reports whether the alert still fires.
 func (r *Record) Firing() bool { return r.Status == Firing }
 

@@ -136,7 +136,7 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.Contains(t, body, "Major")
 		require.Contains(t, body, `instance=&#34;db2&#34;`)
 		require.Contains(t, body, "not yet")
-		require.Contains(t, body, "Alert firing: PostgresDown &lt;script&gt;alert(1)&lt;/script&gt;; PostgresDown", "the item's history")
+		require.Contains(t, body, "Alert firing: PostgresDown &lt;script&gt;alert(1)&lt;/script&gt; on db0; PostgresDown", "the item's history")
 		require.Contains(t, body, "/console/incidents/new?page="+p.ID+"&amp;intake="+item.ID, "declared on the component's page")
 		require.Regexp(t, `<select id="incident" name="incident"><option value="`+p.ID+"/"+dbInc.ID+`">Slow queries · Acme Cloud · affects Database</option><option`,
 			body, "the incident affecting the alerts' component comes first")
@@ -181,7 +181,7 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.NoError(t, err)
 		inc := br.send(http.MethodGet, incPath, nil)
 		body = inc.String()
-		require.Contains(t, body, "Alert resolved: PostgresDown &lt;script&gt;")
+		require.Contains(t, body, "Alert resolved: PostgresDown &lt;script&gt;alert(1)&lt;/script&gt; on db0 at 12:10 UTC")
 		require.Contains(t, body, `id="alerts-resolved"`)
 		require.Contains(t, body, "All 3 alerts of this incident have resolved")
 		require.NotContains(t, body, "<script>alert")
