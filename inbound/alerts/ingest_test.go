@@ -318,6 +318,35 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 	})
 }
 
+func TestRuleOrderDecidesSeverity(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		ctx := t.Context()
+		minor, err := b.alerts.AddRule(ctx, alerts.RuleInput{Matchers: `service="postgres"`, Severity: status.SeverityMinor})
+		require.NoError(t, err)
+		bc, err := b.alerts.AddRule(ctx, alerts.RuleInput{Matchers: `env="prod"`, Severity: status.SeverityBusinessContinuity})
+		require.NoError(t, err)
+		res := b.ingest(t, firing("fp1", "Primary down", map[string]string{"service": "postgres", "env": "prod"}))
+		severity := func() status.Severity {
+			item, err := b.svc.IntakeItem(ctx, res.Items[0])
+			require.NoError(t, err)
+			return item.Severity
+		}
+		require.Equal(t, status.SeverityMinor, severity(), "the first matching rule with a severity")
+
+		require.NoError(t, b.alerts.MoveRule(ctx, bc.ID, true))
+		require.Equal(t, status.SeverityBusinessContinuity, severity(), "moved first, mapped again")
+		require.NoError(t, b.alerts.MoveRule(ctx, bc.ID, true), "first already: nothing changes")
+		rules, err := b.alerts.Rules(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{bc.ID, minor.ID}, []string{rules[0].ID, rules[1].ID})
+		require.NoError(t, b.alerts.MoveRule(ctx, minor.ID, false), "last already")
+		require.NoError(t, b.alerts.MoveRule(ctx, bc.ID, false))
+		require.Equal(t, status.SeverityMinor, severity())
+		require.Equal(t, status.KindNotFound, status.KindOf(b.alerts.MoveRule(ctx, "nope", true)))
+	})
+}
+
 func TestRuleInputIsChecked(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)

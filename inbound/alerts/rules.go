@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -169,6 +170,46 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 			return fmt.Errorf("delete alert rule: %w", err)
 		}
 		if err := s.status.Audit(ctx, tx, status.Change{Action: "delete", SubjectType: "alert_rule", SubjectID: id, Before: old}); err != nil {
+			return err
+		}
+		return s.remap(ctx, tx)
+	})
+}
+
+// MoveRule moves a rule one place up (earlier) or down; the first
+// matching rule with a severity sets it, so order matters. Alerts that
+// fire in open items are mapped again.
+func (s *Service) MoveRule(ctx context.Context, id string, up bool) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		rules, err := loadRules(ctx, tx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(rules, func(r *Rule) bool { return r.ID == id })
+		if i < 0 {
+			return status.Errorf(status.KindNotFound, "There is no such rule.")
+		}
+		j := i + 1
+		if up {
+			j = i - 1
+		}
+		if j < 0 || j >= len(rules) {
+			return nil // first or last already
+		}
+		a, b := rules[i], rules[j]
+		before := *a
+		a.Position, b.Position = b.Position, a.Position
+		if a.Position == b.Position { // never, unless written by hand
+			a.Position += j - i
+		}
+		now := s.status.Now()
+		for _, r := range []*Rule{a, b} {
+			r.UpdatedAt = now
+			if _, err := tx.NewUpdate().Model(r).Column("position", "updated_at").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("move alert rule: %w", err)
+			}
+		}
+		if err := s.status.Audit(ctx, tx, status.Change{Action: "move", SubjectType: "alert_rule", SubjectID: id, Before: before, After: a}); err != nil {
 			return err
 		}
 		return s.remap(ctx, tx)

@@ -58,6 +58,11 @@ func (s *Server) apiV1Routes(r fiber.Router) {
 	api.get("/intake/:id", viewer, s.getIntake)
 	api.post("/intake/tickets", engineer, s.createTicket)
 	api.post("/intake/:id/acknowledge", engineer, s.acknowledgeIntake)
+	api.get("/intake/:id/alerts", viewer, s.listItemAlerts)
+
+	api.get("/alerts/rules", viewer, s.listAlertRules)
+	api.post("/alerts/rules", manager, s.createAlertRule)
+	api.delete("/alerts/rules/:id", manager, s.deleteAlertRuleAPI)
 
 	r.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "No such API route.")

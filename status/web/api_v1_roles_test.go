@@ -9,9 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/inbound/alerts"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
 	"github.com/herald-status/herald/status/statustest"
+	"github.com/herald-status/herald/status/web"
 )
 
 // apiAccess is the least role each admin API route needs (viewer <
@@ -51,6 +53,10 @@ var apiAccess = map[string]status.Role{
 	"GET /api/v1/intake/:id":                            status.RoleViewer,
 	"POST /api/v1/intake/tickets":                       status.RoleEngineer,
 	"POST /api/v1/intake/:id/acknowledge":               status.RoleEngineer,
+	"GET /api/v1/intake/:id/alerts":                     status.RoleViewer,
+	"GET /api/v1/alerts/rules":                          status.RoleViewer,
+	"POST /api/v1/alerts/rules":                         status.RoleManager,
+	"DELETE /api/v1/alerts/rules/:id":                   status.RoleManager,
 }
 
 // apiRoutes lists the registered admin API routes as "METHOD path", the
@@ -82,7 +88,11 @@ func apiRoutes(b *testBundle) []string {
 func TestAdminAPIRolesRouteWalk(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
-		b := setup(t, bdb)
+		var as *alerts.Service
+		b := setup(t, bdb, func(d *web.Deps) {
+			as = alerts.New(bdb, d.Service, alerts.Options{})
+			d.Alerts = as
+		})
 		routes := apiRoutes(b)
 		for _, key := range routes {
 			_, ok := apiAccess[key]
@@ -100,6 +110,9 @@ func TestAdminAPIRolesRouteWalk(t *testing.T) {
 		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Walk", Reference: "W-1"})
 		require.NoError(t, err)
 		ids["intake"] = item.ID
+		rule, err := as.AddRule(b.ctx, alerts.RuleInput{Matchers: `walk="yes"`})
+		require.NoError(t, err)
+		ids["rules"] = rule.ID
 		fill := func(path string) string {
 			parts := strings.Split(strings.Replace(path, ":page", p.ID, 1), "/")
 			for i, part := range parts {

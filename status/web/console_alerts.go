@@ -19,6 +19,8 @@ func (s *Server) alertRoutes(r fiber.Router) {
 	r.Get("/alerts", s.showAlerts)
 	r.Post("/alerts/rules", requireRole(ruleWriters...), s.addAlertRule)
 	r.Post("/alerts/rules/:id/delete", requireRole(ruleWriters...), s.deleteAlertRule)
+	r.Post("/alerts/rules/:id/up", requireRole(ruleWriters...), s.moveAlertRule(true))
+	r.Post("/alerts/rules/:id/down", requireRole(ruleWriters...), s.moveAlertRule(false))
 	r.Post("/alerts/hooks/:hook/token", requireRole(), s.newHookToken)
 	r.Post("/alerts/hooks/:hook/revoke", requireRole(), s.revokeHookToken)
 	r.Post("/inbox/:id/acknowledge", requireRole(incidentWriters...), s.acknowledgeIntakeItem)
@@ -149,6 +151,19 @@ func (s *Server) deleteAlertRule(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/console/alerts?deleted=1", fiber.StatusSeeOther)
+}
+
+// moveAlertRule serves POST /console/alerts/rules/:id/up and /down.
+func (s *Server) moveAlertRule(up bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.deps.Alerts == nil {
+			return status.Errorf(status.KindNotFound, "Alerts are not set up on this server.")
+		}
+		if err := s.deps.Alerts.MoveRule(c.UserContext(), c.Params("id"), up); err != nil {
+			return err
+		}
+		return c.Redirect("/console/alerts#rules-h", fiber.StatusSeeOther)
+	}
 }
 
 // newHookToken serves POST /console/alerts/hooks/:hook/token: a new

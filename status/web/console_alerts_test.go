@@ -24,6 +24,8 @@ func init() {
 		"GET /console/alerts":                     "signed-in",
 		"POST /console/alerts/rules":              "manager",
 		"POST /console/alerts/rules/:id/delete":   "manager",
+		"POST /console/alerts/rules/:id/up":       "manager",
+		"POST /console/alerts/rules/:id/down":     "manager",
 		"POST /console/alerts/hooks/:hook/token":  "admin",
 		"POST /console/alerts/hooks/:hook/revoke": "admin",
 		"POST /console/inbox/:id/acknowledge":     "writer",
@@ -78,6 +80,23 @@ func TestConsoleAlertRulesAndHookTokens(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, rules, 1)
 		require.True(t, rules[0].AutoDeclare)
+
+		// Order matters: the first matching rule with a severity sets it.
+		r = manager.send(http.MethodPost, "/console/alerts/rules", url.Values{"_csrf": {tok}, "matchers": {`env="prod"`},
+			"severity": {"business_continuity"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		rules, err = b.alerts.Rules(b.ctx)
+		require.NoError(t, err)
+		require.Len(t, rules, 2)
+		r = manager.send(http.MethodPost, "/console/alerts/rules/"+rules[1].ID+"/up", url.Values{"_csrf": {tok}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		page = manager.send(http.MethodGet, "/console/alerts", nil)
+		require.Less(t, strings.Index(page.String(), "env=&#34;prod&#34;"), strings.Index(page.String(), "service=&#34;postgres&#34;"))
+		require.Equal(t, http.StatusNotFound, manager.send(http.MethodPost, "/console/alerts/rules/"+status.NewID()+"/down",
+			url.Values{"_csrf": {tok}}).Code)
+		require.NoError(t, b.alerts.DeleteRule(b.ctx, rules[1].ID))
+		rules, err = b.alerts.Rules(b.ctx)
+		require.NoError(t, err)
 
 		// An admin makes a token; it is shown once and works.
 		admin := customerBrowser(t, b.testBundle, status.RoleAdmin)
