@@ -256,9 +256,7 @@ func (in *ingest) one(ctx context.Context, a *Alert) error {
 	default:
 		ev.live++
 		ev.firing = append(ev.firing, r.Name())
-		if m.declare != nil && IsCritical(a.Severity) && item.State == status.IntakeOpen && !in.declaring(item) {
-			in.declare = append(in.declare, declaration{item: item, rule: m.declare})
-		}
+		in.maybeDeclare(item, a, m)
 	}
 	in.known[knownKey(a.Source, a.Key)] = r
 	in.inserts = append(in.inserts, r)
@@ -266,13 +264,18 @@ func (in *ingest) one(ctx context.Context, a *Alert) error {
 	return nil
 }
 
-func (in *ingest) declaring(item *status.IntakeItem) bool {
+// maybeDeclare notes an open item for an auto-declaring rule that a
+// firing critical alert of it matched.
+func (in *ingest) maybeDeclare(item *status.IntakeItem, a *Alert, m mapping) {
+	if m.declare == nil || !IsCritical(a.Severity) || item.State != status.IntakeOpen {
+		return
+	}
 	for _, d := range in.declare {
 		if d.item.ID == item.ID {
-			return true
+			return
 		}
 	}
-	return false
+	in.declare = append(in.declare, declaration{item: item, rule: m.declare})
 }
 
 // fill copies what the source says of an alert into r.
@@ -316,6 +319,7 @@ func (in *ingest) update(r *Record, a *Alert, m mapping) {
 			ev.live++
 			ev.again = append(ev.again, r.Name())
 		}
+		in.maybeDeclare(item, a, m)
 	}
 	if in.updates[r.ID] == nil && !in.isNew(r) {
 		in.updates[r.ID] = r

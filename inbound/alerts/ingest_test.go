@@ -403,6 +403,17 @@ func TestCriticalAlertDeclaresAnInternalIncident(t *testing.T) {
 		more := b.ingest(t, firing("c2", "Replica down", map[string]string{"service": "postgres", "severity": "critical"}))
 		require.Empty(t, more.Declared)
 		require.Equal(t, crit.Items, more.Items)
+
+		// An alert already there that turns critical declares too.
+		gen := alerts.Alert{Source: "icinga", Key: "db9/load", Event: alerts.Firing, Title: "Load high on db9", Severity: "warning",
+			Labels: map[string]string{"service": "postgres"}}
+		b.clock.Advance(time.Hour) // another item: the window has passed
+		first := b.ingest(t, gen)
+		require.Empty(t, first.Declared)
+		gen.Severity = "critical"
+		worse := b.ingest(t, gen)
+		require.Len(t, worse.Declared, 1)
+		require.Equal(t, first.Items, worse.Items)
 	})
 }
 
