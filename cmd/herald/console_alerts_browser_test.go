@@ -65,6 +65,7 @@ func TestConsoleDeclareFromAlertInBrowser(t *testing.T) {
 			setField(t, tb, "#component_id", w.checkout.ID)
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action="/console/alerts/rules"] button[type=submit]`))
 			require.Contains(t, textOf(t, tb, "main table"), "Shop · Checkout API")
+			screenshot(t, tb, "console-alerts-"+d+".png")
 
 			sendAlerts(t, w, token, alertPayload("firing", "web1", "web2"))
 			sendAlerts(t, w, token, alertPayload("firing", "web1", "web2", "web3")) // re-sent, and one more
