@@ -108,15 +108,25 @@ func allowToken(least status.Role) fiber.Handler {
 	}
 }
 
+// bearerToken returns the token of an "Authorization: Bearer" header
+// (RFC 6750 §2.1: the scheme is case-insensitive).
+func bearerToken(c *fiber.Ctx) (string, bool) {
+	scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	return tok, true
+}
+
 // requireToken checks the bearer token of an admin API request.
 func (s *Server) requireToken(c *fiber.Ctx) error {
-	auth := c.Get(fiber.HeaderAuthorization)
-	scheme, tok, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" { // RFC 6750 §2.1, scheme case-insensitive
+	tok, ok := bearerToken(c)
+	if !ok {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
 		return status.Errorf(status.KindUnauthorized, "Send an API token as \"Authorization: Bearer <token>\" (herald token create).")
 	}
-	t, err := s.deps.Service.TokenByValue(c.UserContext(), strings.TrimSpace(tok))
+	t, err := s.deps.Service.TokenByValue(c.UserContext(), tok)
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald", error="invalid_token"`)
 		return err

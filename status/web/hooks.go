@@ -34,9 +34,9 @@ func (s *Server) receiveHook(c *fiber.Ctx) error {
 	ctx := status.WithActor(c.UserContext(), status.Actor{Kind: status.ActorSystem, Name: "Monitoring (" + hook + " hook)"})
 	token := c.Params("token")
 	if token == "" {
-		token, _ = strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		token, _ = bearerToken(c)
 	}
-	if err := s.deps.Alerts.CheckToken(ctx, hook, strings.TrimSpace(token)); err != nil {
+	if err := s.deps.Alerts.CheckToken(ctx, hook, token); err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald hooks"`)
 		return err
 	}

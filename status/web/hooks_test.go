@@ -269,9 +269,13 @@ func TestHooksRefuseBadTokens(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+b.tokens["generic"])
 		requireAPIError(t, b.do(t, req), http.StatusUnauthorized)
 
-		// The token as the last path segment works.
-		res := b.result(t, send("/hooks/alertmanager/"+b.tokens["alertmanager"], ""))
+		// The scheme is case-insensitive (RFC 6750).
+		res := b.result(t, send("/hooks/alertmanager", "bearer "+b.tokens["alertmanager"]))
 		require.Equal(t, 1, res.New)
+
+		// The token as the last path segment works.
+		res = b.result(t, send("/hooks/alertmanager/"+b.tokens["alertmanager"], ""))
+		require.Equal(t, 1, res.Updated)
 		// Unknown hooks and methods.
 		requireAPIError(t, send("/hooks/nagios", "Bearer x"), http.StatusNotFound)
 		r := b.do(t, httptest.NewRequest(http.MethodGet, "/hooks/alertmanager", nil))
