@@ -130,24 +130,6 @@ type Count struct {
 // AllResolved reports whether there were alerts and none fires now.
 func (c Count) AllResolved() bool { return c.All > 0 && c.Firing == 0 }
 
-// Counts returns the alert counts of the given items, by item id; items
-// without alerts are missing.
-func (s *Service) Counts(ctx context.Context, itemIDs []string) (map[string]Count, error) {
-	out := map[string]Count{}
-	if len(itemIDs) == 0 {
-		return out, nil
-	}
-	var items []*status.IntakeItem
-	if err := s.db.NewSelect().Model(&items).Column("id", "alert_count", "alert_firing").
-		Where("id IN (?) AND alert_count > 0", bun.In(itemIDs)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("count alerts: %w", err)
-	}
-	for _, it := range items {
-		out[it.ID] = Count{All: it.AlertCount, Firing: it.AlertFiring}
-	}
-	return out, nil
-}
-
 // IncidentCount sums the alert counts of every item attached to an
 // incident or declaring it, with the time the last alert resolved.
 func (s *Service) IncidentCount(ctx context.Context, incidentID string) (Count, error) {

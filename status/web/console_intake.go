@@ -50,8 +50,6 @@ type inboxPage struct {
 	// Mailboxes is the support mailbox's state, as its watcher last wrote
 	// it (none without HERALD_IMAP_URL).
 	Mailboxes []inbound.MailboxStatus
-	// Alerts counts the alerts of the alert items listed, by item id.
-	Alerts map[string]alerts.Count
 }
 
 // showInbox serves GET /console/inbox: the items of one state (open by
@@ -85,17 +83,6 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 	}
 	if s.deps.Messages != nil {
 		if d.Mailboxes, err = s.deps.Messages.Mailboxes(ctx); err != nil {
-			return err
-		}
-	}
-	if s.deps.Alerts != nil {
-		var ids []string
-		for _, it := range d.Items {
-			if it.Source == status.IntakeAlert {
-				ids = append(ids, it.ID)
-			}
-		}
-		if d.Alerts, err = s.deps.Alerts.Counts(ctx, ids); err != nil {
 			return err
 		}
 	}
@@ -148,10 +135,9 @@ type intakeItemPage struct {
 	Form       url.Values
 	Fields     map[string]string
 	Loc        *time.Location
-	// An alert item's alerts (the first alertsShown), their count, and
-	// the components they map to ("Page · Component").
+	// An alert item's alerts (the first alertsShown) and the components
+	// they map to ("Page · Component").
 	Alerts     []*alerts.Record
-	AlertCount alerts.Count
 	Components []string
 	// DeclarePage is the page of the first mapped component: the declare
 	// link goes there.
@@ -251,11 +237,6 @@ func (s *Server) alertItemData(c *fiber.Ctx, d *intakeItemPage) error {
 	if d.Alerts, err = s.deps.Alerts.Alerts(ctx, d.Item.ID, alertsShown); err != nil {
 		return err
 	}
-	counts, err := s.deps.Alerts.Counts(ctx, []string{d.Item.ID})
-	if err != nil {
-		return err
-	}
-	d.AlertCount = counts[d.Item.ID]
 	for _, id := range d.Item.ComponentIDs() {
 		cm, err := s.deps.Service.ComponentWithID(ctx, nil, id)
 		if status.KindOf(err) == status.KindNotFound {
