@@ -27,7 +27,7 @@ type Result struct {
 
 // ingestLock serialises ingestion across replicas (a PostgreSQL advisory
 // lock key): deduplication and grouping look before they write.
-const ingestLock = 0x6865726c616c7274 // "herlalrt"
+const ingestLock = 0x686572616c64616c // "heraldal" in ASCII
 
 // listed is how many alerts an item's text lists; the console lists all.
 const listed = 50
@@ -36,10 +36,11 @@ const listed = 50
 // (same source and key, in an item still open or whose incident is not
 // resolved) is updated; a new one joins the item of its Alertmanager
 // group, or of an alert for the same components (unmapped: from the same
-// source) within the window, or starts a new item. Resolved alerts are
-// written on the timeline of the incident their item went to. After the
-// commit, auto-declaring rules declare internal incidents for new
-// critical alerts in open items.
+// source) within the window, or starts a new item. What happened (fired,
+// fired again, resolved, acknowledged at the source) is written in the
+// history of an open item, or on the timeline of the incident its item
+// went to. After the commit, auto-declaring rules declare internal
+// incidents for critical alerts firing in open items.
 func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 	var res *Result
 	var in *ingest
