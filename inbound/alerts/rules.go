@@ -216,6 +216,48 @@ func (s *Service) MoveRule(ctx context.Context, id string, up bool) error {
 	})
 }
 
+// Preview is what the rules make of an alert with some labels.
+type Preview struct {
+	Labels     map[string]string
+	Matched    []*Rule         // the rules that match, in order
+	Components []string        // ids
+	Severity   status.Severity // suggested
+	Declares   bool            // a critical alert would declare an incident
+}
+
+// Try shows what the rules make of an alert with the given labels,
+// written as name="value" pairs (service="postgres", severity="critical");
+// the severity label is the alert's own.
+func (s *Service) Try(ctx context.Context, labels string) (*Preview, error) {
+	f := status.FieldErrors{}
+	ms, err := ParseMatchers(labels)
+	if err != nil {
+		f.Add("labels", err.Error())
+	}
+	p := &Preview{Labels: map[string]string{}}
+	for _, m := range ms {
+		if m.Op != "=" {
+			f.Add("labels", "write labels as name=\"value\", not "+m.String())
+		}
+		p.Labels[m.Name] = m.Value
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	rules, err := s.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		if len(r.parsed) > 0 && r.parsed.Matches(p.Labels) {
+			p.Matched = append(p.Matched, r)
+		}
+	}
+	m := apply(rules, p.Labels, p.Labels["severity"])
+	p.Components, p.Severity, p.Declares = m.components, m.severity, m.declare != nil
+	return p, nil
+}
+
 // mapping is what the rules make of an alert.
 type mapping struct {
 	components []string // ids, in rule order

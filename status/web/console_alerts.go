@@ -51,6 +51,8 @@ type alertsPage struct {
 	IsAdmin    bool
 	// NewToken is shown once, right after it was made, for NewHook.
 	NewToken, NewHook string
+	// Preview is what the rules make of the labels tried (?try=).
+	Preview *alerts.Preview
 	Form              url.Values
 	Fields            map[string]string
 }
@@ -110,9 +112,22 @@ func (s *Server) renderAlerts(c *fiber.Ctx, code int, d alertsPage) error {
 	return s.renderConsole(c, code, "console/alerts.html", d)
 }
 
-// showAlerts serves GET /console/alerts.
+// showAlerts serves GET /console/alerts; with ?try=LABELS it shows what
+// the rules make of an alert with those labels.
 func (s *Server) showAlerts(c *fiber.Ctx) error {
-	d := alertsPage{}
+	d := alertsPage{Form: url.Values{}}
+	if try := c.Query("try"); try != "" && s.deps.Alerts != nil {
+		d.Form.Set("try", try)
+		var err error
+		d.Preview, err = s.deps.Alerts.Try(c.UserContext(), try)
+		if fields := fieldsOf(err); fields != nil {
+			d.Fields = map[string]string{"try": fields["labels"]}
+			return s.renderAlerts(c, fiber.StatusUnprocessableEntity, d)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.Query("added") != "":
 		d.Flash = "The rule was added; open alert items were mapped again."

@@ -98,6 +98,19 @@ func TestConsoleAlertRulesAndHookTokens(t *testing.T) {
 		rules, err = b.alerts.Rules(b.ctx)
 		require.NoError(t, err)
 
+		// Trying labels against the rules; the viewer may too.
+		try := viewer.send(http.MethodGet, "/console/alerts?try="+url.QueryEscape(`service="postgres", env="production", severity="critical"`), nil)
+		require.Equal(t, http.StatusOK, try.Code)
+		require.Regexp(t, `(?s)<dl class="record" id="preview">.*Acme Cloud · Database.*Major.*an internal incident`, try.String())
+		try = viewer.send(http.MethodGet, "/console/alerts?try="+url.QueryEscape(`service="web"`), nil)
+		require.Regexp(t, `(?s)<dt>Matching rules</dt><dd>none</dd>.*<dt>Suggested severity</dt><dd>Minor</dd>`, try.String())
+		for _, bad := range []string{`service=~"post.*"`, `service="x`, "<script>", strings.Repeat(`a="b", `, 300)} {
+			try = viewer.send(http.MethodGet, "/console/alerts?try="+url.QueryEscape(bad), nil)
+			require.Equal(t, http.StatusUnprocessableEntity, try.Code, bad)
+			require.Contains(t, try.String(), `id="try-err" class="field-error"`)
+			require.NotContains(t, try.String(), "<script>")
+		}
+
 		// An admin makes a token; it is shown once and works.
 		admin := customerBrowser(t, b.testBundle, status.RoleAdmin)
 		page = admin.send(http.MethodGet, "/console/alerts", nil)
