@@ -53,8 +53,8 @@ type alertsPage struct {
 	NewToken, NewHook string
 	// Preview is what the rules make of the labels tried (?try=).
 	Preview *alerts.Preview
-	Form              url.Values
-	Fields            map[string]string
+	Form    url.Values
+	Fields  map[string]string
 }
 
 // Value returns the submitted value of a form field.
