@@ -239,8 +239,11 @@ func (in *ingest) one(ctx context.Context, a *Alert) error {
 	if err != nil {
 		return err
 	}
+	// Alerts of one delivery are a microsecond apart, so that they list
+	// in the order they came.
+	seen := in.now.Add(time.Duration(len(in.inserts)) * time.Microsecond)
 	r := &Record{ID: status.NewID(), IntakeID: item.ID, Source: a.Source, Key: a.Key, Active: true, Status: Firing,
-		FirstSeenAt: in.now, LastSeenAt: in.now, Deliveries: 1, GroupKey: a.Group}
+		FirstSeenAt: seen, LastSeenAt: in.now, Deliveries: 1, GroupKey: a.Group}
 	in.fill(r, a, m)
 	ev := in.eventsOf(item)
 	ev.mapped(m)

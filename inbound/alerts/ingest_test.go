@@ -99,6 +99,13 @@ func TestAlertmanagerGroupIsOneItem(t *testing.T) {
 		items := b.items(t)
 		require.Len(t, items, 1)
 		require.Equal(t, "InstanceDown and 3 more alerts", items[0].Title)
+		recs, err := b.alerts.Alerts(t.Context(), items[0].ID, 0)
+		require.NoError(t, err)
+		var order []string
+		for _, r := range recs {
+			order = append(order, r.Key)
+		}
+		require.Equal(t, []string{"fp0", "fp1", "fp2", "fp9"}, order, "in the order they came")
 		require.Contains(t, items[0].Body, "4 alerts, 4 firing, 0 resolved")
 		require.Contains(t, items[0].Body, `instance="10.0.0.9"`)
 		entries, err := b.svc.IntakeEntries(t.Context(), items[0].ID)

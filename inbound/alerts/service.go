@@ -237,7 +237,7 @@ func (s *Service) CheckToken(ctx context.Context, hook, token string) error {
 	t := new(HookToken)
 	err := s.db.NewSelect().Model(t).Where("hook = ?", hook).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return status.Errorf(status.KindUnauthorized, "The %s hook has no token yet: an admin makes one in the console (Alerts).", hook)
+		return status.Errorf(status.KindUnauthorized, "The %s hook has no token yet: an admin makes one in the console (Alerts) or with \"herald hook-token %s\".", hook, hook)
 	}
 	if err != nil {
 		return fmt.Errorf("load token of hook %s: %w", hook, err)
