@@ -320,6 +320,19 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{api.ID}, item.ComponentIDs())
 		require.Equal(t, status.SeverityMinor, item.Severity)
+
+		// Changed in its place, the rule maps the open item again.
+		_, err = b.alerts.UpdateRule(ctx, rules[1].ID, alerts.RuleInput{Matchers: `service="postgres"`, ComponentID: db.ID,
+			Severity: status.SeverityTrivial})
+		require.NoError(t, err)
+		item, err = b.svc.IntakeItem(ctx, item.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{db.ID}, item.ComponentIDs())
+		require.Equal(t, status.SeverityTrivial, item.Severity)
+		_, err = b.alerts.UpdateRule(ctx, rules[1].ID, alerts.RuleInput{Matchers: `service=="postgres"`})
+		require.Equal(t, status.KindInvalid, status.KindOf(err))
+		_, err = b.alerts.UpdateRule(ctx, "nope", alerts.RuleInput{Matchers: `a="b"`})
+		require.Equal(t, status.KindNotFound, status.KindOf(err))
 	})
 }
 

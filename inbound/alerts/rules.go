@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -109,9 +111,8 @@ func loadRules(ctx context.Context, db bun.IDB) ([]*Rule, error) {
 	return out, nil
 }
 
-// AddRule stores a new mapping rule after the others. Alerts that fire
-// in open items are mapped again.
-func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
+// check validates in inside tx, returning its parsed matchers.
+func (s *Service) check(ctx context.Context, tx bun.Tx, in RuleInput) (Matchers, error) {
 	f := status.FieldErrors{}
 	ms, err := ParseMatchers(in.Matchers)
 	if err != nil {
@@ -123,18 +124,25 @@ func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
 	if in.AutoDeclare && in.ComponentID == "" {
 		f.Add("component_id", "choose a component: an incident is declared on its page")
 	}
-	var rule *Rule
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if in.ComponentID != "" {
-			_, err := s.status.ComponentWithID(ctx, tx, in.ComponentID)
-			switch {
-			case status.KindOf(err) == status.KindNotFound:
-				f.Add("component_id", "there is no such component")
-			case err != nil:
-				return err
-			}
+	if in.ComponentID != "" {
+		_, err := s.status.ComponentWithID(ctx, tx, in.ComponentID)
+		switch {
+		case status.KindOf(err) == status.KindNotFound:
+			f.Add("component_id", "there is no such component")
+		case err != nil:
+			return nil, err
 		}
-		if err := f.Err(); err != nil {
+	}
+	return ms, f.Err()
+}
+
+// AddRule stores a new mapping rule after the others. Alerts that fire
+// in open items are mapped again.
+func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
+	var rule *Rule
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		ms, err := s.check(ctx, tx, in)
+		if err != nil {
 			return err
 		}
 		var last int
@@ -158,13 +166,62 @@ func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
 	return rule, nil
 }
 
+// Rule returns one mapping rule or KindNotFound.
+func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) {
+	return ruleByID(ctx, s.db, id)
+}
+
+func ruleByID(ctx context.Context, db bun.IDB, id string) (*Rule, error) {
+	r := new(Rule)
+	err := db.NewSelect().Model(r).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, status.Errorf(status.KindNotFound, "There is no such rule.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load alert rule %s: %w", id, err)
+	}
+	r.parsed, _ = ParseMatchers(r.Matchers)
+	return r, nil
+}
+
+// UpdateRule changes a mapping rule in its place. Alerts that fire in
+// open items are mapped again.
+func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rule, error) {
+	var rule *Rule
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if rule, err = ruleByID(ctx, tx, id); err != nil {
+			return err
+		}
+		ms, err := s.check(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		before := *rule
+		rule.Matchers, rule.ComponentID, rule.Severity, rule.AutoDeclare = ms.String(), in.ComponentID, in.Severity, in.AutoDeclare
+		rule.UpdatedAt, rule.parsed = s.status.Now(), ms
+		if _, err := tx.NewUpdate().Model(rule).Column("matchers", "component_id", "severity", "auto_declare", "updated_at").
+			WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update alert rule: %w", err)
+		}
+		if err := s.status.Audit(ctx, tx, status.Change{Action: "update", SubjectType: "alert_rule", SubjectID: id, Before: before, After: rule}); err != nil {
+			return err
+		}
+		return s.remap(ctx, tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rule, nil
+}
+
 // DeleteRule removes a mapping rule; alerts that fire in open items are
 // mapped again without it.
 func (s *Service) DeleteRule(ctx context.Context, id string) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		old := new(Rule)
-		if err := tx.NewSelect().Model(old).Where("id = ?", id).Scan(ctx); err != nil {
-			return status.Errorf(status.KindNotFound, "There is no such rule.")
+		old, err := ruleByID(ctx, tx, id)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete alert rule: %w", err)

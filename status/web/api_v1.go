@@ -62,6 +62,7 @@ func (s *Server) apiV1Routes(r fiber.Router) {
 
 	api.get("/alerts/rules", viewer, s.listAlertRules)
 	api.post("/alerts/rules", manager, s.createAlertRule)
+	api.put("/alerts/rules/:id", manager, s.updateAlertRuleAPI)
 	api.delete("/alerts/rules/:id", manager, s.deleteAlertRuleAPI)
 
 	r.Use(func(c *fiber.Ctx) error {

@@ -84,6 +84,21 @@ type alertRuleRequest struct {
 	AutoDeclare *bool            `json:"auto_declare"`
 }
 
+// ruleRequest reads a rule's JSON body: matchers are required.
+func ruleRequest(c *fiber.Ctx) (alerts.RuleInput, error) {
+	var req alertRuleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return alerts.RuleInput{}, err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"matchers": req.Matchers != nil})
+	if err := f.Err(); err != nil {
+		return alerts.RuleInput{}, err
+	}
+	return alerts.RuleInput{Matchers: *req.Matchers, ComponentID: deref(req.ComponentID), Severity: deref(req.Severity),
+		AutoDeclare: deref(req.AutoDeclare)}, nil
+}
+
 // createAlertRule serves POST /api/v1/alerts/rules: the rule applies after
 // the others.
 func (s *Server) createAlertRule(c *fiber.Ctx) error {
@@ -91,21 +106,36 @@ func (s *Server) createAlertRule(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req alertRuleRequest
-	if err := decodeJSON(c, &req); err != nil {
+	in, err := ruleRequest(c)
+	if err != nil {
 		return err
 	}
-	f := status.FieldErrors{}
-	requireFields(f, map[string]bool{"matchers": req.Matchers != nil})
-	if err := f.Err(); err != nil {
-		return err
-	}
-	rule, err := as.AddRule(c.UserContext(), alerts.RuleInput{Matchers: *req.Matchers, ComponentID: deref(req.ComponentID),
-		Severity: deref(req.Severity), AutoDeclare: deref(req.AutoDeclare)})
+	rule, err := as.AddRule(c.UserContext(), in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(toAlertRuleJSON(rule))
+}
+
+// updateAlertRuleAPI serves PUT /api/v1/alerts/rules/:id: the whole rule,
+// in its place.
+func (s *Server) updateAlertRuleAPI(c *fiber.Ctx) error {
+	as, err := s.alertService()
+	if err != nil {
+		return err
+	}
+	if _, err := as.Rule(c.UserContext(), c.Params("id")); err != nil {
+		return err
+	}
+	in, err := ruleRequest(c)
+	if err != nil {
+		return err
+	}
+	rule, err := as.UpdateRule(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toAlertRuleJSON(rule))
 }
 
 // deleteAlertRuleAPI serves DELETE /api/v1/alerts/rules/:id.

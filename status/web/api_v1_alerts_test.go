@@ -67,6 +67,16 @@ func TestAdminAPIAlertRules(t *testing.T) {
 		require.Equal(t, "major", item["severity"])
 		requireAPIError(t, b.call(t, http.MethodGet, "/api/v1/intake/zzzzzzzzzzzz/alerts", nil), http.StatusNotFound)
 
+		// PUT replaces the whole rule.
+		put := b.object(t, http.StatusOK, http.MethodPut, "/api/v1/alerts/rules/"+plain["id"].(string),
+			map[string]any{"matchers": `team=~"web|api"`, "severity": "minor"})
+		require.Equal(t, `team=~"web|api"`, put["matchers"])
+		require.Equal(t, "minor", put["severity"])
+		requireAPIError(t, b.call(t, http.MethodPut, "/api/v1/alerts/rules/"+plain["id"].(string), map[string]any{"severity": "minor"}),
+			http.StatusUnprocessableEntity)
+		requireAPIError(t, b.call(t, http.MethodPut, "/api/v1/alerts/rules/zzzzzzzzzzzz", map[string]any{"matchers": `a="b"`}),
+			http.StatusNotFound)
+
 		b.must(t, http.StatusNoContent, http.MethodDelete, "/api/v1/alerts/rules/"+rule["id"].(string), nil)
 		requireAPIError(t, b.call(t, http.MethodDelete, "/api/v1/alerts/rules/"+rule["id"].(string), nil), http.StatusNotFound)
 		require.Len(t, b.list(t, "/api/v1/alerts/rules"), 1)

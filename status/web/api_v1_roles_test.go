@@ -56,6 +56,7 @@ var apiAccess = map[string]status.Role{
 	"GET /api/v1/intake/:id/alerts":                     status.RoleViewer,
 	"GET /api/v1/alerts/rules":                          status.RoleViewer,
 	"POST /api/v1/alerts/rules":                         status.RoleManager,
+	"PUT /api/v1/alerts/rules/:id":                      status.RoleManager,
 	"DELETE /api/v1/alerts/rules/:id":                   status.RoleManager,
 }
 

@@ -18,6 +18,7 @@ var ruleWriters = []status.Role{status.RoleManager}
 func (s *Server) alertRoutes(r fiber.Router) {
 	r.Get("/alerts", s.showAlerts)
 	r.Post("/alerts/rules", requireRole(ruleWriters...), s.addAlertRule)
+	r.Post("/alerts/rules/:id", requireRole(ruleWriters...), s.updateAlertRule)
 	r.Post("/alerts/rules/:id/delete", requireRole(ruleWriters...), s.deleteAlertRule)
 	r.Post("/alerts/rules/:id/up", requireRole(ruleWriters...), s.moveAlertRule(true))
 	r.Post("/alerts/rules/:id/down", requireRole(ruleWriters...), s.moveAlertRule(false))
@@ -53,6 +54,8 @@ type alertsPage struct {
 	NewToken, NewHook string
 	// Preview is what the rules make of the labels tried (?try=).
 	Preview *alerts.Preview
+	// Editing is the rule the form changes (?edit=ID); nil adds one.
+	Editing *alerts.Rule
 	Form    url.Values
 	Fields  map[string]string
 }
@@ -116,6 +119,13 @@ func (s *Server) renderAlerts(c *fiber.Ctx, code int, d alertsPage) error {
 // the rules make of an alert with those labels.
 func (s *Server) showAlerts(c *fiber.Ctx) error {
 	d := alertsPage{Form: url.Values{}}
+	if id := c.Query("edit"); id != "" && s.deps.Alerts != nil {
+		var err error
+		if d.Editing, err = s.deps.Alerts.Rule(c.UserContext(), id); err != nil {
+			return err
+		}
+		d.Form = ruleForm(d.Editing)
+	}
 	if try := c.Query("try"); try != "" && s.deps.Alerts != nil {
 		d.Form.Set("try", try)
 		var err error
@@ -131,6 +141,8 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 	switch {
 	case c.Query("added") != "":
 		d.Flash = "The rule was added; open alert items were mapped again."
+	case c.Query("updated") != "":
+		d.Flash = "The rule was changed; open alert items were mapped again."
 	case c.Query("deleted") != "":
 		d.Flash = "The rule was deleted; open alert items were mapped again."
 	case c.Query("revoked") != "":
@@ -139,15 +151,28 @@ func (s *Server) showAlerts(c *fiber.Ctx) error {
 	return s.renderAlerts(c, fiber.StatusOK, d)
 }
 
+// ruleForm is a rule as the rule form shows it.
+func ruleForm(r *alerts.Rule) url.Values {
+	form := url.Values{"matchers": {r.Matchers}, "component_id": {r.ComponentID}, "severity": {string(r.Severity)}}
+	if r.AutoDeclare {
+		form.Set("auto_declare", "on")
+	}
+	return form
+}
+
+// ruleInput reads the rule form.
+func ruleInput(form url.Values) alerts.RuleInput {
+	return alerts.RuleInput{Matchers: form.Get("matchers"), ComponentID: form.Get("component_id"),
+		Severity: status.Severity(form.Get("severity")), AutoDeclare: form.Get("auto_declare") == "on"}
+}
+
 // addAlertRule serves POST /console/alerts/rules.
 func (s *Server) addAlertRule(c *fiber.Ctx) error {
 	if s.deps.Alerts == nil {
 		return status.Errorf(status.KindNotFound, "Alerts are not set up on this server.")
 	}
 	form := formValues(c)
-	_, err := s.deps.Alerts.AddRule(c.UserContext(), alerts.RuleInput{Matchers: form.Get("matchers"),
-		ComponentID: form.Get("component_id"), Severity: status.Severity(form.Get("severity")),
-		AutoDeclare: form.Get("auto_declare") == "on"})
+	_, err := s.deps.Alerts.AddRule(c.UserContext(), ruleInput(form))
 	if fields := fieldsOf(err); fields != nil {
 		return s.renderAlerts(c, fiber.StatusUnprocessableEntity, alertsPage{Form: form, Fields: fields})
 	}
@@ -155,6 +180,27 @@ func (s *Server) addAlertRule(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/console/alerts?added=1", fiber.StatusSeeOther)
+}
+
+// updateAlertRule serves POST /console/alerts/rules/:id: the rule form,
+// changing a rule in its place.
+func (s *Server) updateAlertRule(c *fiber.Ctx) error {
+	if s.deps.Alerts == nil {
+		return status.Errorf(status.KindNotFound, "Alerts are not set up on this server.")
+	}
+	form := formValues(c)
+	_, err := s.deps.Alerts.UpdateRule(c.UserContext(), c.Params("id"), ruleInput(form))
+	if fields := fieldsOf(err); fields != nil {
+		editing, rerr := s.deps.Alerts.Rule(c.UserContext(), c.Params("id"))
+		if rerr != nil {
+			return rerr
+		}
+		return s.renderAlerts(c, fiber.StatusUnprocessableEntity, alertsPage{Form: form, Fields: fields, Editing: editing})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/console/alerts?updated=1", fiber.StatusSeeOther)
 }
 
 // deleteAlertRule serves POST /console/alerts/rules/:id/delete.

@@ -23,6 +23,7 @@ func init() {
 	allowConsole(map[string]string{
 		"GET /console/alerts":                     "signed-in",
 		"POST /console/alerts/rules":              "manager",
+		"POST /console/alerts/rules/:id":          "manager",
 		"POST /console/alerts/rules/:id/delete":   "manager",
 		"POST /console/alerts/rules/:id/up":       "manager",
 		"POST /console/alerts/rules/:id/down":     "manager",
@@ -96,6 +97,30 @@ func TestConsoleAlertRulesAndHookTokens(t *testing.T) {
 			url.Values{"_csrf": {tok}}).Code)
 		require.NoError(t, b.alerts.DeleteRule(b.ctx, rules[1].ID))
 		rules, err = b.alerts.Rules(b.ctx)
+		require.NoError(t, err)
+
+		// Changing a rule in its place.
+		edit := manager.send(http.MethodGet, "/console/alerts?edit="+rules[0].ID, nil)
+		require.Contains(t, edit.String(), `action="/console/alerts/rules/`+rules[0].ID+`"`)
+		require.Contains(t, edit.String(), `value="service=&#34;postgres&#34;, env=~&#34;prod.*&#34;"`)
+		r = manager.send(http.MethodPost, "/console/alerts/rules/"+rules[0].ID, url.Values{"_csrf": {tok}, "matchers": {`service=~"postgres|pg"`},
+			"component_id": {db.ID}, "severity": {"minor"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		changed, err := b.alerts.Rule(b.ctx, rules[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, `service=~"postgres|pg"`, changed.Matchers)
+		require.Equal(t, status.SeverityMinor, changed.Severity)
+		require.False(t, changed.AutoDeclare)
+		r = manager.send(http.MethodPost, "/console/alerts/rules/"+rules[0].ID, url.Values{"_csrf": {tok}, "matchers": {`service=~"("`}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.String(), `action="/console/alerts/rules/`+rules[0].ID+`"`, "the form still changes that rule")
+		require.Equal(t, http.StatusNotFound, manager.send(http.MethodPost, "/console/alerts/rules/"+status.NewID(),
+			url.Values{"_csrf": {tok}, "matchers": {`a="b"`}}).Code)
+		require.Equal(t, http.StatusNotFound, manager.send(http.MethodGet, "/console/alerts?edit=nope", nil).Code)
+		require.Equal(t, http.StatusForbidden, viewer.send(http.MethodPost, "/console/alerts/rules/"+rules[0].ID,
+			url.Values{"_csrf": {csrfOf(t, page)}, "matchers": {`a="b"`}}).Code)
+		_, err = b.alerts.UpdateRule(b.ctx, rules[0].ID, alerts.RuleInput{Matchers: `service="postgres", env=~"prod.*"`,
+			ComponentID: db.ID, Severity: status.SeverityMajor, AutoDeclare: true})
 		require.NoError(t, err)
 
 		// Trying labels against the rules; the viewer may too.
