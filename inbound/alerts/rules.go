@@ -3,9 +3,9 @@ package alerts
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
