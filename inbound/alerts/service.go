@@ -167,6 +167,9 @@ type HookToken struct {
 	Hint      string    `bun:"hint"` // the token's first characters
 	CreatedBy string    `bun:"created_by"`
 	CreatedAt time.Time `bun:"created_at"`
+	// LastUsedAt is when a delivery last came with the token (written at
+	// most once a minute).
+	LastUsedAt *time.Time `bun:"last_used_at"`
 }
 
 // ValidHook reports whether name is one of Hooks.
@@ -194,7 +197,7 @@ func (s *Service) NewToken(ctx context.Context, hook string) (string, error) {
 	t := &HookToken{Hook: hook, Hash: tokenHash(token), Hint: token[:4], CreatedBy: status.ActorFrom(ctx).Name, CreatedAt: s.status.Now()}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(t).On("CONFLICT (hook) DO UPDATE").
-			Set("hash = EXCLUDED.hash, hint = EXCLUDED.hint, created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at").
+			Set("hash = EXCLUDED.hash, hint = EXCLUDED.hint, created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at, last_used_at = NULL").
 			Exec(ctx); err != nil {
 			return fmt.Errorf("store token of hook %s: %w", hook, err)
 		}
@@ -245,6 +248,14 @@ func (s *Service) CheckToken(ctx context.Context, hook, token string) error {
 	got := tokenHash(token)
 	if token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(t.Hash)) != 1 {
 		return status.Errorf(status.KindUnauthorized, "Wrong or missing token for the %s hook.", hook)
+	}
+	now := s.status.Now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= time.Minute {
+		// The condition keeps replicas from writing the same minute twice.
+		if _, err := s.db.NewUpdate().Model((*HookToken)(nil)).Set("last_used_at = ?", now).Where("hook = ?", hook).
+			Where("last_used_at IS NULL OR last_used_at <= ?", now.Add(-time.Minute)).Exec(ctx); err != nil {
+			return fmt.Errorf("note use of the %s hook's token: %w", hook, err)
+		}
 	}
 	return nil
 }

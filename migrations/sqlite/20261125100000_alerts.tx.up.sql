@@ -74,11 +74,13 @@ CREATE TABLE intake_entries (
 );
 CREATE INDEX intake_entries_item_idx ON intake_entries (intake_id, at, created_at);
 
--- The token of each webhook, as a SHA-256 hash.
+-- The token of each webhook, as a SHA-256 hash, and when a delivery last
+-- came with it (at most once a minute written).
 CREATE TABLE hook_tokens (
     hook       text PRIMARY KEY,
     hash       text NOT NULL,
     hint       text NOT NULL DEFAULT '',
     created_by text NOT NULL DEFAULT '',
-    created_at timestamp NOT NULL
+    created_at timestamp NOT NULL,
+    last_used_at timestamp
 );
