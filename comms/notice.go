@@ -44,47 +44,39 @@ type noticeData struct {
 	ManageURL, UnsubscribeURL          string // set for a subscriber's email
 }
 
-// newNotice prepares the emails of update updID of inc; nil when the
-// incident has no such update. Only the customer-facing text is used:
-// internal notes and the record never reach an email.
-// Hidden components are left out.
-func newNotice(page *status.Page, inc *status.Incident, updID string, base *url.URL, hidden map[string]bool) *notice {
-	var upd *status.IncidentUpdate
-	for _, u := range inc.Updates {
-		if u.ID == updID {
-			upd = u
-		}
-	}
+// newNotice prepares the emails of update updID as view v shows it; nil
+// when the view has no such update. The view holds only what its audience
+// may see: no record, no notes, no hidden components.
+func newNotice(page *status.Page, v *status.IncidentView, updID string, base *url.URL) *notice {
+	upd := v.Update(updID)
 	if upd == nil {
 		return nil
 	}
 	loc := page.Location()
-	n := &notice{page: page, kind: "incident_update", incidentID: inc.ID, thread: "i." + inc.ID, updateID: upd.ID,
-		first: inc.Updates[len(inc.Updates)-1].ID == upd.ID}
-	for _, c := range inc.Components {
+	n := &notice{page: page, kind: "incident_update", incidentID: v.ID, thread: "i." + v.ID, updateID: upd.ID,
+		first: v.First(upd)}
+	for _, c := range v.Components {
 		n.components = append(n.components, c.ComponentID)
 	}
-	n.subject = "[" + oneLine(page.Name) + "] " + oneLine(inc.Title) + " — " + upd.State.Label()
+	n.subject = "[" + oneLine(page.Name) + "] " + oneLine(v.Title) + " — " + upd.State.Label()
 	kind := upd.Kind.Label()
 	if upd.Resolution != "" {
 		kind += " (" + string(upd.Resolution) + ")"
 	}
-	n.data = noticeData{PageName: page.Name, Title: inc.Title, State: upd.State.Label(), Kind: kind,
+	n.data = noticeData{PageName: page.Name, Title: v.Title, State: upd.State.Label(), Kind: kind,
 		When: upd.DisplayAt.In(loc).Format("Jan 2, 2006 15:04 MST"), Body: templates.PlainText(upd.Body),
 		BodyHTML: templates.Markdown(upd.Body)}
 	var names []string
 	for _, ch := range upd.Components {
-		if !hidden[ch.ComponentID] {
-			names = append(names, ch.Name+": "+ch.NewStatus.Label())
-		}
+		names = append(names, ch.Name+": "+ch.NewStatus.Label())
 	}
 	n.data.Components = strings.Join(names, ", ")
-	if inc.NextUpdateAt != nil && inc.State.Open() {
-		n.data.NextUpdate = inc.NextUpdateAt.In(loc).Format("15:04 MST")
+	if v.NextUpdateAt != nil && v.State.Open() {
+		n.data.NextUpdate = v.NextUpdateAt.In(loc).Format("15:04 MST")
 	}
-	if inc.Public() {
+	if v.Public {
 		n.public = true
-		n.data.IncidentURL = page.URL(base) + "/incidents/" + inc.ID
+		n.data.IncidentURL = page.URL(base) + "/incidents/" + v.ID
 	}
 	return n
 }

@@ -34,9 +34,9 @@ type Notifier struct {
 var _ status.Notifier = (*Notifier)(nil)
 
 // IncidentUpdated queues the update's fan-out. Silent updates (notify off)
-// and internal incidents send nothing.
+// and internal ones send nothing.
 func (n *Notifier) IncidentUpdated(ctx context.Context, tx bun.Tx, inc *status.Incident, upd *status.IncidentUpdate) error {
-	if !upd.Notify || inc.Visibility == status.VisibilityInternal {
+	if !upd.Notify || upd.Visibility == status.VisibilityInternal {
 		return nil
 	}
 	return n.Jobs(ctx, tx, FanOutArgs{PageID: inc.PageID, IncidentID: inc.ID, UpdateID: upd.ID},
@@ -136,39 +136,45 @@ type FanOut struct {
 	Batch  int // default 500
 }
 
-// Run queues every email of the update in args.
+// Run queues every email of the update in args. Each audience gets the
+// update as its own view shows it: subscribers the public view (only for an
+// update the public may see), each affected customer's contacts that
+// customer's view.
 func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
 	svc := f.Service
 	page, err := svc.PageByID(ctx, args.PageID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
-	inc, err := svc.IncidentByID(ctx, args.PageID, args.IncidentID)
-	if err != nil {
-		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	if f.Audience != nil {
+		v, err := svc.IncidentView(ctx, status.Public(), args.PageID, args.IncidentID)
+		switch {
+		case status.KindOf(err) == status.KindNotFound: // not public
+		case err != nil:
+			return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+		default:
+			if n := f.notice(page, v, args.UpdateID); n != nil {
+				if err := f.toSubscribers(ctx, n); err != nil {
+					return err
+				}
+			}
+		}
 	}
-	comps, err := svc.Components(ctx, page.ID)
-	if err != nil {
-		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
-	}
-	hidden := map[string]bool{}
-	for _, c := range comps {
-		hidden[c.ID] = c.Hidden
-	}
-	n := newNotice(page, inc, args.UpdateID, f.BaseURL, hidden)
+	return f.toCustomers(ctx, page, args)
+}
+
+// notice prepares the emails of an update as view v shows it; nil when the
+// view has no such update (not for this audience, or deleted meanwhile).
+func (f *FanOut) notice(page *status.Page, v *status.IncidentView, updateID string) *notice {
+	n := newNotice(page, v, updateID, f.BaseURL)
 	if n == nil {
-		return nil // the update is gone (incident deleted meanwhile)
+		return nil
 	}
 	n.replyTo = page.SupportEmail
 	if n.replyTo == "" {
 		n.replyTo = f.ReplyTo
 	}
-	if inc.Public() && f.Audience != nil {
-		if err := f.toSubscribers(ctx, n); err != nil {
-			return err
-		}
-	}
-	return f.toCustomers(ctx, n, inc.ID)
+	return n
 }
 
 func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
@@ -200,25 +206,39 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 	}
 }
 
-// toCustomers sends one email per contact of each affected customer,
-// naming only that customer.
-func (f *FanOut) toCustomers(ctx context.Context, n *notice, incidentID string) error {
-	customers, err := f.Service.IncidentCustomers(ctx, incidentID)
+// toCustomers sends one email per contact of each affected customer, from
+// that customer's view: it names only that customer.
+func (f *FanOut) toCustomers(ctx context.Context, page *status.Page, args FanOutArgs) error {
+	customers, err := f.Service.IncidentCustomers(ctx, args.IncidentID)
 	if err != nil {
-		return fmt.Errorf("fan out %s: customers: %w", n.updateID, err)
+		return fmt.Errorf("fan out %s: customers: %w", args.UpdateID, err)
+	}
+	var es []*Email
+	for _, c := range customers {
+		v, err := f.Service.IncidentView(ctx, status.CustomerAudience(c.ID), args.PageID, args.IncidentID)
+		if status.KindOf(err) == status.KindNotFound {
+			continue // gone, or internal
+		}
+		if err != nil {
+			return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+		}
+		n := f.notice(page, v, args.UpdateID)
+		if n == nil {
+			continue
+		}
+		link := ""
+		if !n.public && f.Tokens != nil {
+			link = PrivateIncidentURL(f.Tokens, f.BaseURL, page, args.IncidentID, c.ID, f.Service.Now())
+		}
+		for _, ct := range c.Contacts {
+			es = append(es, n.forContact(f.Outbox, c, ct, link))
+		}
+	}
+	if len(es) == 0 {
+		return nil
 	}
 	return f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, c := range customers {
-			link := ""
-			if !n.public && f.Tokens != nil {
-				link = PrivateIncidentURL(f.Tokens, f.BaseURL, n.page, incidentID, c.ID, f.Service.Now())
-			}
-			for _, ct := range c.Contacts {
-				if _, err := f.Outbox.Queue(ctx, tx, n.forContact(f.Outbox, c, ct, link)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		_, err := f.Outbox.QueueMany(ctx, tx, es)
+		return err
 	})
 }

@@ -196,9 +196,10 @@ type Acknowledgement struct {
 	To        string // the sender's address
 	Subject   string // of their message
 	MessageID string // of their message, answered with In-Reply-To
-	// Incident is the incident the message joined (nil while it waits in
-	// triage), on Page.
-	Incident *status.Incident
+	// Incident is the incident the message joined, as the sender may see
+	// it (nil while it waits in triage, or when the sender may not see
+	// the incident), on Page.
+	Incident *status.IncidentView
 	Page     *status.Page
 	PageURL  string // the status page, or Herald's address
 	ReplyTo  string // the support address

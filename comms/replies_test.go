@@ -94,7 +94,9 @@ func TestAcknowledgement(t *testing.T) {
 		ctx := t.Context()
 		svc := status.New(bdb, status.Options{Now: func() time.Time { return h.now }})
 		p := statustest.Page(t, svc, &statustest.PageOpts{Name: "Shop", SupportEmail: "help@shop.example"})
-		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
+		declared := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
+		inc, err := svc.IncidentView(ctx, status.Public(), p.ID, declared.ID)
+		require.NoError(t, err)
 		ack := func(a comms.Acknowledgement) {
 			t.Helper()
 			require.NoError(t, bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return h.box.Acknowledge(ctx, tx, a) }))

@@ -15,6 +15,7 @@ import (
 type CloseInput struct {
 	ConfirmedBy        string // who confirmed the services are back
 	ConfirmationSource string // "customer" or "internal"
+	ConfirmationMethod string // how: see ConfirmationMethods
 	Message            string // the customer-facing resolution message
 	Resolution         Resolution
 	Cause              string
@@ -36,7 +37,7 @@ func postmortemGate(inc *Incident, now time.Time) error {
 	switch {
 	case inc.PostmortemDecision == PostmortemUndecided:
 		return Errorf(KindConflict, "Record the post-mortem decision before resolving: this incident ran over 4 hours or is major.")
-	case inc.PostmortemDecision == PostmortemYes && strings.TrimSpace(inc.Postmortem+inc.PostmortemDraft) == "":
+	case inc.PostmortemDecision == PostmortemYes && strings.TrimSpace(inc.Postmortem+inc.PostmortemDraft+inc.PostmortemInternal) == "":
 		return Errorf(KindConflict, "A post-mortem was decided; write it (a draft will do) before resolving.")
 	}
 	return nil
@@ -55,6 +56,7 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 	if in.ConfirmationSource != "customer" && in.ConfirmationSource != "internal" {
 		f.Add("confirmation_source", "must say whether the customer or someone internal confirmed")
 	}
+	checkMethod(f, in.ConfirmationMethod)
 	checkText(f, "message", in.Message, MaxBodyLen, true, true)
 	if in.Resolution != ResolutionTemporary && in.Resolution != ResolutionPermanent {
 		f.Add("resolution", "must be temporary or permanent")
@@ -87,15 +89,21 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 			return err
 		}
 		before := *inc
-		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmedAt = strings.TrimSpace(in.ConfirmedBy), in.ConfirmationSource, &now
-		inc.Cause, inc.Solution, inc.Remaining, inc.FollowUps = in.Cause, in.Solution, in.Remaining, strings.TrimSpace(in.FollowUps)
-		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmed_at", "cause",
-			"solution", "remaining", "follow_ups").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("record closing summary: %w", err)
+		by := strings.TrimSpace(in.ConfirmedBy)
+		if by != inc.ConfirmedBy || in.ConfirmationSource != inc.ConfirmationSource || in.ConfirmationMethod != inc.ConfirmationMethod {
+			// A confirmation on record stays as it was, with its message;
+			// anything else is a new one, given at closing.
+			inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod, inc.ConfirmationRef, inc.ConfirmedAt =
+				by, in.ConfirmationSource, in.ConfirmationMethod, "", &now
+			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, in.Author, now, now,
+				"Services confirmed back by %s (%s, %s).", inc.ConfirmedBy, confirmerLabel(inc.ConfirmationSource), methodLabel(inc.ConfirmationMethod)); err != nil {
+				return err
+			}
 		}
-		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, in.Author, now, now,
-			"Services confirmed back by %s (%s).", inc.ConfirmedBy, in.ConfirmationSource); err != nil {
-			return err
+		inc.Cause, inc.Solution, inc.Remaining, inc.FollowUps = in.Cause, in.Solution, in.Remaining, strings.TrimSpace(in.FollowUps)
+		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmation_method", "confirmation_ref",
+			"confirmed_at", "cause", "solution", "remaining", "follow_ups").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("record closing summary: %w", err)
 		}
 		upd, err = s.applyUpdate(ctx, tx, inc, UpdateInput{State: StateResolved, Kind: KindResolution, Resolution: in.Resolution,
 			Body: in.Message, Author: in.Author, Notify: in.Notify}, now)
@@ -108,16 +116,126 @@ func (s *Service) Close(ctx context.Context, pageID, incidentID string, in Close
 	return upd, err
 }
 
-// ConfirmFromEntry records that the customer confirmed the services are
-// back, from one of their messages on the incident's timeline (a customer
-// entry): the one click that saves typing it at closing, where it is
-// filled in already.
-func (s *Service) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string) error {
+// ConfirmationMethods are the ways a confirmation that the services are
+// back can come, for the forms.
+var ConfirmationMethods = []string{"email", "phone", "ticket", "chat", "meeting", "monitoring", "other"}
+
+func checkMethod(f FieldErrors, m string) {
+	for _, v := range ConfirmationMethods {
+		if m == v {
+			return
+		}
+	}
+	f.Add("confirmation_method", "must say how it was confirmed: "+strings.Join(ConfirmationMethods, ", "))
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case "email":
+		return "by email"
+	case "phone":
+		return "by phone"
+	case "ticket":
+		return "in a ticket"
+	case "chat":
+		return "in chat"
+	case "meeting":
+		return "in a meeting or video call"
+	case "monitoring":
+		return "by monitoring"
+	}
+	return "other way"
+}
+
+func confirmerLabel(source string) string {
+	if source == "customer" {
+		return "customer contact"
+	}
+	return "team member"
+}
+
+// Confirmation is a proposed confirmation that the services are back,
+// taken from a customer's message on the timeline: who sent it, how, and
+// what it said. The console shows it and asks before recording it.
+type Confirmation struct {
+	EntryID string
+	By      string // the sender, to check and correct
+	Method  string // email, phone or ticket, from the message's channel
+	Quote   string // what the message said
+	At      time.Time
+}
+
+// ConfirmationFrom proposes a confirmation from a customer's message on
+// the incident's timeline. KindNotFound for an unknown entry, KindInvalid
+// for an entry that is not a customer's message.
+func (s *Service) ConfirmationFrom(ctx context.Context, pageID, incidentID, entryID string) (*Confirmation, error) {
+	if _, err := incidentOnPage(ctx, s.db, pageID, incidentID); err != nil {
+		return nil, err
+	}
+	return confirmationFrom(ctx, s.db, incidentID, entryID)
+}
+
+func confirmationFrom(ctx context.Context, db bun.IDB, incidentID, entryID string) (*Confirmation, error) {
 	if !ValidID(entryID) {
-		return notFound("Timeline entry", entryID)
+		return nil, notFound("Timeline entry", entryID)
+	}
+	e := new(TimelineEntry)
+	if err := db.NewSelect().Model(e).Where("id = ? AND incident_id = ?", entryID, incidentID).Scan(ctx); err != nil {
+		return nil, notFoundOr(err, "Timeline entry", entryID)
+	}
+	if e.Kind != TimelineCustomer {
+		return nil, Errorf(KindInvalid, "Only a customer's message can confirm the services are back.")
+	}
+	c := &Confirmation{EntryID: e.ID, By: e.Actor, Quote: e.Body, At: e.At, Method: channelMethod(e.Channel)}
+	if e.Ref != "" && ValidID(e.Ref) {
+		// Declared or attached from an intake item: its sender wrote, not
+		// whoever attached it.
+		item := new(IntakeItem)
+		err := db.NewSelect().Model(item).Where("id = ?", e.Ref).Scan(ctx)
+		switch {
+		case err == nil:
+			c.By = cmpOr(item.SenderName, item.SenderEmail, item.SenderPhone)
+			c.Method = channelMethod(item.Source)
+		case KindOf(normalise(err)) != KindNotFound:
+			return nil, fmt.Errorf("load intake item %s: %w", e.Ref, err)
+		}
+	}
+	return c, nil
+}
+
+func channelMethod(ch IntakeSource) string {
+	switch ch {
+	case IntakePhone:
+		return "phone"
+	case IntakePortal:
+		return "ticket"
+	case IntakeEmail:
+		return "email"
+	}
+	return "other"
+}
+
+// ConfirmInput records a confirmation proposed by ConfirmationFrom, as the
+// person checked it.
+type ConfirmInput struct {
+	By     string
+	Method string
+}
+
+// ConfirmFromEntry records that a customer contact confirmed the services
+// are back, by the message in a timeline entry: the name and method as the
+// person recording it checked them. Errors: KindNotFound for an unknown
+// entry, KindInvalid for a wrong name or method or an entry that is not a
+// customer's message, KindConflict once the incident is resolved.
+func (s *Service) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string, in ConfirmInput) error {
+	f := FieldErrors{}
+	checkText(f, "confirmed_by", in.By, MaxNameLen, true, false)
+	checkMethod(f, in.Method)
+	if err := f.Err(); err != nil {
+		return err
 	}
 	now := s.Now()
-	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
+	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
 		if err != nil {
 			return err
@@ -125,20 +243,20 @@ func (s *Service) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entr
 		if !inc.State.Open() {
 			return Errorf(KindConflict, "This incident is resolved; its confirmation is on record.")
 		}
-		e := new(TimelineEntry)
-		if err := tx.NewSelect().Model(e).Where("id = ? AND incident_id = ?", entryID, inc.ID).Scan(ctx); err != nil {
-			return notFoundOr(err, "Timeline entry", entryID)
-		}
-		if e.Kind != TimelineCustomer {
-			return Errorf(KindInvalid, "Only a customer's message can confirm the services are back.")
+		c, err := confirmationFrom(ctx, tx, inc.ID, entryID)
+		if err != nil {
+			return err
 		}
 		before := *inc
-		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmedAt = e.Actor, "customer", &e.At
-		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmed_at").WherePK().Exec(ctx); err != nil {
+		inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod = strings.TrimSpace(in.By), "customer", in.Method
+		inc.ConfirmationRef, inc.ConfirmedAt = c.EntryID, &c.At
+		if _, err := tx.NewUpdate().Model(inc).Column("confirmed_by", "confirmation_source", "confirmation_method",
+			"confirmation_ref", "confirmed_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("record confirmation: %w", err)
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-			"Services confirmed back by %s (customer), by their message of %s.", e.Actor, e.At.UTC().Format("2006-01-02 15:04 UTC")); err != nil {
+			"Services confirmed back by %s (customer contact, %s), by their message of %s.", inc.ConfirmedBy,
+			methodLabel(inc.ConfirmationMethod), c.At.UTC().Format("2006-01-02 15:04 UTC")); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "confirm", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,

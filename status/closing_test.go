@@ -14,7 +14,7 @@ import (
 )
 
 func goodClose() status.CloseInput {
-	return status.CloseInput{ConfirmedBy: "Bob at Acme", ConfirmationSource: "customer", Message: "All good again.",
+	return status.CloseInput{ConfirmedBy: "Bob at Acme", ConfirmationSource: "customer", ConfirmationMethod: "email", Message: "All good again.",
 		Resolution: status.ResolutionPermanent, Cause: "A full disk.", Solution: "Cleaned up and added space.",
 		FollowUps: "https://tickets.example/OPS-1\nhttps://tickets.example/OPS-2", Author: "Max"}
 }
@@ -32,6 +32,7 @@ func TestCloseIncident(t *testing.T) {
 		bad := map[string]func(*status.CloseInput){
 			"confirmed_by":        func(in *status.CloseInput) { in.ConfirmedBy = " " },
 			"confirmation_source": func(in *status.CloseInput) { in.ConfirmationSource = "rumour" },
+			"confirmation_method": func(in *status.CloseInput) { in.ConfirmationMethod = "carrier pigeon" },
 			"message":             func(in *status.CloseInput) { in.Message = "" },
 			"resolution":          func(in *status.CloseInput) { in.Resolution = "" },
 			"cause":               func(in *status.CloseInput) { in.Cause = "" },

@@ -355,16 +355,16 @@ func saveStatus(ctx context.Context, tx bun.IDB, c *Component, st ComponentStatu
 	return nil
 }
 
-// settledStatus is the status a component falls back to when an incident
-// resolves or a maintenance ends: the worst status any other open incident
-// gives it, else under_maintenance while another maintenance is in
+// settledStatus is the public status a component falls back to when a
+// public incident resolves or a maintenance ends: the worst status any
+// other open public incident gives it, else under_maintenance while another maintenance is in
 // progress on it, else operational. exceptIncident and exceptMaintenance
 // name the incident or maintenance that is ending ("" for none).
 func settledStatus(ctx context.Context, tx bun.IDB, componentID, exceptIncident, exceptMaintenance string) (ComponentStatus, error) {
 	var held []ComponentStatus
 	if err := tx.NewSelect().Model((*IncidentComponent)(nil)).Column("ic.status").
 		Join("JOIN incidents AS i ON i.id = ic.incident_id").
-		Where("ic.component_id = ? AND i.id <> ? AND i.state <> ?", componentID, exceptIncident, StateResolved).
+		Where("ic.component_id = ? AND i.id <> ? AND i.state <> ? AND i.visibility = ?", componentID, exceptIncident, StateResolved, VisibilityPublic).
 		Scan(ctx, &held); err != nil {
 		return "", fmt.Errorf("load open incidents of component %s: %w", componentID, err)
 	}

@@ -257,8 +257,18 @@ type Incident struct {
 	PostmortemAt *time.Time `bun:"postmortem_at"` // when it was published
 	CreatedAt    time.Time  `bun:"created_at"`
 	UpdatedAt    time.Time  `bun:"updated_at"`
-	// PostmortemDraft is the post-mortem being written, console only.
+	// PostmortemDraft is the public post-mortem being written, console
+	// only until it is published.
 	PostmortemDraft string `bun:"postmortem_draft"`
+	// PostmortemInternal is the team's post-mortem, written from the record
+	// and the timeline. It is never published.
+	PostmortemInternal string `bun:"postmortem_internal"`
+	// PublicTitle is the title the public sees when it differs from Title
+	// (which may name a customer); empty means Title.
+	PublicTitle string `bun:"public_title"`
+	// PublicUpdatedAt is when what the public sees of the incident last
+	// changed; nil while the incident was never public.
+	PublicUpdatedAt *time.Time `bun:"public_updated_at"`
 	// AutoHolding posts a holding update by itself when an update falls
 	// due with nothing posted.
 	AutoHolding bool `bun:"auto_holding"`
@@ -292,6 +302,8 @@ type Incident struct {
 	// closing summary.
 	ConfirmedBy        string     `bun:"confirmed_by"`
 	ConfirmationSource string     `bun:"confirmation_source"` // customer or internal
+	ConfirmationMethod string     `bun:"confirmation_method"` // how: email, phone, chat, ticket, meeting, monitoring
+	ConfirmationRef    string     `bun:"confirmation_ref"`    // the timeline entry it came from, if any
 	ConfirmedAt        *time.Time `bun:"confirmed_at"`
 	Cause              string     `bun:"cause"`
 	Solution           string     `bun:"solution"`
@@ -346,15 +358,19 @@ type ComponentChange struct {
 type IncidentUpdate struct {
 	bun.BaseModel `bun:"table:incident_updates"`
 
-	ID         string            `bun:"id,pk"`
-	IncidentID string            `bun:"incident_id"`
-	State      State             `bun:"state"`
-	Kind       UpdateKind        `bun:"kind"`
-	ETA        *time.Time        `bun:"eta_at"`
-	Resolution Resolution        `bun:"resolution"`
-	Body       string            `bun:"body"`
-	Author     string            `bun:"author"`
-	Notify     bool              `bun:"notify"`
+	ID         string     `bun:"id,pk"`
+	IncidentID string     `bun:"incident_id"`
+	State      State      `bun:"state"`
+	Kind       UpdateKind `bun:"kind"`
+	ETA        *time.Time `bun:"eta_at"`
+	Resolution Resolution `bun:"resolution"`
+	Body       string     `bun:"body"`
+	Author     string     `bun:"author"`
+	Notify     bool       `bun:"notify"`
+	// Visibility is the audience the update was posted for: the
+	// incident's visibility at the time. Widening the incident later does
+	// not widen its earlier updates.
+	Visibility Visibility        `bun:"visibility"`
 	Components []ComponentChange `bun:"components,type:text,json_use_number"`
 	CreatedAt  time.Time         `bun:"created_at"`
 	DisplayAt  time.Time         `bun:"display_at"`

@@ -340,15 +340,17 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 	}
 	upd := &IncidentUpdate{ID: NewID(), IncidentID: inc.ID, State: in.State, Kind: in.Kind, ETA: eta,
 		Resolution: in.Resolution, Body: in.Body, Author: strings.TrimSpace(in.Author), Notify: boolOr(in.Notify, true),
-		Components: changes, CreatedAt: now, DisplayAt: now}
+		Visibility: inc.Visibility, Components: changes, CreatedAt: now, DisplayAt: now}
 	if _, err := tx.NewInsert().Model(upd).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert update: %w", err)
 	}
 	if err := timelineForUpdate(ctx, tx, inc, upd, oldState, now); err != nil {
 		return nil, err
 	}
-	if err := bumpPage(ctx, tx, inc.PageID, now); err != nil {
-		return nil, err
+	if inc.Public() {
+		if err := touchPublic(ctx, tx, inc, now); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.notify.IncidentUpdated(ctx, tx, inc, upd); err != nil {
 		return nil, fmt.Errorf("notify update of incident %s: %w", inc.ID, err)
@@ -356,9 +358,18 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 	return upd, nil
 }
 
-// applyComponentStatuses sets the given components (all on inc's page) and
-// records them as affected by inc.
+// applyComponentStatuses records the given components (all on inc's page)
+// as affected by inc with the status each gets. Only a public incident
+// changes a component's public status; a customers-only or internal
+// incident holds its components in its own rows, which the views of the
+// audiences that see it add (see PageView). The changes returned are what
+// the update shows: for a public incident the public status, for another
+// the status the incident held before.
 func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *Incident, in []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
+	held, err := heldStatuses(ctx, tx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
 	var changes []ComponentChange
 	for i, cs := range in {
 		c, err := componentOnPage(ctx, tx, inc.PageID, cs.ComponentID)
@@ -373,27 +384,56 @@ func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *I
 		if _, err := tx.NewInsert().Model(ic).On("CONFLICT (incident_id, component_id) DO UPDATE").Set("status = EXCLUDED.status").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("record affected component: %w", err)
 		}
+		if !inc.Public() {
+			old, ok := held[c.ID]
+			if !ok {
+				old = c.Status
+			}
+			if old != cs.Status {
+				changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: old, NewStatus: cs.Status})
+			}
+			continue
+		}
 		if c.Status == cs.Status {
 			continue
 		}
 		changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: c.Status, NewStatus: cs.Status})
-		if err := setComponentStatus(ctx, tx, c, cs.Status, now); err != nil {
+		if err := saveStatus(ctx, tx, c, cs.Status, now); err != nil {
 			return nil, err
-		}
-		if _, err := tx.NewUpdate().Model(c).Column("status", "updated_at").WherePK().Exec(ctx); err != nil {
-			return nil, fmt.Errorf("update component %s: %w", c.ID, err)
 		}
 	}
 	return changes, nil
 }
 
-// restoreComponents settles the components affected by a resolved incident
-// (see settledStatus); components set explicitly by the resolving update
-// are left alone.
+// heldStatuses returns the status an incident gives each component it
+// affects.
+func heldStatuses(ctx context.Context, tx bun.IDB, incidentID string) (map[string]ComponentStatus, error) {
+	var ics []*IncidentComponent
+	if err := tx.NewSelect().Model(&ics).Where("incident_id = ?", incidentID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load affected components: %w", err)
+	}
+	out := make(map[string]ComponentStatus, len(ics))
+	for _, ic := range ics {
+		out[ic.ComponentID] = ic.Status
+	}
+	return out, nil
+}
+
+// restoreComponents settles the components an incident affected when it
+// stops holding them (resolved, deleted, or no longer public), leaving out
+// those the resolving update sets itself. For a public incident the public
+// status falls back to what other public incidents and maintenance hold
+// (see settledStatus); for another, its audiences' view falls back to the
+// public status. Settling never makes a component worse: a resolution
+// never shows a component getting worse.
 func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
 	skip := map[string]bool{}
 	for _, e := range explicit {
 		skip[e.ComponentID] = true
+	}
+	held, err := heldStatuses(ctx, tx, inc.ID)
+	if err != nil {
+		return nil, err
 	}
 	var affected []*Component
 	if err := tx.NewSelect().Model(&affected).
@@ -406,11 +446,17 @@ func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit 
 		if skip[c.ID] {
 			continue
 		}
+		if !inc.Public() {
+			if h := held[c.ID]; h.Rank() > c.Status.Rank() {
+				changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: h, NewStatus: c.Status})
+			}
+			continue
+		}
 		target, err := settledStatus(ctx, tx, c.ID, inc.ID, "")
 		if err != nil {
 			return nil, err
 		}
-		if c.Status == target {
+		if c.Status == target || target.Rank() > c.Status.Rank() {
 			continue
 		}
 		changes = append(changes, ComponentChange{ComponentID: c.ID, Name: c.Name, OldStatus: c.Status, NewStatus: target})
@@ -421,15 +467,54 @@ func restoreComponents(ctx context.Context, tx bun.IDB, inc *Incident, explicit 
 	return changes, nil
 }
 
+// publishHeld applies the statuses an open incident holds to the public
+// status of its components, when the incident becomes public.
+func publishHeld(ctx context.Context, tx bun.IDB, inc *Incident, now time.Time) error {
+	held, err := heldStatuses(ctx, tx, inc.ID)
+	if err != nil {
+		return err
+	}
+	for id, st := range held {
+		c, err := componentOnPage(ctx, tx, inc.PageID, id)
+		if err != nil {
+			return err
+		}
+		if st.Rank() > c.Status.Rank() {
+			if err := saveStatus(ctx, tx, c, st, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// touchPublic records that something the public sees of inc changed now,
+// so the page's public snapshots are rebuilt.
+func touchPublic(ctx context.Context, tx bun.IDB, inc *Incident, now time.Time) error {
+	inc.PublicUpdatedAt = &now
+	if _, err := tx.NewUpdate().Model(inc).Column("public_updated_at").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update incident %s: %w", inc.ID, err)
+	}
+	return bumpPage(ctx, tx, inc.PageID, now)
+}
+
 // IncidentPatch changes an incident's descriptive fields.
 type IncidentPatch struct {
-	Title      *string
-	Severity   *Severity
+	Title *string
+	// PublicTitle is the title the public sees; empty means Title.
+	PublicTitle *string
+	Severity    *Severity
+	// Visibility changes who sees the incident. Widening it (internal →
+	// customers → public) leaves earlier updates with the audience they
+	// were written for, except those listed in PublishUpdates.
 	Visibility *Visibility
-	StartedAt  *time.Time
-	Postmortem *string // publishing a non-empty post-mortem stamps PostmortemAt
-	// PostmortemDraft saves a post-mortem without publishing it.
-	PostmortemDraft *string
+	// PublishUpdates are ids of earlier updates that go to the new, wider
+	// audience with the incident.
+	PublishUpdates []string
+	StartedAt      *time.Time
+	// Postmortem publishes the public post-mortem (empty withdraws it); see
+	// SavePostmortem for drafts and the internal one.
+	Postmortem *string
 
 	// The record's fields.
 	Summary           *string
@@ -445,12 +530,12 @@ type IncidentPatch struct {
 	Version int
 }
 
-// UpdateIncident applies patch to an incident.
-func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p IncidentPatch) (*Incident, error) {
-	now := s.Now()
-	f := FieldErrors{}
+func (p *IncidentPatch) validate(f FieldErrors, now time.Time) {
 	if p.Title != nil {
 		checkText(f, "title", *p.Title, MaxNameLen, true, false)
+	}
+	if p.PublicTitle != nil {
+		checkText(f, "public_title", *p.PublicTitle, MaxNameLen, false, false)
 	}
 	if p.Severity != nil && !p.Severity.Valid() {
 		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
@@ -458,18 +543,37 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 	if p.Visibility != nil && !p.Visibility.Valid() {
 		f.Add("visibility", "must be one of public, customers, internal")
 	}
+	if len(p.PublishUpdates) > 0 && p.Visibility == nil {
+		f.Add("publish_updates", "only with a wider visibility")
+	}
+	if len(p.PublishUpdates) > 1000 {
+		f.Add("publish_updates", "at most 1000 updates")
+	}
+	for _, id := range p.PublishUpdates {
+		if !ValidID(id) {
+			f.Add("publish_updates", "lists an update that is not an update of this incident")
+			break
+		}
+	}
 	if p.StartedAt != nil {
 		checkStart(f, *p.StartedAt, now)
 	}
 	if p.Postmortem != nil {
 		checkText(f, "postmortem", *p.Postmortem, MaxBodyLen, false, true)
 	}
-	if p.PostmortemDraft != nil {
-		checkText(f, "postmortem", *p.PostmortemDraft, MaxBodyLen, false, true)
-	}
 	rec := IncidentInput{Source: SourceNone, Summary: deref(p.Summary), Reproduce: deref(p.Reproduce),
 		Contact: deref(p.Contact), AffectedCustomers: deref(p.AffectedCustomers)}
 	rec.checkRecord(f)
+}
+
+// UpdateIncident applies patch to an incident. Widening the visibility of
+// a resolved incident is refused (KindConflict): what was said went to the
+// audience it was written for. Listed updates that are not the incident's
+// are KindInvalid, and nothing is changed.
+func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p IncidentPatch) (*Incident, error) {
+	now := s.Now()
+	f := FieldErrors{}
+	p.validate(f, now)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -484,6 +588,9 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		before := *inc
 		if p.Title != nil {
 			inc.Title = strings.TrimSpace(*p.Title)
+		}
+		if p.PublicTitle != nil {
+			inc.PublicTitle = strings.TrimSpace(*p.PublicTitle)
 		}
 		setIf(&inc.Severity, p.Severity)
 		setIf(&inc.Visibility, p.Visibility)
@@ -501,22 +608,15 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 					Fields: map[string]string{"started_at": "must be before the incident was resolved"}}
 			}
 		}
-		if p.PostmortemDraft != nil {
-			inc.PostmortemDraft = *p.PostmortemDraft
-			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, "Post-mortem draft saved."); err != nil {
-				return err
-			}
+		if err := changeVisibility(ctx, tx, &before, inc, p.PublishUpdates, now); err != nil {
+			return err
 		}
 		if p.Postmortem != nil {
-			inc.Postmortem = *p.Postmortem
-			inc.PostmortemDraft = inc.Postmortem
-			inc.PostmortemAt = nil
-			msg := "Post-mortem withdrawn from the public page."
-			if strings.TrimSpace(inc.Postmortem) != "" {
-				inc.PostmortemAt = &now
-				msg = "Post-mortem published."
+			action := PostmortemPublish
+			if strings.TrimSpace(*p.Postmortem) == "" {
+				action = PostmortemUnpublish
 			}
-			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, "%s", msg); err != nil {
+			if err := setPostmortem(ctx, tx, inc, PostmortemPublic, action, *p.Postmortem, now); err != nil {
 				return err
 			}
 		}
@@ -525,18 +625,102 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		}
 		inc.UpdatedAt = now
 		inc.Version++
+		if publicChange(&before, inc) {
+			inc.PublicUpdatedAt = &now
+			if err := bumpPage(ctx, tx, pageID, now); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update incident: %w", err)
 		}
-		if err := audit(ctx, tx, now, Change{Action: "update", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: before, After: inc}); err != nil {
-			return err
-		}
-		return bumpPage(ctx, tx, pageID, now)
+		return audit(ctx, tx, now, Change{Action: "update", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: before, After: inc})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.IncidentByID(ctx, pageID, id)
+}
+
+// publicChange reports whether the public sees a difference between old and
+// inc: the incident was or is public, and something it shows changed.
+func publicChange(old, inc *Incident) bool {
+	if !old.Public() && !inc.Public() {
+		return false
+	}
+	return old.Visibility != inc.Visibility || old.Title != inc.Title || old.PublicTitle != inc.PublicTitle ||
+		old.Severity != inc.Severity || !old.StartedAt.Equal(inc.StartedAt) || old.Postmortem != inc.Postmortem ||
+		!equalTime(old.PostmortemAt, inc.PostmortemAt)
+}
+
+func equalTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
+// changeVisibility carries out a change of audience from old to inc inside
+// the patch's transaction: listed earlier updates go to the wider audience,
+// an open incident that becomes public sets the public status of its
+// components, and one that stops being public gives them back.
+func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publish []string, now time.Time) error {
+	if old.Visibility == inc.Visibility {
+		if len(publish) > 0 {
+			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+				Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+		}
+		return nil
+	}
+	widen := inc.Visibility.Wider(old.Visibility)
+	if widen && !inc.State.Open() {
+		return errResolvedWidening
+	}
+	if !widen && len(publish) > 0 {
+		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+			Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+	}
+	if len(publish) > 0 {
+		res, err := tx.NewUpdate().Model((*IncidentUpdate)(nil)).Set("visibility = ?", inc.Visibility).
+			Where("incident_id = ? AND id IN (?)", inc.ID, bun.In(publish)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("publish earlier updates: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n != int64(len(uniq(publish))) {
+			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
+				Fields: map[string]string{"publish_updates": "lists an update that is not an update of this incident"}}
+		}
+		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
+			"%d earlier update%s made visible to %s.", len(uniq(publish)), plural(len(uniq(publish))), audienceWords(inc.Visibility)); err != nil {
+			return err
+		}
+	}
+	switch {
+	case !inc.State.Open():
+	case inc.Public():
+		return publishHeld(ctx, tx, inc, now)
+	case old.Public():
+		// Settled as resolving would, with the incident still public.
+		_, err := restoreComponents(ctx, tx, old, nil, now)
+		return err
+	}
+	return nil
+}
+
+func uniq(ids []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // timelineForPatch writes what a patch changed on the incident's timeline.
@@ -555,6 +739,13 @@ func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now t
 	}
 	if old.Title != inc.Title {
 		entries = append(entries, entry{TimelineChange, fmt.Sprintf("Title changed to %q.", inc.Title)})
+	}
+	if old.PublicTitle != inc.PublicTitle {
+		msg := fmt.Sprintf("Public title set to %q.", inc.PublicTitle)
+		if inc.PublicTitle == "" {
+			msg = "Public title removed: the public sees the title."
+		}
+		entries = append(entries, entry{TimelineChange, msg})
 	}
 	if !old.StartedAt.Equal(inc.StartedAt) {
 		entries = append(entries, entry{TimelineChange, "Start time corrected to " + inc.StartedAt.Format(time.RFC3339) + "."})
@@ -609,6 +800,9 @@ func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
 		if err := audit(ctx, tx, now, Change{Action: "delete", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: inc}); err != nil {
 			return err
 		}
+		if !inc.Public() {
+			return nil // the public never saw it
+		}
 		return bumpPage(ctx, tx, pageID, now)
 	})
 }
@@ -645,6 +839,9 @@ type IncidentFilter struct {
 	Since      *time.Time // started at or after
 	Limit      int        // default 50, at most 1000
 	Offset     int
+
+	// audience keeps the incidents an audience may see (PageView's filter).
+	audience *Audience
 }
 
 // Incidents returns the incidents matching f, most recently started first,
@@ -672,6 +869,17 @@ func incidents(ctx context.Context, db bun.IDB, f IncidentFilter) ([]*Incident, 
 	}
 	if f.Since != nil {
 		q.Where("started_at >= ?", f.Since.UTC())
+	}
+	if a := f.audience; a != nil {
+		switch a.Kind {
+		case AudiencePublic:
+			q.Where("visibility = ?", VisibilityPublic)
+		case AudienceCustomer:
+			q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where("visibility = ?", VisibilityPublic).WhereOr("visibility = ? AND id IN (SELECT incident_id FROM incident_customers WHERE customer_id = ?)",
+					VisibilityCustomers, a.CustomerID)
+			})
+		}
 	}
 	if err := q.Order("started_at DESC", "id").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)

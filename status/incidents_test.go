@@ -177,7 +177,8 @@ func TestIncidentLifecycle(t *testing.T) {
 		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Casey"))
 		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.Equal(t, status.KindConflict, status.KindOf(err), "a yes needs the post-mortem written")
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{PostmortemDraft: statustest.Ptr("## Summary\n\nA draft.")})
+		_, err = b.svc.SavePostmortem(b.ctx, p.ID, inc.ID, status.PostmortemInput{Kind: status.PostmortemInternal,
+			Action: status.PostmortemSave, Text: "## Summary\n\nA draft."})
 		require.NoError(t, err)
 
 		resolved := b.clock.Now().Add(10 * time.Minute)
@@ -221,13 +222,14 @@ func TestResolve_ComponentHeldByAnotherOpenIncident(t *testing.T) {
 		b.clock.Advance(time.Minute)
 		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityInternal,
 			Components: affect(shared.ID, status.PartialOutage)})
-		require.Equal(t, status.PartialOutage, componentStatus(t, b, p.ID, shared.ID), "the latest update sets the status")
+		require.Equal(t, status.DegradedPerformance, componentStatus(t, b, p.ID, shared.ID),
+			"the latest public update sets the public status; an internal incident does not change it")
 
 		b.clock.Advance(time.Minute)
 		u, err := b.svc.PostUpdate(b.ctx, p.ID, first.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
-		require.Equal(t, status.PartialOutage, componentStatus(t, b, p.ID, shared.ID),
-			"a component held by other open incidents gets the worst status they give it")
+		require.Equal(t, status.DegradedPerformance, componentStatus(t, b, p.ID, shared.ID),
+			"a component held by other open public incidents gets the worst status they give it")
 		require.Equal(t, status.Operational, componentStatus(t, b, p.ID, only.ID))
 		require.Equal(t, []status.ComponentChange{{ComponentID: only.ID, Name: only.Name, OldStatus: status.PartialOutage, NewStatus: status.Operational}},
 			u.Components, "an unchanged component is not listed")
@@ -235,7 +237,7 @@ func TestResolve_ComponentHeldByAnotherOpenIncident(t *testing.T) {
 		b.clock.Advance(time.Minute)
 		_, err = b.svc.PostUpdate(b.ctx, p.ID, second.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
-		require.Equal(t, status.PartialOutage, componentStatus(t, b, p.ID, shared.ID), "the internal incident still holds it")
+		require.Equal(t, status.Operational, componentStatus(t, b, p.ID, shared.ID), "the internal incident holds it for the team only")
 	})
 }
 
@@ -565,15 +567,12 @@ func TestUpdateIncident(t *testing.T) {
 		published := b.clock.Advance(time.Hour)
 		started := epoch.Add(-time.Hour)
 		got, err := b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{
-			Title: statustest.Ptr("Database outage"), Severity: statustest.Ptr(status.SeverityMajor),
-			Visibility: statustest.Ptr(status.VisibilityCustomers), StartedAt: &started,
+			Title: statustest.Ptr("Database outage"), Severity: statustest.Ptr(status.SeverityMajor), StartedAt: &started,
 			Postmortem: statustest.Ptr("# What happened\n\nA disk filled up."),
 		})
 		require.NoError(t, err)
 		require.Equal(t, "Database outage", got.Title)
 		require.Equal(t, status.SeverityMajor, got.Severity)
-		require.Equal(t, status.VisibilityCustomers, got.Visibility)
-		require.False(t, got.Public())
 		requireTime(t, started, got.StartedAt)
 		requireTimePtr(t, published, got.PostmortemAt)
 		require.Equal(t, "postmortem", got.StatuspageStatus())
@@ -584,6 +583,13 @@ func TestUpdateIncident(t *testing.T) {
 		require.NoError(t, err)
 		require.Nil(t, got.PostmortemAt, "a blank post-mortem is unpublished")
 		require.Equal(t, "resolved", got.StatuspageStatus())
+
+		got, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
+		require.NoError(t, err, "narrowing a resolved incident is allowed")
+		require.False(t, got.Public())
+		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityPublic)})
+		requireKind(t, err, status.KindConflict)
+		require.Contains(t, status.Message(err), "resolved", "widening a resolved incident is refused")
 
 		tomorrow := b.clock.Now().Add(24 * time.Hour)
 		for _, tc := range []struct {

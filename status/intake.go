@@ -287,7 +287,7 @@ func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID
 	}
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineCustomer,
 		Body:  fmt.Sprintf("%s from %s: %s\n\n%s", item.Source.Label(), who, item.Title, item.Body),
-		Actor: ActorFrom(ctx).Name, At: item.CreatedAt, CreatedAt: stamp(now), Ref: item.ID}
+		Actor: ActorFrom(ctx).Name, At: item.CreatedAt, CreatedAt: stamp(now), Ref: item.ID, Channel: item.Source}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
@@ -479,7 +479,7 @@ func (s *Service) AddCustomerMessage(ctx context.Context, tx bun.Tx, pageID, inc
 	now := s.Now()
 	e := &TimelineEntry{ID: NewID(), IncidentID: inc.ID, Kind: TimelineCustomer,
 		Body:  strings.TrimSpace(fmt.Sprintf("%s from %s: %s\n\n%s", m.Source.Label(), m.From, m.Title, text)),
-		Actor: m.From, At: m.At.UTC().Truncate(time.Microsecond), CreatedAt: stamp(now), Ref: m.Ref}
+		Actor: m.From, At: m.At.UTC().Truncate(time.Microsecond), CreatedAt: stamp(now), Ref: m.Ref, Channel: m.Source}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}

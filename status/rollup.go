@@ -6,12 +6,12 @@ type Overall struct {
 	Description string
 }
 
-// RollUp derives the page's overall status from its public components and
-// open public incidents: the worst component status on Statuspage's ladder
+// RollUp derives the page's overall status from the components and open
+// incidents one audience sees: the worst component status on Statuspage's ladder
 // (major outage ⇒ critical, partial ⇒ major, degraded ⇒ minor), raised to the
 // impact of any open incident; "maintenance" when nothing is wrong but some
 // component is under maintenance or a maintenance is in progress.
-func RollUp(components []*Component, openIncidents []*Incident, maintenanceActive bool) Overall {
+func RollUp(components []*Component, openIncidents []*IncidentView, maintenanceActive bool) Overall {
 	worst := ImpactNone
 	for _, c := range components {
 		if c.Status == UnderMaintenance {

@@ -17,17 +17,17 @@ func TestRollUp(t *testing.T) {
 		}
 		return out
 	}
-	incs := func(ss ...status.Severity) []*status.Incident {
-		var out []*status.Incident
+	incs := func(ss ...status.Severity) []*status.IncidentView {
+		var out []*status.IncidentView
 		for _, s := range ss {
-			out = append(out, &status.Incident{Severity: s, State: status.StateInvestigating})
+			out = append(out, &status.IncidentView{Severity: s, State: status.StateInvestigating})
 		}
 		return out
 	}
 	cases := []struct {
 		name        string
 		components  []*status.Component
-		incidents   []*status.Incident
+		incidents   []*status.IncidentView
 		maintenance bool
 		indicator   status.Impact
 		description string

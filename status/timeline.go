@@ -45,6 +45,8 @@ type TimelineEntry struct {
 	At         time.Time    `bun:"at"`
 	CreatedAt  time.Time    `bun:"created_at"`
 	Ref        string       `bun:"ref"` // what the entry records, e.g. an intake item's id
+	// Channel is how a customer's entry came: email, phone or portal.
+	Channel IntakeSource `bun:"channel"`
 }
 
 // lastStamp is the newest CreatedAt handed out by stamp, in microseconds.

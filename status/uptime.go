@@ -16,7 +16,7 @@ type UptimeDay struct {
 	Uptime float64
 	// Worst is the worst status seen that day.
 	Worst     ComponentStatus
-	Incidents []*Incident // public incidents affecting the component that day
+	Incidents []*IncidentView // incidents the audience sees affecting the component that day
 }
 
 // HasData reports whether the day had tracked time.

@@ -288,13 +288,14 @@ func (f *incidentFlow) close(t *testing.T) {
 		openClose()
 		require.NoError(t, chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#conf-internal"))))
 		for sel, v := range map[string]string{
-			"#confirmed_by":     "Casey, checking the login graphs",
-			"#message":          "Logins work again. We are sorry for the trouble.",
-			"#close_resolution": "permanent",
-			"#cause":            "The session store ran out of connections after its restart.",
-			"#solution":         "Raised the connection limit and added a standby store.",
-			"#remaining":        "Alert on the connection count.",
-			"#follow_ups":       "https://tickets.example.com/OPS-123",
+			"#confirmed_by":        "Casey, checking the login graphs",
+			"#confirmation_method": "monitoring",
+			"#message":             "Logins work again. We are sorry for the trouble.",
+			"#close_resolution":    "permanent",
+			"#cause":               "The session store ran out of connections after its restart.",
+			"#solution":            "Raised the connection limit and added a standby store.",
+			"#remaining":           "Alert on the connection count.",
+			"#follow_ups":          "https://tickets.example.com/OPS-123",
 		} {
 			setField(t, tb, sel, v)
 		}
@@ -314,18 +315,21 @@ func (f *incidentFlow) close(t *testing.T) {
 	if !eval[bool](t, tb, `document.querySelector('details:has(#postmortem)').open`) {
 		require.NoError(t, chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`details:has(#postmortem) > summary`))))
 	}
-	draft := eval[string](t, tb, `document.querySelector('#postmortem-text').value`)
-	require.True(t, strings.HasPrefix(draft, "# "+f.title+"\n"), "the post-mortem starts from the record:\n%s", draft)
+	draft := eval[string](t, tb, `document.querySelector('#postmortem-internal').value`)
+	require.True(t, strings.HasPrefix(draft, "# "+f.title+"\n"), "the internal post-mortem starts from the record:\n%s", draft)
 	require.Contains(t, draft, "We are investigating failing logins.")
-	require.Equal(t, int64(http.StatusOK), submit(t, tb, `button[name=action][value=draft]`))
-	require.Contains(t, textOf(t, tb, ".pm-state"), "Draft, seen in the console only")
+	public := eval[string](t, tb, `document.querySelector('#postmortem-text').value`)
+	require.True(t, strings.HasPrefix(public, "## Summary"), "the public post-mortem starts from empty sections:\n%s", public)
+	require.NotContains(t, public, "# "+f.title, "and not from the record")
+	require.Equal(t, int64(http.StatusOK), submit(t, tb, `form:has(#postmortem-internal) button[name=action][value=draft]`))
+	require.Contains(t, timeline(t, tb), "Internal post-mortem saved.")
 	tb.requireQuiet(t, "the post-mortem decision and draft")
 
 	tb = f.consoleTab(t)
 	fill()
 	require.Equal(t, int64(http.StatusOK), submit(t, tb, closeButton))
 	summary := textOf(t, tb, `section[aria-labelledby="summary-h"]`)
-	for _, want := range []string{"Closing summary", "Casey, checking the login graphs (internal)",
+	for _, want := range []string{"Closing summary", "Casey, checking the login graphs (team member, monitoring)",
 		"The session store ran out of connections after its restart.", "Raised the connection limit and added a standby store.",
 		"Alert on the connection count.", "https://tickets.example.com/OPS-123"} {
 		require.Contains(t, summary, want)
@@ -348,14 +352,17 @@ func (f *incidentFlow) close(t *testing.T) {
 func (f *incidentFlow) publishPostmortem(t *testing.T) {
 	tb, pub := f.consoleTab(t), newTab(t, f.sess)
 	require.True(t, eval[bool](t, tb, `document.querySelector('details:has(#postmortem)').open`), "a drafted post-mortem is open")
-	require.True(t, strings.HasPrefix(eval[string](t, tb, `document.querySelector('#postmortem-text').value`), "# "+f.title+"\n"),
-		"the saved draft is in the form")
+	require.True(t, strings.HasPrefix(eval[string](t, tb, `document.querySelector('#postmortem-internal').value`), "# "+f.title+"\n"),
+		"the saved internal post-mortem is in its form")
 	pm := "# " + f.title + "\n\nThe **session store** ran out of connections.\n\n- Added a standby store\n- Raised the connection limit\n"
 	setField(t, tb, "#postmortem-text", pm)
 	require.NoError(t, chromedp.Do(tb.ctx, chromedp.WaitVisible(chromedp.CSS("#postmortem-preview strong"))), "the live preview")
 	require.Equal(t, "session store", textOf(t, tb, "#postmortem-preview strong"))
 	require.Equal(t, 2, count(t, tb, "#postmortem-preview li"))
-	require.Equal(t, int64(http.StatusOK), submit(t, tb, `button[name=action][value=publish]`))
+	require.Equal(t, int64(http.StatusOK), submit(t, tb, `form:has(#postmortem-text) button[name=action][value=publish]`))
+	require.Contains(t, textOf(t, tb, "#publish-review"), "Exactly this goes public")
+	require.Equal(t, "session store", textOf(t, tb, "#publish-review .preview strong"), "the preview shows what goes public")
+	require.Equal(t, int64(http.StatusOK), submit(t, tb, `#publish-review button[name=action][value=publish]`))
 	require.Contains(t, textOf(t, tb, ".pm-state"), "Published on the public incident page")
 
 	awaitPage(t, pub, f.public, `!!document.querySelector('section.postmortem strong')`, "the post-mortem")

@@ -253,11 +253,17 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *demoClock
 		}
 		pm := fmt.Sprintf("## Summary\n\n%s\n\n## Impact\n\n%s was unavailable for about %s.\n\n## Root cause\n\n%s\n\n## Action items\n\n- Add an alert for the early signs.\n",
 			fmt.Sprintf(prob.analysis, c.Name), c.Name, (3 * step).Round(time.Minute), prob.mitigation)
-		if _, err := svc.UpdateIncident(ctx, p.ID, inc.ID, status.IncidentPatch{Postmortem: &pm}); err != nil {
+		// The public post-mortem of a public incident; the team's own for
+		// one the public never saw.
+		in := status.PostmortemInput{Kind: status.PostmortemPublic, Action: status.PostmortemPublish, Text: pm}
+		if vis != status.VisibilityPublic {
+			in = status.PostmortemInput{Kind: status.PostmortemInternal, Action: status.PostmortemSave, Text: pm}
+		}
+		if _, err := svc.SavePostmortem(ctx, p.ID, inc.ID, in); err != nil {
 			return err
 		}
 	}
-	_, err = svc.Close(ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "On-call engineer", ConfirmationSource: "internal",
+	_, err = svc.Close(ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "On-call engineer", ConfirmationSource: "internal", ConfirmationMethod: "monitoring",
 		Message: prob.fix, Resolution: status.ResolutionPermanent, Cause: fmt.Sprintf(prob.analysis, c.Name),
 		Solution: prob.mitigation, Author: "Communication manager"})
 	return err

@@ -27,6 +27,7 @@ type updateJSON struct {
 	Body       string                   `json:"body"`
 	Author     string                   `json:"author"`
 	Notify     bool                     `json:"notify"`
+	Visibility status.Visibility        `json:"visibility"`
 	Components []status.ComponentChange `json:"components"`
 	CreatedAt  time.Time                `json:"created_at"`
 }
@@ -35,6 +36,7 @@ type incidentJSON struct {
 	ID           string                `json:"id"`
 	PageID       string                `json:"page_id"`
 	Title        string                `json:"title"`
+	PublicTitle  string                `json:"public_title"`
 	Severity     status.Severity       `json:"severity"`
 	State        status.State          `json:"state"`
 	Visibility   status.Visibility     `json:"visibility"`
@@ -49,7 +51,7 @@ type incidentJSON struct {
 }
 
 func toIncidentJSON(inc *status.Incident) incidentJSON {
-	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, Severity: inc.Severity, State: inc.State,
+	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, PublicTitle: inc.PublicTitle, Severity: inc.Severity, State: inc.State,
 		Visibility: inc.Visibility, StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
 		Postmortem: inc.Postmortem, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
 		Components: []componentStatusJSON{}, Updates: []updateJSON{}}
@@ -64,7 +66,7 @@ func toIncidentJSON(inc *status.Incident) incidentJSON {
 
 func toUpdateJSON(u *status.IncidentUpdate) updateJSON {
 	return updateJSON{ID: u.ID, State: u.State, Kind: u.Kind, ETA: u.ETA, Resolution: u.Resolution, Body: u.Body,
-		Author: u.Author, Notify: u.Notify, Components: u.Components, CreatedAt: u.CreatedAt}
+		Author: u.Author, Notify: u.Notify, Visibility: u.Visibility, Components: u.Components, CreatedAt: u.CreatedAt}
 }
 
 func componentInputs(in []componentStatusJSON) []status.ComponentStatusInput {
@@ -178,11 +180,15 @@ func (s *Server) getIncident(c *fiber.Ctx) error {
 }
 
 type incidentPatchRequest struct {
-	Title      *string            `json:"title"`
-	Severity   *status.Severity   `json:"severity"`
-	Visibility *status.Visibility `json:"visibility"`
-	StartedAt  *string            `json:"started_at"`
-	Postmortem *string            `json:"postmortem"`
+	Title       *string            `json:"title"`
+	PublicTitle *string            `json:"public_title"`
+	Severity    *status.Severity   `json:"severity"`
+	Visibility  *status.Visibility `json:"visibility"`
+	// PublishUpdates lists the earlier updates that go to a wider
+	// visibility with the incident; the others keep their audience.
+	PublishUpdates []string `json:"publish_updates"`
+	StartedAt      *string  `json:"started_at"`
+	Postmortem     *string  `json:"postmortem"`
 }
 
 // updateIncident serves PATCH /api/v1/pages/:page/incidents/:id.
@@ -201,7 +207,8 @@ func (s *Server) updateIncident(c *fiber.Ctx) error {
 		return err
 	}
 	inc, err := s.deps.Service.UpdateIncident(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
-		Severity: req.Severity, Visibility: req.Visibility, StartedAt: started, Postmortem: req.Postmortem})
+		PublicTitle: req.PublicTitle, Severity: req.Severity, Visibility: req.Visibility, PublishUpdates: req.PublishUpdates,
+		StartedAt: started, Postmortem: req.Postmortem})
 	if err != nil {
 		return err
 	}

@@ -243,9 +243,11 @@ func TestAdminAPICRUD(t *testing.T) {
 		require.Empty(t, b.list(t, pages+"/incidents"+open))
 		require.Len(t, b.list(t, pages+"/incidents?open=false"), 1)
 
-		inc = b.object(t, http.StatusOK, http.MethodPatch, incs, map[string]any{"postmortem": "A bad deploy.", "visibility": "internal"})
+		inc = b.object(t, http.StatusOK, http.MethodPatch, incs, map[string]any{"postmortem": "A bad deploy."})
 		require.Equal(t, "A bad deploy.", inc["postmortem"])
+		inc = b.object(t, http.StatusOK, http.MethodPatch, incs, map[string]any{"visibility": "internal"})
 		require.Equal(t, "internal", inc["visibility"])
+		requireAPIError(t, b.call(t, http.MethodPatch, incs, map[string]any{"visibility": "public"}), http.StatusConflict)
 		b.refresh(t)
 		r = b.get(t, "", "/p/crud/api/v2/incidents.json")
 		requireNotContains(t, r.String(), iid, "an incident made internal leaves the public API")

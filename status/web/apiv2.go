@@ -114,12 +114,12 @@ func tsp(t *time.Time) *string {
 // apiView converts a public view into Statuspage shapes. pageURL is the
 // page's absolute URL.
 type apiView struct {
-	v       *status.PublicView
+	v       *status.PageView
 	pageURL string
 	comps   map[string]spComponent
 }
 
-func newAPIView(v *status.PublicView, pageURL string) *apiView {
+func newAPIView(v *status.PageView, pageURL string) *apiView {
 	a := &apiView{v: v, pageURL: pageURL, comps: map[string]spComponent{}}
 	for _, c := range v.Components {
 		a.comps[c.ID] = a.component(c)
@@ -191,7 +191,7 @@ func (a *apiView) components() []spComponent {
 	return out
 }
 
-func (a *apiView) incident(inc *status.Incident) spIncident {
+func (a *apiView) incident(inc *status.IncidentView) spIncident {
 	out := spIncident{ID: inc.ID, Name: inc.Title, Status: inc.StatuspageStatus(), CreatedAt: ts(inc.CreatedAt),
 		UpdatedAt: ts(inc.UpdatedAt), MonitoringAt: tsp(inc.MonitoringAt), ResolvedAt: tsp(inc.ResolvedAt),
 		Impact: string(inc.Severity.Impact()), Shortlink: a.pageURL + "/incidents/" + inc.ID, StartedAt: ts(inc.StartedAt),

@@ -295,6 +295,14 @@ type incidentConsolePage struct {
 	// have resolved while it is still investigated or mitigated: the
 	// console suggests observing.
 	AlertsResolved *alerts.Count
+	// View is the team's view of the incident: every update with the
+	// audience it was posted for.
+	View *status.IncidentView
+	// Methods are the ways a confirmation can come.
+	Methods []string
+	// The panel that asks before something is recorded or becomes more
+	// public, shown at the top of the page.
+	incidentPanel
 }
 
 // Affects reports whether customer id is linked to the incident.
@@ -339,6 +347,16 @@ func (d incidentConsolePage) Holders(role status.IncidentRole) []*status.RoleAss
 
 // Value returns the submitted value of a form field.
 func (d incidentConsolePage) Value(name string) string { return d.Form.Get(name) }
+
+// Chosen reports whether value is among the submitted values of name.
+func (d incidentConsolePage) Chosen(name, value string) bool {
+	for _, v := range d.Form[name] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
 
 // showConsoleIncident serves GET /console/pages/:page/incidents/:id. With
 // ?template=ID the update form starts from that template; with
@@ -404,6 +422,13 @@ func (s *Server) loadIncident(c *fiber.Ctx) (*incidentContext, error) {
 }
 
 func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
+	return s.renderIncidentPanel(c, code, form, fields, incidentPanel{})
+}
+
+// renderIncidentPanel renders the incident page with a panel at its top
+// (a review before widening, a preview before publishing, a confirmation
+// to check).
+func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fields map[string]string, panel incidentPanel) error {
 	ctx := c.UserContext()
 	fields = formFields(fields)
 	svc := s.deps.Service
@@ -416,6 +441,7 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 		// A confirmation on record (a customer's email) starts the close form.
 		form.Set("confirmed_by", inc.ConfirmedBy)
 		form.Set("confirmation_source", inc.ConfirmationSource)
+		form.Set("confirmation_method", inc.ConfirmationMethod)
 	}
 	all, err := svc.Users(ctx)
 	if err != nil {
@@ -433,7 +459,11 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
 		Nudges: status.Nudges(inc, 0, now),
-		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities}
+		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities,
+		Methods: status.ConfirmationMethods, incidentPanel: panel}
+	if d.View, err = svc.IncidentView(ctx, status.Internal(), page.ID, inc.ID); err != nil {
+		return err
+	}
 	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
@@ -492,6 +522,7 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 	}
 	if _, editing := form["title"]; !editing {
 		form.Set("title", inc.Title)
+		form.Set("public_title", inc.PublicTitle)
 		form.Set("severity", string(inc.Severity))
 		form.Set("visibility", string(inc.Visibility))
 		form.Set("started_at", inc.StartedAt.In(page.Location()).Format("2006-01-02T15:04"))
@@ -503,15 +534,17 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 			form.Set("auto_holding", "on")
 		}
 	}
+	if form.Get("postmortem_internal") == "" {
+		pm := inc.PostmortemInternal
+		if pm == "" {
+			pm = status.InternalPostmortemDraft(inc, roles, tl, d.Names, page.Location())
+		}
+		form.Set("postmortem_internal", pm)
+	}
 	if form.Get("postmortem") == "" {
 		pm := inc.PostmortemDraft
 		if pm == "" {
-			pm = inc.Postmortem
-		}
-		if pm == "" {
-			// A draft from the record and the timeline, to edit.
-			pm = status.TimelineMarkdown(inc, roles, tl, d.Names, page.Location()) +
-				"\n## Root cause\n\n" + inc.Cause + "\n\n## Resolution\n\n" + inc.Solution + "\n\n## Action items\n\n" + inc.Remaining + "\n"
+			pm = status.PublicPostmortemDraft(d.View.Updates, page.Location())
 		}
 		form.Set("postmortem", pm)
 	}
@@ -593,11 +626,25 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
 	}
 	sev, vis := status.Severity(form.Get("severity")), status.Visibility(form.Get("visibility"))
+	if form.Get("review") != "confirmed" {
+		inc, err := s.deps.Service.IncidentByID(c.UserContext(), page.ID, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		if vis.Wider(inc.Visibility) {
+			return s.reviewWidening(c, form, vis)
+		}
+	}
 	title, summary, reproduce, contact, affected := form.Get("title"), form.Get("summary"), form.Get("reproduce"), form.Get("contact"), form.Get("affected_customers")
 	holding := form.Get("auto_holding") == "on"
-	_, err = s.deps.Service.UpdateIncident(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
-		Title: &title, Severity: &sev, Visibility: &vis, StartedAt: started, Summary: &summary, Reproduce: &reproduce,
-		Contact: &contact, AffectedCustomers: &affected, AutoHolding: &holding, Version: version})
+	patch := status.IncidentPatch{Title: &title, Severity: &sev, Visibility: &vis, StartedAt: started, Summary: &summary,
+		Reproduce: &reproduce, Contact: &contact, AffectedCustomers: &affected, AutoHolding: &holding, Version: version,
+		PublishUpdates: form["publish_update"]}
+	if _, ok := form["public_title"]; ok {
+		pt := form.Get("public_title")
+		patch.PublicTitle = &pt
+	}
+	_, err = s.deps.Service.UpdateIncident(c.UserContext(), page.ID, c.Params("id"), patch)
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, f := classify(err)
 		if f == nil {
@@ -622,24 +669,6 @@ func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#scheduled-h", fiber.StatusSeeOther)
-}
-
-// confirmFromEntry serves
-// POST /console/pages/:page/incidents/:id/timeline/:entry/confirm: a
-// customer's message on the timeline confirms the services are back, and
-// the close form starts from it.
-func (s *Server) confirmFromEntry(c *fiber.Ctx) error {
-	err := s.deps.Service.ConfirmFromEntry(c.UserContext(), c.Params("page"), c.Params("id"), c.Params("entry"))
-	switch status.KindOf(err) {
-	case status.KindInvalid:
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"timeline": status.Message(err)})
-	case status.KindConflict:
-		return s.renderConsoleIncident(c, fiber.StatusConflict, url.Values{}, map[string]string{"timeline": status.Message(err)})
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#close", fiber.StatusSeeOther)
 }
 
 // addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.
@@ -726,7 +755,8 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 	notify := form.Get("notify") == "on"
 	_, err := s.deps.Service.Close(c.UserContext(), c.Params("page"), c.Params("id"), status.CloseInput{
 		ConfirmedBy: form.Get("confirmed_by"), ConfirmationSource: form.Get("confirmation_source"),
-		Message: form.Get("message"), Resolution: status.Resolution(form.Get("close_resolution")),
+		ConfirmationMethod: form.Get("confirmation_method"),
+		Message:            form.Get("message"), Resolution: status.Resolution(form.Get("close_resolution")),
 		Cause: form.Get("cause"), Solution: form.Get("solution"), Remaining: form.Get("remaining"),
 		FollowUps: form.Get("follow_ups"), Author: authorName(s.consoleBase(c).User), Notify: &notify, Version: version})
 	switch status.KindOf(err) {
@@ -744,32 +774,6 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id")), fiber.StatusSeeOther)
-}
-
-// savePostmortem serves POST /console/pages/:page/incidents/:id/postmortem:
-// "draft" saves the post-mortem in the console only, "publish" puts it on
-// the public incident page.
-func (s *Server) savePostmortem(c *fiber.Ctx) error {
-	text := c.FormValue("postmortem")
-	var patch status.IncidentPatch
-	switch c.FormValue("action") {
-	case "draft":
-		patch.PostmortemDraft = &text
-	case "publish":
-		patch.Postmortem = &text
-	default:
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{"postmortem": {text}},
-			map[string]string{"postmortem": "choose Save draft or Publish"})
-	}
-	_, err := s.deps.Service.UpdateIncident(c.UserContext(), c.Params("page"), c.Params("id"), patch)
-	if status.KindOf(err) == status.KindInvalid {
-		_, _, f := classify(err)
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{"postmortem": {text}}, f)
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#postmortem", fiber.StatusSeeOther)
 }
 
 // previewMarkdown serves POST /console/preview: the sanitised HTML of the

@@ -305,7 +305,7 @@ func TestConsoleCloseWithPostmortem(t *testing.T) {
 		require.Contains(t, page.String(), "# Disk full", "the post-mortem draft starts from the record")
 		tok := csrfOf(t, page)
 		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
-		closeForm := url.Values{"_csrf": {tok}, "version": {version}, "confirmation_source": {"internal"}, "confirmed_by": {"Max"},
+		closeForm := url.Values{"_csrf": {tok}, "version": {version}, "confirmation_source": {"internal"}, "confirmed_by": {"Max"}, "confirmation_method": {"phone"},
 			"message": {"Resolved."}, "close_resolution": {"permanent"}, "cause": {"Logs filled the disk."},
 			"solution": {"Rotated logs."}, "notify": {"on"}}
 
@@ -322,7 +322,7 @@ func TestConsoleCloseWithPostmortem(t *testing.T) {
 		pm := "# Disk full\n\nWe rotate logs now. <script>x()</script>"
 		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "draft or publish must be chosen")
-		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}, "action": {"draft"}})
+		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}, "action": {"draft"}, "kind": {"public"}})
 		require.Equal(t, http.StatusSeeOther, r.Code)
 		page = br.send(http.MethodGet, loc, nil)
 		require.Contains(t, page.String(), "Draft, seen in the console only")
@@ -335,8 +335,18 @@ func TestConsoleCloseWithPostmortem(t *testing.T) {
 		page = br.send(http.MethodGet, loc, nil)
 		require.Contains(t, page.String(), "Closing summary")
 		require.NotContains(t, page.String(), "Close the incident")
-		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}, "action": {"publish"}})
-		require.Equal(t, http.StatusSeeOther, r.Code)
+		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}, "action": {"publish"}, "kind": {"public"}})
+		require.Equal(t, http.StatusOK, r.Code, "publishing shows what goes public first")
+		require.Contains(t, r.String(), "Review: publish this post-mortem")
+		b.refresh(t)
+		require.NotContains(t, b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID).String(), "We rotate logs now.", "nothing is public before the confirmation")
+		confirm := url.Values{"_csrf": {tok}, "postmortem": {pm}, "action": {"publish"}, "kind": {"public"}, "confirm": {"yes"},
+			"version": {regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(r.String())[1]}}
+		r = br.send(http.MethodPost, loc+"/postmortem", confirm)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		r = br.send(http.MethodPost, loc+"/postmortem", confirm)
+		require.Equal(t, http.StatusConflict, r.Code, "a second publish from the same form is refused")
+		require.Contains(t, r.String(), "Someone else changed this incident meanwhile")
 		page = br.send(http.MethodGet, loc, nil)
 		require.Contains(t, page.String(), "Published on the public incident page")
 

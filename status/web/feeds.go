@@ -23,7 +23,7 @@ type feedEntry struct {
 	HTML            string
 }
 
-func feedEntries(v *status.PublicView, pageURL string) []feedEntry {
+func feedEntries(v *status.PageView, pageURL string) []feedEntry {
 	loc := v.Page.Location()
 	var out []feedEntry
 	for _, inc := range v.Incidents {
@@ -95,7 +95,7 @@ type atomText struct {
 }
 
 // atom renders the page's history as an Atom 1.0 feed (RFC 4287).
-func atom(v *status.PublicView, pageURL string) ([]byte, error) {
+func atom(v *status.PageView, pageURL string) ([]byte, error) {
 	entries := feedEntries(v, pageURL)
 	updated := v.UpdatedAt
 	f := atomFeed{Lang: "en", ID: "tag:herald," + v.Page.CreatedAt.UTC().Format("2006-01-02") + ":" + v.Page.ID,
@@ -141,7 +141,7 @@ type rssGUID struct {
 }
 
 // rss renders the page's history as RSS 2.0.
-func rss(v *status.PublicView, pageURL string) ([]byte, error) {
+func rss(v *status.PageView, pageURL string) ([]byte, error) {
 	self := atomLink{Rel: "self", Type: "application/rss+xml", Href: pageURL + "/history.rss"}
 	ch := rssChannel{Title: v.Page.Name + " Status - Incident History", Link: pageURL,
 		Description: "Statuspage for " + v.Page.Name, Language: "en",
@@ -162,7 +162,7 @@ func marshalXML(v any) ([]byte, error) {
 }
 
 // badge renders a small SVG with the page's overall status.
-func badge(v *status.PublicView) []byte {
+func badge(v *status.PageView) []byte {
 	label, text := "status", v.Overall.Description
 	color := map[status.Impact]string{status.ImpactNone: "#1f8a4c", status.ImpactMinor: "#b07900",
 		status.ImpactMajor: "#c8560b", status.ImpactCritical: "#c42b2b", status.ImpactMaintenance: "#2f6fc9"}[v.Overall.Indicator]

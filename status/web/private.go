@@ -33,14 +33,9 @@ func (s *Server) showPrivateIncident(c *fiber.Ctx) error {
 		return s.publicError(c, sn, root, fiber.StatusNotFound, "Link not valid", "This link is not valid. Use the link in the latest email about the incident.")
 	}
 	ctx := c.UserContext()
-	inc, err := s.deps.Service.IncidentByID(ctx, sn.View.Page.ID, incID)
-	if status.KindOf(err) == status.KindNotFound || (err == nil && inc.Visibility == status.VisibilityInternal) {
-		return s.publicError(c, sn, root, fiber.StatusNotFound, "Incident not found", "This incident is no longer available.")
-	}
-	if err != nil {
-		return err
-	}
-	linked, err := s.deps.Service.IncidentCustomers(ctx, inc.ID)
+	// The link works while the customer is linked to the incident; what it
+	// shows is that customer's view, never more.
+	linked, err := s.deps.Service.IncidentCustomers(ctx, incID)
 	if err != nil {
 		return err
 	}
@@ -48,8 +43,12 @@ func (s *Server) showPrivateIncident(c *fiber.Ctx) error {
 	for _, cu := range linked {
 		allowed = allowed || cu.ID == customerID
 	}
-	if !allowed {
+	inc, err := s.deps.Service.IncidentView(ctx, status.CustomerAudience(customerID), sn.View.Page.ID, incID)
+	if status.KindOf(err) == status.KindNotFound || (err == nil && !allowed) {
 		return s.publicError(c, sn, root, fiber.StatusNotFound, "Incident not found", "This incident is no longer available.")
+	}
+	if err != nil {
+		return err
 	}
 	b, err := sn.render.incidentPage(sn.View, root, sn.Stale, inc)
 	if err != nil {

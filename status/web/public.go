@@ -171,7 +171,7 @@ func (s *Server) showIncident(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("id")
-	var inc *status.Incident
+	var inc *status.IncidentView
 	for _, x := range sn.View.Incidents {
 		if x.ID == id {
 			inc = x
@@ -229,7 +229,7 @@ func (s *Server) showHistory(c *fiber.Ctx) error {
 }
 
 // historyPages is how many history pages the view fills (at least one).
-func historyPages(v *status.PublicView) int {
+func historyPages(v *status.PageView) int {
 	loc := v.Page.Location()
 	now := v.BuiltAt.In(loc)
 	oldest := now

@@ -77,7 +77,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return "ok"
 		},
-		"affected": func(inc *status.Incident, names map[string]string) string {
+		"affected": func(inc *status.IncidentView, names map[string]string) string {
 			var out []string
 			for _, ic := range inc.Components {
 				if n, ok := names[ic.ComponentID]; ok {
@@ -95,15 +95,16 @@ func templateFuncs() template.FuncMap {
 			}
 			return strings.Join(out, ", ")
 		},
-		"list": func(items ...string) []string { return items },
-		"updatesOf": func(ups []*status.IncidentUpdate, loc *time.Location) updatesData {
+		"list":  func(items ...string) []string { return items },
+		"lower": strings.ToLower,
+		"updatesOf": func(ups []*status.UpdateView, loc *time.Location) updatesData {
 			return updatesData{Updates: ups, Loc: loc}
 		},
 	}
 }
 
 type updatesData struct {
-	Updates []*status.IncidentUpdate
+	Updates []*status.UpdateView
 	Loc     *time.Location
 }
 
@@ -113,16 +114,19 @@ type publicBase struct {
 	Root    string // prefix of links within the page: "" or "/p/{slug}"
 	Loc     *time.Location
 	Overall status.Overall
-	BuiltAt time.Time
-	Stale   bool
-	CSS     string
-	Icon    string
-	Names   map[string]string // public component id → name
+	BuiltAt time.Time // when the snapshot was built: shown only when stale
+	// UpdatedAt is the last change the public can see: internal activity
+	// does not move it, so it tells nobody when the team is at work.
+	UpdatedAt time.Time
+	Stale     bool
+	CSS       string
+	Icon      string
+	Names     map[string]string // public component id → name
 }
 
 type cardData struct {
 	*publicBase
-	Incident *status.Incident
+	Incident *status.IncidentView
 }
 
 type mcardData struct {
@@ -131,14 +135,14 @@ type mcardData struct {
 }
 
 // Card pairs an incident with the page data for the "incident-card" partial.
-func (b *publicBase) Card(inc *status.Incident) cardData { return cardData{b, inc} }
+func (b *publicBase) Card(inc *status.IncidentView) cardData { return cardData{b, inc} }
 
 // MCard pairs a maintenance with the page data for "maintenance-card".
 func (b *publicBase) MCard(m *status.Maintenance) mcardData { return mcardData{b, m} }
 
 type statusPageData struct {
 	*publicBase
-	Active     []*status.Incident
+	Active     []*status.IncidentView
 	InProgress []*status.Maintenance
 	Upcoming   []*status.Maintenance
 	Groups     []groupView
@@ -160,12 +164,12 @@ type componentView struct {
 
 type dayView struct {
 	Date      time.Time
-	Incidents []*status.Incident
+	Incidents []*status.IncidentView
 }
 
 type incidentPageData struct {
 	*publicBase
-	Incident *status.Incident
+	Incident *status.IncidentView
 }
 
 type maintenancePageData struct {
@@ -182,7 +186,7 @@ type historyPageData struct {
 type monthView struct {
 	ID           string
 	Label        string
-	Incidents    []*status.Incident
+	Incidents    []*status.IncidentView
 	Maintenances []*status.Maintenance
 }
 
@@ -191,19 +195,19 @@ type errorPageData struct {
 	Heading, Message string
 }
 
-func (r *renderer) base(v *status.PublicView, root string, stale bool) *publicBase {
+func (r *renderer) base(v *status.PageView, root string, stale bool) *publicBase {
 	names := make(map[string]string, len(v.Components))
 	for _, c := range v.Components {
 		names[c.ID] = c.Name
 	}
 	return &publicBase{Page: v.Page, Root: root, Loc: v.Page.Location(), Overall: v.Overall, BuiltAt: v.BuiltAt,
-		Stale: stale, CSS: r.assets.URL("css/herald.css"), Icon: r.assets.URL("img/icon.svg"), Names: names}
+		UpdatedAt: v.UpdatedAt, Stale: stale, CSS: r.assets.URL("css/herald.css"), Icon: r.assets.URL("img/icon.svg"), Names: names}
 }
 
 // recentDays is how many days of past incidents the status page lists.
 const recentDays = 7
 
-func (r *renderer) statusPage(v *status.PublicView, root string, stale bool) ([]byte, error) {
+func (r *renderer) statusPage(v *status.PageView, root string, stale bool) ([]byte, error) {
 	d := statusPageData{publicBase: r.base(v, root, stale), Days: status.UptimeDays}
 	for _, inc := range v.Incidents {
 		if inc.State.Open() {
@@ -224,7 +228,7 @@ func (r *renderer) statusPage(v *status.PublicView, root string, stale bool) ([]
 	return r.set.Render("public/status.html", d)
 }
 
-func groupComponents(v *status.PublicView) []groupView {
+func groupComponents(v *status.PageView) []groupView {
 	byGroup := map[string][]componentView{}
 	var ungrouped []componentView
 	for _, c := range v.Components {
@@ -255,7 +259,7 @@ func groupComponents(v *status.PublicView) []groupView {
 	return out
 }
 
-func recentIncidents(v *status.PublicView, loc *time.Location) []dayView {
+func recentIncidents(v *status.PageView, loc *time.Location) []dayView {
 	now := v.BuiltAt.In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	days := make([]dayView, recentDays)
@@ -277,18 +281,18 @@ func recentIncidents(v *status.PublicView, loc *time.Location) []dayView {
 	return days
 }
 
-func (r *renderer) incidentPage(v *status.PublicView, root string, stale bool, inc *status.Incident) ([]byte, error) {
+func (r *renderer) incidentPage(v *status.PageView, root string, stale bool, inc *status.IncidentView) ([]byte, error) {
 	return r.set.Render("public/incident.html", incidentPageData{publicBase: r.base(v, root, stale), Incident: inc})
 }
 
-func (r *renderer) maintenancePage(v *status.PublicView, root string, stale bool, m *status.Maintenance) ([]byte, error) {
+func (r *renderer) maintenancePage(v *status.PageView, root string, stale bool, m *status.Maintenance) ([]byte, error) {
 	return r.set.Render("public/maintenance.html", maintenancePageData{publicBase: r.base(v, root, stale), Maintenance: m})
 }
 
 // monthsPerHistoryPage is how many months one history page shows.
 const monthsPerHistoryPage = 3
 
-func (r *renderer) historyPage(v *status.PublicView, root string, stale bool, page int) ([]byte, error) {
+func (r *renderer) historyPage(v *status.PageView, root string, stale bool, page int) ([]byte, error) {
 	d := historyPageData{publicBase: r.base(v, root, stale)}
 	loc := d.Loc
 	now := v.BuiltAt.In(loc)
@@ -319,7 +323,7 @@ func (r *renderer) historyPage(v *status.PublicView, root string, stale bool, pa
 	return r.set.Render("public/history.html", d)
 }
 
-func hasBefore(v *status.PublicView, t time.Time) bool {
+func hasBefore(v *status.PageView, t time.Time) bool {
 	for _, inc := range v.Incidents {
 		if inc.StartedAt.Before(t) {
 			return true
@@ -333,6 +337,6 @@ func hasBefore(v *status.PublicView, t time.Time) bool {
 	return false
 }
 
-func (r *renderer) errorPage(v *status.PublicView, root string, stale bool, heading, msg string) ([]byte, error) {
+func (r *renderer) errorPage(v *status.PageView, root string, stale bool, heading, msg string) ([]byte, error) {
 	return r.set.Render("public/error.html", errorPageData{publicBase: r.base(v, root, stale), Heading: heading, Message: msg})
 }

@@ -52,7 +52,7 @@ type snapshotIndex struct {
 
 // Snapshot is one page's public data and the responses rendered from it.
 type Snapshot struct {
-	View    *status.PublicView
+	View    *status.PageView
 	Version int64
 	Stale   bool
 
@@ -149,7 +149,7 @@ func (s *Snapshots) refresh(ctx context.Context) error {
 			next[id] = cur
 			continue
 		}
-		view, err := s.svc.PublicView(ctx, id)
+		view, err := s.svc.PageView(ctx, status.Public(), id)
 		if status.KindOf(err) == status.KindNotFound {
 			continue // deleted meanwhile
 		}

@@ -92,7 +92,8 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 		Body: "Rolling back.", Components: affect(w.hidden.ID, status.PartialOutage)})
 	require.NoError(t, err)
 
-	// Non-public incidents; the customers one moves a public component.
+	// Non-public incidents; the customers one holds a public component, for
+	// its customers only.
 	b.clock.Advance(5 * time.Minute)
 	w.internal = statustest.Incident(t, svc, w.page.ID, &statustest.IncidentOpts{Title: "Kappa internal failover",
 		Severity: status.SeverityBusinessContinuity, Visibility: status.VisibilityInternal, Body: "Quokka replica lag.",

@@ -38,7 +38,7 @@ func TestPublicView_ShowsOnlyPublicData(t *testing.T) {
 		statustest.Incident(t, b.svc, other.ID, nil)
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{web.ID, secret.ID}})
 
-		v, err := b.svc.PublicView(b.ctx, p.ID)
+		v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		require.Equal(t, p.ID, v.Page.ID)
 		requireTime(t, b.clock.Now(), v.BuiltAt)
@@ -111,7 +111,7 @@ func TestPublicView_Uptime(t *testing.T) {
 		require.NoError(t, err)
 		b.clock.Set(epoch)
 
-		v, err := b.svc.PublicView(b.ctx, p.ID)
+		v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 
 		days := v.Uptime[old.ID]
@@ -152,7 +152,7 @@ func TestPublicView_Overall(t *testing.T) {
 
 		overall := func() status.Overall {
 			t.Helper()
-			v, err := b.svc.PublicView(b.ctx, p.ID)
+			v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
 			require.NoError(t, err)
 			return v.Overall
 		}
@@ -180,7 +180,7 @@ func TestPublicView_NotFound(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		for _, id := range []string{status.NewID(), "", "Robert'); DROP TABLE pages;--"} {
-			_, err := b.svc.PublicView(b.ctx, id)
+			_, err := b.svc.PageView(b.ctx, status.Public(), id)
 			requireKind(t, err, status.KindNotFound)
 		}
 	})
