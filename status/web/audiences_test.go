@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -208,5 +209,122 @@ func TestConsoleWideningReview(t *testing.T) {
 		r = br.postWith(loc+"/edit", tok, form)
 		require.Equal(t, http.StatusConflict, r.Code)
 		requireContains(t, r.String(), "cannot be made more public")
+	})
+}
+
+// Forged audience values in the console's forms are refused with a clear
+// message, what was typed kept, and nothing published.
+func TestConsoleAudienceFormsRefuseForgedValues(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "forged"})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityCustomers})
+		br := customerBrowser(t, b, status.RoleEngineer)
+		loc := "/console/pages/" + p.ID + "/incidents/" + inc.ID
+		page := br.send(http.MethodGet, loc, nil)
+		tok := csrfOf(t, page)
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
+
+		for name, form := range map[string]url.Values{
+			"unknown kind":             {"kind": {"secret"}, "action": {"draft"}, "postmortem": {"Typed text 1"}},
+			"publish the internal":     {"kind": {"internal"}, "action": {"publish"}, "postmortem_internal": {"Typed text 2"}, "confirm": {"yes"}},
+			"unknown action":           {"kind": {"public"}, "action": {"shout"}, "postmortem": {"Typed text 3"}},
+			"publish a non-public":     {"kind": {"public"}, "action": {"publish"}, "postmortem": {"Typed text 4"}, "confirm": {"yes"}, "version": {version}},
+			"publish from a stale tab": {"kind": {"public"}, "action": {"publish"}, "postmortem": {"Typed text 5"}, "confirm": {"yes"}, "version": {"1"}},
+		} {
+			r := br.postWith(loc+"/postmortem", tok, form)
+			require.True(t, r.Code == http.StatusUnprocessableEntity || r.Code == http.StatusConflict, "%s: %d", name, r.Code)
+			requireContains(t, r.String(), `role="alert"`, name)
+			for _, v := range form {
+				if strings.HasPrefix(v[0], "Typed text") {
+					requireContains(t, r.String(), v[0], name+": what was typed is kept")
+				}
+			}
+		}
+		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.PostmortemAt)
+
+		r := br.postWith(loc+"/edit", tok, url.Values{"version": {version}, "title": {"T"}, "severity": {"minor"}, "visibility": {"everyone"},
+			"started_at": {b.clock.Now().Format("2006-01-02T15:04")}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		requireContains(t, r.String(), "must be one of public, customers, internal")
+
+		entries, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		r = br.postWith(loc+"/timeline/"+entries[0].ID+"/confirm", tok, url.Values{"confirm": {"yes"}, "confirmed_by": {"Someone"},
+			"confirmation_method": {"telepathy"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "a declared entry is no customer's message")
+	})
+}
+
+// The public post-mortem starts from the public updates only: nothing of
+// the record, the timeline or the staff is in the console's public draft,
+// and publishing it untouched publishes none of it. A phone call on the
+// timeline is labelled as a call, and confirming from it names the caller.
+func TestConsolePostmortemDraftsAndCalls(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "pm"})
+		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Checkout errors", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityPublic, Body: "Checkout fails for some of you.", Author: "Sam Staffer",
+			Summary: "Globex and Initech carts broke", Source: status.SourcePhone, Caller: "Jo Caller +49 170 1234567",
+			Reproduce: "curl -v https://cart.internal.example/health", Contact: "ops-lead@herald.example"})
+		require.NoError(t, err)
+		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "Paged the database on-call.", "Sam Staffer", nil)
+		require.NoError(t, err)
+		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePhone, Title: "Call about checkout",
+			Body: "Jo says checkout works again.", SenderName: "Jo Caller", SenderPhone: "+49 170 1234567", RecordedBy: "Sam Staffer"})
+		require.NoError(t, err)
+		require.NoError(t, b.svc.AttachIntake(b.ctx, item.ID, p.ID, inc.ID))
+
+		br := customerBrowser(t, b, status.RoleManager)
+		loc := "/console/pages/" + p.ID + "/incidents/" + inc.ID
+		page := br.send(http.MethodGet, loc, nil)
+		tok := csrfOf(t, page)
+		public := regexp.MustCompile(`(?s)<textarea id="postmortem-text"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page.String())
+		require.NotNil(t, public)
+		internal := regexp.MustCompile(`(?s)<textarea id="postmortem-internal"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page.String())
+		require.NotNil(t, internal)
+		requireContains(t, internal[1], "Globex and Initech carts broke", "the internal post-mortem starts from the record")
+		requireContains(t, public[1], "Checkout fails for some of you.", "the public one from the public updates")
+		for _, secret := range []string{"Globex", "Jo Caller", "1234567", "cart.internal.example", "Sam Staffer", "Paged the database",
+			"ops-lead@herald.example", "State: Investigating"} {
+			requireNotContains(t, public[1], secret, "the public draft")
+		}
+
+		// The call is labelled as a call; confirming from it names the caller.
+		requireContains(t, page.String(), ">Call record</a>")
+		entries, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		var call string
+		for _, e := range entries {
+			if e.Kind == status.TimelineCustomer {
+				call = e.ID
+			}
+		}
+		r := br.postWith(loc+"/timeline/"+call+"/confirm", tok, url.Values{})
+		require.Equal(t, http.StatusOK, r.Code)
+		requireContains(t, r.String(), `id="confirm-by" name="confirmed_by" type="text" maxlength="200" value="Jo Caller"`)
+		requireContains(t, r.String(), `<option value="phone" selected>`)
+
+		// Publishing the untouched public draft publishes none of the record.
+		b.refresh(t)
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]
+		draft := html.UnescapeString(public[1])
+		r = br.postWith(loc+"/postmortem", tok, url.Values{"kind": {"public"}, "action": {"publish"}, "postmortem": {draft}})
+		require.Equal(t, http.StatusOK, r.Code)
+		requireContains(t, r.String(), "Nothing in it looks like")
+		r = br.postWith(loc+"/postmortem", tok, url.Values{"kind": {"public"}, "action": {"publish"}, "postmortem": {draft},
+			"confirm": {"yes"}, "version": {version}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
+		b.refresh(t)
+		pub := b.get(t, "", "/p/pm/incidents/"+inc.ID).String()
+		requireContains(t, pub, "What we said")
+		for _, secret := range []string{"Globex", "Jo Caller", "1234567", "cart.internal.example", "Sam Staffer", "Paged the database"} {
+			requireNotContains(t, pub, secret)
+		}
 	})
 }

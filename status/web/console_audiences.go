@@ -77,10 +77,15 @@ func (s *Server) savePostmortem(c *fiber.Ctx) error {
 		if f == nil {
 			f = map[string]string{}
 		}
-		if m, ok := f["postmortem"]; ok {
-			f[field] = m
-		}
-		if f[field] == "" {
+		// The form shows its errors under the text it kept.
+		switch {
+		case f["postmortem"] != "":
+			f[field] = f["postmortem"]
+		case f["kind"] != "":
+			f[field] = "this form is for the internal or the public post-mortem: " + f["kind"]
+		case f["action"] != "":
+			f[field] = f["action"]
+		default:
 			f[field] = msg
 		}
 		return s.renderConsoleIncident(c, code, form, f)
