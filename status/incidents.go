@@ -623,16 +623,8 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		if err := timelineForPatch(ctx, tx, &before, inc, now); err != nil {
 			return err
 		}
-		inc.UpdatedAt = now
-		inc.Version++
-		if publicChange(&before, inc) {
-			inc.PublicUpdatedAt = &now
-			if err := bumpPage(ctx, tx, pageID, now); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update incident: %w", err)
+		if err := saveIncident(ctx, tx, &before, inc, now); err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "update", SubjectType: "incident", SubjectID: id, PageID: pageID, Before: before, After: inc})
 	})
@@ -640,6 +632,24 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		return nil, err
 	}
 	return s.IncidentByID(ctx, pageID, id)
+}
+
+// saveIncident saves an incident changed from before inside tx: a new
+// version, and, when the public sees the difference, a new public time and
+// page version (which rebuilds the public snapshots).
+func saveIncident(ctx context.Context, tx bun.IDB, before, inc *Incident, now time.Time) error {
+	inc.UpdatedAt = now
+	inc.Version++
+	if publicChange(before, inc) {
+		inc.PublicUpdatedAt = &now
+		if err := bumpPage(ctx, tx, inc.PageID, now); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("save incident %s: %w", inc.ID, err)
+	}
+	return nil
 }
 
 // publicChange reports whether the public sees a difference between old and

@@ -83,18 +83,7 @@ func (s *Service) SavePostmortem(ctx context.Context, pageID, id string, in Post
 		if err := setPostmortem(ctx, tx, inc, in.Kind, in.Action, in.Text, now); err != nil {
 			return err
 		}
-		inc.UpdatedAt = now
-		inc.Version++
-		if publicChange(&before, inc) {
-			inc.PublicUpdatedAt = &now
-			if err := bumpPage(ctx, tx, pageID, now); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.NewUpdate().Model(inc).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("save post-mortem: %w", err)
-		}
-		return nil
+		return saveIncident(ctx, tx, &before, inc, now)
 	})
 	if err != nil {
 		return nil, err
