@@ -34,7 +34,7 @@ func TestUpdatesReachSubscribersUntilTheyBounce(t *testing.T) {
 		box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>",
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second}),
 			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
-		subs := comms.NewSubscribers(svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
+		subs := comms.NewSubscribers(bdb, svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
 		box.OnDelivered(subs.Delivered)
 		f := &comms.FanOut{Service: svc, Outbox: box, Audience: subs.Audience(base)}
 

@@ -195,7 +195,7 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 		for i, r := range rs {
 			es[i] = n.forSubscriber(f.Outbox, r)
 		}
-		err = f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err = f.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			_, err := f.Outbox.QueueMany(ctx, tx, es)
 			return err
 		})
@@ -237,7 +237,7 @@ func (f *FanOut) toCustomers(ctx context.Context, page *status.Page, args FanOut
 	if len(es) == 0 {
 		return nil
 	}
-	return f.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return f.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := f.Outbox.QueueMany(ctx, tx, es)
 		return err
 	})

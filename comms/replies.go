@@ -140,7 +140,7 @@ func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
 	}
 	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + a.PageID + "/incidents/" + inc.ID
 	excerpt := status.Cut(a.Excerpt, 2000, "…")
-	return w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, addr := range to {
 			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,
 				IncidentID: inc.ID, To: addr, Subject: "Customer reply: " + oneLine(inc.Title),

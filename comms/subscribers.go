@@ -118,11 +118,12 @@ type Subscribers struct {
 	base   *url.URL
 }
 
-// NewSubscribers returns Subscribers over svc's database, queueing
-// confirmations through outbox and signing links with tokens; base is
-// Herald's URL for pages without a host name.
-func NewSubscribers(svc *status.Service, outbox *Outbox, tokens *Tokens, base *url.URL) *Subscribers {
-	return &Subscribers{svc: svc, db: svc.DB(), outbox: outbox, tokens: tokens, base: base}
+// NewSubscribers returns Subscribers keeping their tables in db, reading
+// pages and components through svc, queueing confirmations through outbox
+// and signing links with tokens; base is Herald's URL for pages without a
+// host name.
+func NewSubscribers(db *bun.DB, svc *status.Service, outbox *Outbox, tokens *Tokens, base *url.URL) *Subscribers {
+	return &Subscribers{svc: svc, db: db, outbox: outbox, tokens: tokens, base: base}
 }
 
 // Confirmation email templates, parsed once.
@@ -486,17 +487,27 @@ func (s *Subscribers) Recipients(ctx context.Context, db bun.IDB, pageID string,
 	if limit <= 0 {
 		limit = 500
 	}
+	var groupIDs []string
+	if len(componentIDs) > 0 {
+		var err error
+		if groupIDs, err = s.svc.ComponentGroupIDs(ctx, db, componentIDs); err != nil {
+			return nil, fmt.Errorf("list recipients of page %s: %w", pageID, err)
+		}
+	}
 	var out []*Subscriber
 	q := db.NewSelect().Model(&out).Where("sub.page_id = ? AND sub.state = ? AND sub.id > ?", pageID, SubscriberConfirmed, afterID)
 	if len(componentIDs) == 0 {
 		q = q.Where("sub.scope = ?", ScopeAll)
 	} else {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("sub.scope = ?", ScopeAll).
+			q = q.Where("sub.scope = ?", ScopeAll).
 				WhereOr("sub.scope = ? AND EXISTS (SELECT 1 FROM subscriber_components AS sc WHERE sc.subscriber_id = sub.id AND sc.component_id IN (?))",
-					ScopeComponents, bun.In(componentIDs)).
-				WhereOr("sub.scope = ? AND EXISTS (SELECT 1 FROM subscriber_groups AS sg JOIN components AS c ON c.group_id = sg.group_id WHERE sg.subscriber_id = sub.id AND c.id IN (?))",
-					ScopeGroups, bun.In(componentIDs))
+					ScopeComponents, bun.In(componentIDs))
+			if len(groupIDs) > 0 {
+				q = q.WhereOr("sub.scope = ? AND EXISTS (SELECT 1 FROM subscriber_groups AS sg WHERE sg.subscriber_id = sub.id AND sg.group_id IN (?))",
+					ScopeGroups, bun.In(groupIDs))
+			}
+			return q
 		})
 	}
 	if err := q.Order("sub.id").Limit(int64(limit)).Scan(ctx); err != nil {

@@ -41,7 +41,7 @@ func subSetup(t *testing.T, bdb *bun.DB) *subBundle {
 	b.svc = status.New(bdb, status.Options{Now: b.clock.Now})
 	b.base, _ = url.Parse("https://herald.example.org")
 	box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>", Now: b.clock.Now})
-	b.subs = comms.NewSubscribers(b.svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), b.base)
+	b.subs = comms.NewSubscribers(bdb, b.svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), b.base)
 	b.page = statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Acme Cloud", Slug: "acme", Hosts: []string{"status.acme.test"}})
 	b.core = statustest.Group(t, b.svc, b.page.ID, &statustest.GroupOpts{Name: "Core"})
 	b.api = statustest.Component(t, b.svc, b.page.ID, &statustest.ComponentOpts{Name: "API", GroupID: &b.core.ID})
@@ -146,7 +146,7 @@ func TestSubscribersConfirmationOverSMTP(t *testing.T) {
 		box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>", Now: clock.Now,
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second}),
 			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
-		subs := comms.NewSubscribers(svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
+		subs := comms.NewSubscribers(bdb, svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
 		page := statustest.Page(t, svc, &statustest.PageOpts{Name: "Clöud <Ops> & Co", Slug: "cloud",
 			SupportEmail: "help@cloud.example"})
 		require.NoError(t, subs.Subscribe(t.Context(), page.ID, "Ann@Example.com", comms.Subscription{}))

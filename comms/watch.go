@@ -89,7 +89,7 @@ func (w *Watch) remind(ctx context.Context, p *status.Page, now time.Time) error
 				break // announced within the lead time: the announcement is the reminder
 			}
 			args := MaintenanceFanOutArgs{PageID: p.ID, MaintenanceID: m.ID, UpdateID: first.ID, Reminder: r.label}
-			err := w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			err := w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 				return w.Jobs(ctx, tx, args, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 			})
 			if err != nil {
@@ -162,7 +162,7 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 	if len(out) == 0 {
 		return nil
 	}
-	return w.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		for _, m := range out {
 			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
 				To: m.to, Subject: m.subject, Text: m.text})

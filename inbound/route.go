@@ -68,7 +68,7 @@ func (r *Router) Route(ctx context.Context, id string) error {
 			return fmt.Errorf("route message %s: %w", id, err)
 		}
 	}
-	err = r.Service.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = r.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		st, err := r.place(ctx, tx, stored, msg, th)
 		if err != nil {
 			return err

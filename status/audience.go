@@ -22,6 +22,7 @@ const (
 //
 //	content                                  public  customer C  internal
 //	public incident: public title, updates     yes      yes        yes
+//	the team's title of a retitled incident    no       if C's     yes
 //	customers-only update of an incident       no       if C's     yes
 //	the record, notes, timeline, roles         no       no         yes
 //	internal incident and its updates          no       no         yes
@@ -103,6 +104,12 @@ func (a Audience) sees(vis Visibility, linked []string) bool {
 		}
 	}
 	return false
+}
+
+// affected reports whether the audience is the team or one of the
+// customers an incident affects.
+func (a Audience) affected(linked []string) bool {
+	return a.Kind == AudienceInternal || a.Kind == AudienceCustomer && slices.Contains(linked, a.CustomerID)
 }
 
 // IncidentView is what one audience sees of an incident: no record fields,
@@ -190,7 +197,9 @@ func see(a Audience, inc *Incident, linked []string, visible func(componentID st
 	v := &IncidentView{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, Severity: inc.Severity, State: inc.State,
 		Public: inc.Public(), StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
 		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, NextUpdateAt: inc.NextUpdateAt}
-	if a.Kind == AudiencePublic && inc.PublicTitle != "" {
+	if inc.PublicTitle != "" && !a.affected(linked) {
+		// Only the team and the incident's own customers read the
+		// team's title, which may name a customer.
 		v.Title = inc.PublicTitle
 	}
 	if inc.PostmortemAt != nil {

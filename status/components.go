@@ -310,6 +310,26 @@ func (s *Service) ComponentWithID(ctx context.Context, db bun.IDB, id string) (*
 	return c, nil
 }
 
+// ComponentGroupIDs returns, sorted and each once, the ids of the groups
+// that the components with the given ids are in now; components in no
+// group, and unknown ids, add nothing. It reads through db (a transaction
+// or database the caller holds; nil for the service's), so that who
+// follows a group is resolved without joining status's tables.
+func (s *Service) ComponentGroupIDs(ctx context.Context, db bun.IDB, componentIDs []string) ([]string, error) {
+	if db == nil {
+		db = s.db
+	}
+	if len(componentIDs) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	if err := db.NewSelect().Model((*Component)(nil)).Distinct().Column("group_id").
+		Where("id IN (?) AND group_id IS NOT NULL", bun.In(componentIDs)).Order("group_id").Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("find the groups of %d components: %w", len(componentIDs), err)
+	}
+	return ids, nil
+}
+
 func componentOnPage(ctx context.Context, db bun.IDB, pageID, id string) (*Component, error) {
 	if !ValidID(id) {
 		return nil, notFound("Component", id)

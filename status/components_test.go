@@ -1,6 +1,8 @@
 package status_test
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,4 +270,42 @@ func TestComponentStatus(t *testing.T) {
 	for _, bad := range []status.ComponentStatus{"", "Operational", "down", "operational "} {
 		require.False(t, bad.Valid(), "%q", bad)
 	}
+}
+
+// ComponentGroupIDs names the groups the components are in now, each once;
+// ungrouped and unknown components add nothing.
+func TestComponentGroupIDs(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		core := statustest.Group(t, b.svc, p.ID, &statustest.GroupOpts{Name: "Core"})
+		edge := statustest.Group(t, b.svc, p.ID, &statustest.GroupOpts{Name: "Edge"})
+		api := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API", GroupID: &core.ID})
+		db := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Database", GroupID: &core.ID})
+		cdn := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "CDN", GroupID: &edge.ID})
+		site := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Website"})
+
+		ids, err := b.svc.ComponentGroupIDs(b.ctx, nil, []string{api.ID, db.ID, site.ID, "zzzzzzzzzzzz"})
+		require.NoError(t, err)
+		require.Equal(t, []string{core.ID}, ids)
+		ids, err = b.svc.ComponentGroupIDs(b.ctx, bdb, []string{cdn.ID, api.ID})
+		require.NoError(t, err)
+		want := []string{core.ID, edge.ID}
+		slices.Sort(want)
+		require.Equal(t, want, ids)
+		ids, err = b.svc.ComponentGroupIDs(b.ctx, nil, nil)
+		require.NoError(t, err)
+		require.Empty(t, ids)
+
+		// Moved to another group: the group it is in now.
+		_, err = b.svc.UpdateComponent(b.ctx, p.ID, cdn.ID, status.ComponentPatch{GroupID: statustest.Ptr(&core.ID)})
+		require.NoError(t, err)
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
+			ids, err := b.svc.ComponentGroupIDs(ctx, tx, []string{cdn.ID})
+			require.NoError(t, err)
+			require.Equal(t, []string{core.ID}, ids)
+			return nil
+		}))
+	})
 }

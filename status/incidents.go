@@ -498,6 +498,10 @@ func touchPublic(ctx context.Context, tx bun.IDB, inc *Incident, now time.Time) 
 	return bumpPage(ctx, tx, inc.PageID, now)
 }
 
+// ErrIncidentChanged refuses a change based on an older version of an
+// incident (KindConflict).
+var ErrIncidentChanged = Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and save again.")
+
 // IncidentPatch changes an incident's descriptive fields.
 type IncidentPatch struct {
 	Title *string
@@ -583,7 +587,7 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 			return err
 		}
 		if p.Version != 0 && p.Version != inc.Version {
-			return Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and save again.")
+			return ErrIncidentChanged
 		}
 		before := *inc
 		if p.Title != nil {

@@ -130,6 +130,11 @@ func (in *IntakeInput) validate() error {
 	checkText(f, "body", in.Body, MaxBodyLen, false, true)
 	checkText(f, "sender_name", in.SenderName, MaxNameLen, false, false)
 	checkText(f, "sender_email", in.SenderEmail, 254, false, false)
+	if in.Source != IntakeEmail {
+		// Typed by a person or a portal: it must be an address. (What a
+		// mail server says is kept as it came.)
+		checkEmail(f, "sender_email", in.SenderEmail)
+	}
 	checkText(f, "sender_phone", in.SenderPhone, 64, false, false)
 	checkText(f, "reference", in.Reference, MaxNameLen, false, false)
 	checkText(f, "recorded_by", in.RecordedBy, MaxNameLen, false, false)

@@ -44,14 +44,18 @@ type pageHost struct {
 }
 
 // URL is the absolute URL of the page's root: its first host name with the
-// base URL's scheme, or the base URL with /p/{slug}. A nil base means
-// http://localhost:8080.
+// base URL's scheme (and port, when the host names none), or the base URL
+// with /p/{slug}. A nil base means http://localhost:8080.
 func (p *Page) URL(base *url.URL) string {
 	if base == nil {
 		base = &url.URL{Scheme: "http", Host: "localhost:8080"}
 	}
 	if len(p.Hosts) > 0 {
-		return base.Scheme + "://" + p.Hosts[0]
+		host := p.Hosts[0]
+		if port := base.Port(); port != "" && !strings.Contains(host, ":") {
+			host += ":" + port
+		}
+		return base.Scheme + "://" + host
 	}
 	return strings.TrimRight(base.String(), "/") + "/p/" + p.Slug
 }

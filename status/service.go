@@ -94,8 +94,16 @@ func New(bdb *bun.DB, o Options) *Service {
 	return s
 }
 
-// DB returns the database the service works on.
-func (s *Service) DB() *bun.DB { return s.db }
+// InTx runs fn in a transaction on the service's database: the one door
+// for a caller outside status that must write in the same transaction as
+// status does (queueing emails or jobs with a change, storing what an
+// intake item comes from), passing tx to the status methods that take
+// one. fn's error rolls everything back; errors come back normalised as
+// the service's own (not found, conflict, invalid). Unlike the service's
+// own writes, it reports no page as changed.
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.inTx(ctx, nil, fn)
+}
 
 // Now returns the service clock's current time in UTC, truncated to the
 // microsecond both databases keep.

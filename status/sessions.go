@@ -78,13 +78,11 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return "", nil, ErrLoginFailed
 	}
 	keys := []string{"account:" + email, "address:" + ip}
-	for _, k := range keys {
-		if until, err := lockedUntil(ctx, s.db, k, now); err != nil {
-			return "", nil, err
-		} else if until != nil {
-			wait := until.Sub(now).Round(time.Minute)
-			return "", nil, Errorf(KindForbidden, "Too many failed logins. Try again in %d minutes.", max(1, int(wait.Minutes())))
-		}
+	// Each attempt is counted before its password is checked, in one
+	// atomic statement per key: however many arrive at once, at most the
+	// limit of them is checked, and the count is exact.
+	if err := s.countAttempt(ctx, keys, now); err != nil {
+		return "", nil, err
 	}
 	u := new(User)
 	err := s.db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
@@ -98,23 +96,33 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	// A disabled account gets the same answer as a wrong password, after
 	// the same work, so the answer tells nothing about the account.
 	if !CheckPassword(hash, password) || err != nil || u.Disabled() {
-		if ferr := s.recordFailure(ctx, keys, now); ferr != nil {
-			return "", nil, ferr
-		}
-		return "", nil, ErrLoginFailed
+		return "", nil, ErrLoginFailed // counted already
 	}
 	token := RandomToken(32)
-	sess := &Session{ID: hashToken(token), UserID: u.ID, CSRF: RandomToken(24), IP: truncate(ip, 64),
-		UserAgent: truncate(userAgent, 300), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(IdleTimeout)}
+	sess := &Session{ID: hashToken(token), UserID: u.ID, CSRF: RandomToken(24), IP: Cut(ip, 64, ""),
+		UserAgent: Cut(strings.ToValidUTF8(userAgent, "\uFFFD"), 300, "…"), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(IdleTimeout)}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// A success clears the account's count and takes its own attempt
+		// off the address's.
 		if _, err := tx.NewDelete().Model((*loginFailure)(nil)).Where("key = ?", keys[0]).Exec(ctx); err != nil {
 			return fmt.Errorf("clear failures: %w", err)
+		}
+		if _, err := tx.NewUpdate().Model((*loginFailure)(nil)).Set("failures = failures - 1").
+			Where("key = ? AND failures > 0", keys[1]).Exec(ctx); err != nil {
+			return fmt.Errorf("clear failure: %w", err)
 		}
 		if _, err := tx.NewInsert().Model(sess).Exec(ctx); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
 		if _, err := tx.NewUpdate().Model(u).Set("last_login_at = ?", now).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("note sign-in of user %s: %w", u.ID, err)
+		}
+		if !currentParams(u.PasswordHash) {
+			// Made with older parameters: replaced now that the password
+			// is at hand.
+			if _, err := tx.NewUpdate().Model(u).Set("password_hash = ?", HashPassword(password)).WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("rehash password of user %s: %w", u.ID, err)
+			}
 		}
 		u.LastLoginAt = &now
 		return audit(WithActor(ctx, UserActor(u)), tx, now, Change{Action: "login", SubjectType: "user", SubjectID: u.ID,
@@ -133,58 +141,40 @@ type signIn struct {
 	UserAgent string `json:"user_agent"`
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func lockedUntil(ctx context.Context, db bun.IDB, key string, now time.Time) (*time.Time, error) {
-	f := new(loginFailure)
-	err := db.NewSelect().Model(f).Where("key = ?", key).Scan(ctx)
-	if KindOf(normalise(err)) == KindNotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read login failures: %w", err)
-	}
-	if f.LockedUntil != nil && f.LockedUntil.After(now) {
-		return f.LockedUntil, nil
-	}
-	return nil, nil
-}
-
-// recordFailure counts a failed login against each key, locking a key
-// that reaches its limit within the window.
-func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, k := range keys {
-			limit := accountMaxFailures
-			if strings.HasPrefix(k, "address:") {
-				limit = addressMaxFailures
-			}
-			f := new(loginFailure)
-			err := tx.NewSelect().Model(f).Where("key = ?", k).Scan(ctx)
-			switch {
-			case KindOf(normalise(err)) == KindNotFound || (err == nil && now.Sub(f.FirstAt) > throttleWindow):
-				f = &loginFailure{Key: k, Failures: 1, FirstAt: now}
-			case err != nil:
-				return fmt.Errorf("read login failures: %w", err)
-			default:
-				f.Failures++
-			}
-			if f.Failures >= limit {
-				until := now.Add(throttleLockout)
-				f.LockedUntil = &until
-			}
-			if _, err := tx.NewInsert().Model(f).On("CONFLICT (key) DO UPDATE").
-				Set("failures = EXCLUDED.failures, first_at = EXCLUDED.first_at, locked_until = EXCLUDED.locked_until").Exec(ctx); err != nil {
-				return fmt.Errorf("record login failure: %w", err)
-			}
+// countAttempt counts a login attempt against each key, atomically, and
+// refuses it (KindForbidden with the wait) when a key is locked or the
+// attempt is past its limit within the window; the attempt that reaches
+// the limit locks the key for throttleLockout. A window that has passed,
+// with no lock in force, starts again at one.
+func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time) error {
+	windowStart := now.Add(-throttleWindow)
+	for _, k := range keys {
+		limit := accountMaxFailures
+		if strings.HasPrefix(k, "address:") {
+			limit = addressMaxFailures
 		}
-		return nil
-	})
+		fresh := "(?TableAlias.first_at < ? AND (?TableAlias.locked_until IS NULL OR ?TableAlias.locked_until <= ?))"
+		f := &loginFailure{Key: k, Failures: 1, FirstAt: now}
+		var got loginFailure
+		err := s.db.NewInsert().Model(f).On("CONFLICT (key) DO UPDATE").
+			Set("failures = CASE WHEN "+fresh+" THEN 1 ELSE ?TableAlias.failures + 1 END", windowStart, now).
+			Set("first_at = CASE WHEN "+fresh+" THEN EXCLUDED.first_at ELSE ?TableAlias.first_at END", windowStart, now).
+			Set("locked_until = CASE WHEN "+fresh+" THEN NULL"+
+				" WHEN ?TableAlias.failures + 1 >= ? AND (?TableAlias.locked_until IS NULL OR ?TableAlias.locked_until <= ?) THEN ?"+
+				" ELSE ?TableAlias.locked_until END", windowStart, now, limit, now, now.Add(throttleLockout)).
+			Returning("failures, locked_until").Scan(ctx, &got.Failures, &got.LockedUntil)
+		if err != nil {
+			return fmt.Errorf("count login attempt: %w", err)
+		}
+		if got.Failures > limit {
+			wait := throttleLockout
+			if got.LockedUntil != nil {
+				wait = got.LockedUntil.Sub(now)
+			}
+			return Errorf(KindForbidden, "Too many failed logins. Try again in %d minutes.", max(1, int(wait.Round(time.Minute).Minutes())))
+		}
+	}
+	return nil
 }
 
 // SessionByToken returns the live session for a cookie token and its user,

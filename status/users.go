@@ -8,11 +8,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 )
 
 // Role is what a console user may do.
@@ -79,23 +81,37 @@ func (u *User) Disabled() bool { return u.DisabledAt != nil }
 // MinPasswordLen is the shortest password Herald accepts.
 const MinPasswordLen = 12
 
-// argon2id parameters (RFC 9106 §4, second recommended option, with less
-// memory so a small container copes).
+// argon2id parameters: OWASP's recommended minimum for argon2id (19 MiB,
+// two passes, one lane), so that a burst of logins stays within a small
+// container's memory.
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
+	argonTime    = 2
+	argonMemory  = 19 * 1024 // KiB
+	argonThreads = 1
 	argonKeyLen  = 32
 )
 
-// hashSlots bounds concurrent argon2id computations: each takes
-// argonMemory, so a burst of logins must not multiply it.
-var hashSlots = make(chan struct{}, 2)
+// hashBudget bounds the memory (in KiB) that argon2id computations use at
+// once: two at today's parameters. A hash made with more memory (an older
+// hash) waits for the whole budget, so it runs alone.
+var hashBudget = semaphore.NewWeighted(2 * argonMemory)
 
 func idKey(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte {
-	hashSlots <- struct{}{}
-	defer func() { <-hashSlots }()
-	return argon2.IDKey(pw, salt, t, m, p, n)
+	w := min(int64(m), 2*argonMemory)
+	_ = hashBudget.Acquire(context.Background(), w) // never fails without a deadline
+	defer hashBudget.Release(w)
+	key := argon2.IDKey(pw, salt, t, m, p, n)
+	// The m KiB argon2id just used are garbage now: collect them before
+	// the next hash allocates as much again, instead of letting a burst of
+	// logins grow the heap to twice its size before the collector runs.
+	runtime.GC()
+	return key
+}
+
+// currentParams reports whether hash was made with today's parameters;
+// a hash made with others is replaced at the next sign-in.
+func currentParams(hash string) bool {
+	return strings.HasPrefix(hash, fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, argonMemory, argonTime, argonThreads))
 }
 
 // HashPassword returns an argon2id hash in the PHC string format.
@@ -194,7 +210,7 @@ func (s *Service) SetPassword(ctx context.Context, email, pw string) error {
 		u := new(User)
 		if err := tx.NewSelect().Model(u).Where("email = ?", email).Scan(ctx); err != nil {
 			if KindOf(normalise(err)) == KindNotFound {
-				return Errorf(KindNotFound, "No user with email %s.", truncate(email, 254))
+				return Errorf(KindNotFound, "No user with email %s.", Cut(strings.ToValidUTF8(email, "?"), 254, "…"))
 			}
 			return fmt.Errorf("load user %s: %w", email, err)
 		}

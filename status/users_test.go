@@ -19,7 +19,7 @@ import (
 func TestHashPassword(t *testing.T) {
 	t.Parallel()
 	hash := status.HashPassword("correct horse battery staple")
-	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=65536,t=3,p=2$"), hash)
+	require.True(t, strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$"), hash)
 	require.NotContains(t, hash, "correct horse")
 	require.True(t, status.CheckPassword(hash, "correct horse battery staple"))
 	require.False(t, status.CheckPassword(hash, "correct horse battery stapl"))

@@ -123,7 +123,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, cfg.mailer)
 	}
 	a.outbox = comms.NewOutbox(bdb, oo)
-	subs := comms.NewSubscribers(a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
+	subs := comms.NewSubscribers(bdb, a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
 	a.outbox.OnDelivered(subs.Delivered)
 	store = inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
 		Route: func(ctx context.Context, tx bun.Tx, id string) error {

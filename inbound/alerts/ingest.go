@@ -168,7 +168,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 	for _, r := range recs {
 		ids = append(ids, r.IntakeID)
 	}
-	live, err := in.liveItems(ctx, in.tx.NewSelect().Where("ii.id IN (?)", bun.In(append(ids, ""))))
+	live, err := in.liveItems(ctx, status.AlertItemFilter{IDs: ids})
 	if err != nil {
 		return err
 	}
@@ -190,17 +190,12 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 	return nil
 }
 
-// liveItems runs q over alert items that are open, or attached to or
-// declared as an incident that is not resolved, and returns them by id.
-func (in *ingest) liveItems(ctx context.Context, q *bun.SelectQuery) (map[string]*status.IntakeItem, error) {
-	var items []*status.IntakeItem
-	err := q.Model(&items).Join("LEFT JOIN incidents AS i ON i.id = ii.incident_id").
-		Where("ii.source = ?", status.IntakeAlert).
-		Where("(ii.state = ? OR (ii.state IN (?) AND i.state <> ?))", status.IntakeOpen,
-			bun.In([]status.IntakeState{status.IntakeAttached, status.IntakeDeclared}), status.StateResolved).
-		Scan(ctx)
+// liveItems returns the alert items f selects that are open, or attached
+// to or declared as an incident that is not resolved, by id.
+func (in *ingest) liveItems(ctx context.Context, f status.AlertItemFilter) (map[string]*status.IntakeItem, error) {
+	items, err := in.s.status.LiveAlertItems(ctx, in.tx, f)
 	if err != nil {
-		return nil, fmt.Errorf("find open alert items: %w", err)
+		return nil, err
 	}
 	out := make(map[string]*status.IntakeItem, len(items))
 	for _, it := range items {
@@ -209,9 +204,10 @@ func (in *ingest) liveItems(ctx context.Context, q *bun.SelectQuery) (map[string
 	return out, nil
 }
 
-// liveItem returns the newest live item q finds, or nil.
-func (in *ingest) liveItem(ctx context.Context, q *bun.SelectQuery) (*status.IntakeItem, error) {
-	found, err := in.liveItems(ctx, q.OrderExpr("ii.alert_at DESC").Limit(1))
+// liveItem returns the newest live item f selects, or nil.
+func (in *ingest) liveItem(ctx context.Context, f status.AlertItemFilter) (*status.IntakeItem, error) {
+	f.Limit = 1
+	found, err := in.liveItems(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -386,11 +382,11 @@ func (in *ingest) itemFor(ctx context.Context, a *Alert, m mapping) (*status.Int
 		if item := in.byGroup[group]; item != nil {
 			return remember(item), nil
 		}
-		q := in.tx.NewSelect().Where("ii.group_key = ?", group)
+		f := status.AlertItemFilter{GroupKey: group}
 		if a.Group == "" {
-			q = q.Where("ii.alert_at >= ?", since)
+			f.Since = &since
 		}
-		item, err := in.liveItem(ctx, q)
+		item, err := in.liveItem(ctx, f)
 		if err != nil || item != nil {
 			return remember(item), err
 		}
@@ -399,8 +395,7 @@ func (in *ingest) itemFor(ctx context.Context, a *Alert, m mapping) (*status.Int
 		if item := in.byComponent[c]; item != nil {
 			return remember(item), nil
 		}
-		item, err := in.liveItem(ctx, in.tx.NewSelect().Where("ii.alert_at >= ?", since).
-			Where("',' || ii.components || ',' LIKE ?", "%,"+c+",%"))
+		item, err := in.liveItem(ctx, status.AlertItemFilter{Since: &since, Component: c})
 		if err != nil || item != nil {
 			return remember(item), err
 		}
@@ -450,7 +445,7 @@ func (in *ingest) finish(ctx context.Context) error {
 		if severityRank(ev.worst) > severityRank(item.Severity) {
 			item.Severity = ev.worst
 		}
-		if err := summarise(ctx, in.tx, item, in.now); err != nil {
+		if err := in.s.summarise(ctx, in.tx, item, in.now); err != nil {
 			return err
 		}
 		text := ev.text()
@@ -540,7 +535,7 @@ func recount(ctx context.Context, tx bun.Tx, item *status.IntakeItem) error {
 
 // summarise writes an alert item's title, text and link from its first
 // alerts, with its counts, components and severity.
-func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
+func (s *Service) summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
 	var first []*Record
 	if err := tx.NewSelect().Model(&first).Where("intake_id = ?", item.ID).OrderExpr("first_seen_at, id").Limit(listed).
 		Scan(ctx); err != nil {
@@ -563,11 +558,7 @@ func summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time
 	}
 	item.Body = status.Cut(alertText(first, Count{All: item.AlertCount, Firing: item.AlertFiring}), status.MaxBodyLen, "\n…")
 	item.UpdatedAt = now
-	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key",
-		"alert_count", "alert_firing", "alert_at", "updated_at").WherePK().Exec(ctx); err != nil {
-		return fmt.Errorf("update alert item %s: %w", item.ID, err)
-	}
-	return nil
+	return s.status.UpdateAlertItem(ctx, tx, item)
 }
 
 // alertText is an item's text: the first alert's description, then the

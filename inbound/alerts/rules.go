@@ -366,10 +366,15 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 	if err != nil {
 		return err
 	}
+	open, err := s.status.OpenAlertItemIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
 	var recs []*Record
-	if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", tx.NewSelect().Model((*status.IntakeItem)(nil)).
-		Column("id").Where("source = ? AND state = ?", status.IntakeAlert, status.IntakeOpen)).Scan(ctx); err != nil {
-		return fmt.Errorf("load alerts of open items: %w", err)
+	if len(open) > 0 {
+		if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", bun.In(open)).Scan(ctx); err != nil {
+			return fmt.Errorf("load alerts of open items: %w", err)
+		}
 	}
 	items := map[string]bool{}
 	for _, r := range recs {
@@ -385,14 +390,14 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 		items[r.IntakeID] = true
 	}
 	for id := range items {
-		item := new(status.IntakeItem)
-		if err := tx.NewSelect().Model(item).Where("id = ?", id).Scan(ctx); err != nil {
+		item, err := s.status.IntakeItemWith(ctx, tx, id)
+		if err != nil {
 			return fmt.Errorf("load intake item %s: %w", id, err)
 		}
 		if err := recount(ctx, tx, item); err != nil {
 			return err
 		}
-		if err := summarise(ctx, tx, item, s.status.Now()); err != nil {
+		if err := s.summarise(ctx, tx, item, s.status.Now()); err != nil {
 			return err
 		}
 	}

@@ -133,9 +133,8 @@ func (c Count) AllResolved() bool { return c.All > 0 && c.Firing == 0 }
 // IncidentCount sums the alert counts of every item attached to an
 // incident or declaring it, with the time the last alert resolved.
 func (s *Service) IncidentCount(ctx context.Context, incidentID string) (Count, error) {
-	var items []*status.IntakeItem
-	if err := s.db.NewSelect().Model(&items).Column("id", "alert_count", "alert_firing").
-		Where("incident_id = ? AND source = ? AND alert_count > 0", incidentID, status.IntakeAlert).Scan(ctx); err != nil {
+	items, err := s.status.IncidentAlertItems(ctx, incidentID)
+	if err != nil {
 		return Count{}, fmt.Errorf("count alerts of incident %s: %w", incidentID, err)
 	}
 	var sum Count

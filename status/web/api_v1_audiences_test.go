@@ -67,3 +67,40 @@ func TestAdminAPIWidening(t *testing.T) {
 		requireAPIError(t, b.call(t, http.MethodPatch, path, map[string]any{"visibility": "public"}), http.StatusConflict)
 	})
 }
+
+// A PATCH may name the incident version it was based on with If-Match
+// (the ETag of a GET): a stale one is refused with 412 and nothing changes.
+func TestAdminAPIPatchIfMatch(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setupAdmin(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Before"})
+		path := "/api/v1/pages/" + p.ID + "/incidents/" + inc.ID
+		r := b.call(t, http.MethodGet, path, nil)
+		etag := r.Header.Get("ETag")
+		require.Regexp(t, `^"\d+"$`, etag)
+
+		patch := func(ifMatch, title string) reply {
+			req := apiRequest(http.MethodPatch, path, b.token, map[string]any{"title": title})
+			if ifMatch != "" {
+				req.Header.Set("If-Match", ifMatch)
+			}
+			return b.do(t, req)
+		}
+		r = patch(etag, "First")
+		require.Equal(t, http.StatusOK, r.Code, r.String())
+		require.NotEqual(t, etag, r.Header.Get("ETag"), "a change is a new version")
+		r = patch(etag, "Second, from a stale read")
+		require.Equal(t, http.StatusPreconditionFailed, r.Code, r.String())
+		requireContains(t, r.String(), "changed since the version If-Match names")
+		for _, bad := range []string{`"abc"`, `"-1"`, "*x"} {
+			require.Equal(t, http.StatusBadRequest, patch(bad, "Third").Code, bad)
+		}
+		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		require.Equal(t, "First", got.Title)
+		cur := b.call(t, http.MethodGet, path, nil).Header.Get("ETag")
+		require.Equal(t, http.StatusOK, patch("W/"+cur, "Weak").Code)
+	})
+}

@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -176,7 +178,28 @@ func (s *Server) getIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	setVersionTag(c, inc)
 	return c.JSON(toIncidentJSON(inc))
+}
+
+// setVersionTag names the incident's version as the answer's ETag, for a
+// later PATCH's If-Match.
+func setVersionTag(c *fiber.Ctx, inc *status.Incident) {
+	c.Set(fiber.HeaderETag, fmt.Sprintf(`"%d"`, inc.Version))
+}
+
+// ifMatchVersion reads an If-Match header naming an incident version
+// ("3", W/"3" or 3); 0 when there is none.
+func ifMatchVersion(c *fiber.Ctx) (int, error) {
+	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
+	if h == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || v < 1 {
+		return 0, fiber.NewError(fiber.StatusBadRequest, "If-Match must name the incident's version, as its ETag gives it (\"3\").")
+	}
+	return v, nil
 }
 
 type incidentPatchRequest struct {
@@ -197,6 +220,10 @@ func (s *Server) updateIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	version, err := ifMatchVersion(c)
+	if err != nil {
+		return err
+	}
 	var req incidentPatchRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -208,10 +235,14 @@ func (s *Server) updateIncident(c *fiber.Ctx) error {
 	}
 	inc, err := s.deps.Service.UpdateIncident(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
 		PublicTitle: req.PublicTitle, Severity: req.Severity, Visibility: req.Visibility, PublishUpdates: req.PublishUpdates,
-		StartedAt: started, Postmortem: req.Postmortem})
+		StartedAt: started, Postmortem: req.Postmortem, Version: version})
+	if errors.Is(err, status.ErrIncidentChanged) {
+		return fiber.NewError(fiber.StatusPreconditionFailed, "The incident changed since the version If-Match names. Read it again, check what changed, and send the change again.")
+	}
 	if err != nil {
 		return err
 	}
+	setVersionTag(c, inc)
 	return c.JSON(toIncidentJSON(inc))
 }
 

@@ -8,12 +8,31 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/status"
 )
 
-// loginCSRFCookie carries the double-submit token of the login form, which
-// is shown before there is a session to keep a token in.
+// loginCSRFCookie carries a random nonce for the login form, which is
+// shown before there is a session to keep a token in. The form carries the
+// nonce signed with the server's key (purposeLoginForm): a client cannot
+// make up a pair that passes.
 const loginCSRFCookie = "herald_login"
+
+// purposeLoginForm marks the login form's signed CSRF token.
+const purposeLoginForm = "console.login"
+
+// loginFormValid is how long a login form can be submitted.
+const loginFormValid = time.Hour
+
+// loginTokens signs login forms with secret, or with a random key of this
+// process when there is none (a login form then works on the replica that
+// showed it).
+func loginTokens(secret []byte) *comms.Tokens {
+	if len(secret) < 16 {
+		secret = []byte(status.RandomToken(32))
+	}
+	return comms.NewTokens(secret)
+}
 
 // consoleBase is what every console page's layout needs.
 type consoleBase struct {
@@ -94,10 +113,10 @@ func (s *Server) showLogin(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderLogin(c *fiber.Ctx, code int, email, msg string) error {
-	token := status.RandomToken(24)
-	s.setCookie(c, loginCSRFCookie, token, time.Hour)
+	nonce := status.RandomToken(24)
+	s.setCookie(c, loginCSRFCookie, nonce, loginFormValid)
 	d := loginPage{consoleBase: s.consoleBase(c), Email: email, Next: safeNext(c.Query("next", c.FormValue("next"))), Error: msg}
-	d.CSRF = token
+	d.CSRF = s.loginForms.Make(purposeLoginForm, nonce, s.deps.Service.Now().Add(loginFormValid))
 	return s.renderConsole(c, code, "console/login.html", d)
 }
 
@@ -112,7 +131,8 @@ func safeNext(next string) string {
 
 // login serves POST /console/login.
 func (s *Server) login(c *fiber.Ctx) error {
-	if !constantEqual(c.Cookies(loginCSRFCookie), c.FormValue("_csrf")) {
+	nonce, err := s.loginForms.Check(purposeLoginForm, c.FormValue("_csrf"), s.deps.Service.Now())
+	if err != nil || !constantEqual(c.Cookies(loginCSRFCookie), nonce) {
 		return s.renderLogin(c, fiber.StatusForbidden, "", "The form expired. Please sign in again.")
 	}
 	email := c.FormValue("email")

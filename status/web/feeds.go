@@ -53,6 +53,12 @@ func feedEntries(v *status.PageView, pageURL string) []feedEntry {
 	return out
 }
 
+// tag is the entry's stable id (RFC 4151 tag URI): the day it was made
+// and its id, whatever the page's address.
+func (e feedEntry) tag() string {
+	return "tag:herald," + e.Created.UTC().Format("2006-01-02") + ":" + e.ID
+}
+
 func xmlEscape(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
@@ -103,7 +109,7 @@ func atom(v *status.PageView, pageURL string) ([]byte, error) {
 		Links:  []atomLink{{Rel: "alternate", Type: "text/html", Href: pageURL}, {Rel: "self", Type: "application/atom+xml", Href: pageURL + "/history.atom"}},
 		Author: atomAuthor{Name: v.Page.Name}}
 	for _, e := range entries {
-		f.Entries = append(f.Entries, atomEntry{ID: "tag:herald," + e.Created.UTC().Format("2006-01-02") + ":" + e.ID,
+		f.Entries = append(f.Entries, atomEntry{ID: e.tag(),
 			Title: e.Title, Published: e.Published.UTC().Format(time.RFC3339), Updated: e.Updated.UTC().Format(time.RFC3339),
 			Link: atomLink{Rel: "alternate", Type: "text/html", Href: e.Link}, Content: atomText{Type: "html", Body: e.HTML}})
 	}
@@ -147,7 +153,9 @@ func rss(v *status.PageView, pageURL string) ([]byte, error) {
 		Description: "Statuspage for " + v.Page.Name, Language: "en",
 		LastBuild: v.UpdatedAt.UTC().Format(time.RFC1123Z), Self: self}
 	for _, e := range feedEntries(v, pageURL) {
-		ch.Items = append(ch.Items, rssItem{Title: e.Title, Link: e.Link, GUID: rssGUID{IsPermaLink: true, Value: e.Link},
+		// The same stable tag as Atom's id: the link changes when the page
+		// gets a host name, and readers would show every item again.
+		ch.Items = append(ch.Items, rssItem{Title: e.Title, Link: e.Link, GUID: rssGUID{IsPermaLink: false, Value: e.tag()},
 			PubDate: e.Published.UTC().Format(time.RFC1123Z), Description: e.HTML})
 	}
 	return marshalXML(rssDoc{Version: "2.0", Atom: "http://www.w3.org/2005/Atom", Channel: ch})

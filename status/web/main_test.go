@@ -60,7 +60,7 @@ func setup(t *testing.T, bdb *bun.DB, opts ...func(*web.Deps)) *testBundle {
 	}})
 	u, err := url.Parse(baseURL)
 	require.NoError(t, err)
-	d := web.Deps{Service: b.svc, BaseURL: u, Log: slog.New(slog.NewTextHandler(b.logs, nil))}
+	d := web.Deps{Service: b.svc, DB: bdb, BaseURL: u, Log: slog.New(slog.NewTextHandler(b.logs, nil))}
 	for _, o := range opts {
 		o(&d)
 	}

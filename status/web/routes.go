@@ -1,9 +1,18 @@
 package web
 
+import "github.com/gofiber/fiber/v2"
+
 // routes is Herald's route table. Middleware applies only to routes
 // registered after it: keep the order.
 func (s *Server) routes() {
 	app := s.app
+
+	// Every answer says what it is: no content sniffing (JSON, feeds and
+	// the badge included).
+	app.Use(func(c *fiber.Ctx) error {
+		c.Response().Header.SetCanonical(hdrNoSniff, valNoSniff)
+		return c.Next()
+	})
 
 	// Health, for load balancers and container checks.
 	app.Get("/healthz", s.healthz)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
@@ -42,9 +43,13 @@ type Deps struct {
 	Outbox *comms.Outbox
 	// Secret signs the tokens of subscription links.
 	Secret []byte
-	// Subscribers keeps the pages' subscribers; nil builds one from Outbox
-	// and Secret.
+	// Subscribers keeps the pages' subscribers; nil builds one over DB
+	// from Outbox and Secret.
 	Subscribers *comms.Subscribers
+	// DB holds comms' tables (subscribers, emails) when Subscribers is nil
+	// and one is built here (tests); status's tables are reached through
+	// Service only.
+	DB *bun.DB
 	// Messages keeps the support mailbox's stored email, shown in the
 	// console; nil when there is none (the message routes then 404).
 	Messages *inbound.Store
@@ -55,11 +60,14 @@ type Deps struct {
 
 // Server is Herald's HTTP server.
 type Server struct {
-	app       *fiber.App
-	deps      Deps
-	snapshots *Snapshots
-	assets    *static.Assets
-	log       *slog.Logger
+	// loginForms signs the login form's CSRF tokens: with Secret, or a key
+	// of this process when there is none.
+	loginForms *comms.Tokens
+	app        *fiber.App
+	deps       Deps
+	snapshots  *Snapshots
+	assets     *static.Assets
+	log        *slog.Logger
 }
 
 // Connection timeouts: Fiber has none by default, which lets slow clients
@@ -91,7 +99,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: d, assets: assets, log: d.Log}
+	s := &Server{deps: d, assets: assets, log: d.Log, loginForms: loginTokens(d.Secret)}
 	s.snapshots = newSnapshots(d.Service, r, d.Log)
 	s.snapshots.warm = s.warm
 	cfg := fiber.Config{

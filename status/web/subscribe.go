@@ -48,9 +48,9 @@ func (s *Server) subscriberRoutes(r fiber.Router, prefix string) {
 }
 
 // newSubscribers builds the subscriber service from the server's
-// dependencies. Without an outbox (tests), confirmations stay in a dev
-// outbox; without a secret, links are signed with a key that lives as long
-// as the process.
+// dependencies, over Deps.DB. Without an outbox (tests), confirmations stay
+// in a dev outbox; without a secret, links are signed with a key that lives
+// as long as the process.
 func (s *Server) newSubscribers() *comms.Subscribers {
 	if s.deps.Subscribers != nil {
 		return s.deps.Subscribers
@@ -58,7 +58,7 @@ func (s *Server) newSubscribers() *comms.Subscribers {
 	svc := s.deps.Service
 	box := s.deps.Outbox
 	if box == nil {
-		box = comms.NewOutbox(svc.DB(), comms.OutboxOptions{From: "Herald <status@localhost>", Now: svc.Now, Log: s.log})
+		box = comms.NewOutbox(s.deps.DB, comms.OutboxOptions{From: "Herald <status@localhost>", Now: svc.Now, Log: s.log})
 	}
 	secret := s.deps.Secret
 	if len(secret) < 16 {
@@ -66,7 +66,7 @@ func (s *Server) newSubscribers() *comms.Subscribers {
 		_, _ = rand.Read(secret)
 		s.log.Warn("no link-signing secret given; subscription links will not survive a restart")
 	}
-	return comms.NewSubscribers(svc, box, comms.NewTokens(secret), s.deps.BaseURL)
+	return comms.NewSubscribers(s.deps.DB, svc, box, comms.NewTokens(secret), s.deps.BaseURL)
 }
 
 func noStore(c *fiber.Ctx) error {

@@ -178,7 +178,7 @@ func TestSubscribeManageAndOneClick(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb, withSecret)
 		w := buildWorld(t, b)
-		subs := comms.NewSubscribers(b.svc, comms.NewOutbox(bdb, comms.OutboxOptions{Now: b.clock.Now}), comms.NewTokens(testSecret), nil)
+		subs := comms.NewSubscribers(bdb, b.svc, comms.NewOutbox(bdb, comms.OutboxOptions{Now: b.clock.Now}), comms.NewTokens(testSecret), nil)
 		s, err := subs.Add(b.ctx, w.page.ID, "dee@example.com", comms.Subscription{}, comms.AddedByAdmin)
 		require.NoError(t, err)
 		base, _ := url.Parse(baseURL)
