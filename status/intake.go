@@ -125,7 +125,10 @@ func (in *IntakeInput) validate() error {
 	if !in.Source.Valid() {
 		f.Add("source", "must be one of email, phone, portal, alert")
 	}
-	in.Title = strings.Join(strings.Fields(in.Title), " ")
+	// What comes from outside is kept, without the direction controls
+	// that would turn it around where it is shown.
+	in.Title = stripBidiControls(strings.Join(strings.Fields(in.Title), " "))
+	in.SenderName, in.Reference = stripBidiControls(in.SenderName), stripBidiControls(in.Reference)
 	checkText(f, "title", in.Title, MaxNameLen, true, false)
 	checkText(f, "body", in.Body, MaxBodyLen, false, true)
 	checkText(f, "sender_name", in.SenderName, MaxNameLen, false, false)

@@ -33,8 +33,47 @@ func checkText(f FieldErrors, field, v string, max int, required, multiline bool
 				f.Add(field, "must not contain control characters")
 				return
 			}
+			if !multiline && isBidiControl(r) {
+				f.Add(field, "must not contain text-direction controls (such as U+202E), which turn the text around where it is shown")
+				return
+			}
 		}
 	}
+}
+
+// isBidiControl reports whether r is a bidirectional embedding, override
+// or isolate control (U+202A–U+202E, U+2066–U+2069): invisible characters
+// that turn the text after them around (the "Trojan Source" trick).
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+// hasBidiControl reports whether s holds a bidirectional control.
+func hasBidiControl(s string) bool { return strings.IndexFunc(s, isBidiControl) >= 0 }
+
+// stripBidiControls removes bidirectional controls from one-line text that
+// comes from outside (mail subjects, alert titles), where refusing it
+// would lose the message.
+func stripBidiControls(s string) string {
+	if !hasBidiControl(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// IsolateDirection wraps text holding bidirectional controls in FIRST
+// STRONG ISOLATE … POP DIRECTIONAL ISOLATE, so that it cannot turn the text
+// around it (plain text, titles, options); other text is returned as is.
+func IsolateDirection(s string) string {
+	if !hasBidiControl(s) {
+		return s
+	}
+	return "\u2068" + s + "\u2069"
 }
 
 func itoa(n int) string {

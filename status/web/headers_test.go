@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
 	"github.com/herald-status/herald/status/statustest"
 )
@@ -28,5 +29,29 @@ func TestEveryAnswerIsNoSniff(t *testing.T) {
 			b.do(t, apiRequest(http.MethodPost, "/hooks/generic", "wrong", "{}"))} {
 			require.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
 		}
+	})
+}
+
+// User text keeps its direction to itself: titles in <bdi>, bodies with
+// dir="auto", and a title that holds a direction control from before it
+// was refused is isolated in the document title too.
+func TestUserTextIsIsolated(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setupAdmin(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "bidi"})
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Old title", Body: "Body \u202Etxt.exe"})
+		_, err := bdb.NewUpdate().Table("incidents").Set("title = ?", "Login \u202Egnp.exe").Where("id = ?", inc.ID).Exec(b.ctx)
+		require.NoError(t, err)
+		b.refresh(t)
+		page := b.get(t, "", "/p/bidi/incidents/"+inc.ID).String()
+		requireContains(t, page, "<h1><bdi>Login \u202Egnp.exe</bdi></h1>")
+		requireContains(t, page, "<title>\u2068Login \u202Egnp.exe\u2069 · ")
+		requireContains(t, page, `<div class="body" dir="auto"><p>Body `+"\u202E")
+		requireContains(t, b.get(t, "", "/p/bidi/").String(), "<bdi>Login \u202Egnp.exe</bdi></a></h3>")
+		br := customerBrowser(t, b.testBundle, status.RoleViewer)
+		console := br.send(http.MethodGet, "/console/pages/"+p.ID+"/incidents/"+inc.ID, nil).String()
+		requireContains(t, console, "<h1><bdi>Login \u202Egnp.exe</bdi></h1>")
+		requireContains(t, br.send(http.MethodGet, "/console/", nil).String(), "<bdi>Login \u202Egnp.exe</bdi>")
 	})
 }

@@ -97,6 +97,9 @@ func templateFuncs() template.FuncMap {
 		},
 		"list":  func(items ...string) []string { return items },
 		"lower": strings.ToLower,
+		// isolate keeps text with direction controls from turning the
+		// text around it, where no <bdi> can go (<title>, <option>).
+		"isolate": status.IsolateDirection,
 		"updatesOf": func(ups []*status.UpdateView, loc *time.Location) updatesData {
 			return updatesData{Updates: ups, Loc: loc}
 		},
