@@ -26,7 +26,8 @@ import (
 const maxBurstRSSMiB = 128
 
 // TestLoginBurstAgainstRealServer runs "herald serve" as its own process
-// and sends it bursts of logins over HTTP: the account's throttle holds
+// and sends it bursts of logins over HTTP (and a few other requests): the
+// account's throttle holds
 // however many arrive at once (the right password after a burst of wrong
 // ones is refused unchecked), a made-up CSRF pair is refused, and 100
 // concurrent anonymous attempts from 100 addresses keep the process's
@@ -145,6 +146,15 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	})
+
+	t.Run("nosniff on every kind of answer", func(t *testing.T) {
+		for _, path := range []string{"/", "/api/v2/summary.json", "/history.atom", "/history.rss", "/badge.svg", "/api/v1/pages", "/nope"} {
+			resp, err := http.Get(base + path)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
+		}
 	})
 
 	t.Run("memory under 100 anonymous attempts", func(t *testing.T) {
