@@ -46,7 +46,9 @@ type noticeData struct {
 
 // newNotice prepares the emails of update updID as view v shows it; nil
 // when the view has no such update. The view holds only what its audience
-// may see: no record, no notes, no hidden components.
+// may see: no record, no notes, no hidden components. Links in the body
+// are made absolute against base (HERALD_BASE_URL), and the text part
+// shows their URLs.
 func newNotice(page *status.Page, v *status.IncidentView, updID string, base *url.URL) *notice {
 	upd := v.Update(updID)
 	if upd == nil {
@@ -64,8 +66,8 @@ func newNotice(page *status.Page, v *status.IncidentView, updID string, base *ur
 		kind += " (" + string(upd.Resolution) + ")"
 	}
 	n.data = noticeData{PageName: page.Name, Title: v.Title, State: upd.State.Label(), Kind: kind,
-		When: upd.DisplayAt.In(loc).Format("Jan 2, 2006 15:04 MST"), Body: templates.PlainText(upd.Body),
-		BodyHTML: templates.Markdown(upd.Body)}
+		When: upd.DisplayAt.In(loc).Format("Jan 2, 2006 15:04 MST"), Body: templates.PlainTextAt(upd.Body, base),
+		BodyHTML: templates.MarkdownAt(upd.Body, base)}
 	var names []string
 	for _, ch := range upd.Components {
 		names = append(names, ch.Name+": "+ch.NewStatus.Label())
@@ -148,7 +150,7 @@ func maintenanceNotice(page *status.Page, m *status.Maintenance, updID string, b
 	}
 	n.data = noticeData{PageName: page.Name, Title: m.Title, State: upd.State.Label(), Kind: "Scheduled maintenance",
 		When: m.ScheduledFor.In(loc).Format("Jan 2, 2006 15:04") + " – " + m.ScheduledUntil.In(loc).Format("Jan 2, 15:04 MST"),
-		Body: templates.PlainText(upd.Body), BodyHTML: templates.Markdown(upd.Body), Components: strings.Join(affected, ", "),
+		Body: templates.PlainTextAt(upd.Body, base), BodyHTML: templates.MarkdownAt(upd.Body, base), Components: strings.Join(affected, ", "),
 		IncidentURL: page.URL(base) + "/maintenance/" + m.ID}
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -225,9 +226,9 @@ func (o *Outbox) Acknowledge(ctx context.Context, tx bun.Tx, a Acknowledgement) 
 		fmt.Fprintf(&b, "The current status of our services: %s\n\n", a.PageURL)
 	}
 	b.WriteString("This is an automatic reply; there is no need to answer it.\n")
-	subject := "Re: " + oneLine(a.Subject)
-	if a.Subject == "" {
-		subject = "Your message"
+	subject := "Your message"
+	if topic := replyTopic(a.Subject, "["+oneLine(name)+"]"); topic != "" {
+		subject = "Re: " + status.Cut(topic, maxReplySubject, "…")
 	}
 	if a.Incident != nil && !strings.Contains(strings.ToUpper(subject), strings.ToUpper(a.Incident.Reference())) {
 		subject += " [" + a.Incident.Reference() + "]"
@@ -242,6 +243,33 @@ func (o *Outbox) Acknowledge(ctx context.Context, tx bun.Tx, a Acknowledgement) 
 	}
 	_, err := o.Queue(ctx, tx, e)
 	return err
+}
+
+// maxReplySubject is the most bytes of a message's subject an answer
+// repeats.
+const maxReplySubject = 200
+
+// replyPrefix matches one reply prefix at the start of a subject: "Re:",
+// "RE :", "Re[2]:", and the common translations (AW, SV, VS, Antw, Odp,
+// YNT, RIF, 回复, 答复). Forwards ("Fwd:") are kept: they say something.
+var replyPrefix = regexp.MustCompile(`(?i)^(re|aw|sv|vs|antw|odp|ynt|rif|回复|答复)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*`)
+
+// replyTopic is what a message with subject s is about: s on one line
+// without its reply prefixes and without tag, the tag an answer puts in
+// front ("[Shop]", as on Herald's own emails), however often and in
+// whatever order they repeat. "" when nothing else is left.
+func replyTopic(s, tag string) string {
+	s = oneLine(s)
+	for {
+		t := replyPrefix.ReplaceAllLiteralString(s, "")
+		if len(t) >= len(tag) && strings.EqualFold(t[:len(tag)], tag) {
+			t = strings.TrimSpace(t[len(tag):])
+		}
+		if t == s {
+			return s
+		}
+		s = t
+	}
 }
 
 // KindAcknowledgement is the kind of Herald's automatic answers.

@@ -106,7 +106,7 @@ func (s *imapSink) Deliver(ctx context.Context, m *inbound.Fetched) error {
 	return nil
 }
 
-func (s *imapSink) Done(ctx context.Context, mailbox string, validity, uid uint32) error {
+func (s *imapSink) Done(ctx context.Context, mailbox string, validity, uid uint32, _ int) error {
 	s.mu.Lock()
 	f := s.doneErr
 	s.mu.Unlock()

@@ -102,7 +102,8 @@ type Message struct {
 	// Automatic says why Herald must never answer the message (RFC 3834);
 	// "" for mail from a person.
 	Automatic string
-	// Report is set for a multipart/report; report-type=delivery-status.
+	// Report is set for a multipart/report; report-type=delivery-status,
+	// and for a plain bounce that returns one original (see plainBounce).
 	Report    *DeliveryReport
 	Problems  []string // what could not be understood
 	Truncated bool     // the message was longer than Limits.MaxBytes
@@ -245,9 +246,12 @@ type parser struct {
 	text   strings.Builder
 	html   string
 	report bool // inside a delivery-status multipart/report
-	target string
-	found  *foundPart
-	seen   map[string]bool
+	// attached is the first message embedded outside a report, which a
+	// plain bounce may return (dsn.go).
+	attached *bounceOriginal
+	target   string
+	found    *foundPart
+	seen     map[string]bool
 }
 
 func newParser(r io.Reader, l Limits) *parser {
@@ -309,6 +313,9 @@ func (p *parser) finish() {
 		case len(m.References) > 0:
 			m.Report.OriginalMessageID = m.References[len(m.References)-1]
 		}
+	}
+	if m.Report == nil {
+		m.Report = p.plainBounce()
 	}
 }
 
@@ -876,6 +883,7 @@ func (p *parser) embedded(h header, body io.Reader, ct, path, name string, inlin
 	if p.report && p.msg.Report != nil && p.msg.Report.OriginalMessageID == "" {
 		p.msg.Report.OriginalMessageID = firstID(inner.get("Message-Id"))
 	}
+	p.noteOriginal(inner)
 	if name == "" {
 		name = p.embeddedName(inner, ct)
 	}

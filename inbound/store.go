@@ -133,15 +133,15 @@ func (s *Store) Checkpoint(ctx context.Context, mailbox string) (uidValidity, la
 }
 
 // Done advances the mailbox's checkpoint to uid (under uidValidity, which
-// replaces a different stored one).
-func (s *Store) Done(ctx context.Context, mailbox string, uidValidity, uid uint32) error {
+// replaces a different stored one) and adds read to the messages read.
+func (s *Store) Done(ctx context.Context, mailbox string, uidValidity, uid uint32, read int) error {
 	now := s.now()
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		row := new(mailboxRow)
 		err := tx.NewSelect().Model(row).Where("name = ?", mailbox).Scan(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			row = &mailboxRow{Name: mailbox, UIDValidity: int64(uidValidity), LastUID: int64(uid), Processed: 1,
+			row = &mailboxRow{Name: mailbox, UIDValidity: int64(uidValidity), LastUID: int64(uid), Processed: int64(read),
 				LastMessageAt: &now, UpdatedAt: now}
 			if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 				return fmt.Errorf("store checkpoint of %s: %w", mailbox, err)
@@ -154,7 +154,7 @@ func (s *Store) Done(ctx context.Context, mailbox string, uidValidity, uid uint3
 			row.UIDValidity, row.LastUID = int64(uidValidity), 0
 		}
 		row.LastUID = max(row.LastUID, int64(uid))
-		row.Processed++
+		row.Processed += int64(read)
 		row.LastMessageAt, row.UpdatedAt = &now, now
 		if _, err := tx.NewUpdate().Model(row).Column("uid_validity", "last_uid", "processed", "last_message_at", "updated_at").
 			WherePK().Exec(ctx); err != nil {

@@ -53,10 +53,17 @@ type Alert struct {
 	// Problems lists what was wrong with the alert as received and was
 	// mended to keep it: "no labels: the key is derived from its content".
 	Problems []string
+	// Dropped, when set, says why the alert could not be used at all
+	// ("alerts[3].status: must be \"firing\" or \"resolved\""): Ingest
+	// stores nothing of it and names it in the answer, and keeps the
+	// other alerts of the delivery. Only Source is set beside it.
+	Dropped string
 }
 
-// Limits on what an alert may carry; longer values are cut, and the cut
-// is named in Problems.
+// Limits on what an alert may carry, in bytes (keys and links in
+// characters); longer values are cut on a character boundary, and the
+// cut is named in Problems. A title fits an intake item's title
+// (status.MaxNameLen).
 const (
 	MaxKeyLen         = 255
 	MaxTitleLen       = 200

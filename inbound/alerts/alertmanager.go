@@ -3,6 +3,7 @@ package alerts
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,9 +33,14 @@ type amAlert struct {
 // fingerprint and grouped by the payload's groupKey. An alert without a
 // fingerprint is keyed by its labels, one without labels either by its
 // content: it is kept, with a Problem saying so. Label and annotation
-// values that are numbers or booleans are taken as their text.
+// values that are numbers or booleans are taken as their text. Invalid
+// UTF-8 is replaced, and named in Problems.
 //
-// The error, if any, is a *PayloadError for the sender.
+// An alert that cannot be used (a status that is neither firing nor
+// resolved, a label that is an object) comes back with only Dropped set;
+// the others are kept. The error, if any, is a *PayloadError for the
+// sender: the payload is no Alertmanager payload, or none of its alerts
+// can be used.
 func ParseAlertmanager(body []byte) ([]Alert, error) {
 	var p amPayload
 	if err := decodeJSON(body, &p, ""); err != nil {
@@ -46,15 +52,42 @@ func ParseAlertmanager(body []byte) ([]Alert, error) {
 	if len(p.Alerts) > MaxAlerts {
 		return nil, refuse("too many alerts: %d, at most %d", len(p.Alerts), MaxAlerts)
 	}
+	// The payload's own fields (groupKey, externalURL) are named on
+	// each alert.
+	bad := mangled(body)
+	payload := &mender{}
+	if bad {
+		payload.mangledFields(body, "", "alerts")
+	}
 	out := make([]Alert, 0, len(p.Alerts))
 	for i, raw := range p.Alerts {
-		a, err := amConvert(&p, raw, fmt.Sprintf("alerts[%d]", i))
+		m := &mender{problems: slices.Clone(payload.problems)}
+		a, err := amConvert(&p, raw, fmt.Sprintf("alerts[%d]", i), m, bad)
 		if err != nil {
-			return nil, err
+			a = Alert{Source: "alertmanager", Dropped: err.Error()}
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return usable(out)
+}
+
+// usable returns the alerts of a payload, or, when none of them can be
+// used, a *PayloadError naming why.
+func usable(as []Alert) ([]Alert, error) {
+	var why []string
+	for _, a := range as {
+		if a.Dropped == "" {
+			return as, nil
+		}
+		why = append(why, a.Dropped)
+	}
+	if len(why) == 1 {
+		return nil, refuse("%s", why[0])
+	}
+	if len(why) > 3 {
+		why = append(why[:3], fmt.Sprintf("and %d more", len(why)-3))
+	}
+	return nil, refuse("no alert in the payload can be used: %s", strings.Join(why, "; "))
 }
 
 // amEvent reads an Alertmanager status.
@@ -68,7 +101,10 @@ func amEvent(s string) (Event, bool) {
 	return "", false
 }
 
-func amConvert(p *amPayload, raw json.RawMessage, at string) (Alert, error) {
+// amConvert reads one alert of p into an Alert; m holds the problems
+// found so far, and bad says the payload has strings encoding/json
+// changed. The error is a *PayloadError.
+func amConvert(p *amPayload, raw json.RawMessage, at string, m *mender, bad bool) (Alert, error) {
 	if kind := rawKind(raw); kind != "an object" {
 		return Alert{}, refuse("%s: must be an object, got %s", at, kind)
 	}
@@ -84,7 +120,9 @@ func amConvert(p *amPayload, raw json.RawMessage, at string) (Alert, error) {
 	if err != nil {
 		return Alert{}, err
 	}
-	m := &mender{}
+	if bad {
+		m.mangledFields(raw, "")
+	}
 	a := Alert{Source: "alertmanager"}
 
 	switch {

@@ -15,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/herald-status/herald/status"
 )
 
 // PayloadError is why a payload was refused, worded for its sender: a
@@ -214,60 +217,133 @@ func valid(s string) (clean string, mended bool) {
 	return strings.TrimSpace(s), mended
 }
 
-// cut returns s if it has at most n characters, else its first
-// characters followed by an ellipsis, n characters in all.
+// utf8Text returns s as valid UTF-8, noting a replacement. Strings that
+// encoding/json decoded are valid already (see mangled); this is for
+// alerts built by other callers.
+func (m *mender) utf8Text(field, s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	m.notef("%s: invalid UTF-8 replaced by U+FFFD", field)
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// cut returns s if it fits in n bytes, else its start, cut on a
+// character boundary, followed by an ellipsis: n bytes at most in all.
 func cut(s string, n int) (string, bool) {
-	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+	if len(s) <= n {
 		return s, false
 	}
-	i, count := 0, 0
-	for i < len(s) && count < n-1 {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		count++
-	}
-	return strings.TrimSpace(s[:i]) + ellipsis, true
+	return cutOff(s, n), true
 }
 
-// text cleans a free-text value and cuts it to limit characters.
+// cutOff is cut for an s whose end was cut off already: it ends in an
+// ellipsis even when it fits.
+func cutOff(s string, n int) string {
+	return strings.TrimRightFunc(status.Cut(s, n-len(ellipsis), ""), unicode.IsSpace) + ellipsis
+}
+
+// text cleans a free-text value of one or more lines: valid UTF-8, no
+// control characters but line breaks and tabs, cut to limit bytes.
 func (m *mender) text(field, s string, limit int) string {
-	s, mended := valid(s)
-	if mended {
-		m.notef("%s: invalid UTF-8 or NUL bytes removed", field)
+	return m.clean(field, s, limit, true)
+}
+
+// title cleans a title into one line of at most MaxTitleLen bytes: no
+// control characters, runs of space folded into one.
+func (m *mender) title(field, s string) string {
+	return m.clean(field, s, MaxTitleLen, false)
+}
+
+// clean does the work of text and title. A huge value is cut before it
+// is cleaned: only its start can be kept.
+func (m *mender) clean(field, s string, limit int, multiline bool) string {
+	s = m.utf8Text(field, s)
+	long := len(s) > 16*limit
+	if long {
+		s = status.Cut(s, 16*limit, "")
 	}
-	s, cutIt := cut(s, limit)
+	var ctl bool
+	if multiline {
+		s, ctl = withoutControls(s)
+		s = strings.TrimSpace(s)
+	} else {
+		s, ctl = oneLine(s)
+	}
+	if ctl {
+		m.notef("%s: control characters removed", field)
+	}
+	cutIt := long
+	if long {
+		s = cutOff(s, limit)
+	} else {
+		s, cutIt = cut(s, limit)
+	}
 	if cutIt {
-		m.notef("%s cut to %d characters", field, limit)
+		m.notef("%s cut to %d bytes", field, limit)
 	}
 	return s
 }
 
-// title cleans a title into one line of at most MaxTitleLen characters.
-func (m *mender) title(field, s string) string {
-	s, mended := valid(s)
-	if mended {
-		m.notef("%s: invalid UTF-8 or NUL bytes removed", field)
+// oneLine folds s into one line: control characters (NUL among them)
+// become spaces, and runs of white space fold into one space. removed
+// reports controls other than white space.
+func oneLine(s string) (line string, removed bool) {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			removed = true
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " "), removed
+}
+
+// withoutControls removes control characters (NUL among them) from s but
+// line breaks and tabs; CR LF and CR become LF. removed reports what
+// went beyond that.
+func withoutControls(s string) (clean string, removed bool) {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) < 0 {
+		return s, false
 	}
-	// Only the start can be kept: spare strings.Fields a huge string.
-	s, long := cut(s, 16*MaxTitleLen)
-	s = strings.Join(strings.Fields(s), " ")
-	s, cutIt := cut(s, MaxTitleLen)
-	if long && !cutIt {
-		s, _ = cut(strings.TrimSuffix(s, ellipsis)+strings.Repeat(" ", MaxTitleLen), MaxTitleLen)
-		cutIt = true
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r):
+			removed = true
+			return -1
+		}
+		return r
+	}, s)
+	return s, removed
+}
+
+// mend makes an alert keep the promises of Alert when a caller other
+// than the parsers built it, naming what it changed in Problems. An alert
+// from a parser is left as it is.
+func (a *Alert) mend() {
+	m := &mender{}
+	a.Title = m.title("title", a.Title)
+	if a.Title == "" {
+		a.Title = "Alert without a name"
+		m.notef("no title")
 	}
-	if cutIt {
-		m.notef("title cut to %d characters", MaxTitleLen)
-	}
-	return s
+	a.Description = m.text("description", a.Description, MaxDescriptionLen)
+	a.Severity = m.text("severity", a.Severity, MaxLabelValueLen)
+	a.Labels = m.labels(a.Labels)
+	a.Problems = append(a.Problems, m.problems...)
 }
 
 // key cleans an identifier; one longer than MaxKeyLen characters is
 // replaced by its SHA-256.
 func (m *mender) key(field, s string) string {
-	s, mended := valid(s)
-	if mended {
-		m.notef("%s: invalid UTF-8 or NUL bytes removed", field)
+	s, nul := valid(m.utf8Text(field, s))
+	if nul {
+		m.notef("%s: NUL bytes removed", field)
 	}
 	if utf8.RuneCountInString(s) > MaxKeyLen {
 		m.notef("%s longer than %d characters: replaced by its SHA-256", field, MaxKeyLen)
@@ -306,11 +382,12 @@ func (m *mender) labels(in map[string]string) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, min(len(in), MaxLabels))
-	var mendedEnc, cutName, cutValue, empty bool
+	var badEnc, nul, cutName, cutValue, empty bool
 	for k, v := range in {
-		name, mn := valid(k)
-		value, mv := valid(v)
-		mendedEnc = mendedEnc || mn || mv
+		badEnc = badEnc || !utf8.ValidString(k) || !utf8.ValidString(v)
+		nul = nul || strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0
+		name, _ := valid(k)
+		value, _ := valid(v)
 		if name == "" {
 			empty = true
 			continue
@@ -327,17 +404,20 @@ func (m *mender) labels(in map[string]string) map[string]string {
 		}
 		out[name] = value
 	}
-	if mendedEnc {
-		m.notef("labels: invalid UTF-8 or NUL bytes removed")
+	if badEnc {
+		m.notef("labels: invalid UTF-8 replaced by U+FFFD")
+	}
+	if nul {
+		m.notef("labels: NUL bytes removed")
 	}
 	if empty {
 		m.notef("labels: a label without a name dropped")
 	}
 	if cutName {
-		m.notef("labels: names cut to %d characters", MaxLabelNameLen)
+		m.notef("labels: names cut to %d bytes", MaxLabelNameLen)
 	}
 	if cutValue {
-		m.notef("labels: values cut to %d characters", MaxLabelValueLen)
+		m.notef("labels: values cut to %d bytes", MaxLabelValueLen)
 	}
 	if len(out) > MaxLabels {
 		names := slices.Sorted(maps.Keys(out))
@@ -444,4 +524,106 @@ func (m *mender) epoch(field string, raw json.RawMessage) time.Time {
 		}
 	}
 	return t.UTC()
+}
+
+// mangled reports whether decoding the JSON text raw changes a string in
+// it: encoding/json replaces invalid UTF-8, and \u escapes of lone
+// surrogates, with U+FFFD without a word. It is quick when raw is
+// clean, as it almost always is.
+func mangled(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return true
+	}
+	for i := bytes.IndexByte(raw, '\\'); i >= 0 && i+1 < len(raw); {
+		if raw[i+1] != 'u' {
+			i = nextEscape(raw, i+2) // \" \\ \n …: the escaped byte is no escape itself
+			continue
+		}
+		r, ok := hex4(raw, i+2)
+		switch {
+		case !ok:
+			return true // not valid JSON either: the decoder says so
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex4(raw, i+8)
+			if !ok || raw[i+6] != '\\' || raw[i+7] != 'u' || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i = nextEscape(raw, i+12)
+		default:
+			i = nextEscape(raw, i+6)
+		}
+	}
+	return false
+}
+
+// nextEscape is the index of the next backslash in raw from i, or -1.
+func nextEscape(raw []byte, i int) int {
+	if i >= len(raw) {
+		return -1
+	}
+	if j := bytes.IndexByte(raw[i:], '\\'); j >= 0 {
+		return i + j
+	}
+	return -1
+}
+
+// hex4 reads the four hex digits at raw[i:].
+func hex4(raw []byte, i int) (rune, bool) {
+	if i+4 > len(raw) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range raw[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// mangledFields names, in Problems, the members of the JSON object raw
+// whose strings decoding changed (see mangled), and within members that
+// are objects themselves (labels, annotations) the members: prefix and
+// "annotations.summary: invalid UTF-8 replaced by U+FFFD". Members named
+// in skip are left alone (the payload's alerts, each named on its own).
+func (m *mender) mangledFields(raw []byte, prefix string, skip ...string) {
+	if !mangled(raw) {
+		return
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		v := obj[k]
+		if slices.Contains(skip, k) || !mangled(v) {
+			continue
+		}
+		name := prefix + quoteName(k)
+		var inner map[string]json.RawMessage
+		if rawKind(v) != "an object" || json.Unmarshal(v, &inner) != nil {
+			m.notef("%s: invalid UTF-8 replaced by U+FFFD", name)
+			continue
+		}
+		inName := false
+		for _, ik := range slices.Sorted(maps.Keys(inner)) {
+			if mangled(inner[ik]) {
+				m.notef("%s.%s: invalid UTF-8 replaced by U+FFFD", name, quoteName(ik))
+			}
+			inName = inName || strings.ContainsRune(ik, utf8.RuneError)
+		}
+		if inName {
+			m.notef("%s: invalid UTF-8 in a name replaced by U+FFFD", name)
+		}
+	}
 }

@@ -37,18 +37,22 @@ var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // "alertmanager" or "opsgenie", which have hooks of their own); status
 // to "firing", and "problem" is read as firing, "ok", "recovery" and
 // "recovered" as resolved; a missing key is derived from the title and
-// labels.
+// labels. Invalid UTF-8 is replaced, and named in Problems.
 //
-// The error, if any, is a *PayloadError for the sender.
+// In an array, an alert that cannot be used (no title, a status Herald
+// does not know) comes back with only Dropped set; the others are kept.
+// The error, if any, is a *PayloadError for the sender: the payload is
+// none of the above, or none of its alerts can be used.
 func ParseGeneric(body []byte) ([]Alert, error) {
 	var raw json.RawMessage
 	if err := decodeJSON(body, &raw, ""); err != nil {
 		return nil, err
 	}
 	raw = bytes.TrimSpace(raw)
+	bad := mangled(raw)
 	switch kind := rawKind(raw); kind {
 	case "an object":
-		a, err := genericConvert(raw, "")
+		a, err := genericConvert(raw, "", bad)
 		if err != nil {
 			return nil, err
 		}
@@ -69,18 +73,19 @@ func ParseGeneric(body []byte) ([]Alert, error) {
 	}
 	out := make([]Alert, 0, len(items))
 	for i, item := range items {
-		a, err := genericConvert(item, fmt.Sprintf("[%d]", i))
+		a, err := genericConvert(item, fmt.Sprintf("[%d]", i), bad)
 		if err != nil {
-			return nil, err
+			a = Alert{Source: "generic", Dropped: err.Error()}
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return usable(out)
 }
 
 // genericConvert reads one generic alert; at is its place in an array
-// ("[2]"), "" for a lone object.
-func genericConvert(raw json.RawMessage, at string) (Alert, error) {
+// ("[2]"), "" for a lone object, and bad says the payload has strings
+// encoding/json changed. The error is a *PayloadError.
+func genericConvert(raw json.RawMessage, at string, bad bool) (Alert, error) {
 	field := func(name string) string {
 		if at == "" {
 			return name
@@ -103,6 +108,9 @@ func genericConvert(raw json.RawMessage, at string) (Alert, error) {
 		return Alert{}, err
 	}
 	m := &mender{}
+	if bad {
+		m.mangledFields(raw, "")
+	}
 	var a Alert
 
 	src, _ := valid(in.Source)

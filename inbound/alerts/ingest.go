@@ -2,7 +2,9 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +24,9 @@ type Result struct {
 	Items []string `json:"items"`
 	// Declared are incidents declared by an auto-declaring rule.
 	Declared []string `json:"declared,omitempty"`
+	// Dropped counts alerts that could not be used and were not stored;
+	// Problems says why, and what was changed in those that were.
+	Dropped  int      `json:"dropped,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -54,7 +59,23 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 			return err
 		}
 		for i := range batch {
-			if err := in.one(ctx, &batch[i]); err != nil {
+			a := &batch[i]
+			if a.Dropped != "" {
+				res.Dropped++
+				res.Problems = append(res.Problems, "not stored: "+a.Dropped)
+				continue
+			}
+			a.mend()
+			err := in.one(ctx, a)
+			if status.KindOf(err) == status.KindInvalid {
+				// Refused before anything was written: leave the alert out,
+				// keep the others.
+				s.log.Warn("an alert could not be stored", "source", a.Source, "key", a.Key, "err", err)
+				res.Dropped++
+				res.Problems = append(res.Problems, "not stored: "+shorten(a.Source)+" "+a.Key+": "+refusal(err))
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -73,6 +94,20 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 		res.Declared = append(res.Declared, id)
 	}
 	return res, nil
+}
+
+// refusal words why an intake item refused an alert: the fields it
+// named, in order.
+func refusal(err error) string {
+	var e *status.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return status.Message(err)
+	}
+	parts := make([]string, 0, len(e.Fields))
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
+		parts = append(parts, "the item's "+k+" "+e.Fields[k])
+	}
+	return strings.Join(parts, "; ")
 }
 
 // lockIngestion holds, until tx ends, the lock that serialises what

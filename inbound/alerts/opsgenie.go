@@ -35,6 +35,7 @@ type ogAlert struct {
 // The actions Create, Close and Acknowledge are Firing, Resolved and
 // Acknowledged; for any other action (AddNote, Escalate, ...) it
 // returns no alerts and, in ignored, why, for the hook to answer with.
+// Invalid UTF-8 is replaced, and named in Problems.
 //
 // The error, if any, is a *PayloadError for the sender.
 func ParseOpsgenie(body []byte) (alerts []Alert, ignored string, err error) {
@@ -72,6 +73,7 @@ func ParseOpsgenie(body []byte) (alerts []Alert, ignored string, err error) {
 		return nil, "", err
 	}
 	m := &mender{}
+	m.mangledFields(p.Alert, "alert.")
 	a.Source = "opsgenie"
 	a.Key = m.key("alert.alias", in.Alias)
 	if a.Key == "" {

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/herald-status/herald/inbound/alerts"
+	"github.com/herald-status/herald/status"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -190,10 +192,11 @@ func TestAlertmanagerCleaning(t *testing.T) {
 		summary := strings.Repeat("é", 5000)
 		as, err := alerts.ParseAlertmanager(amBody(`{"fingerprint":"f","annotations":{"summary":"` + summary + `"}}`))
 		a := one(t, as, err)
-		if want := strings.Repeat("é", alerts.MaxTitleLen-1) + "…"; a.Title != want {
-			t.Errorf("Title = %q (%d runes), want %d runes", a.Title, utf8.RuneCountInString(a.Title), alerts.MaxTitleLen)
+		// 200 bytes: 98 two-byte characters and the ellipsis's three.
+		if want := strings.Repeat("é", 98) + "…"; a.Title != want {
+			t.Errorf("Title = %q (%d bytes), want %d bytes", a.Title, len(a.Title), len(want))
 		}
-		if !reflect.DeepEqual(a.Problems, []string{"title cut to 200 characters"}) {
+		if !reflect.DeepEqual(a.Problems, []string{"title cut to 200 bytes"}) {
 			t.Errorf("Problems = %q", a.Problems)
 		}
 	})
@@ -208,7 +211,7 @@ func TestAlertmanagerCleaning(t *testing.T) {
 		a := one(t, as, err)
 		same(t, a, alerts.Alert{Source: "alertmanager", Key: "f", Event: alerts.Firing, Title: "Alert without a name",
 			Labels: map[string]string{"host": "a\uFFFDb", "name": "cd"}, Group: "g",
-			Problems: []string{"fingerprint: invalid UTF-8 or NUL bytes removed", "labels: invalid UTF-8 or NUL bytes removed"}})
+			Problems: []string{"labels.host: invalid UTF-8 replaced by U+FFFD", "fingerprint: NUL bytes removed", "labels: NUL bytes removed"}})
 	})
 	t.Run("long fingerprint", func(t *testing.T) {
 		fp := strings.Repeat("f", alerts.MaxKeyLen+1)
@@ -246,8 +249,8 @@ func TestAlertmanagerCleaning(t *testing.T) {
 		as, err := alerts.ParseAlertmanager(amBody(`{"fingerprint":"f","labels":{"` + name + `":"` + value + `"}}`))
 		a := one(t, as, err)
 		for k, v := range a.Labels {
-			if utf8.RuneCountInString(k) != alerts.MaxLabelNameLen || utf8.RuneCountInString(v) != alerts.MaxLabelValueLen {
-				t.Errorf("label of %d and %d runes", utf8.RuneCountInString(k), utf8.RuneCountInString(v))
+			if len(k) != alerts.MaxLabelNameLen || len(v) != alerts.MaxLabelValueLen || !strings.HasSuffix(k, "…") || !strings.HasSuffix(v, "…") {
+				t.Errorf("label of %d and %d bytes", len(k), len(v))
 			}
 		}
 		if len(a.Problems) != 2 {
@@ -258,8 +261,8 @@ func TestAlertmanagerCleaning(t *testing.T) {
 		big := strings.Repeat("x", 3<<20)
 		as, err := alerts.ParseAlertmanager(amBody(`{"fingerprint":"` + big + `","labels":{"a":"` + big + `"},"annotations":{"summary":"` + big + `","description":"` + big + `"},"generatorURL":"http://x/` + big + `"}`))
 		a := one(t, as, err)
-		if utf8.RuneCountInString(a.Title) > alerts.MaxTitleLen || utf8.RuneCountInString(a.Description) > alerts.MaxDescriptionLen ||
-			len(a.Key) != len("sha256:")+64 || a.Link != "" || utf8.RuneCountInString(a.Labels["a"]) > alerts.MaxLabelValueLen {
+		if len(a.Title) > alerts.MaxTitleLen || len(a.Description) > alerts.MaxDescriptionLen ||
+			len(a.Key) != len("sha256:")+64 || a.Link != "" || len(a.Labels["a"]) > alerts.MaxLabelValueLen {
 			t.Errorf("not cut: title %d, description %d, key %d, link %d bytes", len(a.Title), len(a.Description), len(a.Key), len(a.Link))
 		}
 	})
@@ -398,11 +401,11 @@ func TestRefusals(t *testing.T) {
 			{`{"alerts":[]} {}`, "data after the end of the JSON value"},
 			{`{"alerts":{}}`, "alerts: must be an array, got an object"},
 			{`{"status":"firing","alerts":[null]}`, "alerts[0]: must be an object, got null"},
-			{`{"status":"firing","alerts":[{},{"startsAt":5}]}`, "alerts[1].startsAt: must be a string, got a number"},
+			{`{"status":"firing","alerts":[{"startsAt":true},{"startsAt":5}]}`, "alerts[1].startsAt: must be a string, got a number"},
 			{`{"status":"firing","alerts":[{"labels":["a"]}]}`, "alerts[0].labels: must be an object, got an array"},
 			{`{"status":"firing","alerts":[{"labels":{"env":{"x":1}}}]}`, "alerts[0].labels.env: must be a string, got an object"},
 			{`{"status":"firing","alerts":[{"annotations":{"summary":[1]}}]}`, "alerts[0].annotations.summary: must be a string, got an array"},
-			{`{"alerts":[{"status":"firing"},{"status":"fring"}]}`, `alerts[1].status: must be "firing" or "resolved", got "fring"`},
+			{`{"alerts":[{"status":"firng"},{"status":"fring"}]}`, `alerts[1].status: must be "firing" or "resolved", got "fring"`},
 			{`{"alerts":[{"fingerprint":"x"}]}`, "alerts[0].status is missing, and so is the payload's status"},
 			{`{"status":"odd","alerts":[{"fingerprint":"x"}]}`, `status: must be "firing" or "resolved", got "odd"`},
 			{`{"status":"firing","alerts":` + string(manyAlerts(alerts.MaxAlerts+1, `{}`)) + `}`, "too many alerts: 1001, at most 1000"},
@@ -428,12 +431,12 @@ func TestRefusals(t *testing.T) {
 			{`"x"`, "the payload must be an alert object or an array of them, got a string"},
 			{"[]", "no alerts in the payload"},
 			{"{}", "title is required"},
-			{`[{"title":"a"},{"title":" \n "}]`, "[1].title is required"},
-			{`[{"title":"a"},null]`, "[1]: must be an alert object, got null"},
+			{`[{"title":""},{"title":" \n "}]`, "[1].title is required"},
+			{`[{},null]`, "[1]: must be an alert object, got null"},
 			{`{"title":5}`, "title: must be a string, got a number"},
-			{`[{"title":"a"},{"title":"b","labels":"x"}]`, "[1].labels: must be an object, got a string"},
+			{`[{"title":"a","labels":5},{"title":"b","labels":"x"}]`, "[1].labels: must be an object, got a string"},
 			{`{"title":"a","labels":{"x":{"y":"z"}}}`, "labels.x: must be a string, got an object"},
-			{`[{"title":"a"},{"title":"b"},{"title":"c","status":"broken"}]`, `[2].status: must be "firing" or "resolved", got "broken"`},
+			{`[{"title":"a","status":"x"},{"title":"b","status":"y"},{"title":"c","status":"broken"},{}]`, `[2].status: must be "firing" or "resolved", got "broken"; and 1 more`},
 			{`{"title":"a","source":"my source"}`, `source: must be 1 to 64 lower-case letters`},
 			{`{"title":"a","source":"-x"}`, `source: must be 1 to 64`},
 			{`{"title":"a","source":"` + strings.Repeat("s", 65) + `"}`, `source: must be 1 to 64`},
@@ -479,10 +482,10 @@ func TestBigStrings(t *testing.T) {
 	} {
 		as, err := c.p.parse([]byte(c.body))
 		a := one(t, as, err)
-		if want := strings.Repeat("a b ", 49) + "a b…"; a.Title != want {
+		if want := strings.Repeat("a b ", 49) + "a…"; a.Title != want {
 			t.Errorf("%s: Title = %q, want %q", c.p.name, a.Title, want)
 		}
-		if !strings.Contains(strings.Join(a.Problems, "\n"), "title cut to 200 characters") {
+		if !strings.Contains(strings.Join(a.Problems, "\n"), "title cut to 200 bytes") {
 			t.Errorf("%s: Problems = %q", c.p.name, a.Problems)
 		}
 		checkAlert(t, a)
@@ -492,17 +495,33 @@ func TestBigStrings(t *testing.T) {
 // checkAlert checks what every parsed alert promises.
 func checkAlert(t *testing.T, a alerts.Alert) {
 	t.Helper()
+	if a.Dropped != "" {
+		if a.Key != "" || a.Title != "" || a.Problems != nil || !utf8.ValidString(a.Dropped) {
+			t.Errorf("dropped alert with more than why: %+v", a)
+		}
+		return
+	}
 	if a.Key == "" {
 		t.Errorf("empty key")
 	}
 	if utf8.RuneCountInString(a.Key) > alerts.MaxKeyLen {
 		t.Errorf("key of %d characters", utf8.RuneCountInString(a.Key))
 	}
-	if a.Title == "" || utf8.RuneCountInString(a.Title) > alerts.MaxTitleLen || strings.ContainsAny(a.Title, "\n\r") {
+	if a.Title == "" || len(a.Title) > alerts.MaxTitleLen || len(a.Title) > status.MaxNameLen {
 		t.Errorf("title %q", a.Title)
 	}
-	if utf8.RuneCountInString(a.Description) > alerts.MaxDescriptionLen {
-		t.Errorf("description of %d characters", utf8.RuneCountInString(a.Description))
+	for _, r := range a.Title {
+		if unicode.IsControl(r) {
+			t.Errorf("control %U in title %q", r, a.Title)
+		}
+	}
+	if len(a.Description) > alerts.MaxDescriptionLen {
+		t.Errorf("description of %d bytes", len(a.Description))
+	}
+	for _, r := range a.Description {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			t.Errorf("control %U in description", r)
+		}
 	}
 	if a.Event != alerts.Firing && a.Event != alerts.Resolved && a.Event != alerts.Acknowledged {
 		t.Errorf("event %q", a.Event)
@@ -516,7 +535,7 @@ func checkAlert(t *testing.T, a alerts.Alert) {
 	strs := []string{a.Source, a.Key, string(a.Event), a.Title, a.Description, a.Severity, a.Link, a.Group, a.By}
 	strs = append(strs, a.Problems...)
 	for k, v := range a.Labels {
-		if k == "" || utf8.RuneCountInString(k) > alerts.MaxLabelNameLen || utf8.RuneCountInString(v) > alerts.MaxLabelValueLen {
+		if k == "" || len(k) > alerts.MaxLabelNameLen || len(v) > alerts.MaxLabelValueLen {
 			t.Errorf("label %q=%q", k, v)
 		}
 		strs = append(strs, k, v)

@@ -159,8 +159,8 @@ func TestConsoleUsersFlow(t *testing.T) {
 			requireContains(t, log, "<strong>"+action+"</strong>")
 		}
 		require.Less(t, strings.Index(log, "reset_password"), strings.Index(log, "<strong>create</strong>"))
-		requireContains(t, log, `<td>Role</td><td class="body">manager</td><td class="body">engineer</td>`)
-		requireContains(t, log, `<td>Name</td><td class="body">Bob</td><td class="body">Robert</td>`)
+		requireContains(t, log, `<td>Role</td><td class="body" dir="auto">manager</td><td class="body" dir="auto">engineer</td>`)
+		requireContains(t, log, `<td>Name</td><td class="body" dir="auto">Bob</td><td class="body" dir="auto">Robert</td>`)
 		requireNotContains(t, log, "argon2")
 		requireNotContains(t, log, fresh)
 	})

@@ -104,7 +104,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 		require.Contains(t, body, "<h1>Acme Corp</h1>")
 		require.Contains(t, body, "<strong>NOC</strong>", "notes are rendered as Markdown")
 		require.Contains(t, body, `<a href="mailto:wile@acme.com">wile@acme.com</a>`)
-		require.Contains(t, body, `href="/console/pages/`+p.ID+`/incidents/`+inc.ID+`">Mail delayed</a>`)
+		require.Contains(t, body, `href="/console/pages/`+p.ID+`/incidents/`+inc.ID+`"><bdi>Mail delayed</bdi></a>`)
 		require.Contains(t, body, `name="version" value="1"`)
 		require.Contains(t, body, `name="contacts.4.role"`, "two contacts and three empty rows")
 		require.Contains(t, body, "acme.co.uk\nacme.com\neu.acme.com</textarea>")

@@ -219,7 +219,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 
 		// The decided item shows where it went, without forms.
 		page = br.send(http.MethodGet, "/console/inbox/"+item.ID, nil)
-		require.Contains(t, page.String(), `href="/console/pages/`+p.ID+`/incidents/`+mine.ID+`">Acme trouble</a>`)
+		require.Contains(t, page.String(), `href="/console/pages/`+p.ID+`/incidents/`+mine.ID+`"><bdi>Acme trouble</bdi></a>`)
 		require.NotContains(t, page.String(), "/attach")
 
 		// Deciding again is a conflict.

@@ -24,12 +24,13 @@ func TestConsoleInboxShowsTheMailbox(t *testing.T) {
 		br := customerBrowser(t, b, status.RoleViewer)
 		require.NotContains(t, br.send(http.MethodGet, "/console/inbox", nil).String(), "Support mailbox", "nothing watched yet")
 
-		require.NoError(t, store.Done(b.ctx, "INBOX", 7, 41))
+		require.NoError(t, store.Done(b.ctx, "INBOX", 7, 40, 40)) // a batch of 40 messages
+		require.NoError(t, store.Done(b.ctx, "INBOX", 7, 41, 1))
 		require.NoError(t, store.RecordState(b.ctx, "INBOX", inbound.MailboxState{Connected: true, Idle: true}))
 		body := br.send(http.MethodGet, "/console/inbox", nil).String()
 		require.Contains(t, body, "Support mailbox INBOX:")
 		require.Contains(t, body, "<strong>connected</strong>, waiting for mail (IDLE)")
-		require.Contains(t, body, "1 message read, the last at")
+		require.Contains(t, body, "41 messages read, the last at", "messages, not batches")
 
 		require.NoError(t, store.RecordState(b.ctx, "INBOX", inbound.MailboxState{LastError: "IMAP server refused the login <b>",
 			LastErrorAt: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}))

@@ -282,7 +282,7 @@ func TestConsoleMessageRefs(t *testing.T) {
 		require.NoError(t, err)
 		page = br.send(http.MethodGet, "/console/messages/"+msgID, nil)
 		require.Equal(t, http.StatusOK, page.Code)
-		requireContains(t, page.String(), `href="`+incidentURLOf(p.ID, inc.ID)+`">`+inc.Title+`</a>`)
+		requireContains(t, page.String(), `href="`+incidentURLOf(p.ID, inc.ID)+`"><bdi>`+inc.Title+`</bdi></a>`)
 		requireContains(t, page.String(), `href="/console/inbox/`+item.ID+`"`)
 
 		// Without a mailbox, messages are not found; inbox items still are.

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/xml"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -23,16 +24,19 @@ type feedEntry struct {
 	HTML            string
 }
 
-func feedEntries(v *status.PageView, pageURL string) []feedEntry {
+// feedEntries are the page's incidents and maintenance as feed entries,
+// newest first; links in their text are made absolute against base
+// (HERALD_BASE_URL), since a feed reader has no page to resolve them on.
+func feedEntries(v *status.PageView, pageURL string, base *url.URL) []feedEntry {
 	loc := v.Page.Location()
 	var out []feedEntry
 	for _, inc := range v.Incidents {
 		var b strings.Builder
 		for _, u := range inc.Updates {
 			fmt.Fprintf(&b, "<div><p><small>%s</small><br><strong>%s</strong></p>%s</div>",
-				xmlEscape(u.DisplayAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
+				xmlEscape(u.DisplayAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.MarkdownAt(u.Body, base))
 		}
-		out = append(out, feedEntry{ID: "incident/" + inc.ID, Title: inc.Title, Link: pageURL + "/incidents/" + inc.ID,
+		out = append(out, feedEntry{ID: "incident/" + inc.ID, Title: status.IsolateDirection(inc.Title), Link: pageURL + "/incidents/" + inc.ID,
 			Published: inc.StartedAt, Updated: inc.UpdatedAt, Created: inc.CreatedAt, HTML: b.String()})
 	}
 	for _, m := range v.Maintenances {
@@ -41,9 +45,9 @@ func feedEntries(v *status.PageView, pageURL string) []feedEntry {
 			xmlEscape(m.ScheduledUntil.In(loc).Format("Jan 2, 15:04 MST")))
 		for _, u := range m.Updates {
 			fmt.Fprintf(&b, "<div><p><small>%s</small><br><strong>%s</strong></p>%s</div>",
-				xmlEscape(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.Markdown(u.Body))
+				xmlEscape(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")), xmlEscape(u.State.Label()), templates.MarkdownAt(u.Body, base))
 		}
-		out = append(out, feedEntry{ID: "maintenance/" + m.ID, Title: m.Title, Link: pageURL + "/maintenance/" + m.ID,
+		out = append(out, feedEntry{ID: "maintenance/" + m.ID, Title: status.IsolateDirection(m.Title), Link: pageURL + "/maintenance/" + m.ID,
 			Published: m.CreatedAt, Updated: m.UpdatedAt, Created: m.CreatedAt, HTML: b.String()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Updated.After(out[j].Updated) })
@@ -101,8 +105,8 @@ type atomText struct {
 }
 
 // atom renders the page's history as an Atom 1.0 feed (RFC 4287).
-func atom(v *status.PageView, pageURL string) ([]byte, error) {
-	entries := feedEntries(v, pageURL)
+func atom(v *status.PageView, pageURL string, base *url.URL) ([]byte, error) {
+	entries := feedEntries(v, pageURL, base)
 	updated := v.UpdatedAt
 	f := atomFeed{Lang: "en", ID: "tag:herald," + v.Page.CreatedAt.UTC().Format("2006-01-02") + ":" + v.Page.ID,
 		Title: v.Page.Name + " Status - Incident History", Updated: updated.UTC().Format(time.RFC3339),
@@ -147,12 +151,12 @@ type rssGUID struct {
 }
 
 // rss renders the page's history as RSS 2.0.
-func rss(v *status.PageView, pageURL string) ([]byte, error) {
+func rss(v *status.PageView, pageURL string, base *url.URL) ([]byte, error) {
 	self := atomLink{Rel: "self", Type: "application/rss+xml", Href: pageURL + "/history.rss"}
 	ch := rssChannel{Title: v.Page.Name + " Status - Incident History", Link: pageURL,
 		Description: "Statuspage for " + v.Page.Name, Language: "en",
 		LastBuild: v.UpdatedAt.UTC().Format(time.RFC1123Z), Self: self}
-	for _, e := range feedEntries(v, pageURL) {
+	for _, e := range feedEntries(v, pageURL, base) {
 		// The same stable tag as Atom's id: the link changes when the page
 		// gets a host name, and readers would show every item again.
 		ch.Items = append(ch.Items, rssItem{Title: e.Title, Link: e.Link, GUID: rssGUID{IsPermaLink: false, Value: e.tag()},

@@ -49,6 +49,7 @@ func TestUserTextIsIsolated(t *testing.T) {
 		requireContains(t, page, "<title>\u2068Login \u202Egnp.exe\u2069 · ")
 		requireContains(t, page, `<div class="body" dir="auto"><p>Body `+"\u202E")
 		requireContains(t, b.get(t, "", "/p/bidi/").String(), "<bdi>Login \u202Egnp.exe</bdi></a></h3>")
+		requireContains(t, b.get(t, "", "/p/bidi/history.atom").String(), "<title>\u2068Login \u202Egnp.exe\u2069</title>", "feeds isolate it too")
 		br := customerBrowser(t, b.testBundle, status.RoleViewer)
 		console := br.send(http.MethodGet, "/console/pages/"+p.ID+"/incidents/"+inc.ID, nil).String()
 		requireContains(t, console, "<h1><bdi>Login \u202Egnp.exe</bdi></h1>")

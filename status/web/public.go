@@ -251,14 +251,14 @@ func historyPages(v *status.PageView) int {
 // showAtom serves GET /history.atom.
 func (s *Server) showAtom(c *fiber.Ctx) error {
 	return s.serveGenerated(c, "atom", "application/atom+xml; charset=utf-8", func(sn *Snapshot) ([]byte, error) {
-		return atom(sn.View, s.pageURL(sn.View.Page))
+		return atom(sn.View, s.pageURL(sn.View.Page), s.deps.BaseURL)
 	})
 }
 
 // showRSS serves GET /history.rss.
 func (s *Server) showRSS(c *fiber.Ctx) error {
 	return s.serveGenerated(c, "rss", "application/rss+xml; charset=utf-8", func(sn *Snapshot) ([]byte, error) {
-		return rss(sn.View, s.pageURL(sn.View.Page))
+		return rss(sn.View, s.pageURL(sn.View.Page), s.deps.BaseURL)
 	})
 }
 

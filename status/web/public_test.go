@@ -67,7 +67,7 @@ func TestPublicPages(t *testing.T) {
 					// Uptime bars: 90 days per component, each with a tooltip.
 					require.Equal(t, 3*90, strings.Count(html, `<span class="tip" role="tooltip">`))
 					requireContains(t, html, `<li class="bar major" tabindex="0"><span class="tip" role="tooltip">`+
-						`<time datetime="2026-03-10">Mar 10, 2026</time> 95.83% uptime<br>Elevated API errors</span></li>`)
+						`<time datetime="2026-03-10">Mar 10, 2026</time> 95.83% uptime<br><bdi>Elevated API errors</bdi></span></li>`)
 					requireContains(t, html, `<time datetime="2026-03-09">Mar 9, 2026</time> 100.00% uptime</span>`)
 
 					requireContains(t, html, "Scheduled maintenance")
@@ -85,7 +85,7 @@ func TestPublicPages(t *testing.T) {
 				t.Run("incident page", func(t *testing.T) {
 					html := requireHTML(get("/incidents/" + w.active.ID))
 					requireContains(t, html, "<title>Elevated API errors · Acme Cloud Status</title>", "the page's own title")
-					requireContains(t, html, "<h1>Elevated API errors</h1>")
+					requireContains(t, html, "<h1><bdi>Elevated API errors</bdi></h1>")
 					requireContains(t, html, "Mitigating")
 					requireContains(t, html, "Rolling back.")
 					requireContains(t, html, "We identified a faulty deploy.")
@@ -94,7 +94,7 @@ func TestPublicPages(t *testing.T) {
 					requireContains(t, html, `href="`+root.prefix+`/"`)
 
 					html = requireHTML(get("/incidents/" + w.past.ID))
-					requireContains(t, html, "<h1>Login outage</h1>")
+					requireContains(t, html, "<h1><bdi>Login outage</bdi></h1>")
 					requireContains(t, html, "Resolved <time datetime=\"2026-03-08T13:00:00Z\">")
 					requireContains(t, html, "Observing")
 				})
@@ -102,14 +102,14 @@ func TestPublicPages(t *testing.T) {
 				t.Run("maintenance page", func(t *testing.T) {
 					html := requireHTML(get("/maintenance/" + w.inProgress.ID))
 					requireContains(t, html, "<title>Network maintenance · Acme Cloud Status</title>")
-					requireContains(t, html, "<h1>Network maintenance</h1>")
+					requireContains(t, html, "<h1><bdi>Network maintenance</bdi></h1>")
 					requireContains(t, html, "In progress")
 					requireContains(t, html, "Work has started.")
 					requireContains(t, html, "Affected: Website")
 					requireContains(t, html, `<time datetime="2026-03-10T11:40:00Z">`)
 
 					html = requireHTML(get("/maintenance/" + w.upcoming.ID))
-					requireContains(t, html, "<h1>Database upgrade</h1>")
+					requireContains(t, html, "<h1><bdi>Database upgrade</bdi></h1>")
 					requireContains(t, html, "Affected: Website</p>", "the hidden component is not listed")
 				})
 
