@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -21,8 +22,9 @@ const staleSending = 5 * time.Minute
 // retrying, or sending but abandoned), so a retried or rescued job never
 // resends an email the server accepted. A temporary failure is returned
 // for River to retry with backoff until RetryFor has passed since the
-// email was queued; a permanent one is recorded with the server's reply and
-// not retried.
+// email was queued (or since a configuration problem was last met); a
+// permanent one is recorded with the server's reply and not retried. A
+// configuration problem holds the email: see the comment in the code.
 func (o *Outbox) Deliver(ctx context.Context, id string) error {
 	if o.mailer == nil {
 		return nil // the dev outbox keeps emails
@@ -56,16 +58,120 @@ func (o *Outbox) Deliver(ctx context.Context, id string) error {
 		f = &SendFailure{Temporary: true, Reply: sendErr.Error(), Err: sendErr}
 	}
 	switch {
+	case f.Problem != "":
+		// An untrusted certificate or a refused login is the
+		// configuration's fault, not the email's, and no retry mends it
+		// until the configuration (a restart) or the server changes. The
+		// email goes back to "retrying" and its job is snoozed for a few
+		// minutes: River does not count a snooze as an attempt, and the
+		// RetryFor window is not applied, so no amount of waiting fails it.
+		// The job stays the one owner of the email: nothing is lost, and
+		// the claim above keeps a later run from sending it twice, as for
+		// any retry. (Cancelling the job instead would need something to
+		// queue the email again after the fix; an email it missed would
+		// be lost.) The mailer logs the cause once; the problem is kept
+		// for Console → Email.
+		o.recordProblem(ctx, f)
+		return o.finish(ctx, e, EmailRetrying, f.Reply, river.JobSnooze(problemSnooze()))
 	case !f.Temporary:
 		o.log.Warn("email refused", "email", e.ID, "to", e.To, "reply", f.Reply)
 		err := o.finish(ctx, e, EmailFailed, f.Reply, river.JobCancel(f))
 		o.report(ctx, []*Email{e}, false)
 		return err
-	case o.now().Sub(e.CreatedAt) > o.retryFor:
+	case o.pastRetryWindow(ctx, e):
 		o.log.Warn("email given up after retrying", "email", e.ID, "to", e.To, "reply", f.Reply)
 		return o.finish(ctx, e, EmailFailed, "gave up after retrying: "+f.Reply, river.JobCancel(f))
 	}
 	return o.finish(ctx, e, EmailRetrying, f.Reply, f)
+}
+
+// problemSnooze is how long an email waits after a configuration
+// problem: 4 to 6 minutes, spread so that held emails do not all come
+// back at once.
+func problemSnooze() time.Duration {
+	return 4*time.Minute + rand.N(2*time.Minute)
+}
+
+// DeliveryProblem is a configuration problem that stops all outbound
+// email, as the sender last met it.
+type DeliveryProblem struct {
+	bun.BaseModel `bun:"table:delivery_problems,alias:dp"`
+
+	Transport string    `bun:"transport,pk"` // "smtp"
+	Kind      string    `bun:"kind"`         // ProblemTLS or ProblemAuth
+	Reply     string    `bun:"reply"`        // the server's words, or the TLS error
+	Since     time.Time `bun:"since"`        // first met, this cause
+	LastAt    time.Time `bun:"last_at"`      // last met
+	// Waiting counts the emails not sent yet (queued or retrying).
+	Waiting int `bun:"-"`
+}
+
+// Text says what the problem means and what fixes it.
+func (p *DeliveryProblem) Text() string { return problemText(p.Kind) }
+
+// Problem returns the configuration problem that stops outbound email
+// now: the last one met, unless an email was sent since. It returns nil
+// when there is none, and always for the dev outbox.
+func (o *Outbox) Problem(ctx context.Context) (*DeliveryProblem, error) {
+	if o.mailer == nil {
+		return nil, nil
+	}
+	p := new(DeliveryProblem)
+	err := o.db.NewSelect().Model(p).Where("transport = ?", "smtp").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load delivery problem: %w", err)
+	}
+	sent, err := o.db.NewSelect().Model((*Email)(nil)).Where("status = ?", EmailSent).Where("updated_at > ?", p.LastAt).Exists(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load delivery problem: %w", err)
+	}
+	if sent {
+		return nil, nil
+	}
+	n, err := o.db.NewSelect().Model((*Email)(nil)).Where("status IN (?)", bun.In([]EmailStatus{EmailQueued, EmailRetrying})).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count waiting emails: %w", err)
+	}
+	p.Waiting = int(n)
+	return p, nil
+}
+
+// recordProblem keeps f for the console (and the retry window); since
+// starts again with a new cause, or when an email went out meanwhile.
+func (o *Outbox) recordProblem(ctx context.Context, f *SendFailure) {
+	now := o.now().UTC().Truncate(time.Microsecond)
+	p := &DeliveryProblem{Transport: "smtp", Kind: f.Problem, Reply: f.Reply, Since: now, LastAt: now}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, err := o.db.NewInsert().Model(p).
+		On("CONFLICT (transport) DO UPDATE").
+		Set("since = CASE WHEN dp.kind = EXCLUDED.kind AND dp.reply = EXCLUDED.reply AND NOT EXISTS "+
+			"(SELECT 1 FROM emails WHERE status = ? AND updated_at > dp.last_at) THEN dp.since ELSE EXCLUDED.since END", EmailSent).
+		Set("kind = EXCLUDED.kind").Set("reply = EXCLUDED.reply").Set("last_at = EXCLUDED.last_at").
+		Exec(wctx)
+	if err != nil {
+		o.log.Warn("recording the delivery problem", "problem", f.Problem, "err", err)
+	}
+}
+
+// pastRetryWindow reports whether e's temporary failures have been
+// retried for RetryFor: since it was queued, or since a configuration
+// problem was last met, whichever is later, so that emails held by one
+// get a full window once it is fixed.
+func (o *Outbox) pastRetryWindow(ctx context.Context, e *Email) bool {
+	now := o.now()
+	if now.Sub(e.CreatedAt) <= o.retryFor {
+		return false
+	}
+	var lastAt time.Time
+	err := o.db.NewSelect().Model((*DeliveryProblem)(nil)).Column("last_at").Where("transport = ?", "smtp").Scan(ctx, &lastAt)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		o.log.Warn("reading the delivery problem", "err", err)
+	}
+	return now.Sub(lastAt) > o.retryFor
 }
 
 // claim marks the emails of ids that are queued or retrying (or sending

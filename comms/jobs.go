@@ -12,8 +12,20 @@ type SendEmailWorker struct {
 	Outbox *Outbox
 }
 
-// Work delivers one email.
+// Work delivers one email. A later attempt first takes over the email's
+// claim from an earlier one cut off mid-delivery (a process killed, the
+// job rescued), once that one cannot be at work any more, and waits
+// until then: see releaseAbandoned.
 func (w *SendEmailWorker) Work(ctx context.Context, job *river.Job[SendEmailArgs]) error {
+	if job.Attempt > 1 {
+		wait, err := w.Outbox.releaseAbandoned(ctx, job.Args.EmailID)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return river.JobSnooze(wait)
+		}
+	}
 	return w.Outbox.Deliver(ctx, job.Args.EmailID)
 }
 

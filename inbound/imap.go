@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -49,9 +50,12 @@ type Sink interface {
 	// promptly: the connection waits on it, and the IMAP client gives up on
 	// a message literal not read within 5 minutes.
 	Deliver(ctx context.Context, m *Fetched) error
-	// Done records that uid is processed (flagged and moved), advancing the
-	// checkpoint. A new uidValidity replaces the stored one.
-	Done(ctx context.Context, mailbox string, uidValidity, uid uint32) error
+	// Done records that the messages up to uid are processed (flagged and
+	// moved), advancing the checkpoint, and that read of them were
+	// delivered (for the count of messages read; a message that vanished
+	// before it was fetched is not). A new uidValidity replaces the
+	// stored one.
+	Done(ctx context.Context, mailbox string, uidValidity, uid uint32, read int) error
 }
 
 // WatcherOptions configures a Watcher. Only Config is required.
@@ -103,6 +107,49 @@ type MailboxState struct {
 // credentials.
 var ErrIMAPLogin = errors.New("IMAP server refused the login")
 
+// Configuration problems an IMAPConfigError names.
+const (
+	// ProblemTLS: the server's certificate is not trusted (unknown CA,
+	// another name, expired) or it does not speak TLS where it should.
+	ProblemTLS = "tls"
+	// ProblemAuth: the server refused the login, or offers none Herald
+	// can use.
+	ProblemAuth = "auth"
+)
+
+// IMAPConfigError is a failure that reconnecting does not mend: the
+// configuration, or the server, has to change. The watcher keeps trying
+// (with backoff) so that a fixed server is read again without a restart,
+// and logs the cause at ERROR once.
+type IMAPConfigError struct {
+	Problem string // ProblemTLS or ProblemAuth
+	Err     error
+}
+
+func (e *IMAPConfigError) Error() string {
+	hint := "check the user and password in HERALD_IMAP_URL"
+	if e.Problem == ProblemTLS {
+		hint = "a private CA needs HERALD_TLS_CA_FILE; tls= in HERALD_IMAP_URL must match the port"
+	}
+	return e.Err.Error() + " (" + hint + ")"
+}
+
+func (e *IMAPConfigError) Unwrap() error { return e.Err }
+
+// tlsProblem reports whether err is a failed certificate check, or a
+// server that spoke no TLS where it should have.
+func tlsProblem(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		record   tls.RecordHeaderError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &record)
+}
+
 // errIMAPTooLarge is returned when a message's literal is bigger than MaxSize
 // although its RFC822.SIZE was not.
 var errIMAPTooLarge = errors.New("message is larger than the size limit")
@@ -132,8 +179,11 @@ type Watcher struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	runMu sync.Mutex // one Run or Poll at a time; guards conn
+	runMu sync.Mutex // one Run or Poll at a time; guards conn and problem
 	conn  *imapSession
+	// problem is the configuration problem last logged ("" none), so that
+	// each cause is logged once.
+	problem string
 
 	mu    sync.Mutex
 	state MailboxState
@@ -205,7 +255,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 		delay := imapBackoff(w.o.MinBackoff, w.o.MaxBackoff, failures)
 		failures++
-		w.log.Warn("imap watcher failed; reconnecting", "err", err, "retry_in", delay.Round(time.Millisecond))
+		if !errors.As(err, new(*IMAPConfigError)) {
+			w.log.Warn("imap watcher failed; reconnecting", "err", err, "retry_in", delay.Round(time.Millisecond))
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -268,6 +320,8 @@ func (w *Watcher) Close() error {
 	return nil
 }
 
+// failed records err for the console. A configuration problem is logged
+// at ERROR when its cause is new, at DEBUG when it is not.
 func (w *Watcher) failed(err error) {
 	w.disconnect()
 	now := w.o.Now()
@@ -275,6 +329,17 @@ func (w *Watcher) failed(err error) {
 		s.LastError = err.Error()
 		s.LastErrorAt = now
 	})
+	var pe *IMAPConfigError
+	if !errors.As(err, &pe) {
+		return
+	}
+	if cause := err.Error(); cause != w.problem {
+		w.problem = cause
+		w.log.Error("the support mailbox cannot be read until the configuration or the server changes; retrying with backoff",
+			"problem", pe.Problem, "err", err)
+		return
+	}
+	w.log.Debug("imap configuration problem persists", "problem", pe.Problem)
 }
 
 func (w *Watcher) disconnect() {
@@ -315,6 +380,10 @@ func (w *Watcher) pass(ctx context.Context) error {
 		return err
 	}
 	w.update(func(st *MailboxState) { st.LastError, st.LastErrorAt = "", time.Time{} })
+	if w.problem != "" {
+		w.log.Info("the support mailbox is read again: the configuration problem is resolved")
+		w.problem = ""
+	}
 	return nil
 }
 
@@ -498,7 +567,11 @@ func (w *Watcher) connect(ctx context.Context) (*imapSession, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("imap connect to %s: %w", w.addr(), err)
+		err = fmt.Errorf("imap connect to %s: %w", w.addr(), err)
+		if tlsProblem(err) {
+			return nil, &IMAPConfigError{Problem: ProblemTLS, Err: err}
+		}
+		return nil, err
 	}
 	s := &imapSession{c: c, timeout: w.o.Timeout}
 	ok := false
@@ -569,7 +642,8 @@ func (w *Watcher) login(ctx context.Context, s *imapSession, caps imap.CapSet) e
 	var err error
 	if caps.Has(imap.CapLoginDisabled) {
 		if !caps.Has(imap.Cap("AUTH=PLAIN")) {
-			return fmt.Errorf("imap login as %q: the server disables LOGIN and offers no AUTH=PLAIN (TLS off?)", cfg.Username)
+			return &IMAPConfigError{Problem: ProblemAuth,
+				Err: fmt.Errorf("imap login as %q: the server disables LOGIN and offers no AUTH=PLAIN (TLS off?)", cfg.Username)}
 		}
 		err = s.do(ctx, "AUTHENTICATE PLAIN", func() error {
 			return s.c.Authenticate(sasl.NewPlainClient("", cfg.Username, cfg.Password))
@@ -582,7 +656,7 @@ func (w *Watcher) login(ctx context.Context, s *imapSession, caps imap.CapSet) e
 	}
 	var ie *imap.Error
 	if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
-		return fmt.Errorf("%w as %q: %w", ErrIMAPLogin, cfg.Username, err)
+		return &IMAPConfigError{Problem: ProblemAuth, Err: fmt.Errorf("%w as %q: %w", ErrIMAPLogin, cfg.Username, err)}
 	}
 	return fmt.Errorf("imap login as %q: %w", cfg.Username, err)
 }
@@ -628,7 +702,9 @@ func (w *Watcher) process(ctx context.Context, s *imapSession) error {
 	}
 	from := last + 1
 	if !ok || validity != s.uidValidity {
-		if ok {
+		// A checkpoint with no UID done yet (the row a first state report
+		// made) is a first read, not a change.
+		if ok && last > 0 {
 			w.log.Warn("imap UIDVALIDITY changed; reading the whole mailbox again", "old", validity, "new", s.uidValidity)
 		}
 		from = 1
@@ -720,7 +796,7 @@ func (w *Watcher) handleBatch(ctx context.Context, s *imapSession, batch []imapP
 			}
 		}
 	}
-	if err := w.sink.Done(ctx, w.o.Config.Mailbox, s.uidValidity, last); err != nil {
+	if err := w.sink.Done(ctx, w.o.Config.Mailbox, s.uidValidity, last, len(delivered)); err != nil {
 		return fmt.Errorf("record UID %d of %s done: %w", last, w.o.Config.Mailbox, err)
 	}
 	now := w.o.Now()

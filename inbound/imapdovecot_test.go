@@ -30,13 +30,29 @@ const dovecotBin = "/usr/sbin/dovecot"
 type dovecot struct {
 	dir, conf  string
 	port       int
+	tlsPort    int // implicit TLS (dovecotTLS only)
 	user, pass string
+}
+
+// dovecotOption changes how startDovecot sets Dovecot up.
+type dovecotOption func(*dovecotSetup)
+
+type dovecotSetup struct{ certPEM, keyPEM []byte }
+
+// dovecotTLS makes Dovecot offer STARTTLS on its port and implicit TLS on
+// tlsPort with the given certificate and key (PEM).
+func dovecotTLS(certPEM, keyPEM []byte) dovecotOption {
+	return func(s *dovecotSetup) { s.certPEM, s.keyPEM = certPEM, keyPEM }
 }
 
 // startDovecot runs Dovecot in the foreground until the test ends, or skips
 // the test when Dovecot is not installed (Debian package dovecot-imapd).
-func startDovecot(t testing.TB) *dovecot {
+func startDovecot(t testing.TB, opts ...dovecotOption) *dovecot {
 	t.Helper()
+	var setup dovecotSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	if _, err := os.Stat(dovecotBin); err != nil {
 		t.Skipf("%s not found: install the Debian package dovecot-imapd to run the Dovecot integration tests", dovecotBin)
 	}
@@ -85,6 +101,16 @@ func startDovecot(t testing.TB) *dovecot {
 		}
 	}
 	d := &dovecot{dir: dir, conf: filepath.Join(dir, "dovecot.conf"), port: freePort(t), user: "support", pass: "s3cret"}
+	ssl := "ssl = no"
+	if setup.certPEM != nil {
+		d.tlsPort = freePort(t)
+		for name, b := range map[string][]byte{"cert.pem": setup.certPEM, "key.pem": setup.keyPEM} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ssl = fmt.Sprintf("ssl = yes\nssl_cert = <%[1]s/cert.pem\nssl_key = <%[1]s/key.pem", dir)
+	}
 	passwd := fmt.Sprintf("%s:{PLAIN}%s::::::\n", d.user, d.pass)
 	if err := os.WriteFile(filepath.Join(dir, "passwd"), []byte(passwd), 0o644); err != nil {
 		t.Fatal(err)
@@ -95,7 +121,7 @@ base_dir = %[1]s/run
 state_dir = %[1]s/state
 log_path = %[1]s/dovecot.log
 info_log_path = %[1]s/dovecot.log
-ssl = no
+%[8]s
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:%[1]s/mail/%%u
@@ -121,13 +147,14 @@ service imap-login {
     port = %[7]d
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = %[9]d
   }
 }
 service anvil {
   chroot =
 }
-`, dir, loginUser, internalUser, internalGroup, mailUID, mailGID, d.port)
+`, dir, loginUser, internalUser, internalGroup, mailUID, mailGID, d.port, ssl, d.tlsPort)
 	if err := os.WriteFile(d.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"context"
+	"time"
 
 	"github.com/riverqueue/river"
 )
@@ -24,3 +25,10 @@ type RouteWorker struct {
 func (w *RouteWorker) Work(ctx context.Context, job *river.Job[RouteArgs]) error {
 	return w.Router.Route(ctx, job.Args.MessageID)
 }
+
+// routeTimeout bounds routing one message: parsing it (at most 25 MiB)
+// and a few queries and one transaction.
+const routeTimeout = 30 * time.Second
+
+// Timeout is how long routing one message may take.
+func (*RouteWorker) Timeout(*river.Job[RouteArgs]) time.Duration { return routeTimeout }

@@ -29,7 +29,7 @@ var statusTables = []string{
 
 // otherTables are the tables other packages own, by owner.
 var otherTables = map[string][]string{
-	"comms":          {"emails", "subscribers", "subscriber_groups", "subscriber_components", "subscribe_limits"},
+	"comms":          {"emails", "subscribers", "subscriber_groups", "subscriber_components", "subscribe_limits", "delivery_problems"},
 	"inbound":        {"mailboxes", "inbound_messages", "inbound_message_chunks"},
 	"inbound/alerts": {"alerts", "alert_rules", "hook_tokens"},
 }

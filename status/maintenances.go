@@ -61,6 +61,9 @@ func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in Mai
 		if err := audit(ctx, tx, now, Change{Action: "create", SubjectType: "maintenance", SubjectID: m.ID, PageID: pageID, After: m}); err != nil {
 			return err
 		}
+		if err := s.scheduleWindow(ctx, tx, m); err != nil {
+			return err
+		}
 		_, err := s.applyMaintenanceUpdate(ctx, tx, m, MaintenanceUpdateInput{State: MaintenanceScheduled, Body: in.Description, Author: in.Author}, now)
 		return err
 	})
@@ -68,6 +71,24 @@ func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in Mai
 		return nil, err
 	}
 	return s.MaintenanceByID(ctx, pageID, m.ID)
+}
+
+// scheduleWindow asks, inside tx, for the due work to run when m's window
+// starts and when it ends (those still ahead of its state), so that the
+// page switches on time; AdvanceMaintenances on the clock job is the
+// safety net. A job for a time since moved finds nothing to do.
+func (s *Service) scheduleWindow(ctx context.Context, tx bun.Tx, m *Maintenance) error {
+	if m.State == MaintenanceScheduled {
+		if err := s.scheduled(ctx, tx, m.ScheduledFor); err != nil {
+			return fmt.Errorf("queue the start of maintenance %s: %w", m.ID, err)
+		}
+	}
+	if m.State != MaintenanceCompleted {
+		if err := s.scheduled(ctx, tx, m.ScheduledUntil); err != nil {
+			return fmt.Errorf("queue the end of maintenance %s: %w", m.ID, err)
+		}
+	}
+	return nil
 }
 
 func checkWindow(f FieldErrors, from, until, now time.Time) {
@@ -369,6 +390,11 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 		m.UpdatedAt = now
 		if _, err := tx.NewUpdate().Model(m).Column("title", "scheduled_for", "scheduled_until", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update maintenance: %w", err)
+		}
+		if p.ScheduledFor != nil || p.ScheduledUntil != nil {
+			if err := s.scheduleWindow(ctx, tx, m); err != nil {
+				return err
+			}
 		}
 		if p.ComponentIDs != nil {
 			old := m.ComponentIDs

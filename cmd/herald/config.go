@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +11,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +34,7 @@ type Config struct {
 	MailFrom               string
 	IMAPURL                string
 	IMAPInterval           time.Duration
+	TLSCAFile              string
 	AlertWindow            time.Duration
 	Secret                 string
 	ServiceDeskEmail       string
@@ -47,6 +52,7 @@ type Config struct {
 	smtp    *comms.SMTPConfig
 	mailer  comms.MailerOptions
 	imap    *inbound.IMAPConfig
+	tls     *tls.Config // the system's roots and TLSCAFile's; nil: the system's
 }
 
 // setting is one configuration knob: its flag, environment variable,
@@ -71,6 +77,7 @@ func (c *Config) settings() []setting {
 		{flag: "imap-url", env: "HERALD_IMAP_URL", def: "", usage: "imaps://user:pass@host:993/INBOX (unset: no polling)", str: &c.IMAPURL},
 		{flag: "mail-acknowledge", env: "HERALD_MAIL_ACKNOWLEDGE", def: "false", usage: "answer people who write to the support mailbox (once an hour per sender and incident)", boolean: &c.MailAcknowledge},
 		{flag: "imap-interval", env: "HERALD_IMAP_INTERVAL", def: "30s", usage: "poll interval when IMAP IDLE is not available", dur: &c.IMAPInterval},
+		{flag: "tls-ca-file", env: "HERALD_TLS_CA_FILE", def: "", usage: "PEM file of CA certificates trusted for SMTP and IMAP besides the system's (a private CA)", str: &c.TLSCAFile},
 		{flag: "alert-window", env: "HERALD_ALERT_WINDOW", def: "5m", usage: "alerts for the same components within this time share one inbox item", dur: &c.AlertWindow},
 		{flag: "secret", env: "HERALD_SECRET", def: "", usage: "key for session and link tokens (unset: generated, kept in the database)", str: &c.Secret},
 		{flag: "service-desk-email", env: "HERALD_SERVICE_DESK_EMAIL", def: "", usage: "where dismissed intake goes", str: &c.ServiceDeskEmail},
@@ -164,6 +171,13 @@ func (c *Config) Validate() error {
 			c.imap = &ic
 		}
 	}
+	if c.TLSCAFile != "" {
+		if roots, err := loadCAFile(c.TLSCAFile); err != nil {
+			bad("HERALD_TLS_CA_FILE", "%v", err)
+		} else {
+			c.tls = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		}
+	}
 	if c.IMAPInterval < 5*time.Second || c.IMAPInterval > time.Hour {
 		bad("HERALD_IMAP_INTERVAL", "must be between 5s and 1h")
 	}
@@ -196,6 +210,45 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// maxCAFile bounds HERALD_TLS_CA_FILE: the system's own bundle is about
+// 200 KiB.
+const maxCAFile = 10 << 20
+
+// loadCAFile returns the system's roots plus every certificate in the PEM
+// file at path. Anything else in the file (a key, a broken certificate)
+// is an error, as is a file with no certificate: a mistake here would
+// otherwise show only as refused connections.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	st, err := os.Stat(path)
+	if err == nil && st.Size() > maxCAFile {
+		return nil, fmt.Errorf("%s is larger than %d MiB: not a CA bundle", path, maxCAFile>>20)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err // "open PATH: no such file or directory"
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	n := 0
+	for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
+		n++
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("block %d in %s is a %s, not a CERTIFICATE", n, path, block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d in %s: %w", n, path, err)
+		}
+		roots.AddCert(cert)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("no PEM certificate in %s (want -----BEGIN CERTIFICATE----- blocks)", path)
+	}
+	return roots, nil
+}
+
 func (c *Config) trustedProxies() []string {
 	var out []string
 	for _, p := range strings.Split(c.TrustedProxies, ",") {
@@ -214,6 +267,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database", redactURL(c.DatabaseURL)),
 		slog.String("smtp", redactURL(c.SMTPURL)),
 		slog.String("imap", redactURL(c.IMAPURL)),
+		slog.String("tls_ca_file", c.TLSCAFile),
 		slog.Bool("workers", c.Workers),
 	)
 }

@@ -20,6 +20,24 @@ import (
 	"github.com/herald-status/herald/status/db"
 )
 
+// How long jobs may run and when those of a dead process are taken up
+// again. Each kind has its own timeout (a Timeout method beside its
+// worker; jobTimeout for the rest). River rescues a job left running by a
+// process that died once rescueAfter and the kind's timeout have passed
+// since it started, looking every 30 s, so work in flight at a crash is
+// done again within about a minute and a half. rescueAfter is at least
+// every kind's timeout: a live attempt is never doubled.
+const (
+	jobTimeout  = 30 * time.Second
+	rescueAfter = 45 * time.Second
+	// dueTimeout bounds the clock job and the due job: a few queries
+	// and transactions each.
+	dueTimeout = 30 * time.Second
+	// maxClockSkew is how far behind the database's clock the service's
+	// may be for a due job to wait for it.
+	maxClockSkew = 2 * time.Second
+)
+
 // MaintenanceTickArgs asks for due maintenance windows to start or end.
 type MaintenanceTickArgs struct{}
 
@@ -35,48 +53,65 @@ type MaintenanceTickWorker struct {
 
 // Work starts and completes due maintenance, publishes due scheduled
 // updates and sends the process's internal notices (reminders,
-// escalations).
+// escalations). It is the safety net of the due jobs.
 func (w *MaintenanceTickWorker) Work(ctx context.Context, _ *river.Job[MaintenanceTickArgs]) error {
 	_, err := w.svc.AdvanceMaintenances(ctx)
 	_, perr := w.svc.PublishDueUpdates(ctx)
 	return errors.Join(err, perr, w.watch.Run(ctx))
 }
 
-// PublishDueArgs asks for scheduled incident updates whose time has come
-// to be published. One is queued for each scheduled update's time; the
-// clock tick publishes them too, should a job be lost.
-type PublishDueArgs struct{}
+// Timeout is how long one tick may take.
+func (*MaintenanceTickWorker) Timeout(*river.Job[MaintenanceTickArgs]) time.Duration {
+	return dueTimeout
+}
+
+// DueArgs asks for the work that falls due at the job's time: scheduled
+// updates to publish, maintenance windows to start or end. One is queued
+// for each such time, in the transaction that sets it; the clock tick
+// does the same work, should a job be lost. The kind keeps the name it
+// had when it published updates only, so queued jobs still run.
+type DueArgs struct{}
 
 // Kind is the job's stable name.
-func (PublishDueArgs) Kind() string { return "status.publish_due" }
+func (DueArgs) Kind() string { return "status.publish_due" }
 
-// PublishDueWorker publishes due scheduled updates.
-type PublishDueWorker struct {
-	river.WorkerDefaults[PublishDueArgs]
+// DueWorker does the work due at its time.
+type DueWorker struct {
+	river.WorkerDefaults[DueArgs]
 	svc *status.Service
 }
 
-// Work publishes what is due.
-func (w *PublishDueWorker) Work(ctx context.Context, _ *river.Job[PublishDueArgs]) error {
-	_, err := w.svc.PublishDueUpdates(ctx)
-	return err
+// Work moves due maintenance and publishes due updates. River starts it
+// by the database's clock: should the service's be a moment behind, it
+// waits for it (up to maxClockSkew) rather than find nothing due yet.
+func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
+	if early := job.ScheduledAt.Sub(w.svc.Now()); early > 0 && early <= maxClockSkew {
+		select {
+		case <-time.After(early):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	_, err := w.svc.AdvanceMaintenances(ctx)
+	_, perr := w.svc.PublishDueUpdates(ctx)
+	return errors.Join(err, perr)
 }
 
-// schedulePublish queues a PublishDue job for at inside tx, so it exists
-// exactly when the scheduled update does.
-func schedulePublish(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, at time.Time) error {
+// Timeout is how long the due work may take.
+func (*DueWorker) Timeout(*river.Job[DueArgs]) time.Duration { return dueTimeout }
+
+// scheduleDue queues a Due job for at inside tx, so it exists exactly
+// when what falls due then does.
+func scheduleDue(ctx context.Context, c *river.Client[*sql.Tx], tx bun.Tx, at time.Time) error {
 	if c == nil {
 		return nil
 	}
-	if _, err := c.InsertTx(ctx, tx.Tx, PublishDueArgs{}, &river.InsertOpts{ScheduledAt: at}); err != nil {
-		return fmt.Errorf("queue publishing at %s: %w", at.Format(time.RFC3339), err)
+	if _, err := c.InsertTx(ctx, tx.Tx, DueArgs{}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+		return fmt.Errorf("queue the work due at %s: %w", at.Format(time.RFC3339), err)
 	}
 	return nil
 }
 
-// newRiver builds the job client on the same *sql.DB as bun, so jobs are
-// inserted in the transaction of the change that causes them. With workers
-// off it can still insert jobs for other replicas to run.
 // jobWorkers is what the background jobs work with.
 type jobWorkers struct {
 	svc     *status.Service
@@ -92,6 +127,9 @@ type jobWorkers struct {
 // connection.
 const emailWorkersPerConnection = 8
 
+// newRiver builds the job client on the same *sql.DB as bun, so jobs are
+// inserted in the transaction of the change that causes them. With workers
+// off it can still insert jobs for other replicas to run.
 func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river.Client[*sql.Tx], error) {
 	tick := w.tick
 	if tick <= 0 {
@@ -109,7 +147,7 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 		if err := river.AddWorkerSafely(ws, &MaintenanceTickWorker{svc: w.svc, watch: w.watch}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
-		if err := river.AddWorkerSafely(ws, &PublishDueWorker{svc: w.svc}); err != nil {
+		if err := river.AddWorkerSafely(ws, &DueWorker{svc: w.svc}); err != nil {
 			return nil, fmt.Errorf("register workers: %w", err)
 		}
 		if err := river.AddWorkerSafely(ws, &comms.SendEmailWorker{Outbox: w.outbox}); err != nil {
@@ -138,10 +176,8 @@ func newRiver(bdb *bun.DB, log *slog.Logger, workers bool, w jobWorkers) (*river
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
 			comms.EmailQueue: {MaxWorkers: emailWorkersPerConnection * max(1, w.senders)}}
 		cfg.FetchCooldown = 5 * time.Millisecond
-		cfg.JobTimeout = time.Minute
-		// Rescue jobs of a crashed replica well within the 30-minute
-		// update cadence (River's default is an hour).
-		cfg.RescueStuckJobsAfter = 5 * time.Minute
+		cfg.JobTimeout = jobTimeout
+		cfg.RescueStuckJobsAfter = rescueAfter
 		cfg.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(tick),
 				func() (river.JobArgs, *river.InsertOpts) { return MaintenanceTickArgs{}, nil },

@@ -72,6 +72,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	db.LogOutages(bdb, log)
 	a := &app{cfg: cfg, log: log, db: bdb}
 	var server *web.Server
 	insertJob := func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
@@ -83,7 +84,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			server.Snapshots().Changed(pageID)
 		}
 	}, Scheduled: func(ctx context.Context, tx bun.Tx, at time.Time) error {
-		return schedulePublish(ctx, a.river, tx, at)
+		return scheduleDue(ctx, a.river, tx, at)
 	}, IntakeDismissed: func(ctx context.Context, tx bun.Tx, item *status.IntakeItem) (string, error) {
 		if cfg.ServiceDeskEmail == "" {
 			return "Not forwarded: no service desk address is set (HERALD_SERVICE_DESK_EMAIL).", nil
@@ -120,7 +121,9 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 			return "original.eml", "message/rfc822", store.OpenRaw(ctx, ref), nil
 		}}
 	if cfg.smtp != nil {
-		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, cfg.mailer)
+		mo := cfg.mailer
+		mo.TLSConfig, mo.Log = cfg.tls, log
+		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, mo)
 	}
 	a.outbox = comms.NewOutbox(bdb, oo)
 	subs := comms.NewSubscribers(bdb, a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
@@ -174,7 +177,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	if cfg.imap != nil {
 		a.mailbox = &mailbox{db: bdb, store: store, name: cfg.imap.Mailbox, log: log, retry: 30 * time.Second,
 			watcher: inbound.NewWatcher(store, inbound.WatcherOptions{Config: *cfg.imap, Processed: cfg.imap.Processed,
-				Interval: cfg.IMAPInterval, Log: log})}
+				Interval: cfg.IMAPInterval, Log: log, TLSConfig: cfg.tls})}
 	}
 	a.river, err = newRiver(bdb, log, cfg.Workers, jobWorkers{svc: a.svc, outbox: a.outbox, fanOut: fanOut, watch: watch,
 		router: router, tick: o.tick, senders: cfg.mailer.Connections})

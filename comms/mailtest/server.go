@@ -4,6 +4,7 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -26,8 +28,13 @@ type Server struct {
 	Addr string // host:port
 	Host string
 	Port int
+	// TLSAddr and TLSPort are the implicit-TLS listener's (WithTLS only).
+	TLSAddr string
+	TLSPort int
 
-	srv *smtp.Server
+	srv      *smtp.Server
+	username string // "": no login needed
+	password string
 
 	mu        sync.Mutex // protects the fields below
 	msgs      []Received
@@ -35,25 +42,59 @@ type Server struct {
 	refused   int
 	conns     []*smtp.Conn
 	count     int  // messages accepted
+	accepted  int  // connections ever accepted
 	countOnly bool // keep no messages, only count them
 }
 
+// Option changes how Start sets the server up.
+type Option func(*options)
+
+type options struct {
+	cert               *tls.Certificate
+	username, password string
+}
+
+// WithTLS offers STARTTLS on Addr and implicit TLS on TLSAddr with cert
+// (made by a test CA: CA.Issue).
+func WithTLS(cert tls.Certificate) Option {
+	return func(o *options) { o.cert = &cert }
+}
+
+// WithUser makes the server offer AUTH PLAIN and refuse mail until a
+// client logs in as name with password; a wrong login is answered 535.
+func WithUser(name, password string) Option {
+	return func(o *options) { o.username, o.password = name, password }
+}
+
 // Start runs a server until the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("mailtest: listen: %v", err)
 	}
-	s := &Server{Addr: ln.Addr().String()}
+	s := &Server{Addr: ln.Addr().String(), username: o.username, password: o.password}
 	tcp := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port = tcp.IP.String(), tcp.Port
 	s.srv = smtp.NewServer(backend{s})
 	s.srv.Domain = "mailtest.localhost"
-	s.srv.AllowInsecureAuth = true
+	s.srv.AllowInsecureAuth = o.cert == nil
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
 	s.srv.MaxMessageBytes = 10 << 20
-	go func() { _ = s.srv.Serve(ln) }()
+	go func() { _ = s.srv.Serve(countingListener{ln, s}) }()
+	if o.cert != nil {
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.cert}}
+		tln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("mailtest: listen: %v", err)
+		}
+		s.TLSAddr, s.TLSPort = tln.Addr().String(), tln.Addr().(*net.TCPAddr).Port
+		go func() { _ = s.srv.Serve(tls.NewListener(countingListener{tln, s}, s.srv.TLSConfig)) }()
+	}
 	t.Cleanup(func() { _ = s.srv.Close() })
 	return s
 }
@@ -105,6 +146,37 @@ func (s *Server) Reset() {
 	s.msgs, s.count = nil, 0
 }
 
+// Connections counts the connections accepted so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
+// countingListener counts the connections it accepts.
+type countingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.s.mu.Lock()
+		l.s.accepted++
+		l.s.mu.Unlock()
+	}
+	return c, err
+}
+
+// SetPassword changes the password WithUser set, as an administrator
+// does.
+func (s *Server) SetPassword(password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.password = password
+}
+
 // Refused counts refused recipients.
 func (s *Server) Refused() int {
 	s.mu.Lock()
@@ -134,17 +206,43 @@ func (s *Server) DropConnections() {
 }
 
 type session struct {
-	s    *Server
-	from string
-	to   []string
+	s        *Server
+	from     string
+	to       []string
+	loggedIn bool
 }
 
 func (se *session) Reset()        { se.from, se.to = "", nil }
 func (se *session) Logout() error { return nil }
 
-func (se *session) AuthMechanisms() []string { return nil }
+func (se *session) AuthMechanisms() []string {
+	if se.s.username == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (se *session) Auth(mech string) (sasl.Server, error) {
+	if se.s.username == "" || mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		se.s.mu.Lock()
+		want := se.s.password
+		se.s.mu.Unlock()
+		if username != se.s.username || password != want {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		se.loggedIn = true
+		return nil
+	}), nil
+}
 
 func (se *session) Mail(from string, _ *smtp.MailOptions) error {
+	if se.s.username != "" && !se.loggedIn {
+		// As Postfix answers (go-smtp's own ErrAuthRequired is a 502).
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
 	se.from = from
 	return nil
 }

@@ -36,6 +36,13 @@ type config struct {
 	caps               imap.CapSet
 	zeroValidity       bool
 	tls                bool
+	cert               *tls.Certificate // nil: self-signed
+}
+
+// WithCertificate is WithTLS with cert, e.g. one a test's private CA
+// signed; CertPool is then nil (trust the CA).
+func WithCertificate(cert tls.Certificate) Option {
+	return func(c *config) { c.tls, c.cert = true, &cert }
 }
 
 // WithTLS offers STARTTLS on Addr and implicit TLS on TLSAddr, with a
@@ -112,6 +119,7 @@ type Server struct {
 
 	tlsLn net.Listener
 	pool  *x509.CertPool
+	tls   bool
 }
 
 // TLSAddr is the host:port of the implicit-TLS listener (WithTLS only).
@@ -173,7 +181,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	var tlsConfig *tls.Config
 	var pool *x509.CertPool
-	if cfg.tls {
+	switch {
+	case cfg.cert != nil:
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.cert}}
+	case cfg.tls:
 		cert, p, err := selfSigned()
 		if err != nil {
 			t.Fatalf("imaptest: certificate: %v", err)
@@ -210,6 +221,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		user:     user,
 		conns:    map[net.Conn]struct{}{},
 		pool:     pool,
+		tls:      cfg.tls,
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -368,8 +380,10 @@ func (s *Server) Messages(t testing.TB, mailbox string) []Message {
 	t.Helper()
 	var c *imapclient.Client
 	var err error
-	if s.pool != nil {
-		c, err = imapclient.DialStartTLS(s.Addr(), &imapclient.Options{TLSConfig: &tls.Config{RootCAs: s.pool}})
+	if s.tls {
+		// The helper looks at its own server: with WithCertificate it
+		// does not know the CA, and need not.
+		c, err = imapclient.DialStartTLS(s.Addr(), &imapclient.Options{TLSConfig: &tls.Config{RootCAs: s.pool, InsecureSkipVerify: s.pool == nil}})
 	} else {
 		c, err = imapclient.DialInsecure(s.Addr(), nil)
 	}

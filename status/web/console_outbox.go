@@ -6,19 +6,38 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/comms"
+	"github.com/herald-status/herald/status"
 )
 
 // outboxRoutes registers the console's view of outbound email: every email
 // Herald sent or would send (the dev outbox when no SMTP server is set),
-// with its delivery state.
+// with its delivery state, and each email's HTML part as a document of
+// its own for the email page's frame.
 func (s *Server) outboxRoutes(r fiber.Router) {
 	r.Get("/outbox", s.listEmails)
 	r.Get("/outbox/:id", s.showEmail)
+	r.Get("/outbox/:id/html", s.showEmailHTML)
 }
+
+var (
+	// emailPageCSP is the console's policy plus framing its own origin:
+	// the email page frames the email's HTML from /console/outbox/:id/html.
+	emailPageCSP = string(valCSP) + "; frame-src 'self'"
+	// emailHTMLCSP is the policy of an email's HTML shown in the console:
+	// its inline styles apply (a srcdoc frame would inherit the console's
+	// policy, which blocks them), nothing else does. No script runs, no
+	// image, font or form reaches out from the console, only the console
+	// may frame it, and the sandbox directive keeps it inert (no scripts,
+	// an opaque origin) even when it is opened on its own.
+	emailHTMLCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
 
 type outboxPage struct {
 	consoleBase
-	Dev      bool
+	Dev bool
+	// Problem stops all delivery (an untrusted certificate, a refused
+	// login); nil when there is none.
+	Problem  *comms.DeliveryProblem
 	Emails   []*comms.Email
 	Email    *comms.Email
 	Incident string // the incident filter
@@ -37,6 +56,11 @@ func (s *Server) listEmails(c *fiber.Ctx) error {
 		return s.renderConsole(c, fiber.StatusOK, "console/outbox.html", d)
 	}
 	d.Dev = s.deps.Outbox.Dev()
+	p, err := s.deps.Outbox.Problem(c.UserContext())
+	if err != nil {
+		return err
+	}
+	d.Problem = p
 	const perPage = 50
 	es, err := s.deps.Outbox.Emails(c.UserContext(), comms.EmailFilter{IncidentID: c.Query("incident"),
 		Status: comms.EmailStatus(d.Status), To: d.To, Before: c.Query("before"), Limit: perPage})
@@ -51,7 +75,7 @@ func (s *Server) listEmails(c *fiber.Ctx) error {
 }
 
 // showEmail serves GET /console/outbox/:id: headers, text and the HTML
-// part in a sandboxed frame.
+// part in a sandboxed frame (showEmailHTML).
 func (s *Server) showEmail(c *fiber.Ctx) error {
 	if s.deps.Outbox == nil {
 		return fiber.ErrNotFound
@@ -61,5 +85,33 @@ func (s *Server) showEmail(c *fiber.Ctx) error {
 		return err
 	}
 	d := outboxPage{consoleBase: s.consoleBase(c), Email: e, Dev: s.deps.Outbox.Dev()}
-	return s.renderConsole(c, fiber.StatusOK, "console/outbox_email.html", d)
+	if err := s.renderConsole(c, fiber.StatusOK, "console/outbox_email.html", d); err != nil {
+		return err
+	}
+	c.Response().Header.SetCanonical(hdrCSP, []byte(emailPageCSP))
+	return nil
+}
+
+// showEmailHTML serves GET /console/outbox/:id/html: the email's HTML part
+// exactly as stored and sent, as a document of its own under its own
+// policy (emailHTMLCSP), so the email page's sandboxed frame shows it as
+// recipients see it.
+func (s *Server) showEmailHTML(c *fiber.Ctx) error {
+	if s.deps.Outbox == nil {
+		return fiber.ErrNotFound
+	}
+	e, err := s.deps.Outbox.Email(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if e.HTML == "" {
+		return status.Errorf(status.KindNotFound, "This email has no HTML part.")
+	}
+	h := &c.Response().Header
+	h.SetCanonical(hdrCSP, []byte(emailHTMLCSP))
+	h.SetCanonical(hdrNoSniff, valNoSniff)
+	h.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	h.Set(fiber.HeaderCacheControl, "no-store")
+	h.Set(fiber.HeaderContentType, htmlType)
+	return c.Status(fiber.StatusOK).SendString(e.HTML)
 }

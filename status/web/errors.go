@@ -10,6 +10,16 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db"
+)
+
+// While the database cannot be reached, requests that need it answer 503
+// with these messages and Retry-After; the outage itself is logged once
+// by db.LogOutages, not per request.
+const (
+	unavailableWrite = "The database is not reachable right now; nothing was saved. Try again in a minute."
+	unavailableRead  = "The database is not reachable right now. Try again in a minute."
+	unavailableRetry = "60" // seconds, for Retry-After
 )
 
 // apiError is the JSON body of every error answer.
@@ -45,6 +55,9 @@ func classify(err error) (code int, msg string, fields map[string]string) {
 			return fiber.StatusUnauthorized, se.Message, nil
 		}
 	}
+	if db.IsUnavailable(err) {
+		return fiber.StatusServiceUnavailable, unavailableWrite, nil
+	}
 	return fiber.StatusInternalServerError, "", nil
 }
 
@@ -52,6 +65,13 @@ func classify(err error) (code int, msg string, fields map[string]string) {
 // errors are logged once with a reference and never shown.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	code, msg, fields := classify(err)
+	if code == fiber.StatusServiceUnavailable && db.IsUnavailable(err) {
+		c.Set(fiber.HeaderRetryAfter, unavailableRetry)
+		c.Response().Header.Del(fiber.HeaderWWWAuthenticate) // no token was refused
+		if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			msg = unavailableRead
+		}
+	}
 	var ref string
 	if code >= 500 && code != fiber.StatusServiceUnavailable {
 		ref = newRef()
