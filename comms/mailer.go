@@ -262,8 +262,10 @@ func (m *SMTPMailer) Send(ctx context.Context, msg *mail.Msg) error {
 		sc.client = c
 	}
 	err := sc.client.Send(msg)
-	if err != nil && reused && !msg.IsDelivered() && replyCode(err) == 0 {
-		// The server may have closed the idle connection: dial once more.
+	if code := replyCode(err); err != nil && reused && !msg.IsDelivered() && (code == 0 || code == 421) {
+		// The server closed the idle connection, silently or saying so
+		// ("421 4.4.2 Idle timeout", as Postfix does after 300 s): dial
+		// once more.
 		sc.drop()
 		c, derr := m.dial(ctx)
 		if derr != nil {
