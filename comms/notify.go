@@ -139,28 +139,36 @@ type FanOut struct {
 // Run queues every email of the update in args. Each audience gets the
 // update as its own view shows it: subscribers the public view (only for an
 // update the public may see), each affected customer's contacts that
-// customer's view.
+// customer's view. The incident is read once for all of them.
 func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
 	svc := f.Service
 	page, err := svc.PageByID(ctx, args.PageID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
-	if f.Audience != nil {
-		v, err := svc.IncidentView(ctx, status.Public(), args.PageID, args.IncidentID)
-		switch {
-		case status.KindOf(err) == status.KindNotFound: // not public
-		case err != nil:
-			return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
-		default:
-			if n := f.notice(page, v, args.UpdateID); n != nil {
-				if err := f.toSubscribers(ctx, n); err != nil {
-					return err
-				}
+	customers, err := svc.IncidentCustomers(ctx, args.IncidentID)
+	if err != nil {
+		return fmt.Errorf("fan out %s: customers: %w", args.UpdateID, err)
+	}
+	audiences := []status.Audience{status.Public()}
+	for _, c := range customers {
+		audiences = append(audiences, status.CustomerAudience(c.ID))
+	}
+	views, err := svc.IncidentViews(ctx, args.PageID, args.IncidentID, audiences...)
+	if status.KindOf(err) == status.KindNotFound {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	}
+	if v := views[0]; v != nil && f.Audience != nil {
+		if n := f.notice(page, v, args.UpdateID); n != nil {
+			if err := f.toSubscribers(ctx, n); err != nil {
+				return err
 			}
 		}
 	}
-	return f.toCustomers(ctx, page, args)
+	return f.toCustomers(ctx, page, args, customers, views[1:])
 }
 
 // notice prepares the emails of an update as view v shows it; nil when the
@@ -207,20 +215,14 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 }
 
 // toCustomers sends one email per contact of each affected customer, from
-// that customer's view: it names only that customer.
-func (f *FanOut) toCustomers(ctx context.Context, page *status.Page, args FanOutArgs) error {
-	customers, err := f.Service.IncidentCustomers(ctx, args.IncidentID)
-	if err != nil {
-		return fmt.Errorf("fan out %s: customers: %w", args.UpdateID, err)
-	}
+// that customer's view (views[i] is customers[i]'s): it names only that
+// customer.
+func (f *FanOut) toCustomers(ctx context.Context, page *status.Page, args FanOutArgs, customers []*status.Customer, views []*status.IncidentView) error {
 	var es []*Email
-	for _, c := range customers {
-		v, err := f.Service.IncidentView(ctx, status.CustomerAudience(c.ID), args.PageID, args.IncidentID)
-		if status.KindOf(err) == status.KindNotFound {
-			continue // gone, or internal
-		}
-		if err != nil {
-			return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
+	for i, c := range customers {
+		v := views[i]
+		if v == nil {
+			continue // internal: the customer may not see it
 		}
 		n := f.notice(page, v, args.UpdateID)
 		if n == nil {

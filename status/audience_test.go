@@ -111,7 +111,7 @@ func TestWidenVisibility(t *testing.T) {
 		}
 		require.Equal(t, []status.ComponentChange{{ComponentID: web.ID, Name: web.Name, OldStatus: status.Operational, NewStatus: status.MajorOutage}}, w.Components)
 		require.Equal(t, []string{acme.Name}, w.Customers)
-		require.Contains(t, w.Flags, status.PostmortemFlag{What: "customer domain", Text: "acme.example"},
+		require.Contains(t, w.Flags, status.PublicationFlag{What: "customer domain", Text: "acme.example"},
 			"the title names the customer's domain")
 		_, err = b.svc.ReviewWidening(b.ctx, p.ID, inc.ID, status.VisibilityInternal)
 		requireKind(t, err, status.KindInvalid)

@@ -702,7 +702,7 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 				Fields: map[string]string{"publish_updates": "lists an update that is not an update of this incident"}}
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-			"%d earlier update%s made visible to %s.", len(uniq(publish)), plural(len(uniq(publish))), audienceWords(inc.Visibility)); err != nil {
+			"%d earlier update%s made visible to %s.", len(uniq(publish)), plural(len(uniq(publish))), strings.ToLower(inc.Visibility.Label())); err != nil {
 			return err
 		}
 	}

@@ -153,9 +153,9 @@ func PublicPostmortemDraft(ups []*UpdateView, loc *time.Location) string {
 	return b.String()
 }
 
-// PostmortemFlag is something in a text about to be published that looks
+// PublicationFlag is something in a text about to be published that looks
 // like it should not be public.
-type PostmortemFlag struct {
+type PublicationFlag struct {
 	What string // "email address", "customer", …
 	Text string // what was found
 }
@@ -172,7 +172,7 @@ var (
 // phone numbers, customers' names and domains, people named in the
 // incident's record or holding its roles, and host names from the record
 // or its notes. The publishing form shows them and asks before going on.
-func (s *Service) PublicationFlags(ctx context.Context, pageID, incidentID, text string) ([]PostmortemFlag, error) {
+func (s *Service) PublicationFlags(ctx context.Context, pageID, incidentID, text string) ([]PublicationFlag, error) {
 	inc, err := s.IncidentByID(ctx, pageID, incidentID)
 	if err != nil {
 		return nil, err
@@ -189,9 +189,9 @@ func (s *Service) PublicationFlags(ctx context.Context, pageID, incidentID, text
 	if err != nil {
 		return nil, err
 	}
-	var out []PostmortemFlag
+	var out []PublicationFlag
 	add := func(what, found string) {
-		f := PostmortemFlag{What: what, Text: found}
+		f := PublicationFlag{What: what, Text: found}
 		if !slices.Contains(out, f) {
 			out = append(out, f)
 		}

@@ -148,23 +148,43 @@ func linkedCustomers(ctx context.Context, db bun.IDB, incs []*Incident) (map[str
 // returns KindNotFound when there is no such incident or the audience may
 // not see it, the same answer in both cases.
 func (s *Service) IncidentView(ctx context.Context, a Audience, pageID, id string) (*IncidentView, error) {
-	var v *IncidentView
+	vs, err := s.IncidentViews(ctx, pageID, id, a)
+	if err != nil {
+		return nil, err
+	}
+	if vs[0] == nil {
+		return nil, notFound("Incident", id)
+	}
+	return vs[0], nil
+}
+
+// IncidentViews returns what each audience sees of an incident, reading it
+// once: nil for an audience that may not see it. KindNotFound when there is
+// no such incident.
+func (s *Service) IncidentViews(ctx context.Context, pageID, id string, as ...Audience) ([]*IncidentView, error) {
+	var vs []*IncidentView
 	err := s.db.RunInTx(ctx, snapshotTx(s.db), func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		v, err = incidentView(ctx, tx, a, pageID, id)
+		vs, err = incidentViews(ctx, tx, pageID, id, as)
 		return err
 	})
-	return v, normalise(err)
+	return vs, normalise(err)
 }
 
 // IncidentViewWith is IncidentView read through db (a transaction the
 // caller holds).
 func (s *Service) IncidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
-	v, err := incidentView(ctx, db, a, pageID, id)
-	return v, normalise(err)
+	vs, err := incidentViews(ctx, db, pageID, id, []Audience{a})
+	if err != nil {
+		return nil, normalise(err)
+	}
+	if vs[0] == nil {
+		return nil, notFound("Incident", id)
+	}
+	return vs[0], nil
 }
 
-func incidentView(ctx context.Context, tx bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
+func incidentViews(ctx context.Context, tx bun.IDB, pageID, id string, as []Audience) ([]*IncidentView, error) {
 	inc, err := incidentOnPage(ctx, tx, pageID, id)
 	if err != nil {
 		return nil, err
@@ -180,11 +200,18 @@ func incidentView(ctx context.Context, tx bun.IDB, a Audience, pageID, id string
 	if err != nil {
 		return nil, err
 	}
-	v := see(a, inc, linked[inc.ID], componentsFor(a, all))
-	if v == nil {
-		return nil, notFound("Incident", id)
+	vs := make([]*IncidentView, len(as))
+	for i, a := range as {
+		vs[i] = see(a, inc, linked[inc.ID], componentsFor(a, all))
 	}
-	return v, nil
+	return vs, nil
+}
+
+// InternalView is the team's view of an incident already loaded with its
+// updates and components: every update with the audience it was posted
+// for.
+func (inc *Incident) InternalView() *IncidentView {
+	return see(Internal(), inc, nil, func(string) bool { return true })
 }
 
 func (v *PageView) updatedAt() time.Time {

@@ -2,7 +2,6 @@ package status
 
 import (
 	"context"
-	"strings"
 )
 
 // Widening is what making an incident more public would show, and to
@@ -23,7 +22,7 @@ type Widening struct {
 	// their emails and private links) once it is widened.
 	Customers []string
 	// Flags are what in the title looks like it should not be public.
-	Flags []PostmortemFlag
+	Flags []PublicationFlag
 }
 
 // Keeps reports whether an earlier update stays hidden from the wider
@@ -44,11 +43,7 @@ func (s *Service) ReviewWidening(ctx context.Context, pageID, id string, to Visi
 	if !inc.State.Open() {
 		return nil, errResolvedWidening
 	}
-	v, err := s.IncidentView(ctx, Internal(), pageID, id)
-	if err != nil {
-		return nil, err
-	}
-	w := &Widening{From: inc.Visibility, To: to, Title: inc.Title, PublicTitle: inc.PublicTitle, Updates: v.Updates}
+	w := &Widening{From: inc.Visibility, To: to, Title: inc.Title, PublicTitle: inc.PublicTitle, Updates: inc.InternalView().Updates}
 	if to == VisibilityPublic {
 		if inc.PublicTitle != "" {
 			w.Title = inc.PublicTitle
@@ -79,6 +74,3 @@ func (s *Service) ReviewWidening(ctx context.Context, pageID, id string, to Visi
 }
 
 var errResolvedWidening = Errorf(KindConflict, "This incident is resolved: its updates went to the audience they were written for, and it cannot be made more public now. Publish a post-mortem, or declare a new incident, instead.")
-
-// audienceWords names who sees content of a visibility, for the timeline.
-func audienceWords(v Visibility) string { return strings.ToLower(v.Label()) }

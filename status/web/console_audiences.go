@@ -28,7 +28,7 @@ type incidentPanel struct {
 type publishPreview struct {
 	Text  string
 	HTML  template.HTML
-	Flags []status.PostmortemFlag
+	Flags []status.PublicationFlag
 }
 
 // reviewWidening renders the review of a wider visibility that the edit

@@ -461,9 +461,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Nudges: status.Nudges(inc, 0, now),
 		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities,
 		Methods: status.ConfirmationMethods, incidentPanel: panel}
-	if d.View, err = svc.IncidentView(ctx, status.Internal(), page.ID, inc.ID); err != nil {
-		return err
-	}
+	d.View = inc.InternalView()
 	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
