@@ -12,7 +12,7 @@ import (
 // page's components, each with its manage and unsubscribe links.
 func (s *Subscribers) Audience(base *url.URL) Audience {
 	return func(ctx context.Context, page *status.Page, componentIDs []string, afterID string, limit int) ([]Recipient, error) {
-		subs, err := s.Recipients(ctx, s.db, page.ID, componentIDs, afterID, limit)
+		subs, err := s.Recipients(ctx, page.ID, componentIDs, afterID, limit)
 		if err != nil {
 			return nil, err
 		}

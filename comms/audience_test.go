@@ -1,7 +1,6 @@
 package comms_test
 
 import (
-	"context"
 	"net/url"
 	"testing"
 	"time"
@@ -26,14 +25,14 @@ func TestUpdatesReachSubscribersUntilTheyBounce(t *testing.T) {
 		ctx := t.Context()
 		smtp := mailtest.Start(t)
 		var fanouts []comms.FanOutArgs
-		svc := status.New(bdb, status.Options{Notifier: &comms.Notifier{Jobs: func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		svc := status.New(bdb, status.Options{Notifier: &comms.Notifier{Jobs: &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			fanouts = append(fanouts, args.(comms.FanOutArgs))
 			return nil
-		}}})
+		}}}})
 		base, _ := url.Parse("https://herald.example.org")
 		box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>",
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: smtp.Host, Port: smtp.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second}),
-			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+			Jobs:   &statustest.Jobs{}})
 		subs := comms.NewSubscribers(bdb, svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
 		box.OnDelivered(subs.Delivered)
 		f := &comms.FanOut{Service: svc, Outbox: box, Audience: subs.Audience(base)}

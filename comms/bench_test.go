@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/comms"
@@ -42,7 +41,7 @@ func BenchmarkDeliver(b *testing.B) {
 				box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "status@status.example",
 					Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone},
 						comms.MailerOptions{Connections: workers}),
-					Jobs: func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+					Jobs: &statustest.Jobs{}})
 				ids := make([]string, b.N)
 				err := bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 					for i := range b.N {

@@ -79,7 +79,7 @@ func (SendEmailArgs) Kind() string { return "comms.send_email" }
 // and delivers them through a Mailer, each exactly once in the normal case.
 type Outbox struct {
 	db     *bun.DB
-	jobs   InsertJobs
+	jobs   status.JobQueue
 	mailer Mailer // nil: keep emails in the dev outbox
 	from   string
 	domain string // Message-IDs are made at this domain
@@ -100,14 +100,10 @@ type Outbox struct {
 // deliveryBatch is the most emails one claim or record statement covers.
 const deliveryBatch = 64
 
-// InsertJobs queues jobs inside tx, all in one statement: River's
-// InsertManyTx.
-type InsertJobs func(ctx context.Context, tx bun.Tx, jobs []river.InsertManyParams) error
-
 // OutboxOptions configures an Outbox.
 type OutboxOptions struct {
 	// Jobs queues delivery jobs inside tx. Required when Mailer is set.
-	Jobs     InsertJobs
+	Jobs     status.JobQueue
 	Mailer   Mailer // nil: the dev outbox
 	From     string // "Herald <status@example.com>"
 	Domain   string // for Message-IDs; default taken from From
@@ -207,7 +203,7 @@ func (o *Outbox) QueueMany(ctx context.Context, tx bun.Tx, es []*Email) (int, er
 		jobs[i] = river.InsertManyParams{Args: SendEmailArgs{EmailID: id},
 			InsertOpts: &river.InsertOpts{MaxAttempts: 1000, Queue: EmailQueue, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
 	}
-	if err := o.jobs(ctx, tx, jobs); err != nil {
+	if _, err := o.jobs.InsertManyTx(ctx, tx.Tx, jobs); err != nil {
 		return 0, fmt.Errorf("queue delivery of %d emails (%s…): %w", len(jobs), es[0].DedupeKey, err)
 	}
 	return len(ids), nil

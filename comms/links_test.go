@@ -2,7 +2,6 @@ package comms_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/url"
 	"strings"
@@ -31,12 +30,12 @@ func TestEmailLinksAreAbsoluteAndShown(t *testing.T) {
 		h := newHarness(t, bdb, false)
 		var mu sync.Mutex
 		var jobs []river.JobArgs
-		record := func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		record := &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			mu.Lock()
 			defer mu.Unlock()
 			jobs = append(jobs, args)
 			return nil
-		}
+		}}
 		svc := status.New(bdb, status.Options{Notifier: &comms.Notifier{Jobs: record}, Now: func() time.Time { return h.now }})
 		ctx := t.Context()
 		base, err := url.Parse("https://herald.example.org/status/")

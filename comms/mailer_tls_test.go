@@ -2,7 +2,6 @@ package comms_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -20,6 +18,7 @@ import (
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // testLog is a logger whose records a test can count by level.
@@ -244,7 +243,7 @@ func (h *tlsHarness) outbox(roots *tls.Config) *comms.Outbox {
 		comms.MailerOptions{Timeout: 5 * time.Second, TLSConfig: roots, Log: h.logs.logger()})
 	return comms.NewOutbox(h.db, comms.OutboxOptions{From: "Northwind Status <status@status.northwind.example>",
 		Now: func() time.Time { return h.now }, Mailer: mailer, Log: h.logs.logger(), RetryFor: 24 * time.Hour,
-		Jobs: func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+		Jobs: &statustest.Jobs{}})
 }
 
 // An untrusted certificate holds the email: it stays retrying with the

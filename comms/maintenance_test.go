@@ -1,7 +1,6 @@
 package comms_test
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -25,12 +24,12 @@ func TestMaintenanceNotices(t *testing.T) {
 		h := newHarness(t, bdb, true)
 		var mu sync.Mutex
 		var jobs []river.JobArgs
-		record := func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		record := &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			mu.Lock()
 			defer mu.Unlock()
 			jobs = append(jobs, args)
 			return nil
-		}
+		}}
 		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 		svc := status.New(bdb, status.Options{Now: clock.Now, Notifier: &comms.Notifier{Jobs: record}})
 		ctx := t.Context()

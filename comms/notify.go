@@ -2,11 +2,11 @@ package comms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 
 	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/status"
 )
@@ -23,34 +23,81 @@ type FanOutArgs struct {
 // Kind is the job's stable name.
 func (FanOutArgs) Kind() string { return "comms.fan_out" }
 
-// Notifier is status.Notifier for Herald's email: for an update published
-// with its notify switch on, it queues one fan-out job in the update's own
-// transaction, so the update and its emails commit together or not at all.
+// Notifier is status.Notifier for Herald's email. Whatever it queues is
+// queued in the change's own transaction, so the change and its emails
+// commit together or not at all:
+//   - an update published with its notify switch on: one fan-out job;
+//   - a maintenance notice: its fan-out job;
+//   - a customer's reply on an incident's timeline: a notice to the
+//     incident's communication manager;
+//   - an intake item dismissed as not an incident: the item forwarded to
+//     the service desk, when ServiceDesk is set.
 type Notifier struct {
-	// Jobs queues a job inside tx (River's InsertTx).
-	Jobs func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	Jobs   status.JobQueue
+	Outbox *Outbox
+	// ServiceDesk is where dismissed intake items are forwarded; empty
+	// forwards nothing.
+	ServiceDesk string
 }
 
 var _ status.Notifier = (*Notifier)(nil)
 
+// uniqueJob is how Herald queues a job that must run once: retried for
+// hours, never queued twice for the same thing.
+var uniqueJob = &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+
 // IncidentUpdated queues the update's fan-out. Silent updates (notify off)
 // and internal ones send nothing.
-func (n *Notifier) IncidentUpdated(ctx context.Context, tx bun.Tx, inc *status.Incident, upd *status.IncidentUpdate) error {
+func (n *Notifier) IncidentUpdated(ctx context.Context, tx *status.Tx, inc *status.Incident, upd *status.IncidentUpdate) error {
 	if !upd.Notify || upd.Visibility == status.VisibilityInternal {
 		return nil
 	}
-	return n.Jobs(ctx, tx, FanOutArgs{PageID: inc.PageID, IncidentID: inc.ID, UpdateID: upd.ID},
-		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return n.queue(ctx, tx, FanOutArgs{PageID: inc.PageID, IncidentID: inc.ID, UpdateID: upd.ID}, uniqueJob)
 }
 
 // MaintenanceUpdated queues the fan-out of a maintenance notice: when it
 // is scheduled, started, completed or updated.
-func (n *Notifier) MaintenanceUpdated(ctx context.Context, tx bun.Tx, m *status.Maintenance, upd *status.MaintenanceUpdate) error {
+func (n *Notifier) MaintenanceUpdated(ctx context.Context, tx *status.Tx, m *status.Maintenance, upd *status.MaintenanceUpdate) error {
 	if !upd.Notify {
 		return nil
 	}
-	return n.Jobs(ctx, tx, MaintenanceFanOutArgs{PageID: m.PageID, MaintenanceID: m.ID, UpdateID: upd.ID},
-		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return n.queue(ctx, tx, MaintenanceFanOutArgs{PageID: m.PageID, MaintenanceID: m.ID, UpdateID: upd.ID}, uniqueJob)
+}
+
+// replyExcerpt is how much of a customer's reply its notice quotes.
+const replyExcerpt = 2000
+
+// CustomerWrote queues the notice telling the incident's communication
+// manager (else its commander) of a customer's message on its timeline.
+func (n *Notifier) CustomerWrote(ctx context.Context, tx *status.Tx, inc *status.Incident, m status.CustomerMessage) error {
+	return n.queue(ctx, tx, ReplyNoticeArgs{PageID: inc.PageID, IncidentID: inc.ID, Ref: m.Ref, From: m.From,
+		Subject: m.Title, Excerpt: status.Cut(m.Text, replyExcerpt, "…")},
+		&river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+}
+
+// IntakeDismissed forwards a dismissed intake item to the service desk
+// and says so for the item's note.
+func (n *Notifier) IntakeDismissed(ctx context.Context, tx *status.Tx, item *status.IntakeItem) (string, error) {
+	if n.ServiceDesk == "" {
+		return "Not forwarded: no service desk address is set (HERALD_SERVICE_DESK_EMAIL).", nil
+	}
+	if n.Outbox == nil {
+		return "", errors.New("forward intake item: no outbox")
+	}
+	if err := n.Outbox.ForwardIntake(ctx, tx.Tx, item, n.ServiceDesk); err != nil {
+		return "", err
+	}
+	return "Forwarded to " + n.ServiceDesk + ".", nil
+}
+
+func (n *Notifier) queue(ctx context.Context, tx *status.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if n.Jobs == nil {
+		return nil
+	}
+	if _, err := n.Jobs.InsertTx(ctx, tx.Tx.Tx, args, opts); err != nil {
+		return fmt.Errorf("queue %s: %w", args.Kind(), err)
+	}
+	return nil
 }
 
 // MaintenanceFanOutArgs asks for the emails of one maintenance notice to
@@ -203,8 +250,8 @@ func (f *FanOut) toSubscribers(ctx context.Context, n *notice) error {
 		for i, r := range rs {
 			es[i] = n.forSubscriber(f.Outbox, r)
 		}
-		err = f.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			_, err := f.Outbox.QueueMany(ctx, tx, es)
+		err = f.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+			_, err := f.Outbox.QueueMany(ctx, tx.Tx, es)
 			return err
 		})
 		if err != nil {
@@ -239,8 +286,8 @@ func (f *FanOut) toCustomers(ctx context.Context, page *status.Page, args FanOut
 	if len(es) == 0 {
 		return nil
 	}
-	return f.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		_, err := f.Outbox.QueueMany(ctx, tx, es)
+	return f.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+		_, err := f.Outbox.QueueMany(ctx, tx.Tx, es)
 		return err
 	})
 }

@@ -46,12 +46,12 @@ func TestFanOutOfAnUpdate(t *testing.T) {
 		h := newHarness(t, bdb, false)
 		var mu sync.Mutex
 		var fanouts []comms.FanOutArgs
-		notifier := &comms.Notifier{Jobs: func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		notifier := &comms.Notifier{Jobs: &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			mu.Lock()
 			defer mu.Unlock()
 			fanouts = append(fanouts, args.(comms.FanOutArgs))
 			return nil
-		}}
+		}}}
 		clock := statustest.NewClock(h.now)
 		svc := status.New(bdb, status.Options{Notifier: notifier, Now: clock.Now})
 		ctx := t.Context()
@@ -154,10 +154,10 @@ func TestFanOutRespectsVisibility(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		h := newHarness(t, bdb, false)
 		var fanouts []comms.FanOutArgs
-		notifier := &comms.Notifier{Jobs: func(_ context.Context, _ bun.Tx, args river.JobArgs, _ *river.InsertOpts) error {
+		notifier := &comms.Notifier{Jobs: &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			fanouts = append(fanouts, args.(comms.FanOutArgs))
 			return nil
-		}}
+		}}}
 		svc := status.New(bdb, status.Options{Notifier: notifier})
 		ctx := t.Context()
 		p := statustest.Page(t, svc, nil)

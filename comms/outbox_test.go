@@ -19,6 +19,7 @@ import (
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -38,14 +39,12 @@ type harness struct {
 func newHarness(t *testing.T, bdb *bun.DB, dev bool) *harness {
 	h := &harness{db: bdb, smtp: mailtest.Start(t), now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	o := comms.OutboxOptions{From: "Northwind Status <status@status.northwind.example>", Now: func() time.Time { return h.now },
-		Jobs: func(_ context.Context, _ bun.Tx, jobs []river.InsertManyParams) error {
+		Jobs: &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			for _, j := range jobs {
-				h.jobs = append(h.jobs, j.Args.(comms.SendEmailArgs).EmailID)
-			}
+			h.jobs = append(h.jobs, args.(comms.SendEmailArgs).EmailID)
 			return nil
-		}}
+		}}}
 	if !dev {
 		o.Mailer = comms.NewSMTPMailer(comms.SMTPConfig{Host: h.smtp.Host, Port: h.smtp.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second})
 	}
@@ -246,7 +245,7 @@ func TestOutboxWhileTheServerIsDown(t *testing.T) {
 		require.NoError(t, ln.Close())
 		down := comms.NewOutbox(bdb, comms.OutboxOptions{From: "status@example.com", Now: func() time.Time { return h.now },
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: "127.0.0.1", Port: port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 2 * time.Second}),
-			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+			Jobs:   &statustest.Jobs{}})
 		e := update("update:u3:cem@example.com", "cem@example.com")
 		require.NoError(t, bdb.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 			_, err := down.Queue(ctx, tx, e)

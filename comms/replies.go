@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -141,9 +142,9 @@ func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
 	}
 	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + a.PageID + "/incidents/" + inc.ID
 	excerpt := status.Cut(a.Excerpt, 2000, "…")
-	return w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		for _, addr := range to {
-			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,
+			_, err := w.Outbox.Queue(ctx, tx.Tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,
 				IncidentID: inc.ID, To: addr, Subject: "Customer reply: " + oneLine(inc.Title),
 				Text: fmt.Sprintf("%s wrote about %q:\n\n%s\n\n%s\n\nThe reply is on the incident's timeline:\n%s\n",
 					oneLine(a.From), inc.Title, oneLine(a.Subject), excerpt, link)})
@@ -274,3 +275,39 @@ func replyTopic(s, tag string) string {
 
 // KindAcknowledgement is the kind of Herald's automatic answers.
 const KindAcknowledgement = "acknowledgement"
+
+// Acknowledger answers people who write to the support mailbox (see
+// inbound.Acknowledger): with the incident's reference and its status
+// page when their mail joined an incident they may see, else with
+// Herald's address.
+type Acknowledger struct {
+	Outbox  *Outbox
+	BaseURL *url.URL
+}
+
+// Acknowledge queues, inside tx, the answer to the message messageID from
+// to. The sender is told only what their audience may see of the incident
+// their mail joined.
+func (k *Acknowledger) Acknowledge(ctx context.Context, tx *status.Tx, to, subject, messageID string, sentAt time.Time, pageID, incidentID string) error {
+	a := Acknowledgement{To: to, Subject: subject, MessageID: messageID, SentAt: sentAt, PageURL: baseString(k.BaseURL)}
+	if incidentID == "" {
+		return k.Outbox.Acknowledge(ctx, tx.Tx, a)
+	}
+	who := status.Public()
+	if c, _, err := tx.MatchCustomer(ctx, to); err == nil {
+		who = status.CustomerAudience(c.ID)
+	}
+	inc, err := tx.IncidentView(ctx, who, pageID, incidentID)
+	if status.KindOf(err) == status.KindNotFound {
+		return k.Outbox.Acknowledge(ctx, tx.Tx, a)
+	}
+	if err != nil {
+		return err
+	}
+	page, err := tx.Page(ctx, pageID)
+	if err != nil {
+		return err
+	}
+	a.Incident, a.Page, a.PageURL, a.ReplyTo = inc, page, page.URL(k.BaseURL), page.SupportEmail
+	return k.Outbox.Acknowledge(ctx, tx.Tx, a)
+}

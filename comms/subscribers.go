@@ -481,21 +481,20 @@ func (s *Subscribers) Unsubscribe(ctx context.Context, pageID, purpose, token st
 // is in that group now; a component's followers. Bounced, pending and
 // unsubscribed addresses are never returned. A fan-out streams its
 // audience by passing the last id of each batch as the next afterID. With
-// no components, only all-component subscribers are returned. db may be
-// a transaction.
-func (s *Subscribers) Recipients(ctx context.Context, db bun.IDB, pageID string, componentIDs []string, afterID string, limit int) ([]*Subscriber, error) {
+// no components, only all-component subscribers are returned.
+func (s *Subscribers) Recipients(ctx context.Context, pageID string, componentIDs []string, afterID string, limit int) ([]*Subscriber, error) {
 	if limit <= 0 {
 		limit = 500
 	}
 	var groupIDs []string
 	if len(componentIDs) > 0 {
 		var err error
-		if groupIDs, err = s.svc.ComponentGroupIDs(ctx, db, componentIDs); err != nil {
+		if groupIDs, err = s.svc.ComponentGroupIDs(ctx, componentIDs); err != nil {
 			return nil, fmt.Errorf("list recipients of page %s: %w", pageID, err)
 		}
 	}
 	var out []*Subscriber
-	q := db.NewSelect().Model(&out).Where("sub.page_id = ? AND sub.state = ? AND sub.id > ?", pageID, SubscriberConfirmed, afterID)
+	q := s.db.NewSelect().Model(&out).Where("sub.page_id = ? AND sub.state = ? AND sub.id > ?", pageID, SubscriberConfirmed, afterID)
 	if len(componentIDs) == 0 {
 		q = q.Where("sub.scope = ?", ScopeAll)
 	} else {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/herald-status/herald/status"
 )
 
@@ -52,8 +50,8 @@ func (s *Subscribers) Add(ctx context.Context, pageID, addr string, sub Subscrip
 	}
 	now := s.svc.Now()
 	var out *Subscriber
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		cur, created, err := s.upsert(ctx, tx, pageID, email, sub, by, SubscriberConfirmed, now)
+	err = s.svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+		cur, created, err := s.upsert(ctx, tx.Tx, pageID, email, sub, by, SubscriberConfirmed, now)
 		if err != nil {
 			return err
 		}
@@ -79,7 +77,7 @@ func (s *Subscribers) Add(ctx context.Context, pageID, addr string, sub Subscrip
 		}
 		cur.GroupIDs, cur.ComponentIDs = sub.GroupIDs, sub.ComponentIDs
 		out = cur
-		return s.svc.Audit(ctx, tx, status.Change{Action: "create", SubjectType: "subscriber", SubjectID: cur.ID, PageID: pageID,
+		return tx.Audit(ctx, status.Change{Action: "create", SubjectType: "subscriber", SubjectID: cur.ID, PageID: pageID,
 			Before: before, After: auditOf(cur)})
 	})
 	if err != nil {
@@ -91,7 +89,7 @@ func (s *Subscribers) Add(ctx context.Context, pageID, addr string, sub Subscrip
 // Remove deletes a page's subscriber, writing the audit log. KindNotFound
 // if there is no such subscriber on the page.
 func (s *Subscribers) Remove(ctx context.Context, pageID, id string) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		cur := new(Subscriber)
 		if err := tx.NewSelect().Model(cur).Where("id = ? AND page_id = ?", id, pageID).Scan(ctx); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -105,7 +103,7 @@ func (s *Subscribers) Remove(ctx context.Context, pageID, id string) error {
 		if _, err := tx.NewDelete().Model((*Subscriber)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("remove subscriber %s: %w", id, err)
 		}
-		return s.svc.Audit(ctx, tx, status.Change{Action: "delete", SubjectType: "subscriber", SubjectID: id, PageID: pageID,
+		return tx.Audit(ctx, status.Change{Action: "delete", SubjectType: "subscriber", SubjectID: id, PageID: pageID,
 			Before: auditOf(cur)})
 	})
 }

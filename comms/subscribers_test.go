@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -95,7 +94,7 @@ func TestSubscribersDoubleOptIn(t *testing.T) {
 		tok := b.confirmToken(t, "ann@example.com")
 
 		// Not confirmed: not a recipient.
-		rs, err := b.subs.Recipients(b.ctx, bdb, b.page.ID, []string{b.api.ID}, "", 10)
+		rs, err := b.subs.Recipients(b.ctx, b.page.ID, []string{b.api.ID}, "", 10)
 		require.NoError(t, err)
 		require.Empty(t, rs)
 
@@ -118,7 +117,7 @@ func TestSubscribersDoubleOptIn(t *testing.T) {
 		_, err = b.subs.Confirm(b.ctx, b.page.ID, tok)
 		require.ErrorIs(t, err, comms.ErrLinkUsed, "a confirm link works once")
 
-		rs, err = b.subs.Recipients(b.ctx, bdb, b.page.ID, []string{b.api.ID}, "", 10)
+		rs, err = b.subs.Recipients(b.ctx, b.page.ID, []string{b.api.ID}, "", 10)
 		require.NoError(t, err)
 		require.Len(t, rs, 1)
 
@@ -145,7 +144,7 @@ func TestSubscribersConfirmationOverSMTP(t *testing.T) {
 		base, _ := url.Parse("https://herald.example.org")
 		box := comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@herald.example.org>", Now: clock.Now,
 			Mailer: comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSNone}, comms.MailerOptions{Timeout: 5 * time.Second}),
-			Jobs:   func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+			Jobs:   &statustest.Jobs{}})
 		subs := comms.NewSubscribers(bdb, svc, box, comms.NewTokens([]byte("test secret, long enough to sign")), base)
 		page := statustest.Page(t, svc, &statustest.PageOpts{Name: "Clöud <Ops> & Co", Slug: "cloud",
 			SupportEmail: "help@cloud.example"})
@@ -340,7 +339,7 @@ func TestSubscribersRecipients(t *testing.T) {
 		later := statustest.Component(t, b.svc, b.page.ID, &statustest.ComponentOpts{Name: "Queue", GroupID: &b.core.ID})
 
 		emails := func(comps ...string) []string {
-			rs, err := b.subs.Recipients(ctx, bdb, b.page.ID, comps, "", 100)
+			rs, err := b.subs.Recipients(ctx, b.page.ID, comps, "", 100)
 			require.NoError(t, err)
 			var out []string
 			for _, r := range rs {
@@ -378,7 +377,7 @@ func TestSubscribersRecipients(t *testing.T) {
 		seen := map[string]bool{}
 		after, pages := "", 0
 		for {
-			rs, err := b.subs.Recipients(ctx, bdb, b.page.ID, []string{b.api.ID}, after, 100)
+			rs, err := b.subs.Recipients(ctx, b.page.ID, []string{b.api.ID}, after, 100)
 			require.NoError(t, err)
 			if len(rs) == 0 {
 				break

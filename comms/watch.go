@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/uptrace/bun"
-
 	"github.com/herald-status/herald/status"
 )
 
@@ -27,9 +24,8 @@ type Watch struct {
 	// AccountManagement is where escalation notices go when the affected
 	// customers name no account manager of their own.
 	AccountManagement string
-	// Jobs queues a job inside tx (River's InsertTx): the maintenance
-	// reminders' fan-outs.
-	Jobs func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// Jobs queues the maintenance reminders' fan-outs.
+	Jobs status.JobQueue
 }
 
 // Maintenance reminders go out this long before the window.
@@ -89,8 +85,9 @@ func (w *Watch) remind(ctx context.Context, p *status.Page, now time.Time) error
 				break // announced within the lead time: the announcement is the reminder
 			}
 			args := MaintenanceFanOutArgs{PageID: p.ID, MaintenanceID: m.ID, UpdateID: first.ID, Reminder: r.label}
-			err := w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				return w.Jobs(ctx, tx, args, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+			err := w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+				_, err := w.Jobs.InsertTx(ctx, tx.Tx.Tx, args, uniqueJob)
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("watch: remind of %s: %w", m.ID, err)
@@ -162,9 +159,9 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 	if len(out) == 0 {
 		return nil
 	}
-	return w.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	return w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		for _, m := range out {
-			_, err := w.Outbox.Queue(ctx, tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
+			_, err := w.Outbox.Queue(ctx, tx.Tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
 				To: m.to, Subject: m.subject, Text: m.text})
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -32,3 +33,12 @@ const routeTimeout = 30 * time.Second
 
 // Timeout is how long routing one message may take.
 func (*RouteWorker) Timeout(*river.Job[RouteArgs]) time.Duration { return routeTimeout }
+
+// Register adds the worker of inbound's job, routing stored messages, to
+// ws.
+func (r *Router) Register(ws *river.Workers) error {
+	if err := river.AddWorkerSafely(ws, &RouteWorker{Router: r}); err != nil {
+		return fmt.Errorf("register inbound jobs: %w", err)
+	}
+	return nil
+}

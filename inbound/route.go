@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -28,14 +29,16 @@ type Router struct {
 	// the email with Message-ID messageID to recipient; found false when
 	// Herald sent no such email.
 	Report func(ctx context.Context, tx bun.Tx, messageID, recipient string, permanent bool, diagnostic string) (found bool, err error)
-	// Told tells the incident's communication manager of a customer's
-	// reply, inside tx and using only tx (an email queued). Optional.
-	Told func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *StoredMessage, text string) error
-	// Acknowledge answers a person who wrote in, inside tx and using only
-	// tx: the message joined the incident (incidentID set) or is waiting
-	// in triage (item set). It is never called for automatic mail
-	// (RFC 3834) or mail without a sender. Optional.
-	Acknowledge func(ctx context.Context, tx bun.Tx, m *StoredMessage, pageID, incidentID string, item *status.IntakeItem) error
+	// Acknowledger answers people who write in; nil answers nobody.
+	Acknowledger Acknowledger
+}
+
+// Acknowledger answers a person who wrote in, inside tx: their message
+// (messageID, subject, received at sentAt) joined the incident of the page
+// (incidentID set) or waits in triage. It is never called for automatic
+// mail (RFC 3834) or mail without a sender. comms.Acknowledger is one.
+type Acknowledger interface {
+	Acknowledge(ctx context.Context, tx *status.Tx, to, subject, messageID string, sentAt time.Time, pageID, incidentID string) error
 }
 
 // Route places the stored message id. A message routed before is left
@@ -68,7 +71,7 @@ func (r *Router) Route(ctx context.Context, id string) error {
 			return fmt.Errorf("route message %s: %w", id, err)
 		}
 	}
-	err = r.Service.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = r.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		st, err := r.place(ctx, tx, stored, msg, th)
 		if err != nil {
 			return err
@@ -100,11 +103,11 @@ type thread struct {
 	ok                 bool
 }
 
-func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message, th thread) (MessageStatus, error) {
+func (r *Router) place(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *Message, th thread) (MessageStatus, error) {
 	if msg.Report != nil && r.Report != nil {
 		found := false
 		for _, rc := range msg.Report.Recipients {
-			ok, err := r.Report(ctx, tx, msg.Report.OriginalMessageID, rc.Address, rc.Permanent(), rc.Status+" "+rc.Diagnostic)
+			ok, err := r.Report(ctx, tx.Tx, msg.Report.OriginalMessageID, rc.Address, rc.Permanent(), rc.Status+" "+rc.Diagnostic)
 			if err != nil {
 				return "", err
 			}
@@ -124,28 +127,23 @@ func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, ms
 			unverified = true
 		} else {
 			fresh, _ := SplitQuoted(msg.Text)
-			if err := r.Service.AddCustomerMessage(ctx, tx, th.pageID, th.incidentID, status.CustomerMessage{
+			if err := tx.AddCustomerMessage(ctx, th.pageID, th.incidentID, status.CustomerMessage{
 				From: sender(msg), Title: subjectOr(msg), Text: fresh, Ref: stored.ID, At: stored.ReceivedAt}); err != nil {
 				return "", err
 			}
-			if r.Told != nil {
-				if err := r.Told(ctx, tx, th.pageID, th.incidentID, stored, fresh); err != nil {
-					return "", err
-				}
-			}
-			if err := r.acknowledge(ctx, tx, stored, msg, th.pageID, th.incidentID, nil); err != nil {
+			if err := r.acknowledge(ctx, tx, stored, msg, th.pageID, th.incidentID); err != nil {
 				return "", err
 			}
 			stored.IncidentID = th.incidentID
 			return MessageTimeline, nil
 		}
 	}
-	item, _, err := r.Service.CreateIntakeTx(ctx, tx, intakeFor(stored, msg, unverified))
+	item, _, err := tx.CreateIntake(ctx, intakeFor(stored, msg, unverified))
 	if err != nil {
 		return "", err
 	}
 	if msg.Report == nil {
-		if err := r.acknowledge(ctx, tx, stored, msg, "", "", item); err != nil {
+		if err := r.acknowledge(ctx, tx, stored, msg, "", ""); err != nil {
 			return "", err
 		}
 	}
@@ -155,11 +153,11 @@ func (r *Router) place(ctx context.Context, tx bun.Tx, stored *StoredMessage, ms
 
 // acknowledge answers the sender when Herald may: never automatic mail,
 // never without an address to answer.
-func (r *Router) acknowledge(ctx context.Context, tx bun.Tx, stored *StoredMessage, msg *Message, pageID, incidentID string, item *status.IntakeItem) error {
-	if r.Acknowledge == nil || msg.Automatic != "" || msg.FromAddress == "" {
+func (r *Router) acknowledge(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *Message, pageID, incidentID string) error {
+	if r.Acknowledger == nil || msg.Automatic != "" || msg.FromAddress == "" {
 		return nil
 	}
-	return r.Acknowledge(ctx, tx, stored, pageID, incidentID, item)
+	return r.Acknowledger.Acknowledge(ctx, tx, stored.FromAddress, stored.Subject, stored.MessageID, stored.ReceivedAt, pageID, incidentID)
 }
 
 // senderMayJoin reports whether a reply from addr may go on the incident's
@@ -167,12 +165,12 @@ func (r *Router) acknowledge(ctx context.Context, tx bun.Tx, stored *StoredMessa
 // incident's subscriber replied), or the sender belongs to one of those it
 // affects. A reply that cannot be verified goes to triage instead: it is
 // never attached to another customer's incident by itself.
-func (r *Router) senderMayJoin(ctx context.Context, tx bun.Tx, incidentID, addr string) (bool, error) {
-	ids, err := r.Service.IncidentCustomerIDs(ctx, tx, incidentID)
+func (r *Router) senderMayJoin(ctx context.Context, tx *status.Tx, incidentID, addr string) (bool, error) {
+	ids, err := tx.IncidentCustomerIDs(ctx, incidentID)
 	if err != nil || len(ids) == 0 {
 		return err == nil, err
 	}
-	c, _, err := r.Service.MatchCustomer(ctx, tx, addr)
+	c, _, err := tx.MatchCustomer(ctx, addr)
 	switch {
 	case err == nil:
 		return slices.Contains(ids, c.ID), nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -50,18 +51,15 @@ func routeSetup(t *testing.T, bdb *bun.DB) *routeBundle {
 			b.reports = append(b.reports, messageID+" "+rcpt+" "+map[bool]string{true: "permanent", false: "temporary"}[permanent]+" "+diag)
 			return true, nil
 		},
-		Told: func(_ context.Context, _ bun.Tx, _, incidentID string, m *inbound.StoredMessage, text string) error {
-			b.told = append(b.told, incidentID+": "+text)
-			return nil
-		},
-		Acknowledge: func(_ context.Context, _ bun.Tx, m *inbound.StoredMessage, _, incidentID string, item *status.IntakeItem) error {
+		Acknowledger: acknowledger(func(to, incidentID string) {
 			where := "incident " + incidentID
-			if item != nil {
+			if incidentID == "" {
 				where = "triage"
 			}
-			b.acks = append(b.acks, m.FromAddress+" "+where)
-			return nil
-		}}
+			b.acks = append(b.acks, to+" "+where)
+		})}
+	b.svc = status.New(bdb, status.Options{Notifier: &tellNotifier{told: &b.told}})
+	b.router.Service = b.svc
 	return b
 }
 
@@ -211,4 +209,23 @@ func TestRouterRetriesAfterAFailure(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, inbound.MessageIntake, m.Status)
 	})
+}
+
+// acknowledger hands each acknowledgement's address and incident to fn.
+type acknowledger func(to, incidentID string)
+
+func (f acknowledger) Acknowledge(_ context.Context, _ *status.Tx, to, _, _ string, _ time.Time, _, incidentID string) error {
+	f(to, incidentID)
+	return nil
+}
+
+// tellNotifier records the customers' messages written on timelines.
+type tellNotifier struct {
+	status.NopNotifier
+	told *[]string
+}
+
+func (n *tellNotifier) CustomerWrote(_ context.Context, _ *status.Tx, inc *status.Incident, m status.CustomerMessage) error {
+	*n.told = append(*n.told, inc.ID+": "+m.Text)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/status"
@@ -91,10 +92,11 @@ type StoreOptions struct {
 	// MaxBytes is the most of a message that is parsed (default 25 MiB);
 	// everything read is stored.
 	MaxBytes int64
-	// Route queues the routing of a newly stored message inside tx (a
-	// River job), so it is routed once it is committed. Optional.
-	Route func(ctx context.Context, tx bun.Tx, messageID string) error
-	Now   func() time.Time
+	// Jobs queues the routing of a newly stored message in the
+	// transaction that stores it, so it is routed once it is committed.
+	// Optional: without it, nothing is routed.
+	Jobs status.JobQueue
+	Now  func() time.Time
 }
 
 // Store keeps the support mailbox's messages and checkpoint in the
@@ -228,10 +230,7 @@ func (s *Store) store(ctx context.Context, raw io.Reader, mailbox string, validi
 			return fmt.Errorf("store message %s: %w", row.DedupeKey, err)
 		}
 		stored = true
-		if s.o.Route != nil {
-			return s.o.Route(ctx, tx, id)
-		}
-		return nil
+		return s.queueRoute(ctx, tx, id)
 	})
 	if errors.Is(err, errDuplicate) {
 		return "", false, nil
@@ -393,4 +392,31 @@ func (s *Store) Mailboxes(ctx context.Context) ([]MailboxStatus, error) {
 			LastMessageAt: r.LastMessageAt, LastError: r.LastError, LastErrorAt: r.LastErrorAt, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
+}
+
+// queueRoute queues the routing of the stored message id inside tx.
+func (s *Store) queueRoute(ctx context.Context, tx bun.Tx, id string) error {
+	if s.o.Jobs == nil {
+		return nil
+	}
+	_, err := s.o.Jobs.InsertTx(ctx, tx.Tx, RouteArgs{MessageID: id},
+		&river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	if err != nil {
+		return fmt.Errorf("queue routing of message %s: %w", id, err)
+	}
+	return nil
+}
+
+// Original opens a stored message for attaching to an email (a dismissed
+// intake item forwarded to the service desk): the whole message, or its
+// headers only when it was too large to keep.
+func (s *Store) Original(ctx context.Context, ref string) (name, contentType string, r io.Reader, err error) {
+	m, err := s.Message(ctx, ref)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if m.TooLarge {
+		return "original-headers.txt", "text/plain", s.OpenRaw(ctx, ref), nil
+	}
+	return "original.eml", "message/rfc822", s.OpenRaw(ctx, ref), nil
 }

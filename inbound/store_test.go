@@ -2,7 +2,6 @@ package inbound_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/inbound/imaptest"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 func rawMail(id, subject, body string) []byte {
@@ -43,13 +44,13 @@ func TestStoreKeepsEachMessageOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		var routed []string
 		failRoute := false
-		st := inbound.NewStore(bdb, inbound.StoreOptions{Route: func(_ context.Context, _ bun.Tx, id string) error {
+		st := inbound.NewStore(bdb, inbound.StoreOptions{Jobs: &statustest.Jobs{Queued: func(args river.JobArgs, _ *river.InsertOpts) error {
 			if failRoute {
 				return errors.New("queue unavailable")
 			}
-			routed = append(routed, id)
+			routed = append(routed, args.(inbound.RouteArgs).MessageID)
 			return nil
-		}})
+		}}})
 		ctx := t.Context()
 
 		first := rawMail("a1@acme.example", "Is the API down?", "Since 10:00.")

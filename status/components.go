@@ -294,9 +294,9 @@ func (s *Service) ComponentByID(ctx context.Context, pageID, id string) (*Compon
 	return componentOnPage(ctx, s.db, pageID, id)
 }
 
-// ComponentWithID returns a component of any page, read through db (the
+// componentWithID returns a component of any page, read through db (the
 // service's database, or a transaction the caller holds), or KindNotFound.
-func (s *Service) ComponentWithID(ctx context.Context, db bun.IDB, id string) (*Component, error) {
+func (s *Service) componentWithID(ctx context.Context, db bun.IDB, id string) (*Component, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -310,12 +310,12 @@ func (s *Service) ComponentWithID(ctx context.Context, db bun.IDB, id string) (*
 	return c, nil
 }
 
-// ComponentGroupIDs returns, sorted and each once, the ids of the groups
+// componentGroupIDs returns, sorted and each once, the ids of the groups
 // that the components with the given ids are in now; components in no
 // group, and unknown ids, add nothing. It reads through db (a transaction
 // or database the caller holds; nil for the service's), so that who
 // follows a group is resolved without joining status's tables.
-func (s *Service) ComponentGroupIDs(ctx context.Context, db bun.IDB, componentIDs []string) ([]string, error) {
+func (s *Service) componentGroupIDs(ctx context.Context, db bun.IDB, componentIDs []string) ([]string, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -408,4 +408,16 @@ func settledStatus(ctx context.Context, tx bun.IDB, componentID, exceptIncident,
 		return UnderMaintenance, nil
 	}
 	return Operational, nil
+}
+
+// Component returns a component of any page, or KindNotFound.
+func (s *Service) Component(ctx context.Context, id string) (*Component, error) {
+	return s.componentWithID(ctx, nil, id)
+}
+
+// ComponentGroupIDs returns the ids of the groups that the components with
+// the given ids are in now; components in no group, and unknown ids, add
+// nothing. Tx.ComponentGroupIDs reads the same inside a transaction.
+func (s *Service) ComponentGroupIDs(ctx context.Context, componentIDs []string) ([]string, error) {
+	return s.componentGroupIDs(ctx, nil, componentIDs)
 }

@@ -286,23 +286,23 @@ func TestComponentGroupIDs(t *testing.T) {
 		cdn := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "CDN", GroupID: &edge.ID})
 		site := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Website"})
 
-		ids, err := b.svc.ComponentGroupIDs(b.ctx, nil, []string{api.ID, db.ID, site.ID, "zzzzzzzzzzzz"})
+		ids, err := b.svc.ComponentGroupIDs(b.ctx, []string{api.ID, db.ID, site.ID, "zzzzzzzzzzzz"})
 		require.NoError(t, err)
 		require.Equal(t, []string{core.ID}, ids)
-		ids, err = b.svc.ComponentGroupIDs(b.ctx, bdb, []string{cdn.ID, api.ID})
+		ids, err = b.svc.ComponentGroupIDs(b.ctx, []string{cdn.ID, api.ID})
 		require.NoError(t, err)
 		want := []string{core.ID, edge.ID}
 		slices.Sort(want)
 		require.Equal(t, want, ids)
-		ids, err = b.svc.ComponentGroupIDs(b.ctx, nil, nil)
+		ids, err = b.svc.ComponentGroupIDs(b.ctx, nil)
 		require.NoError(t, err)
 		require.Empty(t, ids)
 
 		// Moved to another group: the group it is in now.
 		_, err = b.svc.UpdateComponent(b.ctx, p.ID, cdn.ID, status.ComponentPatch{GroupID: statustest.Ptr(&core.ID)})
 		require.NoError(t, err)
-		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
-			ids, err := b.svc.ComponentGroupIDs(ctx, tx, []string{cdn.ID})
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+			ids, err := tx.ComponentGroupIDs(ctx, []string{cdn.ID})
 			require.NoError(t, err)
 			require.Equal(t, []string{core.ID}, ids)
 			return nil

@@ -268,19 +268,19 @@ const (
 )
 
 // CustomerForEmail returns the customer an email address belongs to, as
-// MatchCustomer finds it.
+// matchCustomer finds it.
 func (s *Service) CustomerForEmail(ctx context.Context, address string) (*Customer, error) {
-	c, _, err := s.MatchCustomer(ctx, s.db, address)
+	c, _, err := s.matchCustomer(ctx, s.db, address)
 	return c, err
 }
 
-// MatchCustomer finds the customer an email address belongs to: the one
+// matchCustomer finds the customer an email address belongs to: the one
 // customer listing the address as a contact (ignoring case) or, failing
 // that, the one owning the address's domain or the closest parent domain
 // (eu.acme.com falls back to acme.com). An address several customers list
 // as a contact is matched by domain only. It returns KindInvalid if address
 // is not an email address and KindNotFound if no customer matches.
-func (s *Service) MatchCustomer(ctx context.Context, db bun.IDB, address string) (*Customer, CustomerMatch, error) {
+func (s *Service) matchCustomer(ctx context.Context, db bun.IDB, address string) (*Customer, CustomerMatch, error) {
 	addr := strings.TrimSpace(address)
 	if a, err := mail.ParseAddress(addr); err == nil {
 		addr = a.Address

@@ -1,6 +1,7 @@
 package status_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -358,8 +359,11 @@ func TestCustomerForEmail(t *testing.T) {
 		for addr, want := range map[string]status.CustomerMatch{"wile.coyote@gmail.example": status.MatchContact,
 			"consultant@acme.com": status.MatchContact, "noc@mail.acme.com": status.MatchDomain, "shared@freemail.example": status.MatchUnknown,
 			"a\x00b@acme.com": status.MatchUnknown, "\xff@acme.com": status.MatchUnknown} {
-			_, how, _ := b.svc.MatchCustomer(b.ctx, bdb, addr)
-			require.Equal(t, want, how, addr)
+			require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+				_, how, _ := tx.MatchCustomer(ctx, addr)
+				require.Equal(t, want, how, addr)
+				return nil
+			}))
 		}
 
 		for _, addr := range []string{"x@notacme.com", "x@acme.com.evil.example", "x@com", "x@other.example",

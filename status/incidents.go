@@ -352,7 +352,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 			return nil, err
 		}
 	}
-	if err := s.notify.IncidentUpdated(ctx, tx, inc, upd); err != nil {
+	if err := s.notify.IncidentUpdated(ctx, &Tx{Tx: tx, s: s}, inc, upd); err != nil {
 		return nil, fmt.Errorf("notify update of incident %s: %w", inc.ID, err)
 	}
 	return upd, nil

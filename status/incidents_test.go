@@ -18,13 +18,14 @@ import (
 
 // recordingNotifier remembers what it was told and can be made to fail.
 type recordingNotifier struct {
+	status.NopNotifier
 	mu      sync.Mutex // protects the fields below
 	updates []*status.IncidentUpdate
 	maints  []*status.MaintenanceUpdate
 	fail    error
 }
 
-func (n *recordingNotifier) IncidentUpdated(_ context.Context, _ bun.Tx, _ *status.Incident, upd *status.IncidentUpdate) error {
+func (n *recordingNotifier) IncidentUpdated(_ context.Context, _ *status.Tx, _ *status.Incident, upd *status.IncidentUpdate) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail != nil {
@@ -34,7 +35,7 @@ func (n *recordingNotifier) IncidentUpdated(_ context.Context, _ bun.Tx, _ *stat
 	return nil
 }
 
-func (n *recordingNotifier) MaintenanceUpdated(_ context.Context, _ bun.Tx, _ *status.Maintenance, upd *status.MaintenanceUpdate) error {
+func (n *recordingNotifier) MaintenanceUpdated(_ context.Context, _ *status.Tx, _ *status.Maintenance, upd *status.MaintenanceUpdate) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail != nil {

@@ -153,15 +153,15 @@ func (in *IntakeInput) validate() error {
 // one is returned, with created false.
 func (s *Service) CreateIntake(ctx context.Context, in IntakeInput) (item *IntakeItem, created bool, err error) {
 	err = s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		item, created, err = s.CreateIntakeTx(ctx, tx, in)
+		item, created, err = s.createIntakeTx(ctx, tx, in)
 		return err
 	})
 	return item, created, err
 }
 
-// CreateIntakeTx is CreateIntake inside tx, for callers that store what
+// createIntakeTx is CreateIntake inside tx, for callers that store what
 // the item comes from in the same transaction.
-func (s *Service) CreateIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*IntakeItem, bool, error) {
+func (s *Service) createIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*IntakeItem, bool, error) {
 	if err := in.validate(); err != nil {
 		return nil, false, err
 	}
@@ -181,7 +181,7 @@ func (s *Service) CreateIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput)
 		SenderPhone: strings.TrimSpace(in.SenderPhone), CustomerMatch: MatchUnknown, UnverifiedThread: in.UnverifiedThread,
 		Reference: in.Reference, InboundID: in.InboundID, RecordedBy: strings.TrimSpace(in.RecordedBy), CreatedAt: now, UpdatedAt: now}
 	if item.SenderEmail != "" {
-		c, how, err := s.MatchCustomer(ctx, tx, item.SenderEmail)
+		c, how, err := s.matchCustomer(ctx, tx, item.SenderEmail)
 		switch {
 		case err == nil:
 			item.CustomerID, item.CustomerMatch = c.ID, how
@@ -327,10 +327,10 @@ type IntakeEntry struct {
 	CreatedAt time.Time    `bun:"created_at"`
 }
 
-// AddIntakeEntry writes what happened to an intake item inside tx; the
+// addIntakeEntry writes what happened to an intake item inside tx; the
 // entry goes on the incident's timeline when the item is attached or
 // declared.
-func (s *Service) AddIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, kind TimelineKind, actor, body string, at time.Time) error {
+func (s *Service) addIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, kind TimelineKind, actor, body string, at time.Time) error {
 	e := &IntakeEntry{ID: NewID(), IntakeID: itemID, Kind: kind, Body: Cut(body, MaxBodyLen, "\n…"), Actor: actor,
 		At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now())}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
@@ -400,17 +400,15 @@ func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeIt
 			return err
 		}
 		note = strings.TrimSpace(note)
-		if s.intakeDismissed != nil {
-			// Told first, so its record goes into the one decision written.
-			candidate := *item
-			candidate.State, candidate.Note = IntakeDismissed, note
-			record, err := s.intakeDismissed(ctx, tx, &candidate)
-			if err != nil {
-				return err
-			}
-			if record != "" {
-				note = strings.TrimSpace(note + "\n" + record)
-			}
+		// Told first, so its record goes into the one decision written.
+		candidate := *item
+		candidate.State, candidate.Note = IntakeDismissed, note
+		record, err := s.notify.IntakeDismissed(ctx, &Tx{Tx: tx, s: s}, &candidate)
+		if err != nil {
+			return err
+		}
+		if record != "" {
+			note = strings.TrimSpace(note + "\n" + record)
 		}
 		return decideIntake(ctx, tx, item, IntakeDismissed, "", "", note, s.Now())
 	})
@@ -473,9 +471,9 @@ type CustomerMessage struct {
 	At     time.Time    // when it came in
 }
 
-// AddCustomerMessage writes a customer's message on the timeline of an
+// addCustomerMessage writes a customer's message on the timeline of an
 // incident of the page, inside tx.
-func (s *Service) AddCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incidentID string, m CustomerMessage) error {
+func (s *Service) addCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incidentID string, m CustomerMessage) error {
 	inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
 	if err != nil {
 		return err
@@ -491,12 +489,12 @@ func (s *Service) AddCustomerMessage(ctx context.Context, tx bun.Tx, pageID, inc
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
-	return nil
+	return s.notify.CustomerWrote(ctx, &Tx{Tx: tx, s: s}, inc, m)
 }
 
-// IncidentCustomerIDs returns the ids of the customers an incident
+// incidentCustomerIDs returns the ids of the customers an incident
 // affects.
-func (s *Service) IncidentCustomerIDs(ctx context.Context, db bun.IDB, incidentID string) ([]string, error) {
+func (s *Service) incidentCustomerIDs(ctx context.Context, db bun.IDB, incidentID string) ([]string, error) {
 	var ids []string
 	if err := db.NewSelect().Model((*incidentCustomer)(nil)).Column("customer_id").Where("incident_id = ?", incidentID).
 		Scan(ctx, &ids); err != nil {
@@ -530,13 +528,13 @@ func (s *Service) IncidentByReference(ctx context.Context, subject string) (page
 	return "", "", false, nil
 }
 
-// IncidentWith is IncidentByID without its details, read through db (a
+// incidentWith is IncidentByID without its details, read through db (a
 // transaction the caller holds).
-func (s *Service) IncidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
+func (s *Service) incidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
 	return incidentOnPage(ctx, db, pageID, id)
 }
 
-// PageWith is PageByID read through db (a transaction the caller holds).
-func (s *Service) PageWith(ctx context.Context, db bun.IDB, id string) (*Page, error) {
+// pageWith is PageByID read through db (a transaction the caller holds).
+func (s *Service) pageWith(ctx context.Context, db bun.IDB, id string) (*Page, error) {
 	return pageByID(ctx, db, id)
 }

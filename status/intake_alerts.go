@@ -31,11 +31,11 @@ type AlertItemFilter struct {
 	Limit int
 }
 
-// LiveAlertItems returns the live alert items f selects, read through db
+// liveAlertItems returns the live alert items f selects, read through db
 // (a transaction the caller holds; nil for the service's database). A new
 // alert may join such an item; an alert of an item that is not live any
 // more is retired.
-func (s *Service) LiveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFilter) ([]*IntakeItem, error) {
+func (s *Service) liveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFilter) ([]*IntakeItem, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -68,10 +68,10 @@ func (s *Service) LiveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFil
 	return items, nil
 }
 
-// OpenAlertItemIDs returns the ids of the alert items waiting in triage,
+// openAlertItemIDs returns the ids of the alert items waiting in triage,
 // read through db (a transaction the caller holds; nil for the service's
 // database).
-func (s *Service) OpenAlertItemIDs(ctx context.Context, db bun.IDB) ([]string, error) {
+func (s *Service) openAlertItemIDs(ctx context.Context, db bun.IDB) ([]string, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -94,20 +94,32 @@ func (s *Service) IncidentAlertItems(ctx context.Context, incidentID string) ([]
 	return items, nil
 }
 
-// IntakeItemWith is IntakeItem read through db (a transaction the caller
+// intakeItemWith is IntakeItem read through db (a transaction the caller
 // holds).
-func (s *Service) IntakeItemWith(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error) {
+func (s *Service) intakeItemWith(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error) {
 	return intakeItem(ctx, db, id)
 }
 
-// UpdateAlertItem writes, inside tx, what the alerts of an alert item
+// updateAlertItem writes, inside tx, what the alerts of an alert item
 // make of it: its title, text, link and group, the components its alerts
 // map to, the suggested severity, its alert counts, when its last alert
 // came, and item.UpdatedAt. Its state and triage decision are left alone.
-func (s *Service) UpdateAlertItem(ctx context.Context, tx bun.Tx, item *IntakeItem) error {
+func (s *Service) updateAlertItem(ctx context.Context, tx bun.Tx, item *IntakeItem) error {
 	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key",
 		"alert_count", "alert_firing", "alert_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update alert item %s: %w", item.ID, err)
 	}
 	return nil
+}
+
+// LiveAlertItems returns the live alert items f selects. A new alert may
+// join such an item; an alert of an item that is not live any more is
+// retired. Tx.LiveAlertItems reads the same inside a transaction.
+func (s *Service) LiveAlertItems(ctx context.Context, f AlertItemFilter) ([]*IntakeItem, error) {
+	return s.liveAlertItems(ctx, nil, f)
+}
+
+// OpenAlertItemIDs returns the ids of the alert items waiting in triage.
+func (s *Service) OpenAlertItemIDs(ctx context.Context) ([]string, error) {
+	return s.openAlertItemIDs(ctx, nil)
 }

@@ -19,13 +19,13 @@ import (
 func alertItem(t *testing.T, b *testBundle, title, group, comps string, alerts int, at time.Time) *status.IntakeItem {
 	t.Helper()
 	var item *status.IntakeItem
-	require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
+	require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
 		var err error
-		if item, _, err = b.svc.CreateIntakeTx(ctx, tx, status.IntakeInput{Source: status.IntakeAlert, Title: title}); err != nil {
+		if item, _, err = tx.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeAlert, Title: title}); err != nil {
 			return err
 		}
 		item.GroupKey, item.Components, item.AlertCount, item.AlertFiring, item.AlertAt = group, comps, alerts, alerts, &at
-		return b.svc.UpdateAlertItem(ctx, tx, item)
+		return tx.UpdateAlertItem(ctx, item)
 	}))
 	return item
 }
@@ -76,7 +76,7 @@ func TestLiveAlertItems(t *testing.T) {
 
 		live := func(f status.AlertItemFilter) []string {
 			t.Helper()
-			items, err := b.svc.LiveAlertItems(b.ctx, nil, f)
+			items, err := b.svc.LiveAlertItems(b.ctx, f)
 			require.NoError(t, err)
 			return idsOf(items)
 		}
@@ -90,8 +90,8 @@ func TestLiveAlertItems(t *testing.T) {
 		require.Equal(t, []string{second.ID}, live(status.AlertItemFilter{Component: "c2", Limit: 1}), "the newest")
 
 		// Read through the caller's transaction.
-		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
-			items, err := b.svc.LiveAlertItems(ctx, tx, status.AlertItemFilter{Component: "c2", Since: &t0})
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+			items, err := tx.LiveAlertItems(ctx, status.AlertItemFilter{Component: "c2", Since: &t0})
 			require.NoError(t, err)
 			require.Equal(t, sorted(grouped.ID, second.ID), idsOf(items))
 			require.Equal(t, "Disk full", items[slices.IndexFunc(items, func(it *status.IntakeItem) bool { return it.ID == grouped.ID })].Title)
@@ -120,11 +120,11 @@ func TestOpenAndIncidentAlertItems(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, b.svc.AttachIntake(ctx, email.ID, p.ID, inc.ID))
 
-		ids, err := b.svc.OpenAlertItemIDs(b.ctx, nil)
+		ids, err := b.svc.OpenAlertItemIDs(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, sorted(first.ID, second.ID), ids)
-		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
-			ids, err := b.svc.OpenAlertItemIDs(ctx, tx)
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+			ids, err := tx.OpenAlertItemIDs(ctx)
 			require.NoError(t, err)
 			require.Equal(t, sorted(first.ID, second.ID), ids)
 			return nil
@@ -152,15 +152,15 @@ func TestUpdateAlertItem(t *testing.T) {
 		b.clock.Advance(time.Minute)
 		at := b.clock.Now()
 
-		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx bun.Tx) error {
-			got, err := b.svc.IntakeItemWith(ctx, tx, item.ID)
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+			got, err := tx.IntakeItem(ctx, item.ID)
 			require.NoError(t, err)
 			got.Title, got.Body, got.Link, got.GroupKey = "Disk full and 1 more alerts", "2 alerts", "https://grafana.example/d/1", "source:generic"
 			got.Components, got.Severity, got.AlertCount, got.AlertFiring, got.AlertAt, got.UpdatedAt =
 				"c1,c2", status.SeverityMajor, 2, 1, &at, at
 			got.State, got.Note = status.IntakeDismissed, "not written"
-			require.NoError(t, b.svc.UpdateAlertItem(ctx, tx, got))
-			_, err = b.svc.IntakeItemWith(ctx, tx, "zzzzzzzzzzzz")
+			require.NoError(t, tx.UpdateAlertItem(ctx, got))
+			_, err = tx.IntakeItem(ctx, "zzzzzzzzzzzz")
 			requireKind(t, err, status.KindNotFound)
 			return nil
 		}))

@@ -110,14 +110,14 @@ func TestIntakeDecisions(t *testing.T) {
 		clock := statustest.NewClock(epoch)
 		var forwarded []string
 		failForward := false
-		svc := status.New(bdb, status.Options{Now: clock.Now,
-			IntakeDismissed: func(_ context.Context, _ bun.Tx, item *status.IntakeItem) (string, error) {
+		svc := status.New(bdb, status.Options{Now: clock.Now, Notifier: &statustest.Notifier{
+			Dismissed: func(item *status.IntakeItem) (string, error) {
 				if failForward {
 					return "", errors.New("service desk unreachable")
 				}
 				forwarded = append(forwarded, item.ID+" "+item.Note)
 				return "Forwarded to desk@example.com.", nil
-			}})
+			}}})
 		ctx := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
 		p := statustest.Page(t, svc, nil)
 		other := statustest.Page(t, svc, nil)
@@ -229,8 +229,8 @@ func TestConfirmFromCustomerMessage(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		b.clock.Advance(10 * time.Minute)
-		require.NoError(t, bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return b.svc.AddCustomerMessage(ctx, tx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
+		require.NoError(t, b.svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+			return tx.AddCustomerMessage(ctx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
 				Title: "Re: API errors", Text: "Works again, thanks!", At: b.clock.Now()})
 		}))
 		tl, err := b.svc.Timeline(ctx, p.ID, inc.ID)

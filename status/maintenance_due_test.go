@@ -1,12 +1,12 @@
 package status_test
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -25,7 +25,8 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 		var mu sync.Mutex
 		var queued []time.Time
 		var fail error
-		svc := status.New(bdb, status.Options{Now: clock.Now, Scheduled: func(_ context.Context, _ bun.Tx, at time.Time) error {
+		svc := status.New(bdb, status.Options{Now: clock.Now, Jobs: &statustest.Jobs{Queued: func(_ river.JobArgs, o *river.InsertOpts) error {
+			at := o.ScheduledAt
 			mu.Lock()
 			defer mu.Unlock()
 			if fail != nil {
@@ -33,7 +34,7 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 			}
 			queued = append(queued, at)
 			return nil
-		}})
+		}}})
 		took := func() []time.Time {
 			mu.Lock()
 			defer mu.Unlock()

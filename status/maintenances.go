@@ -79,12 +79,12 @@ func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in Mai
 // safety net. A job for a time since moved finds nothing to do.
 func (s *Service) scheduleWindow(ctx context.Context, tx bun.Tx, m *Maintenance) error {
 	if m.State == MaintenanceScheduled {
-		if err := s.scheduled(ctx, tx, m.ScheduledFor); err != nil {
+		if err := s.scheduleDue(ctx, tx, m.ScheduledFor); err != nil {
 			return fmt.Errorf("queue the start of maintenance %s: %w", m.ID, err)
 		}
 	}
 	if m.State != MaintenanceCompleted {
-		if err := s.scheduled(ctx, tx, m.ScheduledUntil); err != nil {
+		if err := s.scheduleDue(ctx, tx, m.ScheduledUntil); err != nil {
 			return fmt.Errorf("queue the end of maintenance %s: %w", m.ID, err)
 		}
 	}
@@ -217,7 +217,7 @@ func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Main
 	if err := bumpPage(ctx, tx, m.PageID, now); err != nil {
 		return nil, err
 	}
-	if err := s.notify.MaintenanceUpdated(ctx, tx, m, upd); err != nil {
+	if err := s.notify.MaintenanceUpdated(ctx, &Tx{Tx: tx, s: s}, m, upd); err != nil {
 		return nil, fmt.Errorf("notify maintenance %s: %w", m.ID, err)
 	}
 	return upd, nil

@@ -283,11 +283,12 @@ func TestChangedIsCalledAfterCommit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		var mu sync.Mutex
 		var changed []string
-		svc := status.New(bdb, status.Options{Changed: func(id string) {
+		svc := status.New(bdb, status.Options{})
+		svc.OnChanged(func(id string) {
 			mu.Lock()
 			defer mu.Unlock()
 			changed = append(changed, id)
-		}})
+		})
 		p := statustest.Page(t, svc, nil)
 		statustest.Component(t, svc, p.ID, nil)
 		_, err := svc.CreateComponent(t.Context(), p.ID, status.ComponentInput{Name: ""})

@@ -111,7 +111,7 @@ func (s *Service) ScheduleUpdate(ctx context.Context, pageID, incidentID string,
 		if err := audit(ctx, tx, now, Change{Action: "schedule_update", SubjectType: "incident", SubjectID: incidentID, PageID: pageID, After: su}); err != nil {
 			return err
 		}
-		return s.scheduled(ctx, tx, at)
+		return s.scheduleDue(ctx, tx, at)
 	})
 	if err != nil {
 		return nil, err

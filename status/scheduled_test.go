@@ -1,11 +1,11 @@
 package status_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -22,12 +22,13 @@ func TestScheduledUpdatePublishesAtItsTime(t *testing.T) {
 		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 		var mu sync.Mutex
 		var queued []time.Time
-		svc := status.New(bdb, status.Options{Now: clock.Now, Scheduled: func(_ context.Context, _ bun.Tx, at time.Time) error {
+		svc := status.New(bdb, status.Options{Now: clock.Now, Jobs: &statustest.Jobs{Queued: func(_ river.JobArgs, o *river.InsertOpts) error {
+			at := o.ScheduledAt
 			mu.Lock()
 			defer mu.Unlock()
 			queued = append(queued, at)
 			return nil
-		}})
+		}}})
 		ctx := t.Context()
 		p := statustest.Page(t, svc, nil)
 		inc := statustest.Incident(t, svc, p.ID, nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -14,68 +15,36 @@ import (
 	"github.com/herald-status/herald/status/db"
 )
 
-// Notifier is how the core tells the outside world about a change. Its
-// methods run inside the write transaction, so whatever they enqueue commits
-// or rolls back with the change itself (DESIGN.md §3).
-type Notifier interface {
-	IncidentUpdated(ctx context.Context, tx bun.Tx, inc *Incident, upd *IncidentUpdate) error
-	MaintenanceUpdated(ctx context.Context, tx bun.Tx, m *Maintenance, upd *MaintenanceUpdate) error
-}
-
-// NopNotifier tells nobody.
-type NopNotifier struct{}
-
-// IncidentUpdated does nothing.
-func (NopNotifier) IncidentUpdated(context.Context, bun.Tx, *Incident, *IncidentUpdate) error {
-	return nil
-}
-
-// MaintenanceUpdated does nothing.
-func (NopNotifier) MaintenanceUpdated(context.Context, bun.Tx, *Maintenance, *MaintenanceUpdate) error {
-	return nil
-}
-
 // Service is the entry point to Herald's domain. Its exported methods own
-// their transactions.
+// their transactions; a caller that must write in the same transaction
+// goes through InTx.
 type Service struct {
 	db     *bun.DB
 	notify Notifier
+	jobs   JobQueue
 	now    func() time.Time
 	log    *slog.Logger
 
-	// changed is called after a commit that changed a page's public data.
-	changed func(pageID string)
-	// scheduled asks, inside the transaction, for PublishDueUpdates to run
-	// at the given time.
-	scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
-	// intakeDismissed forwards a dismissed intake item, inside the
-	// transaction.
-	intakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) (string, error)
+	mu      sync.Mutex     // protects changed
+	changed []func(string) // called after a commit that changed a page's public data
 }
 
 // Options configures a Service. Zero values give sensible defaults.
 type Options struct {
+	// Notifier hears of changes inside their transactions; by default
+	// nobody does.
 	Notifier Notifier
-	Now      func() time.Time
-	Log      *slog.Logger
-	// Changed is called after each committed change with the page's id, so
-	// this replica can refresh its snapshot at once.
-	Changed func(pageID string)
-	// Scheduled is called inside the transaction that schedules an update,
-	// so a job can be queued to publish it at its time. Without it, due
-	// updates are published whenever PublishDueUpdates runs.
-	Scheduled func(ctx context.Context, tx bun.Tx, at time.Time) error
-	// IntakeDismissed is called inside the transaction that dismisses an
-	// intake item, so the original can be forwarded to the service desk.
-	// What it returns ("Forwarded to desk@example.com.") is added to the
-	// item's note.
-	IntakeDismissed func(ctx context.Context, tx bun.Tx, item *IntakeItem) (string, error)
+	// Jobs queues status's own jobs (the work due at a scheduled time)
+	// inside the transaction that schedules it. Without it, due work is
+	// done whenever the clock job runs.
+	Jobs JobQueue
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // New returns a Service over db.
 func New(bdb *bun.DB, o Options) *Service {
-	s := &Service{db: bdb, notify: o.Notifier, now: o.Now, log: o.Log, changed: o.Changed, scheduled: o.Scheduled,
-		intakeDismissed: o.IntakeDismissed}
+	s := &Service{db: bdb, notify: o.Notifier, jobs: o.Jobs, now: o.Now, log: o.Log}
 	if s.notify == nil {
 		s.notify = NopNotifier{}
 	}
@@ -85,24 +54,16 @@ func New(bdb *bun.DB, o Options) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.changed == nil {
-		s.changed = func(string) {}
-	}
-	if s.scheduled == nil {
-		s.scheduled = func(context.Context, bun.Tx, time.Time) error { return nil }
-	}
 	return s
 }
 
-// InTx runs fn in a transaction on the service's database: the one door
-// for a caller outside status that must write in the same transaction as
-// status does (queueing emails or jobs with a change, storing what an
-// intake item comes from), passing tx to the status methods that take
-// one. fn's error rolls everything back; errors come back normalised as
-// the service's own (not found, conflict, invalid). Unlike the service's
-// own writes, it reports no page as changed.
-func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return s.inTx(ctx, nil, fn)
+// OnChanged asks for fn to be called with a page's id after each committed
+// change to the page's public data, so this replica can refresh what it
+// serves at once. Call it before the service is used.
+func (s *Service) OnChanged(fn func(pageID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changed = append(s.changed, fn)
 }
 
 // Now returns the service clock's current time in UTC, truncated to the
@@ -117,7 +78,12 @@ func (s *Service) inTx(ctx context.Context, pageID *string, fn func(ctx context.
 		return normalise(err)
 	}
 	if pageID != nil && *pageID != "" {
-		s.changed(*pageID)
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		for _, fn := range changed {
+			fn(*pageID)
+		}
 	}
 	return nil
 }

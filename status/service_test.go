@@ -23,16 +23,17 @@ func TestInTx(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		var changed []string
 		clock := statustest.NewClock(epoch)
-		svc := status.New(bdb, status.Options{Now: clock.Now, Changed: func(pageID string) { changed = append(changed, pageID) }})
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		svc.OnChanged(func(pageID string) { changed = append(changed, pageID) })
 		ctx := t.Context()
 		p := statustest.Page(t, svc, nil)
 		changed = nil
 
 		// Commit: status's item and the caller's own write are both kept.
 		var kept *status.IntakeItem
-		require.NoError(t, svc.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		require.NoError(t, svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 			var err error
-			kept, _, err = svc.CreateIntakeTx(ctx, tx, status.IntakeInput{Source: status.IntakePortal, Title: "Kept", Reference: "T-1"})
+			kept, _, err = tx.CreateIntake(ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Kept", Reference: "T-1"})
 			if err != nil {
 				return err
 			}
@@ -50,9 +51,9 @@ func TestInTx(t *testing.T) {
 		// Rollback: fn's error undoes both, and comes back as it was.
 		var lost *status.IntakeItem
 		boom := errors.New("the caller's write failed")
-		err = svc.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err = svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 			var err error
-			lost, _, err = svc.CreateIntakeTx(ctx, tx, status.IntakeInput{Source: status.IntakePortal, Title: "Lost", Reference: "T-2"})
+			lost, _, err = tx.CreateIntake(ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Lost", Reference: "T-2"})
 			if err != nil {
 				return err
 			}
@@ -69,9 +70,9 @@ func TestInTx(t *testing.T) {
 		require.Equal(t, "Renamed in the caller's write", page.Name)
 
 		// Errors are normalised as the service's own.
-		err = svc.InTx(ctx, func(context.Context, bun.Tx) error { return fmt.Errorf("load: %w", sql.ErrNoRows) })
+		err = svc.InTx(ctx, func(context.Context, *status.Tx) error { return fmt.Errorf("load: %w", sql.ErrNoRows) })
 		requireKind(t, err, status.KindNotFound)
-		err = svc.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err = svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 			_, err := tx.NewInsert().Model(&status.IntakeItem{ID: kept.ID, Source: status.IntakePortal, State: status.IntakeOpen,
 				Title: "Twice", CustomerMatch: status.MatchUnknown, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}).Exec(ctx)
 			return err

@@ -76,9 +76,9 @@ func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind Timeli
 	return nil
 }
 
-// AddAlertEntry writes what monitoring said about an incident's alerts
+// addAlertEntry writes what monitoring said about an incident's alerts
 // on its timeline, inside tx.
-func (s *Service) AddAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
+func (s *Service) addAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Body: Cut(body, MaxBodyLen, "\n…"),
 		Actor: AlertActor, At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {

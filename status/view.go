@@ -171,9 +171,9 @@ func (s *Service) IncidentViews(ctx context.Context, pageID, id string, as ...Au
 	return vs, normalise(err)
 }
 
-// IncidentViewWith is IncidentView read through db (a transaction the
+// incidentViewWith is IncidentView read through db (a transaction the
 // caller holds).
-func (s *Service) IncidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
+func (s *Service) incidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
 	vs, err := incidentViews(ctx, db, pageID, id, []Audience{a})
 	if err != nil {
 		return nil, normalise(err)

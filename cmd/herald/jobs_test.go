@@ -8,6 +8,7 @@ import (
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
+	"github.com/herald-status/herald/status"
 )
 
 // rescuerInterval is how often River's rescuer looks for stuck jobs (not
@@ -21,8 +22,9 @@ const rescuerInterval = 30 * time.Second
 func TestJobTimeoutsFitTheRescue(t *testing.T) {
 	t.Parallel()
 	timeouts := map[string]time.Duration{
-		MaintenanceTickArgs{}.Kind():         (&MaintenanceTickWorker{}).Timeout(nil),
-		DueArgs{}.Kind():                     (&DueWorker{}).Timeout(nil),
+		status.TickArgs{}.Kind():             (&status.TickWorker{}).Timeout(nil),
+		status.DueArgs{}.Kind():              (&status.DueWorker{}).Timeout(nil),
+		comms.WatchArgs{}.Kind():             (&comms.WatchWorker{}).Timeout(nil),
 		comms.SendEmailArgs{}.Kind():         (&comms.SendEmailWorker{}).Timeout(nil),
 		comms.FanOutArgs{}.Kind():            (&comms.FanOutWorker{}).Timeout(nil),
 		comms.MaintenanceFanOutArgs{}.Kind(): (&comms.MaintenanceFanOutWorker{}).Timeout(nil),

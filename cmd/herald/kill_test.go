@@ -190,13 +190,9 @@ func TestKilledMidRoutingAndPublishRecovers(t *testing.T) {
 			// The update is published before Herald starts (its fan-out
 			// queued with it, as Herald's own notifier does), and the
 			// mailbox is full: both are worked on from the start.
-			jobs, err := newRiver(bdb, slog.New(slog.DiscardHandler), false, jobWorkers{})
+			jobs, err := newRiver(bdb, slog.New(slog.DiscardHandler), &Config{}, river.NewWorkers())
 			require.NoError(t, err)
-			svc := status.New(bdb, status.Options{Notifier: &comms.Notifier{
-				Jobs: func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-					_, err := jobs.InsertTx(ctx, tx.Tx, args, opts)
-					return err
-				}}})
+			svc := status.New(bdb, status.Options{Notifier: &comms.Notifier{Jobs: jobs}})
 			p := statustest.Page(t, svc, &statustest.PageOpts{Slug: "shop", Name: "Shop"})
 			inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout errors", Notify: statustest.Ptr(false)})
 			addConfirmedSubscribers(t, bdb, p.ID, killSubscribers)

@@ -19,6 +19,7 @@ import (
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/inbound/imaptest"
 	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/db/dbtest"
 	"github.com/herald-status/herald/status/statustest"
 )
@@ -96,13 +97,13 @@ func TestMailboxLockIsHeldOnce(t *testing.T) {
 	t.Parallel()
 	bdb := dbtest.Open(t, "postgres")
 	ctx := t.Context()
-	first, release, err := holdLock(ctx, bdb, mailboxLockKey)
+	first, release, err := db.HoldLock(ctx, bdb, inbound.MailboxLockKey)
 	require.NoError(t, err)
-	_, _, err = holdLock(ctx, bdb, mailboxLockKey)
-	require.ErrorIs(t, err, errLockHeld)
+	_, _, err = db.HoldLock(ctx, bdb, inbound.MailboxLockKey)
+	require.ErrorIs(t, err, db.ErrLockHeld)
 	release()
 	require.Error(t, first.Err(), "the holder's context ends with the lock")
-	_, release2, err := holdLock(ctx, bdb, mailboxLockKey)
+	_, release2, err := db.HoldLock(ctx, bdb, inbound.MailboxLockKey)
 	require.NoError(t, err, "free again")
 	release2()
 }

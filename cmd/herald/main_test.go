@@ -59,7 +59,8 @@ func startAppWith(t testing.TB, dialect string, demo bool, o appOptions, setting
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, env.cfg, log, o)
 	require.NoError(t, err)
-	require.NoError(t, a.setup(ctx))
+	_, err = setupAdmin(ctx, env.cfg, log, a.svc)
+	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- a.serve(ctx, ln) }()
 	var once sync.Once

@@ -34,7 +34,7 @@ func TestMaintenanceSwitchesThePageOnTime(t *testing.T) {
 			require.NoError(t, err)
 			// The clock job runs once at the start: let it be done first.
 			require.Eventually(t, func() bool {
-				n, err := a.db.NewSelect().Table("river_job").Where("kind = ? AND state = 'completed'", MaintenanceTickArgs{}.Kind()).Count(ctx)
+				n, err := a.db.NewSelect().Table("river_job").Where("kind = ? AND state = 'completed'", status.TickArgs{}.Kind()).Count(ctx)
 				return err == nil && n > 0
 			}, 30*time.Second, 50*time.Millisecond, "the clock job ran at the start")
 			from := time.Now().Add(3 * time.Second).Truncate(time.Millisecond)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -37,7 +36,7 @@ type app struct {
 	server *web.Server
 	alerts *alerts.Service
 	// mailbox watches the support mailbox (nil without HERALD_IMAP_URL).
-	mailbox *mailbox
+	mailbox *inbound.Mailbox
 }
 
 // openDB opens the database and, when migrate is set, applies migrations.
@@ -63,7 +62,7 @@ func openDB(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*
 // appOptions change how newApp wires Herald; the zero value is production.
 type appOptions struct {
 	now  func() time.Time // the service clock
-	tick time.Duration    // how often the clock job runs
+	tick time.Duration    // how often the clock jobs run
 }
 
 // newApp wires Herald. The caller closes a.db.
@@ -74,117 +73,73 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	}
 	db.LogOutages(bdb, log)
 	a := &app{cfg: cfg, log: log, db: bdb}
-	var server *web.Server
-	insertJob := func(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-		_, err := a.river.InsertTx(ctx, tx.Tx, args, opts)
-		return err
-	}
-	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Notifier: &comms.Notifier{Jobs: insertJob}, Changed: func(pageID string) {
-		if server != nil {
-			server.Snapshots().Changed(pageID)
-		}
-	}, Scheduled: func(ctx context.Context, tx bun.Tx, at time.Time) error {
-		return scheduleDue(ctx, a.river, tx, at)
-	}, IntakeDismissed: func(ctx context.Context, tx bun.Tx, item *status.IntakeItem) (string, error) {
-		if cfg.ServiceDeskEmail == "" {
-			return "Not forwarded: no service desk address is set (HERALD_SERVICE_DESK_EMAIL).", nil
-		}
-		if err := a.outbox.ForwardIntake(ctx, tx, item, cfg.ServiceDeskEmail); err != nil {
-			return "", err
-		}
-		return "Forwarded to " + cfg.ServiceDeskEmail + ".", nil
-	}})
-	migrator, err := db.NewMigrator(bdb, log)
-	if err != nil {
+	workers := river.NewWorkers()
+	if a.river, err = newRiver(bdb, log, cfg, workers); err != nil {
 		return nil, err
 	}
+	jobs := a.river
+	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now, Jobs: jobs})
+	a.outbox = comms.NewOutbox(bdb, comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: jobs,
+		RetryFor: cfg.MailRetryFor, Mailer: newMailer(cfg, log), Attachments: store.Original})
+	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs,
+		Notifier: &comms.Notifier{Jobs: jobs, Outbox: a.outbox, ServiceDesk: cfg.ServiceDeskEmail}})
 	secret := cfg.Secret
 	if secret == "" {
 		if secret, err = a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {
 			return nil, fmt.Errorf("load the secret: %w", err)
 		}
 	}
-	insertJobs := func(ctx context.Context, tx bun.Tx, jobs []river.InsertManyParams) error {
-		_, err := a.river.InsertManyTx(ctx, tx.Tx, jobs)
-		return err
-	}
-	var store *inbound.Store
-	oo := comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: insertJobs, RetryFor: cfg.MailRetryFor,
-		Attachments: func(ctx context.Context, ref string) (string, string, io.Reader, error) {
-			m, err := store.Message(ctx, ref)
-			if err != nil {
-				return "", "", nil, err
-			}
-			if m.TooLarge {
-				return "original-headers.txt", "text/plain", store.OpenRaw(ctx, ref), nil
-			}
-			return "original.eml", "message/rfc822", store.OpenRaw(ctx, ref), nil
-		}}
-	if cfg.smtp != nil {
-		mo := cfg.mailer
-		mo.TLSConfig, mo.Log = cfg.tls, log
-		oo.Mailer = comms.NewSMTPMailer(*cfg.smtp, mo)
-	}
-	a.outbox = comms.NewOutbox(bdb, oo)
-	subs := comms.NewSubscribers(bdb, a.svc, a.outbox, comms.NewTokens([]byte(secret)), cfg.baseURL)
+	tokens := comms.NewTokens([]byte(secret))
+	subs := comms.NewSubscribers(bdb, a.svc, a.outbox, tokens, cfg.baseURL)
 	a.outbox.OnDelivered(subs.Delivered)
-	store = inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now,
-		Route: func(ctx context.Context, tx bun.Tx, id string) error {
-			return insertJob(ctx, tx, inbound.RouteArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		}})
 	a.alerts = alerts.New(bdb, a.svc, alerts.Options{Window: cfg.AlertWindow, Log: log})
-	server, err = web.New(web.Deps{
-		Alerts:         a.alerts,
-		Outbox:         a.outbox,
-		Messages:       store,
-		Subscribers:    subs,
-		Secret:         []byte(secret),
-		Service:        a.svc,
-		Log:            log,
-		BaseURL:        cfg.baseURL,
-		TrustedProxies: cfg.trustedProxies(),
-		Ready: func(ctx context.Context) error {
-			if err := bdb.PingContext(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
-			}
-			n, err := migrator.Pending(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return fmt.Errorf("%d migrations pending", n)
-			}
-			return nil
-		},
-	})
+	migrator, err := db.NewMigrator(bdb, log)
 	if err != nil {
 		return nil, err
 	}
-	a.server = server
-	fanOut := &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL),
-		Tokens: comms.NewTokens([]byte(secret))}
-	watch := &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: insertJob}
-	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport,
-		Acknowledge: acknowledger(cfg, a.svc, a.outbox),
-		Told: func(ctx context.Context, tx bun.Tx, pageID, incidentID string, m *inbound.StoredMessage, text string) error {
-			from := m.FromAddress
-			if m.FromName != "" {
-				from = m.FromName + " <" + m.FromAddress + ">"
-			}
-			return insertJob(ctx, tx, comms.ReplyNoticeArgs{PageID: pageID, IncidentID: incidentID, Ref: m.ID, From: from,
-				Subject: m.Subject, Excerpt: status.Cut(text, 2000, "…")}, &river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		}}
+	a.server, err = web.New(web.Deps{Alerts: a.alerts, Outbox: a.outbox, Messages: store, Subscribers: subs,
+		Secret: []byte(secret), Service: a.svc, Log: log, BaseURL: cfg.baseURL, TrustedProxies: cfg.trustedProxies(),
+		Ready: migrator.Ready})
+	if err != nil {
+		return nil, err
+	}
+	router := &inbound.Router{Service: a.svc, Store: store, Thread: a.outbox.ThreadOf, Report: a.outbox.RecordReport}
+	if cfg.MailAcknowledge {
+		router.Acknowledger = &comms.Acknowledger{Outbox: a.outbox, BaseURL: cfg.baseURL}
+	}
 	if cfg.imap != nil {
-		a.mailbox = &mailbox{db: bdb, store: store, name: cfg.imap.Mailbox, log: log, retry: 30 * time.Second,
-			watcher: inbound.NewWatcher(store, inbound.WatcherOptions{Config: *cfg.imap, Processed: cfg.imap.Processed,
-				Interval: cfg.IMAPInterval, Log: log, TLSConfig: cfg.tls})}
+		a.mailbox = inbound.NewMailbox(bdb, store, inbound.WatcherOptions{Config: *cfg.imap, Processed: cfg.imap.Processed,
+			Interval: cfg.IMAPInterval, Log: log, TLSConfig: cfg.tls})
 	}
-	a.river, err = newRiver(bdb, log, cfg.Workers, jobWorkers{svc: a.svc, outbox: a.outbox, fanOut: fanOut, watch: watch,
-		router: router, tick: o.tick, senders: cfg.mailer.Connections})
+	commsJobs := comms.Jobs{Outbox: a.outbox, Tick: o.tick,
+		FanOut: &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL), Tokens: tokens},
+		Watch:  &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail, Jobs: jobs}}
+	periodic, err := a.svc.RegisterJobs(workers, o.tick)
 	if err != nil {
 		return nil, err
+	}
+	more, err := commsJobs.Register(workers)
+	if err != nil {
+		return nil, err
+	}
+	if err := router.Register(workers); err != nil {
+		return nil, err
+	}
+	if cfg.Workers {
+		a.river.PeriodicJobs().AddMany(append(periodic, more...))
 	}
 	return a, nil
+}
+
+// newMailer is the SMTP mailer HERALD_SMTP_URL asks for, or nil for the
+// dev outbox.
+func newMailer(cfg *Config, log *slog.Logger) comms.Mailer {
+	if cfg.smtp == nil {
+		return nil
+	}
+	mo := cfg.mailer
+	mo.TLSConfig, mo.Log = cfg.tls, log
+	return comms.NewSMTPMailer(*cfg.smtp, mo)
 }
 
 // ownAddresses is Herald's own From address, lower-cased: mail from it is
@@ -197,13 +152,18 @@ func ownAddresses(from string) []string {
 	return []string{strings.ToLower(a.Address)}
 }
 
-// setup runs the first-start chores: the first admin (the secret is made
-// by newApp).
-func (a *app) setup(ctx context.Context) error {
-	if _, err := a.setupAdminOnly(ctx); err != nil {
-		return fmt.Errorf("create first admin: %w", err)
+// setupAdmin creates the first admin when the database has no user,
+// printing the password once.
+func setupAdmin(ctx context.Context, cfg *Config, log *slog.Logger, svc *status.Service) (string, error) {
+	pw, err := svc.Bootstrap(ctx, cfg.AdminEmail)
+	if err != nil {
+		return "", fmt.Errorf("create first admin: %w", err)
 	}
-	return nil
+	if pw != "" {
+		log.Warn("created the first admin user; this password is shown once, change it with \"herald user passwd\"",
+			"email", cfg.AdminEmail, "password", pw)
+	}
+	return pw, nil
 }
 
 func runServe(ctx context.Context, env *cmdEnv, args []string) error {
@@ -218,7 +178,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	defer a.db.Close()
-	if err := a.setup(ctx); err != nil {
+	if _, err := setupAdmin(ctx, cfg, log, a.svc); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -243,7 +203,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Workers && a.mailbox != nil {
 		go func() {
 			defer close(mailboxDone)
-			a.mailbox.run(bg)
+			a.mailbox.Run(bg)
 		}()
 	} else {
 		close(mailboxDone)

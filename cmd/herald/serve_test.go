@@ -30,7 +30,7 @@ func TestMaintenanceJobStartsDueMaintenance(t *testing.T) {
 			m, err := a.svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{Title: "Upgrade", Description: "Planned.",
 				ScheduledFor: now.Add(-time.Minute), ScheduledUntil: now.Add(time.Hour), ComponentIDs: []string{c.ID}})
 			require.NoError(t, err)
-			_, err = a.river.Insert(ctx, MaintenanceTickArgs{}, nil)
+			_, err = a.river.Insert(ctx, status.TickArgs{}, nil)
 			require.NoError(t, err)
 			require.Eventually(t, func() bool {
 				got, err := a.svc.MaintenanceByID(ctx, p.ID, m.ID)

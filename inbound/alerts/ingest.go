@@ -49,7 +49,7 @@ const listed = 50
 func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 	var res *Result
 	var in *ingest
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		res = &Result{Alerts: len(batch), Items: []string{}}
 		in = &ingest{s: s, tx: tx, now: s.status.Now(), res: res}
 		if err := s.lockIngestion(ctx, tx); err != nil {
@@ -113,7 +113,7 @@ func refusal(err error) string {
 // lockIngestion holds, until tx ends, the lock that serialises what
 // changes alerts and their items: deliveries, and mapping them again.
 // SQLite has one writer anyway.
-func (s *Service) lockIngestion(ctx context.Context, tx bun.Tx) error {
+func (s *Service) lockIngestion(ctx context.Context, tx *status.Tx) error {
 	if !s.pg {
 		return nil
 	}
@@ -126,7 +126,7 @@ func (s *Service) lockIngestion(ctx context.Context, tx bun.Tx) error {
 // ingest is the state of one delivery's transaction.
 type ingest struct {
 	s   *Service
-	tx  bun.Tx
+	tx  *status.Tx
 	now time.Time
 	res *Result
 
@@ -228,7 +228,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 // liveItems returns the alert items f selects that are open, or attached
 // to or declared as an incident that is not resolved, by id.
 func (in *ingest) liveItems(ctx context.Context, f status.AlertItemFilter) (map[string]*status.IntakeItem, error) {
-	items, err := in.s.status.LiveAlertItems(ctx, in.tx, f)
+	items, err := in.tx.LiveAlertItems(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +435,7 @@ func (in *ingest) itemFor(ctx context.Context, a *Alert, m mapping) (*status.Int
 			return remember(item), err
 		}
 	}
-	item, _, err := in.s.status.CreateIntakeTx(ctx, in.tx, status.IntakeInput{Source: status.IntakeAlert, Title: a.Title,
+	item, _, err := in.tx.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeAlert, Title: a.Title,
 		Body: a.Description, RecordedBy: "Monitoring (" + a.Source + ")"})
 	if err != nil {
 		return nil, fmt.Errorf("start an intake item for alert %s: %w", a.Key, err)
@@ -488,9 +488,9 @@ func (in *ingest) finish(ctx context.Context) error {
 		switch {
 		case text == "":
 		case item.State == status.IntakeOpen:
-			err = in.s.status.AddIntakeEntry(ctx, in.tx, item.ID, status.TimelineAlert, status.AlertActor, text, in.now)
+			err = in.tx.AddIntakeEntry(ctx, item.ID, status.TimelineAlert, status.AlertActor, text, in.now)
 		case item.IncidentID != "":
-			err = in.s.status.AddAlertEntry(ctx, in.tx, item.IncidentID, text, item.ID, in.now)
+			err = in.tx.AddAlertEntry(ctx, item.IncidentID, text, item.ID, in.now)
 		}
 		if err != nil {
 			return err
@@ -543,7 +543,7 @@ func severityRank(s status.Severity) int {
 
 // recount counts an item's alerts again and collects their components
 // and the worst severity, after the rules changed.
-func recount(ctx context.Context, tx bun.Tx, item *status.IntakeItem) error {
+func recount(ctx context.Context, tx *status.Tx, item *status.IntakeItem) error {
 	var groups []struct {
 		Status     Event           `bun:"status"`
 		Suggested  status.Severity `bun:"suggested"`
@@ -570,7 +570,7 @@ func recount(ctx context.Context, tx bun.Tx, item *status.IntakeItem) error {
 
 // summarise writes an alert item's title, text and link from its first
 // alerts, with its counts, components and severity.
-func (s *Service) summarise(ctx context.Context, tx bun.Tx, item *status.IntakeItem, now time.Time) error {
+func (s *Service) summarise(ctx context.Context, tx *status.Tx, item *status.IntakeItem, now time.Time) error {
 	var first []*Record
 	if err := tx.NewSelect().Model(&first).Where("intake_id = ?", item.ID).OrderExpr("first_seen_at, id").Limit(listed).
 		Scan(ctx); err != nil {
@@ -593,7 +593,7 @@ func (s *Service) summarise(ctx context.Context, tx bun.Tx, item *status.IntakeI
 	}
 	item.Body = status.Cut(alertText(first, Count{All: item.AlertCount, Firing: item.AlertFiring}), status.MaxBodyLen, "\n…")
 	item.UpdatedAt = now
-	return s.status.UpdateAlertItem(ctx, tx, item)
+	return tx.UpdateAlertItem(ctx, item)
 }
 
 // alertText is an item's text: the first alert's description, then the
@@ -638,7 +638,7 @@ func (s *Service) autoDeclare(ctx context.Context, d declaration) (string, error
 	if err != nil {
 		return "", err
 	}
-	comp, err := s.status.ComponentWithID(ctx, nil, d.rule.ComponentID)
+	comp, err := s.status.Component(ctx, d.rule.ComponentID)
 	if err != nil {
 		return "", err
 	}
@@ -648,7 +648,7 @@ func (s *Service) autoDeclare(ctx context.Context, d declaration) (string, error
 	}
 	var comps []status.ComponentStatusInput
 	for _, id := range item.ComponentIDs() {
-		if c, err := s.status.ComponentWithID(ctx, nil, id); err == nil && c.PageID == comp.PageID {
+		if c, err := s.status.Component(ctx, id); err == nil && c.PageID == comp.PageID {
 			comps = append(comps, status.ComponentStatusInput{ComponentID: id, Status: status.MajorOutage})
 		}
 	}

@@ -112,7 +112,7 @@ func loadRules(ctx context.Context, db bun.IDB) ([]*Rule, error) {
 }
 
 // check validates in inside tx, returning its parsed matchers.
-func (s *Service) check(ctx context.Context, tx bun.Tx, in RuleInput) (Matchers, error) {
+func (s *Service) check(ctx context.Context, tx *status.Tx, in RuleInput) (Matchers, error) {
 	f := status.FieldErrors{}
 	ms, err := ParseMatchers(in.Matchers)
 	if err != nil {
@@ -125,7 +125,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, in RuleInput) (Matchers,
 		f.Add("component_id", "choose a component: an incident is declared on its page")
 	}
 	if in.ComponentID != "" {
-		_, err := s.status.ComponentWithID(ctx, tx, in.ComponentID)
+		_, err := tx.Component(ctx, in.ComponentID)
 		switch {
 		case status.KindOf(err) == status.KindNotFound:
 			f.Add("component_id", "there is no such component")
@@ -140,7 +140,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, in RuleInput) (Matchers,
 // in open items are mapped again.
 func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
 	var rule *Rule
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		ms, err := s.check(ctx, tx, in)
 		if err != nil {
 			return err
@@ -155,7 +155,7 @@ func (s *Service) AddRule(ctx context.Context, in RuleInput) (*Rule, error) {
 		if _, err := tx.NewInsert().Model(rule).Exec(ctx); err != nil {
 			return fmt.Errorf("store alert rule: %w", err)
 		}
-		if err := s.status.Audit(ctx, tx, status.Change{Action: "create", SubjectType: "alert_rule", SubjectID: rule.ID, After: rule}); err != nil {
+		if err := tx.Audit(ctx, status.Change{Action: "create", SubjectType: "alert_rule", SubjectID: rule.ID, After: rule}); err != nil {
 			return err
 		}
 		return s.remap(ctx, tx)
@@ -188,7 +188,7 @@ func ruleByID(ctx context.Context, db bun.IDB, id string) (*Rule, error) {
 // open items are mapped again.
 func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rule, error) {
 	var rule *Rule
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		var err error
 		if rule, err = ruleByID(ctx, tx, id); err != nil {
 			return err
@@ -204,7 +204,7 @@ func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rul
 			WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update alert rule: %w", err)
 		}
-		if err := s.status.Audit(ctx, tx, status.Change{Action: "update", SubjectType: "alert_rule", SubjectID: id, Before: before, After: rule}); err != nil {
+		if err := tx.Audit(ctx, status.Change{Action: "update", SubjectType: "alert_rule", SubjectID: id, Before: before, After: rule}); err != nil {
 			return err
 		}
 		return s.remap(ctx, tx)
@@ -218,7 +218,7 @@ func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rul
 // DeleteRule removes a mapping rule; alerts that fire in open items are
 // mapped again without it.
 func (s *Service) DeleteRule(ctx context.Context, id string) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		old, err := ruleByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -226,7 +226,7 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 		if _, err := tx.NewDelete().Model(old).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete alert rule: %w", err)
 		}
-		if err := s.status.Audit(ctx, tx, status.Change{Action: "delete", SubjectType: "alert_rule", SubjectID: id, Before: old}); err != nil {
+		if err := tx.Audit(ctx, status.Change{Action: "delete", SubjectType: "alert_rule", SubjectID: id, Before: old}); err != nil {
 			return err
 		}
 		return s.remap(ctx, tx)
@@ -237,7 +237,7 @@ func (s *Service) DeleteRule(ctx context.Context, id string) error {
 // matching rule with a severity sets it, so order matters. Alerts that
 // fire in open items are mapped again.
 func (s *Service) MoveRule(ctx context.Context, id string, up bool) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		rules, err := loadRules(ctx, tx)
 		if err != nil {
 			return err
@@ -266,7 +266,7 @@ func (s *Service) MoveRule(ctx context.Context, id string, up bool) error {
 				return fmt.Errorf("move alert rule: %w", err)
 			}
 		}
-		if err := s.status.Audit(ctx, tx, status.Change{Action: "move", SubjectType: "alert_rule", SubjectID: id, Before: before, After: a}); err != nil {
+		if err := tx.Audit(ctx, status.Change{Action: "move", SubjectType: "alert_rule", SubjectID: id, Before: before, After: a}); err != nil {
 			return err
 		}
 		return s.remap(ctx, tx)
@@ -358,7 +358,7 @@ func contains(list []string, v string) bool {
 
 // remap maps the alerts of open items again after the rules changed, and
 // refreshes those items' components and suggested severity.
-func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
+func (s *Service) remap(ctx context.Context, tx *status.Tx) error {
 	if err := s.lockIngestion(ctx, tx); err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 	if err != nil {
 		return err
 	}
-	open, err := s.status.OpenAlertItemIDs(ctx, tx)
+	open, err := tx.OpenAlertItemIDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -390,7 +390,7 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 		items[r.IntakeID] = true
 	}
 	for id := range items {
-		item, err := s.status.IntakeItemWith(ctx, tx, id)
+		item, err := tx.IntakeItem(ctx, id)
 		if err != nil {
 			return fmt.Errorf("load intake item %s: %w", id, err)
 		}

@@ -194,7 +194,7 @@ func (s *Service) NewToken(ctx context.Context, hook string) (string, error) {
 	}
 	token := status.RandomToken(24)
 	t := &HookToken{Hook: hook, Hash: tokenHash(token), Hint: token[:4], CreatedBy: status.ActorFrom(ctx).Name, CreatedAt: s.status.Now()}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		if _, err := tx.NewInsert().Model(t).On("CONFLICT (hook) DO UPDATE").
 			Set("hash = EXCLUDED.hash, hint = EXCLUDED.hint, created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at, last_used_at = NULL").
 			Exec(ctx); err != nil {
@@ -202,7 +202,7 @@ func (s *Service) NewToken(ctx context.Context, hook string) (string, error) {
 		}
 		shown := *t
 		shown.Hash = ""
-		return s.status.Audit(ctx, tx, status.Change{Action: "token", SubjectType: "hook", SubjectID: hook, After: shown})
+		return tx.Audit(ctx, status.Change{Action: "token", SubjectType: "hook", SubjectID: hook, After: shown})
 	})
 	if err != nil {
 		return "", err
@@ -212,11 +212,11 @@ func (s *Service) NewToken(ctx context.Context, hook string) (string, error) {
 
 // RevokeToken removes hook's token: the hook then refuses everything.
 func (s *Service) RevokeToken(ctx context.Context, hook string) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		if _, err := tx.NewDelete().Model((*HookToken)(nil)).Where("hook = ?", hook).Exec(ctx); err != nil {
 			return fmt.Errorf("revoke token of hook %s: %w", hook, err)
 		}
-		return s.status.Audit(ctx, tx, status.Change{Action: "revoke", SubjectType: "hook", SubjectID: hook})
+		return tx.Audit(ctx, status.Change{Action: "revoke", SubjectType: "hook", SubjectID: hook})
 	})
 }
 

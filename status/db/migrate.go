@@ -205,3 +205,19 @@ func (m *Migrator) Pending(ctx context.Context) (int, error) {
 	}
 	return pending, nil
 }
+
+// Ready reports whether Herald can serve from the database: it answers,
+// and no migration is pending.
+func (m *Migrator) Ready(ctx context.Context) error {
+	if err := m.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	n, err := m.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d migrations pending", n)
+	}
+	return nil
+}

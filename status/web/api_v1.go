@@ -9,67 +9,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// apiV1Routes registers the admin API. Every route is behind requireToken
-// and names the least role its token must hold: reading needs viewer;
-// running incidents and maintenance (create, change, post updates,
-// resolve) engineer; deleting them and changing pages, groups and
-// components manager; anything else admin. Roles are ordered viewer <
-// engineer < manager < admin.
-func (s *Server) apiV1Routes(r fiber.Router) {
-	const (
-		viewer   = status.RoleViewer
-		engineer = status.RoleEngineer
-		manager  = status.RoleManager
-	)
-	api := apiRouter{r}
-	api.get("/pages", viewer, s.listPages)
-	api.post("/pages", manager, s.createPage)
-	api.get("/pages/:page", viewer, s.getPage)
-	api.patch("/pages/:page", manager, s.updatePage)
-	api.delete("/pages/:page", manager, s.deletePage)
-
-	api.get("/pages/:page/groups", viewer, s.listGroups)
-	api.post("/pages/:page/groups", manager, s.createGroup)
-	api.put("/pages/:page/groups/:id", manager, s.updateGroup)
-	api.delete("/pages/:page/groups/:id", manager, s.deleteGroup)
-
-	api.get("/pages/:page/components", viewer, s.listComponents)
-	api.post("/pages/:page/components", manager, s.createComponent)
-	api.get("/pages/:page/components/:id", viewer, s.getComponent)
-	api.patch("/pages/:page/components/:id", manager, s.updateComponent)
-	api.delete("/pages/:page/components/:id", manager, s.deleteComponent)
-
-	api.get("/pages/:page/incidents", viewer, s.listIncidents)
-	api.post("/pages/:page/incidents", engineer, s.createIncident)
-	api.get("/pages/:page/incidents/:id", viewer, s.getIncident)
-	api.patch("/pages/:page/incidents/:id", engineer, s.updateIncident)
-	api.delete("/pages/:page/incidents/:id", manager, s.deleteIncident)
-	api.post("/pages/:page/incidents/:id/updates", engineer, s.postIncidentUpdate)
-	api.post("/pages/:page/incidents/:id/resolve", engineer, s.resolveIncident)
-
-	api.get("/pages/:page/maintenances", viewer, s.listMaintenances)
-	api.post("/pages/:page/maintenances", engineer, s.createMaintenance)
-	api.get("/pages/:page/maintenances/:id", viewer, s.getMaintenance)
-	api.patch("/pages/:page/maintenances/:id", engineer, s.updateMaintenance)
-	api.delete("/pages/:page/maintenances/:id", manager, s.deleteMaintenance)
-	api.post("/pages/:page/maintenances/:id/updates", engineer, s.postMaintenanceUpdate)
-
-	api.get("/intake", viewer, s.listIntake)
-	api.get("/intake/:id", viewer, s.getIntake)
-	api.post("/intake/tickets", engineer, s.createTicket)
-	api.post("/intake/:id/acknowledge", engineer, s.acknowledgeIntake)
-	api.get("/intake/:id/alerts", viewer, s.listItemAlerts)
-
-	api.get("/alerts/rules", viewer, s.listAlertRules)
-	api.post("/alerts/rules", manager, s.createAlertRule)
-	api.put("/alerts/rules/:id", manager, s.updateAlertRuleAPI)
-	api.delete("/alerts/rules/:id", manager, s.deleteAlertRuleAPI)
-
-	r.Use(func(c *fiber.Ctx) error {
-		return fiber.NewError(fiber.StatusNotFound, "No such API route.")
-	})
-}
-
 // apiRouter registers admin API routes. Each takes the least role a token
 // must hold, so no route can be added without deciding who may use it.
 type apiRouter struct{ r fiber.Router }
@@ -453,4 +392,11 @@ func (s *Server) deleteComponent(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// notFound answers every other admin API path.
+func (a apiRouter) notFound() {
+	a.r.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "No such API route.")
+	})
 }

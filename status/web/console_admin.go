@@ -15,23 +15,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// adminRoutes registers the console's users, API tokens and audit log
-// screens. They are for admins only: requireRole with no roles lets only
-// admins through.
-func (s *Server) adminRoutes(r fiber.Router) {
-	admin := requireRole()
-	r.Get("/users", admin, s.showUsers)
-	r.Get("/users/new", admin, s.showNewUser) // before /users/:id
-	r.Post("/users", admin, s.addUser)
-	r.Get("/users/:id", admin, s.showUser)
-	r.Post("/users/:id", admin, s.saveUser)
-	r.Post("/users/:id/password", admin, s.resetUserPassword)
-	r.Get("/tokens", admin, s.showTokens)
-	r.Post("/tokens", admin, s.addToken)
-	r.Post("/tokens/:id/revoke", admin, s.revokeToken)
-	r.Get("/audit", admin, s.showAudit)
-}
-
 // timeView formats times for the admin screens: in UTC and relative to
 // the moment the page was made.
 type timeView struct{ now time.Time }

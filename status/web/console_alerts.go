@@ -12,21 +12,6 @@ import (
 // ruleWriters may change the alert mapping rules (admins always).
 var ruleWriters = []status.Role{status.RoleManager}
 
-// alertRoutes registers the console's alert settings: everyone signed in
-// reads the mapping rules, managers change them, admins make the hooks'
-// tokens. Acknowledging an inbox item is an incident writer's.
-func (s *Server) alertRoutes(r fiber.Router) {
-	r.Get("/alerts", s.showAlerts)
-	r.Post("/alerts/rules", requireRole(ruleWriters...), s.addAlertRule)
-	r.Post("/alerts/rules/:id", requireRole(ruleWriters...), s.updateAlertRule)
-	r.Post("/alerts/rules/:id/delete", requireRole(ruleWriters...), s.deleteAlertRule)
-	r.Post("/alerts/rules/:id/up", requireRole(ruleWriters...), s.moveAlertRule(true))
-	r.Post("/alerts/rules/:id/down", requireRole(ruleWriters...), s.moveAlertRule(false))
-	r.Post("/alerts/hooks/:hook/token", requireRole(), s.newHookToken)
-	r.Post("/alerts/hooks/:hook/revoke", requireRole(), s.revokeHookToken)
-	r.Post("/inbox/:id/acknowledge", requireRole(incidentWriters...), s.acknowledgeIntakeItem)
-}
-
 // componentChoice is a component offered by a rule form, with its page.
 type componentChoice struct {
 	Page      *status.Page

@@ -28,8 +28,8 @@ func TestConsoleConfirmFromCustomerEmail(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "API errors"})
-		require.NoError(t, bdb.RunInTx(b.ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			return b.svc.AddCustomerMessage(ctx, tx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
+		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
+			return tx.AddCustomerMessage(ctx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
 				Title: "Re: API errors", Text: "Works again, thanks!", At: b.clock.Now()})
 		}))
 		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)

@@ -15,18 +15,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// customerRoutes registers the console's customer screens: everyone signed
-// in may read, incident writers may change. /customers/new comes before
-// /customers/:id so that "new" is never taken for an id.
-func (s *Server) customerRoutes(r fiber.Router) {
-	r.Get("/customers", s.showCustomers)
-	r.Get("/customers/new", requireRole(incidentWriters...), s.showNewCustomer)
-	r.Post("/customers", requireRole(incidentWriters...), s.createConsoleCustomer)
-	r.Get("/customers/:id", s.showCustomer)
-	r.Post("/customers/:id", requireRole(incidentWriters...), s.saveConsoleCustomer)
-	r.Post("/customers/:id/delete", requireRole(incidentWriters...), s.deleteConsoleCustomer)
-}
-
 // spareContactRows is how many empty contact rows the form offers.
 const spareContactRows = 3
 

@@ -16,19 +16,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// intakeRoutes registers the console's triage inbox: everyone signed in
-// may read, incident writers decide and record phone calls.
-// /inbox/phone comes before /inbox/:id so that "phone" is never taken for
-// an id.
-func (s *Server) intakeRoutes(r fiber.Router) {
-	r.Get("/inbox", s.showInbox)
-	r.Get("/inbox/phone", requireRole(incidentWriters...), s.showPhoneForm)
-	r.Post("/inbox/phone", requireRole(incidentWriters...), s.recordPhoneCall)
-	r.Get("/inbox/:id", s.showIntakeItem)
-	r.Post("/inbox/:id/attach", requireRole(incidentWriters...), s.attachIntakeItem)
-	r.Post("/inbox/:id/dismiss", requireRole(incidentWriters...), s.dismissIntakeItem)
-}
-
 // intakePerPage is how many items the inbox lists at once.
 const intakePerPage = 50
 
@@ -238,7 +225,7 @@ func (s *Server) alertItemData(c *fiber.Ctx, d *intakeItemPage) error {
 		return err
 	}
 	for _, id := range d.Item.ComponentIDs() {
-		cm, err := s.deps.Service.ComponentWithID(ctx, nil, id)
+		cm, err := s.deps.Service.Component(ctx, id)
 		if status.KindOf(err) == status.KindNotFound {
 			continue // deleted since
 		}

@@ -17,19 +17,6 @@ const recentCompleted = 20
 // localInput is the datetime-local form of t in loc.
 const localInput = "2006-01-02T15:04"
 
-// maintenanceRoutes registers the maintenance screens: everyone signed in
-// reads, incident writers plan and run maintenance.
-func (s *Server) maintenanceRoutes(r fiber.Router) {
-	write := requireRole(incidentWriters...)
-	r.Get("/maintenance", s.listConsoleMaintenance)
-	r.Get("/maintenance/new", write, s.showNewMaintenance)
-	r.Post("/maintenance", write, s.scheduleConsoleMaintenance)
-	r.Get("/pages/:page/maintenance/:id", s.showConsoleMaintenance)
-	r.Post("/pages/:page/maintenance/:id", write, s.saveConsoleMaintenance)
-	r.Post("/pages/:page/maintenance/:id/updates", write, s.postConsoleMaintenanceUpdate)
-	r.Post("/pages/:page/maintenance/:id/delete", write, s.deleteConsoleMaintenance)
-}
-
 func maintenanceURL(pageID, id string) string {
 	return "/console/pages/" + pageID + "/maintenance/" + id
 }

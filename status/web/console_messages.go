@@ -15,17 +15,6 @@ import (
 	"github.com/herald-status/herald/templates"
 )
 
-// messageRoutes registers the console's view of the support mailbox's
-// stored email, for everyone signed in: the message, its attachments and
-// its raw bytes as downloads, and /refs/:ref, which sends a timeline
-// entry's reference to the stored email or inbox item it names.
-func (s *Server) messageRoutes(r fiber.Router) {
-	r.Get("/messages/:id", s.showMessage)
-	r.Get("/messages/:id/raw", s.rawMessage)
-	r.Get("/messages/:id/attachments/:part", s.messageAttachment)
-	r.Get("/refs/:ref", s.resolveRef)
-}
-
 // messageAttachmentView is one attachment as the message page lists it.
 type messageAttachmentView struct {
 	Name        string

@@ -9,16 +9,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// outboxRoutes registers the console's view of outbound email: every email
-// Herald sent or would send (the dev outbox when no SMTP server is set),
-// with its delivery state, and each email's HTML part as a document of
-// its own for the email page's frame.
-func (s *Server) outboxRoutes(r fiber.Router) {
-	r.Get("/outbox", s.listEmails)
-	r.Get("/outbox/:id", s.showEmail)
-	r.Get("/outbox/:id/html", s.showEmailHTML)
-}
-
 var (
 	// emailPageCSP is the console's policy plus framing its own origin:
 	// the email page frames the email's HTML from /console/outbox/:id/html.

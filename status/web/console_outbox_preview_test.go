@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/herald-status/herald/comms/mailtest"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 	"github.com/herald-status/herald/status/web"
 )
 
@@ -104,7 +104,7 @@ func TestConsoleOutboxShowsADeliveryProblem(t *testing.T) {
 			m := comms.NewSMTPMailer(comms.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: comms.TLSStartTLS},
 				comms.MailerOptions{Timeout: 5 * time.Second, TLSConfig: tc})
 			return comms.NewOutbox(bdb, comms.OutboxOptions{From: "Status <status@status.example>", Mailer: m,
-				Jobs: func(context.Context, bun.Tx, []river.InsertManyParams) error { return nil }})
+				Jobs: &statustest.Jobs{}})
 		}
 		box := newBox(nil)
 		b := setup(t, bdb, func(d *web.Deps) { d.Outbox = box })

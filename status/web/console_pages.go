@@ -26,30 +26,6 @@ var commonTimeZones = []string{
 	"Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "Africa/Johannesburg",
 }
 
-// pageRoutes registers the console's pages, groups, components and
-// maintenance screens. "/pages/new" comes before "/pages/:page".
-func (s *Server) pageRoutes(r fiber.Router) {
-	manage := requireRole(pageManagers...)
-	r.Get("/pages", s.listConsolePages)
-	r.Get("/pages/new", manage, s.showNewPage)
-	r.Post("/pages", manage, s.createConsolePage)
-	r.Get("/pages/:page", s.showConsolePage)
-	r.Post("/pages/:page", manage, s.saveConsolePage)
-	r.Post("/pages/:page/delete", manage, s.deleteConsolePage)
-	r.Post("/pages/:page/groups", manage, s.addConsoleGroup)
-	r.Post("/pages/:page/groups/:id", manage, s.saveConsoleGroup)
-	r.Post("/pages/:page/groups/:id/delete", manage, s.deleteConsoleGroup)
-	r.Post("/pages/:page/groups/:id/move", manage, s.moveConsoleGroup)
-	r.Post("/pages/:page/components", manage, s.addConsoleComponent)
-	r.Post("/pages/:page/components/:id", manage, s.saveConsoleComponent)
-	r.Post("/pages/:page/components/:id/delete", manage, s.deleteConsoleComponent)
-	r.Post("/pages/:page/components/:id/move", manage, s.moveConsoleComponent)
-	// A component's status outside an incident is the writers' call, as
-	// during one.
-	r.Post("/pages/:page/components/:id/status", requireRole(incidentWriters...), s.setConsoleComponentStatus)
-	s.maintenanceRoutes(r)
-}
-
 // sentForm is the submitted form that failed, so that a screen with
 // several forms shows the typed values and the errors in the one sent.
 type sentForm struct {

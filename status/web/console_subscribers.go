@@ -15,19 +15,6 @@ import (
 // subscribersPerScreen is how many subscribers the console lists at once.
 const subscribersPerScreen = 100
 
-// consoleRoutes registers the console's subscriber screens under
-// /console/pages/:page: managers see the list; only admins add, remove,
-// export and import, since subscribers are people's addresses. The console
-// group's session and CSRF check applies: it was registered first.
-func (h *subscriberHandlers) consoleRoutes(r fiber.Router) {
-	admin := requireRole()
-	r.Get("/console/pages/:page/subscribers", requireRole(pageManagers...), h.showConsoleSubscribers)
-	r.Get("/console/pages/:page/subscribers.csv", admin, h.exportSubscribers)
-	r.Post("/console/pages/:page/subscribers", admin, h.addConsoleSubscriber)
-	r.Post("/console/pages/:page/subscribers/import", admin, h.importSubscribers)
-	r.Post("/console/pages/:page/subscribers/:id/delete", admin, h.removeConsoleSubscriber)
-}
-
 type subscribersConsolePage struct {
 	consoleBase
 	Page       *status.Page

@@ -9,17 +9,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// templateRoutes registers the update templates screens: everyone reads
-// them, admins edit them.
-func (s *Server) templateRoutes(r fiber.Router) {
-	r.Get("/templates", s.listUpdateTemplates)
-	r.Get("/templates/new", requireRole(), s.newUpdateTemplate)
-	r.Post("/templates", requireRole(), s.saveUpdateTemplate)
-	r.Get("/templates/:id", s.showUpdateTemplate)
-	r.Post("/templates/:id", requireRole(), s.saveUpdateTemplate)
-	r.Post("/templates/:id/delete", requireRole(), s.deleteUpdateTemplate)
-}
-
 type templatesPage struct {
 	consoleBase
 	Templates    []*status.UpdateTemplate

@@ -10,14 +10,6 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// hookRoutes registers the monitoring webhooks. The token comes in the
-// Authorization header (Bearer) or, for senders that cannot set headers,
-// as the last path segment.
-func (s *Server) hookRoutes(app *fiber.App) {
-	app.Post("/hooks/:hook", s.receiveHook)
-	app.Post("/hooks/:hook/:token", s.receiveHook)
-}
-
 // hookIgnored answers an event Herald does not act on.
 type hookIgnored struct {
 	Ignored string `json:"ignored"`

@@ -301,8 +301,8 @@ func (w *leakWorld) buildWidened(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, full.Updates, 1)
 	w.mark("widened incident: id of the update posted while customers-only", full.Updates[0].ID, mayA)
-	err = w.b.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return svc.AddCustomerMessage(ctx, tx, pid, inc.ID, status.CustomerMessage{From: w.custA.Contacts[0].Email,
+	err = svc.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+		return tx.AddCustomerMessage(ctx, pid, inc.ID, status.CustomerMessage{From: w.custA.Contacts[0].Email,
 			Title: "Still down here", Text: w.mark("widened incident: customer A's reply on the timeline", "zqcustomerreplyzq", mayA),
 			At: svc.Now()})
 	})
@@ -396,13 +396,12 @@ func (w *leakWorld) acknowledgeAll(t *testing.T) {
 // acknowledge answers a message from addr about incidentID ("" for none)
 // as Herald does when it polls the support mailbox. inbound.Router puts
 // the message on the incident only when the sender may join it (see
-// senderMayJoin), else in triage; cmd/herald's acknowledger (not reachable
-// from here: package main) then builds the answer. Both are followed
-// step by step.
+// senderMayJoin), else in triage; comms.Acknowledger then builds the
+// answer.
 func (w *leakWorld) acknowledge(t *testing.T, from, incidentID string) {
 	t.Helper()
 	svc, pid := w.b.svc, w.page.ID
-	err := w.b.db.RunInTx(w.b.ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := svc.InTx(w.b.ctx, func(ctx context.Context, tx *status.Tx) error {
 		if incidentID != "" {
 			ok, err := w.senderMayJoin(ctx, tx, incidentID, from)
 			if err != nil {
@@ -412,41 +411,20 @@ func (w *leakWorld) acknowledge(t *testing.T, from, incidentID string) {
 				incidentID = ""
 			}
 		}
-		// cmd/herald/acknowledge.go, with m the stored message.
-		a := comms.Acknowledgement{To: from, Subject: "Question about your service", MessageID: "q-" + incidentID + "@elsewhere.example",
-			SentAt: svc.Now(), PageURL: w.base.String()}
-		if incidentID == "" {
-			return w.box.Acknowledge(ctx, tx, a)
-		}
-		who := status.Public()
-		if c, _, err := svc.MatchCustomer(ctx, tx, from); err == nil {
-			who = status.CustomerAudience(c.ID)
-		}
-		inc, err := svc.IncidentViewWith(ctx, tx, who, pid, incidentID)
-		if status.KindOf(err) == status.KindNotFound {
-			return w.box.Acknowledge(ctx, tx, a)
-		}
-		if err != nil {
-			return err
-		}
-		page, err := svc.PageWith(ctx, tx, pid)
-		if err != nil {
-			return err
-		}
-		a.Incident, a.Page, a.PageURL, a.ReplyTo = inc, page, page.URL(w.base), page.SupportEmail
-		return w.box.Acknowledge(ctx, tx, a)
+		ack := &comms.Acknowledger{Outbox: w.box, BaseURL: w.base}
+		return ack.Acknowledge(ctx, tx, from, "Question about your service", "q-"+incidentID+"@elsewhere.example", svc.Now(), pid, incidentID)
 	})
 	require.NoError(t, err)
 }
 
 // senderMayJoin is inbound.Router's rule: a message joins an incident that
 // affects no customer in particular, or one that affects the sender's.
-func (w *leakWorld) senderMayJoin(ctx context.Context, tx bun.Tx, incidentID, addr string) (bool, error) {
-	ids, err := w.b.svc.IncidentCustomerIDs(ctx, tx, incidentID)
+func (w *leakWorld) senderMayJoin(ctx context.Context, tx *status.Tx, incidentID, addr string) (bool, error) {
+	ids, err := tx.IncidentCustomerIDs(ctx, incidentID)
 	if err != nil || len(ids) == 0 {
 		return err == nil, err
 	}
-	c, _, err := w.b.svc.MatchCustomer(ctx, tx, addr)
+	c, _, err := tx.MatchCustomer(ctx, addr)
 	switch {
 	case err == nil:
 		return slices.Contains(ids, c.ID), nil

@@ -52,21 +52,15 @@ type testBundle struct {
 func setup(t *testing.T, bdb *bun.DB, opts ...func(*web.Deps)) *testBundle {
 	t.Helper()
 	b := &testBundle{ctx: t.Context(), db: bdb, clock: statustest.NewClock(epoch), logs: &logBuffer{}}
-	var srv *web.Server
-	b.svc = status.New(bdb, status.Options{Now: b.clock.Now, Changed: func(pageID string) {
-		if srv != nil {
-			srv.Snapshots().Changed(pageID)
-		}
-	}})
+	b.svc = status.New(bdb, status.Options{Now: b.clock.Now})
 	u, err := url.Parse(baseURL)
 	require.NoError(t, err)
 	d := web.Deps{Service: b.svc, DB: bdb, BaseURL: u, Log: slog.New(slog.NewTextHandler(b.logs, nil))}
 	for _, o := range opts {
 		o(&d)
 	}
-	srv, err = web.New(d)
+	b.srv, err = web.New(d)
 	require.NoError(t, err)
-	b.srv = srv
 	return b
 }
 

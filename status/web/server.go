@@ -102,6 +102,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{deps: d, assets: assets, log: d.Log, loginForms: loginTokens(d.Secret)}
 	s.snapshots = newSnapshots(d.Service, r, d.Log)
 	s.snapshots.warm = s.warm
+	d.Service.OnChanged(s.snapshots.Changed)
 	cfg := fiber.Config{
 		// Values from fiber.Ctx point into reused buffers unless Immutable
 		// (shared/reference/library-pitfalls.md, Fiber).

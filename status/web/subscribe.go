@@ -25,28 +25,6 @@ type subscriberHandlers struct {
 	subs *comms.Subscribers
 }
 
-// subscriberRoutes registers a page's subscribe form and its confirm,
-// manage and unsubscribe links under prefix ("" or "/p/:slug"). These
-// answers are dynamic: none goes through the snapshot cache, and all are
-// no-store. Every POST here is a public form, not a session form: the
-// unsubscribe POST is RFC 8058 one-click and takes no token or cookie. The
-// console's subscriber screens are registered with the first prefix; the
-// console group's session check, registered before, applies to them.
-func (s *Server) subscriberRoutes(r fiber.Router, prefix string) {
-	h := &subscriberHandlers{s: s, subs: s.newSubscribers()}
-	r.Get(prefix+"/subscribe", noStore, h.showSubscribe)
-	r.Post(prefix+"/subscribe", noStore, h.subscribe)
-	r.Get(prefix+"/subscribe/confirm/:token", noStore, h.showConfirm)
-	r.Post(prefix+"/subscribe/confirm/:token", noStore, h.confirm)
-	r.Get(prefix+"/manage/:token", noStore, h.showManage)
-	r.Post(prefix+"/manage/:token", noStore, h.manage)
-	r.Get(prefix+"/unsubscribe/:token", noStore, h.showUnsubscribe)
-	r.Post(prefix+"/unsubscribe/:token", noStore, h.unsubscribe)
-	if prefix == "" {
-		h.consoleRoutes(r)
-	}
-}
-
 // newSubscribers builds the subscriber service from the server's
 // dependencies, over Deps.DB. Without an outbox (tests), confirmations stay
 // in a dev outbox; without a secret, links are signed with a key that lives
