@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/inbound/mime"
 	"github.com/herald-status/herald/status"
 )
 
@@ -112,7 +113,7 @@ func NewStore(db *bun.DB, o StoreOptions) *Store {
 		o.Now = time.Now
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
+		o.MaxBytes = mime.DefaultMaxBytes
 	}
 	return &Store{db: db, o: o}
 }
@@ -194,7 +195,7 @@ func (s *Store) store(ctx context.Context, raw io.Reader, mailbox string, validi
 			return fmt.Errorf("store message: %w", err)
 		}
 		w := &chunkWriter{ctx: ctx, tx: tx, id: id, hash: sha256.New()}
-		msg, err := Parse(io.TeeReader(raw, w), Options{Limits: Limits{MaxBytes: s.o.MaxBytes}, Own: s.o.Own})
+		msg, err := mime.Parse(io.TeeReader(raw, w), mime.Options{Limits: mime.Limits{MaxBytes: s.o.MaxBytes}, Own: s.o.Own})
 		if err != nil {
 			return fmt.Errorf("read message: %w", err)
 		}

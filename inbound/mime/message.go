@@ -1,4 +1,4 @@
-package inbound
+package mime
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"mime"
+	stdmime "mime"
 	"net/mail"
 	"net/textproto"
 	"net/url"
@@ -28,12 +28,15 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// Default limits, used for every zero field of Limits.
+// DefaultMaxBytes is the size Parse reads of a message when
+// Limits.MaxBytes is zero: 25 MiB.
+const DefaultMaxBytes = 25 << 20
+
+// The other default limits, used for every zero field of Limits.
 const (
-	DefaultMaxBytes  = 25 << 20
-	DefaultMaxDepth  = 32
-	DefaultMaxParts  = 500
-	DefaultMaxHeader = 64 << 10
+	defaultMaxDepth  = 32
+	defaultMaxParts  = 500
+	defaultMaxHeader = 64 << 10
 )
 
 const (
@@ -65,13 +68,13 @@ func (l Limits) withDefaults() Limits {
 		l.MaxBytes = DefaultMaxBytes
 	}
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
+		l.MaxDepth = defaultMaxDepth
 	}
 	if l.MaxParts <= 0 {
-		l.MaxParts = DefaultMaxParts
+		l.MaxParts = defaultMaxParts
 	}
 	if l.MaxHeader <= 0 {
-		l.MaxHeader = DefaultMaxHeader
+		l.MaxHeader = defaultMaxHeader
 	}
 	return l
 }
@@ -127,7 +130,7 @@ func Parse(r io.Reader, o Options) (*Message, error) {
 	p := newParser(r, o.Limits)
 	p.parse()
 	if p.src.err != nil {
-		return nil, fmt.Errorf("inbound: reading the message: %w", p.src.err)
+		return nil, fmt.Errorf("mime: reading the message: %w", p.src.err)
 	}
 	m := p.msg
 	m.Automatic = automaticReason(p.top, m, o.Own)
@@ -140,19 +143,19 @@ func Parse(r io.Reader, o Options) (*Message, error) {
 // path that is not there.
 func AttachmentContent(raw io.Reader, part string, l Limits) (name, contentType string, body []byte, err error) {
 	if !validPartPath(part) {
-		return "", "", nil, fmt.Errorf("inbound: attachment %q: not a part path such as 2 or 1.3", part)
+		return "", "", nil, fmt.Errorf("mime: attachment %q: not a part path such as 2 or 1.3", part)
 	}
 	p := newParser(raw, l)
 	p.target = part
 	p.parse()
 	if p.src.err != nil {
-		return "", "", nil, fmt.Errorf("inbound: attachment %q: reading the message: %w", part, p.src.err)
+		return "", "", nil, fmt.Errorf("mime: attachment %q: reading the message: %w", part, p.src.err)
 	}
 	if p.found == nil {
-		return "", "", nil, fmt.Errorf("inbound: attachment %q: no such part in the message", part)
+		return "", "", nil, fmt.Errorf("mime: attachment %q: no such part in the message", part)
 	}
 	if p.found.err != nil {
-		return p.found.name, p.found.contentType, p.found.body, fmt.Errorf("inbound: attachment %q: decoding: %w", part, p.found.err)
+		return p.found.name, p.found.contentType, p.found.body, fmt.Errorf("mime: attachment %q: decoding: %w", part, p.found.err)
 	}
 	return p.found.name, p.found.contentType, p.found.body, nil
 }
@@ -267,7 +270,7 @@ func newParser(r io.Reader, l Limits) *parser {
 // problem records what could not be understood, once, and at most
 // maxProblems of them.
 func (p *parser) problem(format string, args ...any) {
-	s := capUTF8(cleanLine(fmt.Sprintf(format, args...)), 300)
+	s := capUTF8(CleanLine(fmt.Sprintf(format, args...)), 300)
 	if p.seen[s] || len(p.msg.Problems) >= maxProblems {
 		return
 	}
@@ -300,9 +303,9 @@ func (p *parser) finish() {
 	if m.Truncated {
 		p.problem("too large: more than %d bytes, the rest was not read", p.l.MaxBytes)
 	}
-	m.Text = cleanBody(p.text.String())
+	m.Text = CleanBody(p.text.String())
 	if strings.TrimSpace(m.Text) == "" && p.html != "" {
-		m.Text = cleanBody(HTMLToText(p.html))
+		m.Text = CleanBody(htmlToText(p.html))
 	}
 	m.Text = capUTF8(m.Text, maxTextBytes)
 	m.HTML = p.html
@@ -328,7 +331,7 @@ func (p *parser) headers(h header) {
 	}
 	m.InReplyTo = msgIDs(h.get("In-Reply-To"))
 	m.References = lastIDs(strings.Join(h.values("References"), " "))
-	m.Subject = cleanLine(p.decodeWords(h.get("Subject")))
+	m.Subject = CleanLine(p.decodeWords(h.get("Subject")))
 	p.from(h.get("From"))
 	m.To = p.addressList("To", h.values("To"))
 	m.Cc = p.addressList("Cc", h.values("Cc"))
@@ -356,7 +359,7 @@ func (p *parser) from(v string) {
 		p.problem("unparsable From")
 		return
 	}
-	p.msg.FromName = cleanLine(addrs[0].Name)
+	p.msg.FromName = CleanLine(addrs[0].Name)
 	p.msg.FromAddress = addrs[0].Address
 }
 
@@ -387,7 +390,7 @@ func (p *parser) decodeWords(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	d := mime.WordDecoder{CharsetReader: message.CharsetReader}
+	d := stdmime.WordDecoder{CharsetReader: message.CharsetReader}
 	out, err := d.DecodeHeader(s)
 	if err != nil {
 		p.problem("undecodable encoded word: %v", err)
@@ -431,8 +434,8 @@ func (p *parser) contentType(h header, parent string) (string, map[string]string
 	if strings.TrimSpace(v) == "" {
 		return def, map[string]string{}
 	}
-	t, params, err := mime.ParseMediaType(v)
-	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+	t, params, err := stdmime.ParseMediaType(v)
+	if err != nil && !errors.Is(err, stdmime.ErrInvalidMediaParameter) {
 		t, params = lenientMediaType(v)
 		if t == "" {
 			p.problem("unparsable Content-Type %q", capUTF8(v, 100))
@@ -706,8 +709,8 @@ func (p *parser) disposition(h header, ctParams map[string]string) (string, stri
 	v := h.get("Content-Disposition")
 	disp, params := "", map[string]string{}
 	if strings.TrimSpace(v) != "" {
-		d, ps, err := mime.ParseMediaType(v)
-		if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		d, ps, err := stdmime.ParseMediaType(v)
+		if err != nil && !errors.Is(err, stdmime.ErrInvalidMediaParameter) {
 			d, ps = lenientDisposition(v)
 		}
 		disp, params = strings.ToLower(d), ps
@@ -896,7 +899,7 @@ func (p *parser) embeddedName(inner header, ct string) string {
 	if ct == "text/rfc822-headers" {
 		ext = ".txt"
 	}
-	if s := cleanLine(p.decodeWords(inner.get("Subject"))); s != "" {
+	if s := CleanLine(p.decodeWords(inner.get("Subject"))); s != "" {
 		return capUTF8(s, maxNameBytes-len(ext)) + ext
 	}
 	return "message" + ext
@@ -906,7 +909,7 @@ func (p *parser) embeddedName(inner header, ct string) string {
 func (p *parser) extract(h header, body io.Reader, ct string, params map[string]string, name string) {
 	f := &foundPart{contentType: ct}
 	if cs := params["charset"]; strings.HasPrefix(ct, "text/") && cs != "" {
-		f.contentType = mime.FormatMediaType(ct, map[string]string{"charset": strings.ToLower(cs)})
+		f.contentType = stdmime.FormatMediaType(ct, map[string]string{"charset": strings.ToLower(cs)})
 		if f.contentType == "" {
 			f.contentType = ct
 		}
@@ -1163,7 +1166,7 @@ func trimEOL(b []byte) []byte {
 // parseAddresses reads an address list leniently: when it does not parse
 // it takes whatever looks like an address.
 func parseAddresses(v string) ([]*mail.Address, error) {
-	ap := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: message.CharsetReader}}
+	ap := mail.AddressParser{WordDecoder: &stdmime.WordDecoder{CharsetReader: message.CharsetReader}}
 	list, err := ap.ParseList(v)
 	if err == nil {
 		for _, a := range list {
@@ -1252,10 +1255,10 @@ func cleanID(id string) string {
 	return id
 }
 
-// cleanLine makes s one line of valid UTF-8 without control characters
+// CleanLine makes s one line of valid UTF-8 without control characters
 // or bidirectional overrides (which can disguise a file name's extension),
 // its whitespace folded.
-func cleanLine(s string) string {
+func CleanLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -1275,9 +1278,9 @@ func bidiControl(r rune) bool {
 	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
-// cleanBody makes s valid UTF-8 with normalised line ends and without NUL
+// CleanBody makes s valid UTF-8 with normalised line ends and without NUL
 // or other control characters except tab and newline.
-func cleanBody(s string) string {
+func CleanBody(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
@@ -1328,7 +1331,7 @@ func capUTF8(s string, n int) string {
 
 // sanitizeName makes a decoded file name safe to offer for download.
 func sanitizeName(name string) string {
-	name = cleanLine(name)
+	name = CleanLine(name)
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}

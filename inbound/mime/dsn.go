@@ -1,4 +1,4 @@
-package inbound
+package mime
 
 import (
 	"bufio"
@@ -85,9 +85,9 @@ func reportRecipient(g fields) ReportRecipient {
 	status, _, _ := strings.Cut(strings.TrimSpace(g.get("Status")), " ")
 	return ReportRecipient{
 		Address:    strings.ToLower(strings.Trim(addr, "<>")),
-		Action:     strings.ToLower(cleanLine(g.get("Action"))),
-		Status:     cleanLine(status),
-		Diagnostic: cleanLine(withoutType(g.get("Diagnostic-Code"))),
+		Action:     strings.ToLower(CleanLine(g.get("Action"))),
+		Status:     CleanLine(status),
+		Diagnostic: CleanLine(withoutType(g.get("Diagnostic-Code"))),
 	}
 }
 
@@ -97,7 +97,7 @@ func withoutType(v string) string {
 	if t, rest, ok := strings.Cut(v, ";"); ok && t != "" && !strings.ContainsAny(strings.TrimSpace(t), " \t@") {
 		return strings.TrimSpace(rest)
 	}
-	return cleanLine(v)
+	return CleanLine(v)
 }
 
 // Plain bounces. Many mail systems (Exim and qmail by default, older
@@ -325,7 +325,7 @@ func bounceAction(notice string) string {
 func bounceDiagnostic(notice, action string) (status, diagnostic string) {
 	for _, l := range strings.Split(notice, "\n") {
 		if replyCode.MatchString(l) {
-			diagnostic = capUTF8(cleanLine(l), 300)
+			diagnostic = capUTF8(CleanLine(l), 300)
 			if m := enhancedCode.FindStringSubmatch(l); m != nil {
 				status = m[1]
 			}
