@@ -9,13 +9,15 @@ import (
 // maxReportRecipients bounds the recipients read from one delivery report.
 const maxReportRecipients = 1000
 
-// DeliveryReport is what a delivery status notification (RFC 3464) says
-// about a message Herald sent.
+// DeliveryReport is what a delivery status notification (RFC 3464), or a
+// plain-text bounce Herald is sure of (see bounce.go), says about a
+// message Herald sent.
 type DeliveryReport struct {
 	// OriginalMessageID is the Message-ID of the message the report is
 	// about, without angle brackets; "" when the report does not say.
 	OriginalMessageID string
-	Recipients        []ReportRecipient
+	// Recipients are the report's per-recipient groups, at most 1,000.
+	Recipients []ReportRecipient
 }
 
 // ReportRecipient is one per-recipient group of a delivery report.
