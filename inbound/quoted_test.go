@@ -1,10 +1,15 @@
 package inbound
 
 import (
+	"bytes"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/herald-status/herald/inbound/mime"
 )
 
 func TestSplitQuoted(t *testing.T) {
@@ -111,6 +116,28 @@ func TestSplitQuoted(t *testing.T) {
 	}
 }
 
+// TestSplitQuotedRealReplies splits the text the MIME reader gives of real
+// replies (the messages are the reader's test data).
+func TestSplitQuotedRealReplies(t *testing.T) {
+	raw, err := os.ReadFile("mime/testdata/gmail-reply.eml")
+	require.NoError(t, err)
+	m, err := mime.Parse(bytes.NewReader(raw), mime.Options{Own: []string{"status@herald.example"}})
+	require.NoError(t, err)
+	fresh, quoted := SplitQuoted(m.Text)
+	require.Equal(t, "Still seeing 502s from Paris — is the EU region affected too?\n\nRenée", fresh)
+	require.True(t, strings.HasPrefix(quoted, "On Tue, 24 Nov 2026 at 10:00, Acme Status <status@herald.example> wrote:"), quoted)
+	require.Contains(t, quoted, "> https://status.acme.example/incidents/42")
+
+	raw, err = os.ReadFile("mime/testdata/outlook-html.eml")
+	require.NoError(t, err)
+	m, err = mime.Parse(bytes.NewReader(raw), mime.Options{})
+	require.NoError(t, err)
+	fresh, quoted = SplitQuoted(m.Text)
+	require.Equal(t, "Hallo, wir sehen „502“ Fehler seit 10:00 – Kosten 50 € pro Stunde.\n\nGrüße\nJörg", fresh)
+	require.True(t, strings.HasPrefix(quoted, "Von: Acme Status <status@herald.example>\nGesendet:"), quoted)
+	require.Contains(t, quoted, "We are investigating.")
+}
+
 // interleave returns fresh and quoted in the order of the lines of in,
 // so the test can check no text was lost.
 func interleave(in, fresh, quoted string) string {
@@ -128,13 +155,23 @@ func interleave(in, fresh, quoted string) string {
 	return strings.Join(out, "\n")
 }
 
-func TestUnflow(t *testing.T) {
-	in := "This is a long \r\nparagraph that was \r\nwrapped.\r\n\r\n> Quoted text \r\n> goes on.\r\n>> Deeper \r\n>> too.\r\n From stuffed\r\n-- \r\nSig"
-	require.Equal(t, "This is a long paragraph that was wrapped.\n\n> Quoted text goes on.\n>> Deeper too.\nFrom stuffed\n-- \nSig", unflow(in, false))
-	require.Equal(t, "Joinedwords", unflow("Joined \nwords", true))
-	require.Equal(t, "plain\ntext", unflow("plain\ntext", false))
-
-	raw := "From: a@b.test\nContent-Type: text/plain; charset=utf-8; format=flowed\n\nThe status page \nis down.\n"
-	m := parseString(t, raw, Options{})
-	require.Equal(t, "The status page is down.\n", m.Text)
+func FuzzSplitQuoted(f *testing.F) {
+	for _, s := range []string{
+		"hi\n\nOn Tue, 24 Nov 2026 at 10:00, Ann <ann@x> wrote:\n> old",
+		"a\r\n> b\r\nc", "Le 24 nov. à 10:00, A a écrit :\n> x", "Am 1.1. schrieb A:\n> x",
+		"x\n-----Original Message-----\ny", "x\nFrom: a\nSent: b\ny", "x\n________________________________\ny",
+		"On x\nwrote:\n", "", "\n\n>", "no quote at all",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fresh, quoted := SplitQuoted(s)
+		want := strings.Fields(s)
+		got := append(strings.Fields(fresh), strings.Fields(quoted)...)
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(want, got) {
+			t.Fatalf("text lost or added:\nin %q\nfresh %q\nquoted %q", s, fresh, quoted)
+		}
+	})
 }

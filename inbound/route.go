@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/inbound/mime"
 	"github.com/herald-status/herald/status"
 )
 
@@ -51,7 +52,7 @@ func (r *Router) Route(ctx context.Context, id string) error {
 	if stored.Status != MessageNew {
 		return nil
 	}
-	msg, err := Parse(r.Store.OpenRaw(ctx, id), Options{Limits: Limits{MaxBytes: r.Store.o.MaxBytes}, Own: r.Store.o.Own})
+	msg, err := mime.Parse(r.Store.OpenRaw(ctx, id), mime.Options{Limits: mime.Limits{MaxBytes: r.Store.o.MaxBytes}, Own: r.Store.o.Own})
 	if err != nil {
 		return fmt.Errorf("route message %s: %w", id, err)
 	}
@@ -103,7 +104,7 @@ type thread struct {
 	ok                 bool
 }
 
-func (r *Router) place(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *Message, th thread) (MessageStatus, error) {
+func (r *Router) place(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *mime.Message, th thread) (MessageStatus, error) {
 	if msg.Report != nil && r.Report != nil {
 		found := false
 		for _, rc := range msg.Report.Recipients {
@@ -153,7 +154,7 @@ func (r *Router) place(ctx context.Context, tx *status.Tx, stored *StoredMessage
 
 // acknowledge answers the sender when Herald may: never automatic mail,
 // never without an address to answer.
-func (r *Router) acknowledge(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *Message, pageID, incidentID string) error {
+func (r *Router) acknowledge(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *mime.Message, pageID, incidentID string) error {
 	if r.Acknowledger == nil || msg.Automatic != "" || msg.FromAddress == "" {
 		return nil
 	}
@@ -183,7 +184,7 @@ func (r *Router) senderMayJoin(ctx context.Context, tx *status.Tx, incidentID, a
 // intakeFor makes the intake item of a message: title from the subject,
 // the readable text (within the item's limit; the message keeps all),
 // and what could not be understood.
-func intakeFor(stored *StoredMessage, msg *Message, unverified bool) status.IntakeInput {
+func intakeFor(stored *StoredMessage, msg *mime.Message, unverified bool) status.IntakeInput {
 	body := msg.Text
 	if len(msg.Problems) > 0 {
 		body = strings.TrimSpace(body + "\n\n[Herald: " + strings.Join(msg.Problems, "; ") + "]")
@@ -195,25 +196,25 @@ func intakeFor(stored *StoredMessage, msg *Message, unverified bool) status.Inta
 	if len(from) > 254 {
 		from = ""
 	}
-	return status.IntakeInput{Source: status.IntakeEmail, Title: title, Body: cleanBody(body), SenderName: cleanLine(name),
-		SenderEmail: cleanLine(from), InboundID: stored.ID, UnverifiedThread: unverified}
+	return status.IntakeInput{Source: status.IntakeEmail, Title: title, Body: mime.CleanBody(body), SenderName: mime.CleanLine(name),
+		SenderEmail: mime.CleanLine(from), InboundID: stored.ID, UnverifiedThread: unverified}
 }
 
-func subjectOr(msg *Message) string {
+func subjectOr(msg *mime.Message) string {
 	if s := strings.TrimSpace(msg.Subject); s != "" {
-		return cleanLine(s)
+		return mime.CleanLine(s)
 	}
 	return "(no subject)"
 }
 
-func sender(msg *Message) string {
+func sender(msg *mime.Message) string {
 	switch {
 	case msg.FromName != "" && msg.FromAddress != "":
-		return cleanLine(msg.FromName) + " <" + msg.FromAddress + ">"
+		return mime.CleanLine(msg.FromName) + " <" + msg.FromAddress + ">"
 	case msg.FromAddress != "":
 		return msg.FromAddress
 	case msg.FromName != "":
-		return cleanLine(msg.FromName)
+		return mime.CleanLine(msg.FromName)
 	}
 	return "unknown sender"
 }

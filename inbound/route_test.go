@@ -137,7 +137,7 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		require.Equal(t, public.ID, m.IncidentID)
 
 		// A bounce of one of Herald's emails: recorded on it, not intake.
-		bounce, err := os.ReadFile("testdata/postfix-bounce.eml")
+		bounce, err := os.ReadFile("mime/testdata/postfix-bounce.eml")
 		require.NoError(t, err)
 		b.threads["incident-42.update-7@herald.example"] = [2]string{p.ID, public.ID}
 		m = b.route(t, string(bytes.ReplaceAll(bounce, []byte("\r\n"), []byte("\n"))))

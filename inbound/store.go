@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"github.com/herald-status/herald/inbound/mime"
 	"github.com/herald-status/herald/status"
 )
 
@@ -114,7 +115,7 @@ func NewStore(db *bun.DB, o StoreOptions) *Store {
 		o.Now = time.Now
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
+		o.MaxBytes = mime.DefaultMaxBytes
 	}
 	return &Store{db: db, o: o}
 }
@@ -196,7 +197,7 @@ func (s *Store) store(ctx context.Context, raw io.Reader, mailbox string, validi
 			return fmt.Errorf("store message: %w", err)
 		}
 		w := &chunkWriter{ctx: ctx, tx: tx, id: id, hash: sha256.New()}
-		msg, err := Parse(io.TeeReader(raw, w), Options{Limits: Limits{MaxBytes: s.o.MaxBytes}, Own: s.o.Own})
+		msg, err := mime.Parse(io.TeeReader(raw, w), mime.Options{Limits: mime.Limits{MaxBytes: s.o.MaxBytes}, Own: s.o.Own})
 		if err != nil {
 			return fmt.Errorf("read message: %w", err)
 		}

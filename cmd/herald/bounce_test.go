@@ -23,7 +23,7 @@ import (
 // triage item. A person forwarding the same email is mail to read.
 func TestPlainTextBounceMarksTheEmail(t *testing.T) {
 	t.Parallel()
-	exim, err := os.ReadFile("../../inbound/testdata/exim-bounce.eml")
+	exim, err := os.ReadFile("../../inbound/mime/testdata/exim-bounce.eml")
 	require.NoError(t, err)
 	for _, d := range dbtest.Dialects {
 		t.Run(d, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/inbound"
+	"github.com/herald-status/herald/inbound/mime"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/templates"
 )
@@ -28,7 +29,7 @@ type messageAttachmentView struct {
 type messagePage struct {
 	consoleBase
 	Stored *inbound.StoredMessage
-	Msg    *inbound.Message
+	Msg    *mime.Message
 	Date   *time.Time // the Date header, else as stored
 	To, Cc string
 	// Fresh is the text without the quoted history, which is in Quoted.
@@ -56,7 +57,7 @@ func (s *Server) showMessage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg, err := inbound.Parse(s.deps.Messages.OpenRaw(ctx, m.ID), inbound.Options{})
+	msg, err := mime.Parse(s.deps.Messages.OpenRaw(ctx, m.ID), mime.Options{})
 	if err != nil {
 		return err
 	}
@@ -125,11 +126,11 @@ func (s *Server) messageAttachment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg, err := inbound.Parse(s.deps.Messages.OpenRaw(ctx, m.ID), inbound.Options{})
+	msg, err := mime.Parse(s.deps.Messages.OpenRaw(ctx, m.ID), mime.Options{})
 	if err != nil {
 		return err
 	}
-	var att *inbound.Attachment
+	var att *mime.Attachment
 	for i := range msg.Attachments {
 		if msg.Attachments[i].Part == part {
 			att = &msg.Attachments[i]
@@ -138,7 +139,7 @@ func (s *Server) messageAttachment(c *fiber.Ctx) error {
 	if att == nil {
 		return status.Errorf(status.KindNotFound, "This message has no such attachment.")
 	}
-	_, _, body, err := inbound.AttachmentContent(s.deps.Messages.OpenRaw(ctx, m.ID), part, inbound.Limits{})
+	_, _, body, err := mime.AttachmentContent(s.deps.Messages.OpenRaw(ctx, m.ID), part, mime.Limits{})
 	if err != nil {
 		return status.Errorf(status.KindConflict, "This attachment could not be decoded.")
 	}

@@ -1,4 +1,4 @@
-package inbound
+package mime
 
 import (
 	"strings"
@@ -37,7 +37,7 @@ func TestHTMLToText(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			require.Equal(t, c.want, HTMLToText(c.in))
+			require.Equal(t, c.want, htmlToText(c.in))
 		})
 	}
 }
@@ -53,10 +53,10 @@ func TestHTMLToTextPathological(t *testing.T) {
 	}
 	for name, in := range inputs {
 		start := time.Now()
-		out := HTMLToText(in)
+		out := htmlToText(in)
 		require.Less(t, time.Since(start), 2*time.Second, name)
 		require.LessOrEqual(t, len(out), 3*len(in)+100, name)
 	}
-	require.Equal(t, "x", HTMLToText(inputs["unclosed divs"]))
-	require.True(t, strings.HasSuffix(HTMLToText(inputs["nested lists"]), "- deep"))
+	require.Equal(t, "x", htmlToText(inputs["unclosed divs"]))
+	require.True(t, strings.HasSuffix(htmlToText(inputs["nested lists"]), "- deep"))
 }

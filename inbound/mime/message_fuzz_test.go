@@ -1,10 +1,9 @@
-package inbound
+package mime
 
 import (
 	"bytes"
 	"encoding/base64"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -119,33 +118,12 @@ func FuzzHTMLToText(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := HTMLToText(s)
+		out := htmlToText(s)
 		if utf8.ValidString(s) && !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8 from valid input: %q", out)
 		}
 		if len(out) > 20*len(s)+64 {
 			t.Fatalf("output %d bytes for %d", len(out), len(s))
-		}
-	})
-}
-
-func FuzzSplitQuoted(f *testing.F) {
-	for _, s := range []string{
-		"hi\n\nOn Tue, 24 Nov 2026 at 10:00, Ann <ann@x> wrote:\n> old",
-		"a\r\n> b\r\nc", "Le 24 nov. à 10:00, A a écrit :\n> x", "Am 1.1. schrieb A:\n> x",
-		"x\n-----Original Message-----\ny", "x\nFrom: a\nSent: b\ny", "x\n________________________________\ny",
-		"On x\nwrote:\n", "", "\n\n>", "no quote at all",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		fresh, quoted := SplitQuoted(s)
-		want := strings.Fields(s)
-		got := append(strings.Fields(fresh), strings.Fields(quoted)...)
-		slices.Sort(want)
-		slices.Sort(got)
-		if !slices.Equal(want, got) {
-			t.Fatalf("text lost or added:\nin %q\nfresh %q\nquoted %q", s, fresh, quoted)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package inbound
+package mime
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 // when it looks like mail from a person. h is the message's header.
 func automaticReason(h header, m *Message, own []string) string {
 	if v := strings.ToLower(strings.TrimSpace(h.get("Auto-Submitted"))); v != "" && !strings.HasPrefix(v, "no") {
-		return "Auto-Submitted: " + cleanLine(v)
+		return "Auto-Submitted: " + CleanLine(v)
 	}
 	switch v := strings.ToLower(strings.TrimSpace(h.get("Precedence"))); v {
 	case "bulk", "junk", "list", "auto_reply":
@@ -28,7 +28,7 @@ func automaticReason(h header, m *Message, own []string) string {
 	if v := strings.ToLower(h.get("X-Auto-Response-Suppress")); v != "" {
 		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 			if w == "all" || w == "oof" {
-				return "X-Auto-Response-Suppress: " + cleanLine(v)
+				return "X-Auto-Response-Suppress: " + CleanLine(v)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package inbound
+package mime
 
 import (
 	"strings"
@@ -10,19 +10,19 @@ import (
 // maxListIndent bounds the indentation of nested list items.
 const maxListIndent = 8
 
-// HTMLToText turns HTML into readable plain text: block elements and <br>
+// htmlToText turns HTML into readable plain text: block elements and <br>
 // become line breaks, list items get "- ", links become "text (url)" when
 // they differ, table cells are separated by tabs and rows by line breaks,
 // script/style/head/template content is dropped, entities are decoded and
 // runs of blank lines collapsed. It only tokenizes (never executes
 // anything) and keeps no element stack, so its work is linear in the input.
-func HTMLToText(s string) string {
+func htmlToText(s string) string {
 	c := htmlConv{z: html.NewTokenizer(strings.NewReader(s))}
 	c.run()
 	return tidyLines(c.b.String())
 }
 
-// htmlConv holds the state of HTMLToText.
+// htmlConv holds the state of htmlToText.
 type htmlConv struct {
 	z     *html.Tokenizer
 	b     strings.Builder
