@@ -26,7 +26,7 @@ func TestAcknowledgementSubject(t *testing.T) {
 		svc := status.New(bdb, status.Options{Now: func() time.Time { return h.now }})
 		p := statustest.Page(t, svc, &statustest.PageOpts{Name: "Shop"})
 		declared := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
-		inc, err := svc.IncidentView(ctx, status.Public(), p.ID, declared.ID)
+		inc, err := svc.Incidents.View(ctx, status.Public(), p.ID, declared.ID)
 		require.NoError(t, err)
 		ref := inc.Reference()
 

@@ -69,7 +69,7 @@ func TestUpdatesReachSubscribersUntilTheyBounce(t *testing.T) {
 			Components: []status.ComponentStatusInput{{ComponentID: api.ID, Status: status.PartialOutage}}})
 		deliverAll()
 		for range 3 {
-			_, err := svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "Still on it."})
+			_, err := svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "Still on it."})
 			require.NoError(t, err)
 			deliverAll()
 		}

@@ -119,15 +119,15 @@ func (f *FanOut) RunMaintenance(ctx context.Context, args MaintenanceFanOutArgs)
 		return nil
 	}
 	svc := f.Service
-	page, err := svc.PageByID(ctx, args.PageID)
+	page, err := svc.Pages.ByID(ctx, args.PageID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
-	m, err := svc.MaintenanceByID(ctx, args.PageID, args.MaintenanceID)
+	m, err := svc.Maintenances.ByID(ctx, args.PageID, args.MaintenanceID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
-	comps, err := svc.Components(ctx, page.ID)
+	comps, err := svc.Pages.Components(ctx, page.ID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
@@ -189,11 +189,11 @@ type FanOut struct {
 // customer's view. The incident is read once for all of them.
 func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
 	svc := f.Service
-	page, err := svc.PageByID(ctx, args.PageID)
+	page, err := svc.Pages.ByID(ctx, args.PageID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: %w", args.UpdateID, err)
 	}
-	customers, err := svc.IncidentCustomers(ctx, args.IncidentID)
+	customers, err := svc.Incidents.Customers(ctx, args.IncidentID)
 	if err != nil {
 		return fmt.Errorf("fan out %s: customers: %w", args.UpdateID, err)
 	}
@@ -201,7 +201,7 @@ func (f *FanOut) Run(ctx context.Context, args FanOutArgs) error {
 	for _, c := range customers {
 		audiences = append(audiences, status.CustomerAudience(c.ID))
 	}
-	views, err := svc.IncidentViews(ctx, args.PageID, args.IncidentID, audiences...)
+	views, err := svc.Incidents.Views(ctx, args.PageID, args.IncidentID, audiences...)
 	if status.KindOf(err) == status.KindNotFound {
 		return nil // deleted meanwhile
 	}

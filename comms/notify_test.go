@@ -66,15 +66,15 @@ func TestFanOutOfAnUpdate(t *testing.T) {
 		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "API errors", Severity: status.SeverityMinor,
 			Body: "We are looking into errors.", Components: []status.ComponentStatusInput{
 				{ComponentID: api.ID, Status: status.PartialOutage}, {ComponentID: secret.ID, Status: status.MajorOutage}}})
-		require.NoError(t, svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID, globex.ID}))
-		_, err := svc.AddNote(ctx, p.ID, inc.ID, "INTERNAL: the db password leaked", "Casey", nil)
+		require.NoError(t, svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{acme.ID, globex.ID}))
+		_, err := svc.Incidents.AddNote(ctx, p.ID, inc.ID, "INTERNAL: the db password leaked", "Casey", nil)
 		require.NoError(t, err)
 		clock.Advance(20 * time.Minute)
-		_, err = svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, State: status.StateMitigating,
+		_, err = svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, State: status.StateMitigating,
 			Body: "A fix is **rolling out**."})
 		require.NoError(t, err)
 		silent := false
-		_, err = svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "Typo fix.", Notify: &silent})
+		_, err = svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "Typo fix.", Notify: &silent})
 		require.NoError(t, err)
 		require.Len(t, fanouts, 2, "the declaration and the update; the silent fix sends nothing")
 
@@ -166,7 +166,7 @@ func TestFanOutRespectsVisibility(t *testing.T) {
 
 		acme := statustest.Customer(t, svc, &statustest.CustomerOpts{Name: "Acme"})
 		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityCustomers, Title: "Acme only"})
-		require.NoError(t, svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
+		require.NoError(t, svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
 		require.Len(t, fanouts, 1)
 		calls := 0
 		tokens := comms.NewTokens([]byte("a secret of enough bytes for links"))

@@ -125,14 +125,14 @@ func (ReplyNoticeArgs) Kind() string { return "comms.reply_notice" }
 // commander when it has none, of a customer's reply: once per reply and
 // person.
 func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
-	inc, err := w.Service.IncidentByID(ctx, a.PageID, a.IncidentID)
+	inc, err := w.Service.Incidents.ByID(ctx, a.PageID, a.IncidentID)
 	if err != nil {
 		if status.KindOf(err) == status.KindNotFound {
 			return nil // deleted meanwhile
 		}
 		return fmt.Errorf("reply notice: %w", err)
 	}
-	roles, err := w.Service.Roles(ctx, inc.ID)
+	roles, err := w.Service.Incidents.Roles(ctx, inc.ID)
 	if err != nil {
 		return fmt.Errorf("reply notice: %w", err)
 	}

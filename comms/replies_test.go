@@ -95,7 +95,7 @@ func TestAcknowledgement(t *testing.T) {
 		svc := status.New(bdb, status.Options{Now: func() time.Time { return h.now }})
 		p := statustest.Page(t, svc, &statustest.PageOpts{Name: "Shop", SupportEmail: "help@shop.example"})
 		declared := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down"})
-		inc, err := svc.IncidentView(ctx, status.Public(), p.ID, declared.ID)
+		inc, err := svc.Incidents.View(ctx, status.Public(), p.ID, declared.ID)
 		require.NoError(t, err)
 		ack := func(a comms.Acknowledgement) {
 			t.Helper()

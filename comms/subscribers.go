@@ -150,7 +150,7 @@ func (s *Subscribers) Subscribe(ctx context.Context, pageID, addr string, sub Su
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.PageByID(ctx, pageID)
+	page, err := s.svc.Pages.ByID(ctx, pageID)
 	if err != nil {
 		return err
 	}
@@ -297,11 +297,11 @@ func (s *Subscribers) checkScope(ctx context.Context, pageID string, sub *Subscr
 		if len(sub.GroupIDs) == 0 {
 			return bad("groups", "Choose at least one group.")
 		}
-		groups, err := s.svc.Groups(ctx, pageID)
+		groups, err := s.svc.Pages.Groups(ctx, pageID)
 		if err != nil {
 			return err
 		}
-		comps, err := s.svc.Components(ctx, pageID)
+		comps, err := s.svc.Pages.Components(ctx, pageID)
 		if err != nil {
 			return err
 		}
@@ -327,7 +327,7 @@ func (s *Subscribers) checkScope(ctx context.Context, pageID string, sub *Subscr
 		if len(sub.ComponentIDs) == 0 {
 			return bad("components", "Choose at least one component.")
 		}
-		comps, err := s.svc.Components(ctx, pageID)
+		comps, err := s.svc.Pages.Components(ctx, pageID)
 		if err != nil {
 			return err
 		}
@@ -489,7 +489,7 @@ func (s *Subscribers) Recipients(ctx context.Context, pageID string, componentID
 	var groupIDs []string
 	if len(componentIDs) > 0 {
 		var err error
-		if groupIDs, err = s.svc.ComponentGroupIDs(ctx, componentIDs); err != nil {
+		if groupIDs, err = s.svc.Pages.ComponentGroupIDs(ctx, componentIDs); err != nil {
 			return nil, fmt.Errorf("list recipients of page %s: %w", pageID, err)
 		}
 	}

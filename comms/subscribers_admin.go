@@ -42,7 +42,7 @@ func (s *Subscribers) Add(ctx context.Context, pageID, addr string, sub Subscrip
 	if by != AddedByImport {
 		by = AddedByAdmin
 	}
-	if _, err := s.svc.PageByID(ctx, pageID); err != nil {
+	if _, err := s.svc.Pages.ByID(ctx, pageID); err != nil {
 		return nil, err
 	}
 	if err := s.checkScope(ctx, pageID, &sub, false); err != nil {
@@ -221,14 +221,14 @@ func csvSafe(v string) string {
 // scopeNames maps the page's component and group ids to their names.
 func (s *Subscribers) scopeNames(ctx context.Context, pageID string) (map[string]string, error) {
 	names := map[string]string{}
-	comps, err := s.svc.Components(ctx, pageID)
+	comps, err := s.svc.Pages.Components(ctx, pageID)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range comps {
 		names[c.ID] = c.Name
 	}
-	groups, err := s.svc.Groups(ctx, pageID)
+	groups, err := s.svc.Pages.Groups(ctx, pageID)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ const MaxImportRows = 10000
 // row is added or reported with its problem; a bad row never stops the
 // others. Only an unreadable file is an error.
 func (s *Subscribers) Import(ctx context.Context, pageID string, r io.Reader) (*ImportReport, error) {
-	comps, err := s.svc.Components(ctx, pageID)
+	comps, err := s.svc.Pages.Components(ctx, pageID)
 	if err != nil {
 		return nil, err
 	}

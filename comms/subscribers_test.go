@@ -354,7 +354,7 @@ func TestSubscribersRecipients(t *testing.T) {
 		require.ElementsMatch(t, []string{all.Email}, emails(), "no components: all-component subscribers")
 
 		// Moving the component out of the group takes it out of the scope.
-		_, err := b.svc.UpdateComponent(ctx, b.page.ID, later.ID, status.ComponentPatch{GroupID: statustest.Ptr[*string](nil)})
+		_, err := b.svc.Pages.UpdateComponent(ctx, b.page.ID, later.ID, status.ComponentPatch{GroupID: statustest.Ptr[*string](nil)})
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{all.Email}, emails(later.ID))
 

@@ -36,14 +36,14 @@ var maintenanceReminders = []struct {
 
 // Run checks every open incident once.
 func (w *Watch) Run(ctx context.Context) error {
-	pages, err := w.Service.Pages(ctx)
+	pages, err := w.Service.Pages.List(ctx)
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
 	now := w.Service.Now()
 	open := true
 	for _, p := range pages {
-		incs, err := w.Service.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 500})
+		incs, err := w.Service.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 500})
 		if err != nil {
 			return fmt.Errorf("watch: %w", err)
 		}
@@ -66,7 +66,7 @@ func (w *Watch) remind(ctx context.Context, p *status.Page, now time.Time) error
 	if w.Jobs == nil {
 		return nil
 	}
-	ms, err := w.Service.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+	ms, err := w.Service.Maintenances.List(ctx, status.MaintenanceFilter{PageID: p.ID,
 		States: []status.MaintenanceState{status.MaintenanceScheduled}, Limit: 200})
 	if err != nil {
 		return fmt.Errorf("watch: %w", err)
@@ -106,7 +106,7 @@ type internal struct {
 func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident, now time.Time) error {
 	var out []internal
 	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + p.ID + "/incidents/" + inc.ID
-	roles, err := w.Service.Roles(ctx, inc.ID)
+	roles, err := w.Service.Incidents.Roles(ctx, inc.ID)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", inc.ID, err)
 	}
@@ -122,7 +122,7 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
 			}
 		case status.CadenceOverdue:
-			posted, err := w.Service.PostHoldingUpdate(ctx, p.ID, inc.ID, cad.Due)
+			posted, err := w.Service.Incidents.PostHoldingUpdate(ctx, p.ID, inc.ID, cad.Due)
 			if err != nil {
 				return fmt.Errorf("watch %s: holding update: %w", inc.ID, err)
 			}
@@ -137,7 +137,7 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 			}
 		}
 	}
-	flags, err := w.Service.EscalationsOf(ctx, inc)
+	flags, err := w.Service.Incidents.EscalationsOf(ctx, inc)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", inc.ID, err)
 	}
@@ -196,7 +196,7 @@ func holders(as []*status.RoleAssignment, roles ...status.IncidentRole) []string
 // accountManagers returns the affected customers' account managers, or
 // the Account Management address when none is named.
 func (w *Watch) accountManagers(ctx context.Context, inc *status.Incident) ([]string, error) {
-	cs, err := w.Service.IncidentCustomers(ctx, inc.ID)
+	cs, err := w.Service.Incidents.Customers(ctx, inc.ID)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", inc.ID, err)
 	}

@@ -30,8 +30,8 @@ func TestWatchSendsInternalNoticesOnce(t *testing.T) {
 		casey := statustest.User(t, svc, &statustest.UserOpts{Email: "casey@northwind.example"})
 		ic := statustest.User(t, svc, &statustest.UserOpts{Email: "ic@northwind.example"})
 		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Slow", Severity: status.SeverityMinor})
-		require.NoError(t, svc.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, casey.ID, "x"))
-		require.NoError(t, svc.AssignRole(ctx, p.ID, inc.ID, status.RoleCommander, ic.ID, "x"))
+		require.NoError(t, svc.Incidents.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, casey.ID, "x"))
+		require.NoError(t, svc.Incidents.AssignRole(ctx, p.ID, inc.ID, status.RoleCommander, ic.ID, "x"))
 		acme := statustest.Customer(t, svc, &statustest.CustomerOpts{Name: "Acme", AccountManagerEmail: "acme-am@northwind.example"})
 
 		sent := func() map[string]string {
@@ -63,7 +63,7 @@ func TestWatchSendsInternalNoticesOnce(t *testing.T) {
 
 		// Past 2 h: Account Management, at the customer's own account
 		// manager once a customer is linked.
-		require.NoError(t, svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
+		require.NoError(t, svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{acme.ID}))
 		clock.Advance(90 * time.Minute)
 		tick()
 		got := sent()
@@ -72,7 +72,7 @@ func TestWatchSendsInternalNoticesOnce(t *testing.T) {
 		require.NotContains(t, keys(got), "am@northwind.example Escalation: Slow", "the customer's own manager is told instead")
 
 		// Recorded as done: no more notices of that kind.
-		require.NoError(t, svc.RecordEscalation(ctx, p.ID, inc.ID, status.RecordAMInformed, "Casey"))
+		require.NoError(t, svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.RecordAMInformed, "Casey"))
 		clock.Advance(3 * time.Hour) // past 4 h: the post-mortem decision
 		tick()
 		got = sent()
@@ -106,21 +106,21 @@ func TestWatchPostsTheHoldingUpdate(t *testing.T) {
 		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Kind: status.KindAnalysis, Body: "A disk is failing."})
 		clock.Advance(31 * time.Minute)
 		require.NoError(t, w.Run(ctx))
-		got, err := svc.IncidentByID(ctx, p.ID, inc.ID)
+		got, err := svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 1, "not asked for: nothing posted")
 
-		_, err = svc.UpdateIncident(ctx, p.ID, inc.ID, status.IncidentPatch{AutoHolding: statustest.Ptr(true)})
+		_, err = svc.Incidents.Update(ctx, p.ID, inc.ID, status.IncidentPatch{AutoHolding: statustest.Ptr(true)})
 		require.NoError(t, err)
 		require.NoError(t, w.Run(ctx))
 		require.NoError(t, w.Run(ctx))
-		got, err = svc.IncidentByID(ctx, p.ID, inc.ID)
+		got, err = svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 2, "one holding update, however often the clock ticks")
 		require.Contains(t, got.Updates[0].Body, "What we know: A disk is failing.")
 		require.Contains(t, got.Updates[0].Author, "automatic holding update")
 		require.True(t, got.NextUpdateAt.After(clock.Now()), "the next update is due again later")
-		tl, err := svc.Timeline(ctx, p.ID, inc.ID)
+		tl, err := svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var bodies []string
 		for _, e := range tl {

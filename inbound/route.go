@@ -67,7 +67,7 @@ func (r *Router) Route(ctx context.Context, id string) error {
 	}
 	if !th.ok && msg.Report == nil {
 		// A subject naming the incident ("INC-…", as acknowledgements do).
-		th.pageID, th.incidentID, th.ok, err = r.Service.IncidentByReference(ctx, msg.Subject)
+		th.pageID, th.incidentID, th.ok, err = r.Service.Incidents.ByReference(ctx, msg.Subject)
 		if err != nil {
 			return fmt.Errorf("route message %s: %w", id, err)
 		}

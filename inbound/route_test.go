@@ -93,7 +93,7 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		// A new question: the triage inbox.
 		m := b.route(t, "From: Wile <wile@acme.example>\nMessage-ID: <q1@acme.example>\nSubject: Is the API down?\n\nSince 10:00 we get 500s.\n")
 		require.Equal(t, inbound.MessageIntake, m.Status)
-		item, err := b.svc.IntakeItem(ctx, m.IntakeID)
+		item, err := b.svc.Intake.Item(ctx, m.IntakeID)
 		require.NoError(t, err)
 		require.Equal(t, "Is the API down?", item.Title)
 		require.Contains(t, item.Body, "Since 10:00 we get 500s.")
@@ -106,7 +106,7 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 			"Subject: Re: [Page] Acme's API errors\n\nWorks again for us, thanks!\n\nOn Tue, 24 Nov 2026 at 10:00, Status wrote:\n> We are investigating.\n")
 		require.Equal(t, inbound.MessageTimeline, m.Status)
 		require.Equal(t, private.ID, m.IncidentID)
-		tl, err := b.svc.Timeline(ctx, p.ID, private.ID)
+		tl, err := b.svc.Incidents.Timeline(ctx, p.ID, private.ID)
 		require.NoError(t, err)
 		last := tl[len(tl)-1]
 		require.Equal(t, status.TimelineCustomer, last.Kind)
@@ -121,10 +121,10 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		m = b.route(t, "From: Hank <hank@globex.example>\nMessage-ID: <r2@globex.example>\nReferences: <x@y> <u.1.c@herald.example>\n"+
 			"Subject: Re: [Page] Acme's API errors\n\nWe see this too.\n")
 		require.Equal(t, inbound.MessageIntake, m.Status)
-		item, err = b.svc.IntakeItem(ctx, m.IntakeID)
+		item, err = b.svc.Intake.Item(ctx, m.IntakeID)
 		require.NoError(t, err)
 		require.True(t, item.UnverifiedThread)
-		tl2, err := b.svc.Timeline(ctx, p.ID, private.ID)
+		tl2, err := b.svc.Incidents.Timeline(ctx, p.ID, private.ID)
 		require.NoError(t, err)
 		require.Len(t, tl2, len(tl), "nothing on Acme's incident")
 		// So does a stranger.
@@ -157,7 +157,7 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		require.Equal(t, private.ID, m.IncidentID)
 		m = b.route(t, "From: hank@globex.example\nMessage-ID: <s2@globex.example>\nSubject: re "+strings.ToLower(private.Reference())+"\n\n?\n")
 		require.Equal(t, inbound.MessageIntake, m.Status)
-		item, err = b.svc.IntakeItem(ctx, m.IntakeID)
+		item, err = b.svc.Intake.Item(ctx, m.IntakeID)
 		require.NoError(t, err)
 		require.True(t, item.UnverifiedThread)
 		m = b.route(t, "From: x@acme.example\nMessage-ID: <s3@acme.example>\nSubject: INC-zzzzzzzzzzzz\n\n?\n")
@@ -175,7 +175,7 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		// Garbage still becomes an item a person can read.
 		m = b.route(t, "Subject: \x00\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain; charset=x-unknown\n\nhello\x00there\n")
 		require.Equal(t, inbound.MessageIntake, m.Status)
-		item, err = b.svc.IntakeItem(ctx, m.IntakeID)
+		item, err = b.svc.Intake.Item(ctx, m.IntakeID)
 		require.NoError(t, err)
 		require.Equal(t, "(no subject)", item.Title)
 		require.Contains(t, item.Body, "[Herald: ")
@@ -197,12 +197,12 @@ func TestRouterRetriesAfterAFailure(t *testing.T) {
 		m, err := b.store.Message(ctx, id)
 		require.NoError(t, err)
 		require.Equal(t, inbound.MessageNew, m.Status)
-		n, err := b.svc.OpenIntakeCount(ctx)
+		n, err := b.svc.Intake.OpenCount(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
 		b.fail = nil
 		require.NoError(t, b.router.Route(ctx, id))
-		n, err = b.svc.OpenIntakeCount(ctx)
+		n, err = b.svc.Intake.OpenCount(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		m, err = b.store.Message(ctx, id)

@@ -22,21 +22,21 @@ func TestAuditLogRecordsChanges(t *testing.T) {
 		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleManager})
 		ctx := status.WithActor(b.ctx, status.UserActor(u))
 
-		p, err := b.svc.CreatePage(ctx, status.PageInput{Slug: "audited", Name: "Audited"})
+		p, err := b.svc.Pages.Create(ctx, status.PageInput{Slug: "audited", Name: "Audited"})
 		require.NoError(t, err)
-		c, err := b.svc.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
+		c, err := b.svc.Pages.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
 		require.NoError(t, err)
-		inc, err := b.svc.DeclareIncident(ctx, p.ID, status.IncidentInput{Title: "Slow API", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Slow API", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "We are looking into it.",
 			Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.DegradedPerformance}}})
 		require.NoError(t, err)
-		_, err = b.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindProgress, Body: "Fix under way."})
+		_, err = b.svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindProgress, Body: "Fix under way."})
 		require.NoError(t, err)
-		_, err = b.svc.UpdateIncident(ctx, p.ID, inc.ID, status.IncidentPatch{Severity: statustest.Ptr(status.SeverityMajor)})
+		_, err = b.svc.Incidents.Update(ctx, p.ID, inc.ID, status.IncidentPatch{Severity: statustest.Ptr(status.SeverityMajor)})
 		require.NoError(t, err)
 
 		// Refused changes leave nothing behind.
-		_, err = b.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "stale", Version: 1})
+		_, err = b.svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "stale", Version: 1})
 		require.Equal(t, status.KindConflict, status.KindOf(err))
 
 		entries, err := b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "incident", SubjectID: inc.ID})
@@ -62,7 +62,7 @@ func TestAuditLogRecordsChanges(t *testing.T) {
 		require.Equal(t, "Fix under way.", upd["Update"].(map[string]any)["Body"])
 
 		// Without an actor in the context, Herald itself made the change.
-		require.NoError(t, b.svc.DeleteComponent(b.ctx, p.ID, c.ID))
+		require.NoError(t, b.svc.Pages.DeleteComponent(b.ctx, p.ID, c.ID))
 		entries, err = b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "component", SubjectID: c.ID})
 		require.NoError(t, err)
 		require.Len(t, entries, 2)

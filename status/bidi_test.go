@@ -20,18 +20,18 @@ func TestBidiControls(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		for _, title := range []string{"Login \u202Egnp.exe", "A \u2066B\u2069 C", "\u202Aembedded"} {
-			_, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: title, Severity: status.SeverityMinor,
+			_, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: title, Severity: status.SeverityMinor,
 				Visibility: status.VisibilityPublic, Body: "x"})
 			requireField(t, err, status.KindInvalid, "title")
-			_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: title})
+			_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: title})
 			requireField(t, err, status.KindInvalid, "name")
 		}
-		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Right-to-left: \u05E9\u05DC\u05D5\u05DD", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Right-to-left: \u05E9\u05DC\u05D5\u05DD", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Body with \u202E is kept; pages isolate it."})
 		require.NoError(t, err, "right-to-left letters are text, not controls")
 		require.Contains(t, inc.Updates[0].Body, "\u202E")
 
-		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Invoice \u202Efdp.exe",
+		item, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Invoice \u202Efdp.exe",
 			SenderName: "Mallory \u2067x\u2069", Body: "mail"})
 		require.NoError(t, err, "mail is kept")
 		require.Equal(t, "Invoice fdp.exe", item.Title)

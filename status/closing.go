@@ -49,7 +49,7 @@ func postmortemGate(inc *Incident, now time.Time) error {
 // continuity, needs the post-mortem decision, and with "yes" the
 // post-mortem itself, before it can close). Refusals are KindInvalid with
 // the field to fix, or KindConflict for the gate and stale forms.
-func (s *Service) Close(ctx context.Context, pageID, incidentID string, in CloseInput) (*IncidentUpdate, error) {
+func (s *Incidents) Close(ctx context.Context, pageID, incidentID string, in CloseInput) (*IncidentUpdate, error) {
 	now := s.Now()
 	f := FieldErrors{}
 	checkText(f, "confirmed_by", in.ConfirmedBy, MaxNameLen, true, false)
@@ -168,7 +168,7 @@ type Confirmation struct {
 // ConfirmationFrom proposes a confirmation from a customer's message on
 // the incident's timeline. KindNotFound for an unknown entry, KindInvalid
 // for an entry that is not a customer's message.
-func (s *Service) ConfirmationFrom(ctx context.Context, pageID, incidentID, entryID string) (*Confirmation, error) {
+func (s *Incidents) ConfirmationFrom(ctx context.Context, pageID, incidentID, entryID string) (*Confirmation, error) {
 	if _, err := incidentOnPage(ctx, s.db, pageID, incidentID); err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ type ConfirmInput struct {
 // person recording it checked them. Errors: KindNotFound for an unknown
 // entry, KindInvalid for a wrong name or method or an entry that is not a
 // customer's message, KindConflict once the incident is resolved.
-func (s *Service) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string, in ConfirmInput) error {
+func (s *Incidents) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string, in ConfirmInput) error {
 	f := FieldErrors{}
 	checkText(f, "confirmed_by", in.By, MaxNameLen, true, false)
 	checkMethod(f, in.Method)

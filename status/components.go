@@ -31,7 +31,7 @@ func checkPosition(f FieldErrors, pos int) {
 }
 
 // CreateGroup adds a component group to a page.
-func (s *Service) CreateGroup(ctx context.Context, pageID string, in GroupInput) (*ComponentGroup, error) {
+func (s *Pages) CreateGroup(ctx context.Context, pageID string, in GroupInput) (*ComponentGroup, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (s *Service) CreateGroup(ctx context.Context, pageID string, in GroupInput)
 }
 
 // UpdateGroup replaces a group's fields.
-func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupInput) (*ComponentGroup, error) {
+func (s *Pages) UpdateGroup(ctx context.Context, pageID, id string, in GroupInput) (*ComponentGroup, error) {
 	if !ValidID(id) {
 		return nil, notFound("Group", id)
 	}
@@ -86,7 +86,7 @@ func (s *Service) UpdateGroup(ctx context.Context, pageID, id string, in GroupIn
 }
 
 // DeleteGroup removes a group; its components stay, ungrouped.
-func (s *Service) DeleteGroup(ctx context.Context, pageID, id string) error {
+func (s *Pages) DeleteGroup(ctx context.Context, pageID, id string) error {
 	if !ValidID(id) {
 		return notFound("Group", id)
 	}
@@ -110,7 +110,7 @@ func (s *Service) DeleteGroup(ctx context.Context, pageID, id string) error {
 }
 
 // Groups returns a page's groups by position.
-func (s *Service) Groups(ctx context.Context, pageID string) ([]*ComponentGroup, error) {
+func (s *Pages) Groups(ctx context.Context, pageID string) ([]*ComponentGroup, error) {
 	var gs []*ComponentGroup
 	if err := s.db.NewSelect().Model(&gs).Where("page_id = ?", pageID).Order("position", "name", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
@@ -173,7 +173,7 @@ func checkGroup(ctx context.Context, tx bun.IDB, pageID string, groupID *string)
 }
 
 // CreateComponent adds a component to a page and starts its history.
-func (s *Service) CreateComponent(ctx context.Context, pageID string, in ComponentInput) (*Component, error) {
+func (s *Pages) CreateComponent(ctx context.Context, pageID string, in ComponentInput) (*Component, error) {
 	if in.Status == "" {
 		in.Status = Operational
 	}
@@ -210,7 +210,7 @@ func (s *Service) CreateComponent(ctx context.Context, pageID string, in Compone
 }
 
 // UpdateComponent applies patch; a status change is added to the history.
-func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch ComponentPatch) (*Component, error) {
+func (s *Pages) UpdateComponent(ctx context.Context, pageID, id string, patch ComponentPatch) (*Component, error) {
 	if err := patch.validate(); err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (s *Service) UpdateComponent(ctx context.Context, pageID, id string, patch 
 }
 
 // DeleteComponent removes a component and its history.
-func (s *Service) DeleteComponent(ctx context.Context, pageID, id string) error {
+func (s *Pages) DeleteComponent(ctx context.Context, pageID, id string) error {
 	if !ValidID(id) {
 		return notFound("Component", id)
 	}
@@ -277,7 +277,7 @@ func (s *Service) DeleteComponent(ctx context.Context, pageID, id string) error 
 
 // Components returns a page's components (hidden ones included) by
 // position.
-func (s *Service) Components(ctx context.Context, pageID string) ([]*Component, error) {
+func (s *Pages) Components(ctx context.Context, pageID string) ([]*Component, error) {
 	return components(ctx, s.db, pageID)
 }
 
@@ -290,13 +290,13 @@ func components(ctx context.Context, db bun.IDB, pageID string) ([]*Component, e
 }
 
 // ComponentByID returns a component of the page or KindNotFound.
-func (s *Service) ComponentByID(ctx context.Context, pageID, id string) (*Component, error) {
+func (s *Pages) ComponentByID(ctx context.Context, pageID, id string) (*Component, error) {
 	return componentOnPage(ctx, s.db, pageID, id)
 }
 
 // componentWithID returns a component of any page, read through db (the
 // service's database, or a transaction the caller holds), or KindNotFound.
-func (s *Service) componentWithID(ctx context.Context, db bun.IDB, id string) (*Component, error) {
+func (s *core) componentWithID(ctx context.Context, db bun.IDB, id string) (*Component, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -315,7 +315,7 @@ func (s *Service) componentWithID(ctx context.Context, db bun.IDB, id string) (*
 // group, and unknown ids, add nothing. It reads through db (a transaction
 // or database the caller holds; nil for the service's), so that who
 // follows a group is resolved without joining status's tables.
-func (s *Service) componentGroupIDs(ctx context.Context, db bun.IDB, componentIDs []string) ([]string, error) {
+func (s *core) componentGroupIDs(ctx context.Context, db bun.IDB, componentIDs []string) ([]string, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -411,13 +411,13 @@ func settledStatus(ctx context.Context, tx bun.IDB, componentID, exceptIncident,
 }
 
 // Component returns a component of any page, or KindNotFound.
-func (s *Service) Component(ctx context.Context, id string) (*Component, error) {
+func (s *Pages) Component(ctx context.Context, id string) (*Component, error) {
 	return s.componentWithID(ctx, nil, id)
 }
 
 // ComponentGroupIDs returns the ids of the groups that the components with
 // the given ids are in now; components in no group, and unknown ids, add
 // nothing. Tx.ComponentGroupIDs reads the same inside a transaction.
-func (s *Service) ComponentGroupIDs(ctx context.Context, componentIDs []string) ([]string, error) {
+func (s *Pages) ComponentGroupIDs(ctx context.Context, componentIDs []string) ([]string, error) {
 	return s.componentGroupIDs(ctx, nil, componentIDs)
 }

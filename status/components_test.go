@@ -22,13 +22,13 @@ func TestCreateComponent(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		g := statustest.Group(t, b.svc, p.ID, &statustest.GroupOpts{Name: "Backend"})
 
-		c, err := b.svc.CreateComponent(b.ctx, p.ID, status.ComponentInput{Name: " API ", GroupID: &g.ID, Position: 2})
+		c, err := b.svc.Pages.CreateComponent(b.ctx, p.ID, status.ComponentInput{Name: " API ", GroupID: &g.ID, Position: 2})
 		require.NoError(t, err)
 		require.Equal(t, "API", c.Name)
 		require.Equal(t, status.Operational, c.Status, "status defaults to operational")
 		requireTime(t, epoch, c.StartDate)
 
-		got, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		got, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.NotNil(t, got.GroupID)
 		require.Equal(t, g.ID, *got.GroupID)
@@ -44,7 +44,7 @@ func TestCreateComponent(t *testing.T) {
 		require.True(t, hidden.Hidden)
 		require.Equal(t, []status.ComponentStatus{status.DegradedPerformance}, statuses(history(t, bdb, hidden.ID)))
 
-		cs, err := b.svc.Components(b.ctx, p.ID)
+		cs, err := b.svc.Pages.Components(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Len(t, cs, 2, "hidden components are listed for the console")
 		require.Equal(t, hidden.ID, cs[0].ID, "ordered by position")
@@ -80,14 +80,14 @@ func TestCreateComponent_Refused(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := b.svc.CreateComponent(b.ctx, p.ID, tc.in)
+				_, err := b.svc.Pages.CreateComponent(b.ctx, p.ID, tc.in)
 				requireField(t, err, tc.kind, tc.field)
 			})
 		}
-		_, err := b.svc.CreateComponent(b.ctx, status.NewID(), status.ComponentInput{Name: "API"})
+		_, err := b.svc.Pages.CreateComponent(b.ctx, status.NewID(), status.ComponentInput{Name: "API"})
 		requireKind(t, err, status.KindNotFound)
 
-		cs, err := b.svc.Components(b.ctx, p.ID)
+		cs, err := b.svc.Pages.Components(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Empty(t, cs)
 	})
@@ -102,7 +102,7 @@ func TestUpdateComponent(t *testing.T) {
 		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API", Description: "keep"})
 
 		t1 := b.clock.Advance(time.Hour)
-		got, err := b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{
+		got, err := b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{
 			Name: statustest.Ptr("Public API"), GroupID: statustest.Ptr(&g.ID),
 			Status: statustest.Ptr(status.MajorOutage), Hidden: statustest.Ptr(true), Position: statustest.Ptr(7),
 		})
@@ -110,7 +110,7 @@ func TestUpdateComponent(t *testing.T) {
 		require.Equal(t, status.MajorOutage, got.Status)
 		requireTime(t, t1, got.UpdatedAt)
 
-		got, err = b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		got, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Public API", got.Name)
 		require.Equal(t, "keep", got.Description, "nil fields stay")
@@ -121,10 +121,10 @@ func TestUpdateComponent(t *testing.T) {
 
 		// A patch that does not change the status adds no history.
 		b.clock.Advance(time.Hour)
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.MajorOutage)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.MajorOutage)})
 		require.NoError(t, err)
 		t3 := b.clock.Advance(time.Hour)
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.Operational)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.Operational)})
 		require.NoError(t, err)
 
 		hs := history(t, bdb, c.ID)
@@ -134,10 +134,10 @@ func TestUpdateComponent(t *testing.T) {
 		requireTime(t, t3, hs[2].ChangedAt)
 
 		// Ungroup with a nil group id.
-		got, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{GroupID: statustest.Ptr[*string](nil)})
+		got, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{GroupID: statustest.Ptr[*string](nil)})
 		require.NoError(t, err)
 		require.Nil(t, got.GroupID)
-		got, err = b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		got, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.Nil(t, got.GroupID)
 	})
@@ -153,20 +153,20 @@ func TestUpdateComponent_Refused(t *testing.T) {
 		foreign := statustest.Component(t, b.svc, other.ID, nil)
 		c := statustest.Component(t, b.svc, p.ID, nil)
 
-		_, err := b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{GroupID: statustest.Ptr(&foreignGroup.ID)})
+		_, err := b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{GroupID: statustest.Ptr(&foreignGroup.ID)})
 		requireField(t, err, status.KindInvalid, "group_id")
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.ComponentStatus("down"))})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.ComponentStatus("down"))})
 		requireField(t, err, status.KindInvalid, "status")
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Name: statustest.Ptr("x\x00")})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Name: statustest.Ptr("x\x00")})
 		requireField(t, err, status.KindInvalid, "name")
 
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, foreign.ID, status.ComponentPatch{Status: statustest.Ptr(status.MajorOutage)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, foreign.ID, status.ComponentPatch{Status: statustest.Ptr(status.MajorOutage)})
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.ComponentByID(b.ctx, p.ID, foreign.ID)
+		_, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, foreign.ID)
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeleteComponent(b.ctx, p.ID, foreign.ID), status.KindNotFound)
+		requireKind(t, b.svc.Pages.DeleteComponent(b.ctx, p.ID, foreign.ID), status.KindNotFound)
 
-		got, err := b.svc.ComponentByID(b.ctx, other.ID, foreign.ID)
+		got, err := b.svc.Pages.ComponentByID(b.ctx, other.ID, foreign.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.Operational, got.Status, "the other page's component is untouched")
 		require.Nil(t, got.GroupID)
@@ -179,11 +179,11 @@ func TestDeleteComponent(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		c := statustest.Component(t, b.svc, p.ID, nil)
-		require.NoError(t, b.svc.DeleteComponent(b.ctx, p.ID, c.ID))
-		_, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		require.NoError(t, b.svc.Pages.DeleteComponent(b.ctx, p.ID, c.ID))
+		_, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		requireKind(t, err, status.KindNotFound)
 		require.Empty(t, history(t, bdb, c.ID), "the history goes with the component")
-		requireKind(t, b.svc.DeleteComponent(b.ctx, p.ID, c.ID), status.KindNotFound)
+		requireKind(t, b.svc.Pages.DeleteComponent(b.ctx, p.ID, c.ID), status.KindNotFound)
 	})
 }
 
@@ -197,26 +197,26 @@ func TestGroups(t *testing.T) {
 		first := statustest.Group(t, b.svc, p.ID, &statustest.GroupOpts{Name: "First", Position: 1})
 		statustest.Group(t, b.svc, other.ID, nil)
 
-		gs, err := b.svc.Groups(b.ctx, p.ID)
+		gs, err := b.svc.Pages.Groups(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Len(t, gs, 2)
 		require.Equal(t, first.ID, gs[0].ID)
 		require.Equal(t, second.ID, gs[1].ID)
 
-		g, err := b.svc.UpdateGroup(b.ctx, p.ID, second.ID, status.GroupInput{Name: " Zeroth ", Position: 0})
+		g, err := b.svc.Pages.UpdateGroup(b.ctx, p.ID, second.ID, status.GroupInput{Name: " Zeroth ", Position: 0})
 		require.NoError(t, err)
 		require.Equal(t, "Zeroth", g.Name)
-		gs, err = b.svc.Groups(b.ctx, p.ID)
+		gs, err = b.svc.Pages.Groups(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, second.ID, gs[0].ID)
 
-		_, err = b.svc.UpdateGroup(b.ctx, other.ID, second.ID, status.GroupInput{Name: "Stolen"})
+		_, err = b.svc.Pages.UpdateGroup(b.ctx, other.ID, second.ID, status.GroupInput{Name: "Stolen"})
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.UpdateGroup(b.ctx, p.ID, second.ID, status.GroupInput{Name: ""})
+		_, err = b.svc.Pages.UpdateGroup(b.ctx, p.ID, second.ID, status.GroupInput{Name: ""})
 		requireField(t, err, status.KindInvalid, "name")
-		_, err = b.svc.CreateGroup(b.ctx, p.ID, status.GroupInput{Name: "G", Position: -5})
+		_, err = b.svc.Pages.CreateGroup(b.ctx, p.ID, status.GroupInput{Name: "G", Position: -5})
 		requireField(t, err, status.KindInvalid, "position")
-		_, err = b.svc.CreateGroup(b.ctx, status.NewID(), status.GroupInput{Name: "G"})
+		_, err = b.svc.Pages.CreateGroup(b.ctx, status.NewID(), status.GroupInput{Name: "G"})
 		requireKind(t, err, status.KindNotFound)
 	})
 }
@@ -230,16 +230,16 @@ func TestDeleteGroup_KeepsComponentsUngrouped(t *testing.T) {
 		g := statustest.Group(t, b.svc, p.ID, nil)
 		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{GroupID: &g.ID})
 
-		requireKind(t, b.svc.DeleteGroup(b.ctx, other.ID, g.ID), status.KindNotFound)
-		got, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		requireKind(t, b.svc.Pages.DeleteGroup(b.ctx, other.ID, g.ID), status.KindNotFound)
+		got, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.NotNil(t, got.GroupID, "a refused delete ungroups nothing")
 
-		require.NoError(t, b.svc.DeleteGroup(b.ctx, p.ID, g.ID))
-		got, err = b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		require.NoError(t, b.svc.Pages.DeleteGroup(b.ctx, p.ID, g.ID))
+		got, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.Nil(t, got.GroupID)
-		gs, err := b.svc.Groups(b.ctx, p.ID)
+		gs, err := b.svc.Pages.Groups(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Empty(t, gs)
 	})
@@ -286,20 +286,20 @@ func TestComponentGroupIDs(t *testing.T) {
 		cdn := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "CDN", GroupID: &edge.ID})
 		site := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Website"})
 
-		ids, err := b.svc.ComponentGroupIDs(b.ctx, []string{api.ID, db.ID, site.ID, "zzzzzzzzzzzz"})
+		ids, err := b.svc.Pages.ComponentGroupIDs(b.ctx, []string{api.ID, db.ID, site.ID, "zzzzzzzzzzzz"})
 		require.NoError(t, err)
 		require.Equal(t, []string{core.ID}, ids)
-		ids, err = b.svc.ComponentGroupIDs(b.ctx, []string{cdn.ID, api.ID})
+		ids, err = b.svc.Pages.ComponentGroupIDs(b.ctx, []string{cdn.ID, api.ID})
 		require.NoError(t, err)
 		want := []string{core.ID, edge.ID}
 		slices.Sort(want)
 		require.Equal(t, want, ids)
-		ids, err = b.svc.ComponentGroupIDs(b.ctx, nil)
+		ids, err = b.svc.Pages.ComponentGroupIDs(b.ctx, nil)
 		require.NoError(t, err)
 		require.Empty(t, ids)
 
 		// Moved to another group: the group it is in now.
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, cdn.ID, status.ComponentPatch{GroupID: statustest.Ptr(&core.ID)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, cdn.ID, status.ComponentPatch{GroupID: statustest.Ptr(&core.ID)})
 		require.NoError(t, err)
 		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
 			ids, err := tx.ComponentGroupIDs(ctx, []string{cdn.ID})

@@ -93,10 +93,10 @@ func saveCustomerLists(ctx context.Context, tx bun.IDB, c *Customer) error {
 	return nil
 }
 
-// CreateCustomer adds a customer. Invalid input is a KindInvalid error; a
+// Create adds a customer. Invalid input is a KindInvalid error; a
 // name or domain another customer has is a KindConflict error, both with
 // Fields. The change is written to the audit log.
-func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Customer, error) {
+func (s *Customers) Create(ctx context.Context, in CustomerInput) (*Customer, error) {
 	in.normalise()
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -120,14 +120,14 @@ func (s *Service) CreateCustomer(ctx context.Context, in CustomerInput) (*Custom
 	if err != nil {
 		return nil, err
 	}
-	return s.CustomerByID(ctx, c.ID)
+	return s.ByID(ctx, c.ID)
 }
 
-// UpdateCustomer replaces a customer's fields, domains and contacts with
+// Update replaces a customer's fields, domains and contacts with
 // in. When in.Version is set and the customer has changed since that
 // version, nothing is saved and the error is KindConflict. Otherwise the
 // errors are those of CreateCustomer, or KindNotFound.
-func (s *Service) UpdateCustomer(ctx context.Context, id string, in CustomerInput) (*Customer, error) {
+func (s *Customers) Update(ctx context.Context, id string, in CustomerInput) (*Customer, error) {
 	if !ValidID(id) {
 		return nil, notFound("Customer", id)
 	}
@@ -168,7 +168,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id string, in CustomerInpu
 	if err != nil {
 		return nil, err
 	}
-	return s.CustomerByID(ctx, id)
+	return s.ByID(ctx, id)
 }
 
 func staleCustomer() error {
@@ -176,10 +176,10 @@ func staleCustomer() error {
 		"Reload the page to see their changes, then make yours again.")
 }
 
-// DeleteCustomer removes a customer with its domains, contacts and links
+// Delete removes a customer with its domains, contacts and links
 // to incidents, and writes the audit log. It returns KindNotFound if there
 // is no such customer.
-func (s *Service) DeleteCustomer(ctx context.Context, id string) error {
+func (s *Customers) Delete(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return notFound("Customer", id)
 	}
@@ -195,9 +195,9 @@ func (s *Service) DeleteCustomer(ctx context.Context, id string) error {
 	})
 }
 
-// Customers returns every customer with its domains and contacts, sorted
+// List returns every customer with its domains and contacts, sorted
 // by name.
-func (s *Service) Customers(ctx context.Context) ([]*Customer, error) {
+func (s *Customers) List(ctx context.Context) ([]*Customer, error) {
 	var out []*Customer
 	if err := s.db.NewSelect().Model(&out).OrderExpr("lower(cu.name), cu.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
@@ -208,9 +208,9 @@ func (s *Service) Customers(ctx context.Context) ([]*Customer, error) {
 	return out, nil
 }
 
-// CustomerByID returns a customer with its domains and contacts, or a
+// ByID returns a customer with its domains and contacts, or a
 // KindNotFound error.
-func (s *Service) CustomerByID(ctx context.Context, id string) (*Customer, error) {
+func (s *Customers) ByID(ctx context.Context, id string) (*Customer, error) {
 	return customerByID(ctx, s.db, id)
 }
 
@@ -267,9 +267,9 @@ const (
 	MatchUnknown CustomerMatch = "unknown"
 )
 
-// CustomerForEmail returns the customer an email address belongs to, as
+// ForEmail returns the customer an email address belongs to, as
 // matchCustomer finds it.
-func (s *Service) CustomerForEmail(ctx context.Context, address string) (*Customer, error) {
+func (s *Customers) ForEmail(ctx context.Context, address string) (*Customer, error) {
 	c, _, err := s.matchCustomer(ctx, s.db, address)
 	return c, err
 }
@@ -280,7 +280,7 @@ func (s *Service) CustomerForEmail(ctx context.Context, address string) (*Custom
 // (eu.acme.com falls back to acme.com). An address several customers list
 // as a contact is matched by domain only. It returns KindInvalid if address
 // is not an email address and KindNotFound if no customer matches.
-func (s *Service) matchCustomer(ctx context.Context, db bun.IDB, address string) (*Customer, CustomerMatch, error) {
+func (s *core) matchCustomer(ctx context.Context, db bun.IDB, address string) (*Customer, CustomerMatch, error) {
 	addr := strings.TrimSpace(address)
 	if a, err := mail.ParseAddress(addr); err == nil {
 		addr = a.Address
@@ -347,13 +347,13 @@ func incidentCustomerRefs(ctx context.Context, tx bun.IDB, incidentID string) ([
 	return out, nil
 }
 
-// SetIncidentCustomers makes customerIDs the customers an incident of the
+// SetCustomers makes customerIDs the customers an incident of the
 // page affects. A change is written to the incident's timeline (counts
 // only: the timeline feeds the post-mortem draft, and customers must not
 // learn of each other) and to the audit log (with names). It returns
 // KindNotFound if the incident is not on the page and KindInvalid, with
 // Fields "customers[i]", for an id that names no customer.
-func (s *Service) SetIncidentCustomers(ctx context.Context, pageID, incidentID string, customerIDs []string) error {
+func (s *Incidents) SetCustomers(ctx context.Context, pageID, incidentID string, customerIDs []string) error {
 	f := FieldErrors{}
 	checkCustomerIDs(f, customerIDs)
 	if err := f.Err(); err != nil {
@@ -435,7 +435,7 @@ func checkCustomersExist(ctx context.Context, tx bun.IDB, ids []string) error {
 	return f.Err()
 }
 
-func (s *Service) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Incident, before []customerRef, added, removed []string) error {
+func (s *core) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Incident, before []customerRef, added, removed []string) error {
 	if len(removed) > 0 {
 		if _, err := tx.NewDelete().Model((*incidentCustomer)(nil)).
 			Where("incident_id = ? AND customer_id IN (?)", inc.ID, bun.In(removed)).Exec(ctx); err != nil {
@@ -467,9 +467,9 @@ func (s *Service) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Inc
 		Before: refs{before}, After: refs{after}})
 }
 
-// IncidentCustomers returns the customers an incident affects, with their
+// Customers returns the customers an incident affects, with their
 // domains and contacts, sorted by name. An unknown incident has none.
-func (s *Service) IncidentCustomers(ctx context.Context, incidentID string) ([]*Customer, error) {
+func (s *Incidents) Customers(ctx context.Context, incidentID string) ([]*Customer, error) {
 	if !ValidID(incidentID) {
 		return nil, notFound("Incident", incidentID)
 	}
@@ -487,10 +487,10 @@ func (s *Service) IncidentCustomers(ctx context.Context, incidentID string) ([]*
 // maxCustomerIncidents is how many incidents CustomerIncidents returns.
 const maxCustomerIncidents = 50
 
-// CustomerIncidents returns the most recent incidents (at most 50) that
+// Incidents returns the most recent incidents (at most 50) that
 // affect a customer, on any page, most recently started first, without
 // their updates. It returns KindNotFound if there is no such customer.
-func (s *Service) CustomerIncidents(ctx context.Context, customerID string) ([]*Incident, error) {
+func (s *Customers) Incidents(ctx context.Context, customerID string) ([]*Incident, error) {
 	if !ValidID(customerID) {
 		return nil, notFound("Customer", customerID)
 	}
@@ -510,9 +510,9 @@ func (s *Service) CustomerIncidents(ctx context.Context, customerID string) ([]*
 	return out, nil
 }
 
-// OpenIncidentsByCustomer returns, per customer id, how many open
+// OpenIncidents returns, per customer id, how many open
 // incidents affect the customer. Customers without any are left out.
-func (s *Service) OpenIncidentsByCustomer(ctx context.Context) (map[string]int, error) {
+func (s *Customers) OpenIncidents(ctx context.Context) (map[string]int, error) {
 	var rows []struct {
 		CustomerID string `bun:"customer_id"`
 		N          int    `bun:"n"`

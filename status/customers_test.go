@@ -38,7 +38,7 @@ func TestCreateCustomer(t *testing.T) {
 		in.Domains = []string{" Acme.COM. ", "@eu.acme.com", "acme.co.uk"}
 		in.Contacts = append(in.Contacts, status.ContactInput{Email: " noc@acme.com ", Role: status.ContactTechnical})
 
-		c, err := b.svc.CreateCustomer(ctx, in)
+		c, err := b.svc.Customers.Create(ctx, in)
 		require.NoError(t, err)
 		require.True(t, status.ValidID(c.ID))
 		require.Equal(t, "Acme Corp", c.Name)
@@ -53,7 +53,7 @@ func TestCreateCustomer(t *testing.T) {
 		require.Equal(t, 1, c.Version)
 		requireTime(t, epoch, c.CreatedAt)
 
-		got, err := b.svc.CustomerByID(b.ctx, c.ID)
+		got, err := b.svc.Customers.ByID(b.ctx, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, c, got)
 
@@ -127,10 +127,10 @@ func TestCustomerValidation(t *testing.T) {
 			in := customerInput()
 			in.Contacts = append([]status.ContactInput{}, in.Contacts...)
 			tc.edit(&in)
-			_, err := b.svc.CreateCustomer(b.ctx, in)
+			_, err := b.svc.Customers.Create(b.ctx, in)
 			requireField(t, err, status.KindInvalid, tc.field)
 		}
-		cs, err := b.svc.Customers(b.ctx)
+		cs, err := b.svc.Customers.List(b.ctx)
 		require.NoError(t, err)
 		require.Empty(t, cs, "nothing invalid was saved")
 
@@ -140,7 +140,7 @@ func TestCustomerValidation(t *testing.T) {
 		in.OncallNotes = strings.Repeat("ü", status.MaxOncallNotesLen) // 10 000 characters, 20 000 bytes
 		in.AccountManagerEmail = ""
 		in.Domains, in.Contacts = nil, nil
-		c, err := b.svc.CreateCustomer(b.ctx, in)
+		c, err := b.svc.Customers.Create(b.ctx, in)
 		require.NoError(t, err)
 		require.Empty(t, c.Domains)
 		require.Empty(t, c.Contacts)
@@ -149,7 +149,7 @@ func TestCustomerValidation(t *testing.T) {
 		in.Domains = []string{"xn--bcher-kva.example", "a.b.c.d.example"}
 		in.Contacts = append(in.Contacts, status.ContactInput{Email: "wile@acme.com", Role: status.ContactEscalation})
 		in.OncallNotes = "line one\r\n\tline two"
-		_, err = b.svc.CreateCustomer(b.ctx, in)
+		_, err = b.svc.Customers.Create(b.ctx, in)
 		require.NoError(t, err, "the same address with another role, punycode and tabs in notes are fine")
 	})
 }
@@ -161,27 +161,27 @@ func TestCustomerUniqueness(t *testing.T) {
 		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme", Domains: []string{"acme.com"}})
 		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Globex", Domains: []string{"globex.com"}})
 
-		_, err := b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "Initech", Domains: []string{"initech.com", "ACME.com"}})
+		_, err := b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "Initech", Domains: []string{"initech.com", "ACME.com"}})
 		e := requireKind(t, err, status.KindConflict)
 		require.Equal(t, "already belongs to Acme", e.Fields["domains[1]"])
 		require.NotContains(t, e.Fields, "domains[0]")
 
-		_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "aCME"})
+		_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "aCME"})
 		e = requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Fields["name"], "Acme", "names are unique ignoring case")
 
 		// Saving a customer with its own domains and name is fine; taking
 		// another's is not.
-		_, err = b.svc.UpdateCustomer(b.ctx, acme.ID, status.CustomerInput{Name: "ACME", Domains: []string{"acme.com"}})
+		_, err = b.svc.Customers.Update(b.ctx, acme.ID, status.CustomerInput{Name: "ACME", Domains: []string{"acme.com"}})
 		require.NoError(t, err)
-		_, err = b.svc.UpdateCustomer(b.ctx, globex.ID, status.CustomerInput{Name: "Globex", Domains: []string{"globex.com", "acme.com"}})
+		_, err = b.svc.Customers.Update(b.ctx, globex.ID, status.CustomerInput{Name: "Globex", Domains: []string{"globex.com", "acme.com"}})
 		requireField(t, err, status.KindConflict, "domains[1]")
-		_, err = b.svc.UpdateCustomer(b.ctx, globex.ID, status.CustomerInput{Name: "acme"})
+		_, err = b.svc.Customers.Update(b.ctx, globex.ID, status.CustomerInput{Name: "acme"})
 		requireField(t, err, status.KindConflict, "name")
 
 		// A subdomain of another customer's domain may belong to someone
 		// else (a subsidiary); the more specific domain wins.
-		_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "Acme Europe", Domains: []string{"eu.acme.com"}})
+		_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "Acme Europe", Domains: []string{"eu.acme.com"}})
 		require.NoError(t, err)
 	})
 }
@@ -190,14 +190,14 @@ func TestUpdateCustomer(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		c, err := b.svc.CreateCustomer(b.ctx, customerInput())
+		c, err := b.svc.Customers.Create(b.ctx, customerInput())
 		require.NoError(t, err)
 		b.clock.Advance(60e9)
 
 		in := status.CustomerInput{Name: "Acme Corporation", Domains: []string{"acme.org"},
 			Contacts:    []status.ContactInput{{Name: "Road Runner", Email: "rr@acme.org", Role: status.ContactEscalation}},
 			OncallNotes: "Beep beep.", Version: c.Version}
-		got, err := b.svc.UpdateCustomer(b.ctx, c.ID, in)
+		got, err := b.svc.Customers.Update(b.ctx, c.ID, in)
 		require.NoError(t, err)
 		require.Equal(t, "Acme Corporation", got.Name)
 		require.Equal(t, []string{"acme.org"}, got.Domains)
@@ -209,7 +209,7 @@ func TestUpdateCustomer(t *testing.T) {
 		requireTime(t, b.clock.Now(), got.UpdatedAt)
 
 		// acme.com is free again.
-		_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "Other", Domains: []string{"acme.com"}})
+		_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "Other", Domains: []string{"acme.com"}})
 		require.NoError(t, err)
 
 		log, err := b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "customer", SubjectID: c.ID})
@@ -225,12 +225,12 @@ func TestUpdateCustomer(t *testing.T) {
 		require.Equal(t, "Acme Corporation", after.Name)
 		require.Equal(t, 2, after.Version)
 
-		_, err = b.svc.UpdateCustomer(b.ctx, status.NewID(), in)
+		_, err = b.svc.Customers.Update(b.ctx, status.NewID(), in)
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.UpdateCustomer(b.ctx, "../x", in)
+		_, err = b.svc.Customers.Update(b.ctx, "../x", in)
 		requireKind(t, err, status.KindNotFound)
 		in.Name = ""
-		_, err = b.svc.UpdateCustomer(b.ctx, c.ID, in)
+		_, err = b.svc.Customers.Update(b.ctx, c.ID, in)
 		requireField(t, err, status.KindInvalid, "name")
 	})
 }
@@ -243,16 +243,16 @@ func TestUpdateCustomerStaleVersion(t *testing.T) {
 
 		// Two people open the form at version 1; the first saves.
 		first := status.CustomerInput{Name: "Acme", Domains: []string{"acme.com"}, OncallNotes: "first", Version: c.Version}
-		_, err := b.svc.UpdateCustomer(b.ctx, c.ID, first)
+		_, err := b.svc.Customers.Update(b.ctx, c.ID, first)
 		require.NoError(t, err)
 
 		second := status.CustomerInput{Name: "Acme Second", Domains: []string{"acme.net"}, OncallNotes: "second", Version: c.Version}
-		_, err = b.svc.UpdateCustomer(b.ctx, c.ID, second)
+		_, err = b.svc.Customers.Update(b.ctx, c.ID, second)
 		e := requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "Someone else changed this customer")
 		require.Contains(t, e.Message, "nothing was saved")
 
-		got, err := b.svc.CustomerByID(b.ctx, c.ID)
+		got, err := b.svc.Customers.ByID(b.ctx, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Acme", got.Name, "nothing overwritten")
 		require.Equal(t, "first", got.OncallNotes)
@@ -264,7 +264,7 @@ func TestUpdateCustomerStaleVersion(t *testing.T) {
 
 		// With the current version it goes through.
 		second.Version = got.Version
-		_, err = b.svc.UpdateCustomer(b.ctx, c.ID, second)
+		_, err = b.svc.Customers.Update(b.ctx, c.ID, second)
 		require.NoError(t, err)
 	})
 }
@@ -277,19 +277,19 @@ func TestDeleteCustomer(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		c := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme", Domains: []string{"acme.com"}})
 		other := statustest.Customer(t, b.svc, nil)
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{c.ID, other.ID}))
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{c.ID, other.ID}))
 
-		require.NoError(t, b.svc.DeleteCustomer(b.ctx, c.ID))
-		_, err := b.svc.CustomerByID(b.ctx, c.ID)
+		require.NoError(t, b.svc.Customers.Delete(b.ctx, c.ID))
+		_, err := b.svc.Customers.ByID(b.ctx, c.ID)
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeleteCustomer(b.ctx, c.ID), status.KindNotFound)
-		requireKind(t, b.svc.DeleteCustomer(b.ctx, "bad id"), status.KindNotFound)
+		requireKind(t, b.svc.Customers.Delete(b.ctx, c.ID), status.KindNotFound)
+		requireKind(t, b.svc.Customers.Delete(b.ctx, "bad id"), status.KindNotFound)
 
-		linked, err := b.svc.IncidentCustomers(b.ctx, inc.ID)
+		linked, err := b.svc.Incidents.Customers(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, linked, 1, "the link went with the customer")
 		require.Equal(t, other.ID, linked[0].ID)
-		_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "acme", Domains: []string{"acme.com"}})
+		_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "acme", Domains: []string{"acme.com"}})
 		require.NoError(t, err, "name and domain are free again")
 
 		log, err := b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "customer", SubjectID: c.ID})
@@ -307,7 +307,7 @@ func TestCustomersList(t *testing.T) {
 		for _, n := range []string{"globex", "Acme", "initech"} {
 			statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: n})
 		}
-		cs, err := b.svc.Customers(b.ctx)
+		cs, err := b.svc.Customers.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, cs, 3)
 		require.Equal(t, []string{"Acme", "globex", "initech"}, []string{cs[0].Name, cs[1].Name, cs[2].Name}, "sorted by name, ignoring case")
@@ -349,11 +349,11 @@ func TestCustomerForEmail(t *testing.T) {
 			"Consultant@ACME.com":              road.ID,
 		}
 		for addr, want := range matches {
-			c, err := b.svc.CustomerForEmail(b.ctx, addr)
+			c, err := b.svc.Customers.ForEmail(b.ctx, addr)
 			require.NoError(t, err, addr)
 			require.Equal(t, want, c.ID, addr)
 		}
-		got, err := b.svc.CustomerForEmail(b.ctx, "wile@acme.com")
+		got, err := b.svc.Customers.ForEmail(b.ctx, "wile@acme.com")
 		require.NoError(t, err)
 		require.NotEmpty(t, got.Contacts, "the customer comes with its contacts")
 		for addr, want := range map[string]status.CustomerMatch{"wile.coyote@gmail.example": status.MatchContact,
@@ -368,11 +368,11 @@ func TestCustomerForEmail(t *testing.T) {
 
 		for _, addr := range []string{"x@notacme.com", "x@acme.com.evil.example", "x@com", "x@other.example",
 			"someone@gmail.example", "shared@freemail.example"} {
-			_, err := b.svc.CustomerForEmail(b.ctx, addr)
+			_, err := b.svc.Customers.ForEmail(b.ctx, addr)
 			requireKind(t, err, status.KindNotFound)
 		}
 		for _, addr := range []string{"", "acme.com", "@acme.com", "not an address", strings.Repeat("a", 300) + "@acme.com"} {
-			_, err := b.svc.CustomerForEmail(b.ctx, addr)
+			_, err := b.svc.Customers.ForEmail(b.ctx, addr)
 			requireKind(t, err, status.KindInvalid)
 		}
 	})
@@ -389,22 +389,22 @@ func TestSetIncidentCustomers(t *testing.T) {
 		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "globex"})
 		initech := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Initech"})
 
-		require.NoError(t, b.svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{globex.ID, acme.ID}))
-		cs, err := b.svc.IncidentCustomers(b.ctx, inc.ID)
+		require.NoError(t, b.svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{globex.ID, acme.ID}))
+		cs, err := b.svc.Incidents.Customers(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Acme", "globex"}, []string{cs[0].Name, cs[1].Name})
 		require.NotEmpty(t, cs[0].Contacts)
 
 		b.clock.Advance(60e9)
-		require.NoError(t, b.svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{acme.ID, initech.ID}))
-		cs, err = b.svc.IncidentCustomers(b.ctx, inc.ID)
+		require.NoError(t, b.svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{acme.ID, initech.ID}))
+		cs, err = b.svc.Incidents.Customers(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Acme", "Initech"}, []string{cs[0].Name, cs[1].Name})
 
 		// The same set again changes nothing and writes nothing.
-		require.NoError(t, b.svc.SetIncidentCustomers(ctx, p.ID, inc.ID, []string{initech.ID, acme.ID}))
+		require.NoError(t, b.svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, []string{initech.ID, acme.ID}))
 
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var changes []*status.TimelineEntry
 		for _, e := range tl {
@@ -434,22 +434,22 @@ func TestSetIncidentCustomers(t *testing.T) {
 		require.NotContains(t, sets[0].After, "globex")
 		require.Contains(t, sets[0].After, "Initech")
 
-		open, err := b.svc.OpenIncidentsByCustomer(b.ctx)
+		open, err := b.svc.Customers.OpenIncidents(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, map[string]int{acme.ID: 1, initech.ID: 1}, open)
-		incs, err := b.svc.CustomerIncidents(b.ctx, acme.ID)
+		incs, err := b.svc.Customers.Incidents(b.ctx, acme.ID)
 		require.NoError(t, err)
 		require.Len(t, incs, 1)
 		require.Equal(t, inc.ID, incs[0].ID)
-		incs, err = b.svc.CustomerIncidents(b.ctx, globex.ID)
+		incs, err = b.svc.Customers.Incidents(b.ctx, globex.ID)
 		require.NoError(t, err)
 		require.Empty(t, incs)
-		_, err = b.svc.CustomerIncidents(b.ctx, status.NewID())
+		_, err = b.svc.Customers.Incidents(b.ctx, status.NewID())
 		requireKind(t, err, status.KindNotFound)
 
 		// Clearing the list unlinks everyone.
-		require.NoError(t, b.svc.SetIncidentCustomers(ctx, p.ID, inc.ID, nil))
-		cs, err = b.svc.IncidentCustomers(b.ctx, inc.ID)
+		require.NoError(t, b.svc.Incidents.SetCustomers(ctx, p.ID, inc.ID, nil))
+		cs, err = b.svc.Incidents.Customers(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Empty(t, cs)
 	})
@@ -464,22 +464,22 @@ func TestSetIncidentCustomersBadInput(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		acme := statustest.Customer(t, b.svc, nil)
 
-		err := b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, status.NewID()})
+		err := b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, status.NewID()})
 		e := requireKind(t, err, status.KindInvalid)
 		require.Equal(t, "no such customer", e.Fields["customers[1]"])
 
-		err = b.svc.SetIncidentCustomers(b.ctx, other.ID, inc.ID, []string{acme.ID})
+		err = b.svc.Incidents.SetCustomers(b.ctx, other.ID, inc.ID, []string{acme.ID})
 		e = requireKind(t, err, status.KindNotFound)
 		require.Contains(t, e.Message, "Incident "+inc.ID+" not found")
-		requireKind(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, status.NewID(), []string{acme.ID}), status.KindNotFound)
+		requireKind(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, status.NewID(), []string{acme.ID}), status.KindNotFound)
 
-		requireField(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, acme.ID}), status.KindInvalid, "customers[1]")
-		requireField(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{"'; DROP TABLE customers; --"}), status.KindInvalid, "customers[0]")
+		requireField(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, acme.ID}), status.KindInvalid, "customers[1]")
+		requireField(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{"'; DROP TABLE customers; --"}), status.KindInvalid, "customers[0]")
 
-		cs, err := b.svc.IncidentCustomers(b.ctx, inc.ID)
+		cs, err := b.svc.Incidents.Customers(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Empty(t, cs, "nothing was linked by the refused calls")
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		for _, e := range tl {
 			require.NotEqual(t, status.TimelineChange, e.Kind)

@@ -21,7 +21,7 @@ const (
 
 // RecordEscalation records an escalation step on the incident (who and
 // when) and on its timeline.
-func (s *Service) RecordEscalation(ctx context.Context, pageID, incidentID string, what EscalationRecord, actor string) error {
+func (s *Incidents) RecordEscalation(ctx context.Context, pageID, incidentID string, what EscalationRecord, actor string) error {
 	now := s.Now()
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
@@ -60,7 +60,7 @@ func (s *Service) RecordEscalation(ctx context.Context, pageID, incidentID strin
 
 // EscalationsOf returns the escalation flags of an incident at the
 // service's now, with the incident history of its components.
-func (s *Service) EscalationsOf(ctx context.Context, inc *Incident) ([]Flag, error) {
+func (s *Incidents) EscalationsOf(ctx context.Context, inc *Incident) ([]Flag, error) {
 	in := EscalationInput{AccountManagementInformedAt: inc.AMInformedAt, PostmortemDecision: inc.PostmortemDecision,
 		ContinuityPlanAt: inc.ContinuityPlanAt}
 	for _, ic := range inc.Components {

@@ -159,9 +159,9 @@ func boolOr(b *bool, def bool) bool {
 	return *b
 }
 
-// DeclareIncident opens an incident on a page with its first update and sets
+// Declare opens an incident on a page with its first update and sets
 // the affected components' statuses.
-func (s *Service) DeclareIncident(ctx context.Context, pageID string, in IncidentInput) (*Incident, error) {
+func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput) (*Incident, error) {
 	now := s.Now()
 	if in.State == "" {
 		in.State = StateInvestigating
@@ -237,14 +237,14 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 	if err != nil {
 		return nil, err
 	}
-	return s.IncidentByID(ctx, pageID, inc.ID)
+	return s.ByID(ctx, pageID, inc.ID)
 }
 
 // PostUpdate adds an update to an incident: it moves the incident to the
 // update's state, applies component changes and tells the Notifier. Posting
 // "resolved" sets every affected component that the update does not set
 // itself back to operational, unless another open incident still holds it.
-func (s *Service) PostUpdate(ctx context.Context, pageID, incidentID string, in UpdateInput) (*IncidentUpdate, error) {
+func (s *Incidents) PostUpdate(ctx context.Context, pageID, incidentID string, in UpdateInput) (*IncidentUpdate, error) {
 	now := s.Now()
 	if in.Kind == "" {
 		in.Kind = KindGeneral
@@ -292,7 +292,7 @@ type withUpdate struct {
 }
 
 // applyUpdate records an update and its consequences on inc inside tx.
-func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in UpdateInput, now time.Time) (*IncidentUpdate, error) {
+func (s *core) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in UpdateInput, now time.Time) (*IncidentUpdate, error) {
 	changes, err := s.applyComponentStatuses(ctx, tx, inc, in.Components, now)
 	if err != nil {
 		return nil, err
@@ -352,7 +352,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 			return nil, err
 		}
 	}
-	if err := s.notify.IncidentUpdated(ctx, &Tx{Tx: tx, s: s}, inc, upd); err != nil {
+	if err := s.notify.IncidentUpdated(ctx, &Tx{Tx: tx, s: s.svc}, inc, upd); err != nil {
 		return nil, fmt.Errorf("notify update of incident %s: %w", inc.ID, err)
 	}
 	return upd, nil
@@ -365,7 +365,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx bun.Tx, inc *Incident, in 
 // audiences that see it add (see PageView). The changes returned are what
 // the update shows: for a public incident the public status, for another
 // the status the incident held before.
-func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *Incident, in []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
+func (s *core) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *Incident, in []ComponentStatusInput, now time.Time) ([]ComponentChange, error) {
 	held, err := heldStatuses(ctx, tx, inc.ID)
 	if err != nil {
 		return nil, err
@@ -570,11 +570,11 @@ func (p *IncidentPatch) validate(f FieldErrors, now time.Time) {
 	rec.checkRecord(f)
 }
 
-// UpdateIncident applies patch to an incident. Widening the visibility of
+// Update applies patch to an incident. Widening the visibility of
 // a resolved incident is refused (KindConflict): what was said went to the
 // audience it was written for. Listed updates that are not the incident's
 // are KindInvalid, and nothing is changed.
-func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p IncidentPatch) (*Incident, error) {
+func (s *Incidents) Update(ctx context.Context, pageID, id string, p IncidentPatch) (*Incident, error) {
 	now := s.Now()
 	f := FieldErrors{}
 	p.validate(f, now)
@@ -635,7 +635,7 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 	if err != nil {
 		return nil, err
 	}
-	return s.IncidentByID(ctx, pageID, id)
+	return s.ByID(ctx, pageID, id)
 }
 
 // saveIncident saves an incident changed from before inside tx: a new
@@ -789,9 +789,9 @@ func deref(s *string) string {
 	return *s
 }
 
-// DeleteIncident removes an incident (for mistakes; resolved incidents
+// Delete removes an incident (for mistakes; resolved incidents
 // belong in the history).
-func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
+func (s *Incidents) Delete(ctx context.Context, pageID, id string) error {
 	if !ValidID(id) {
 		return notFound("Incident", id)
 	}
@@ -821,9 +821,9 @@ func (s *Service) DeleteIncident(ctx context.Context, pageID, id string) error {
 	})
 }
 
-// IncidentByID returns an incident of the page with its updates (newest
+// ByID returns an incident of the page with its updates (newest
 // first) and affected components, or KindNotFound.
-func (s *Service) IncidentByID(ctx context.Context, pageID, id string) (*Incident, error) {
+func (s *Incidents) ByID(ctx context.Context, pageID, id string) (*Incident, error) {
 	inc, err := incidentOnPage(ctx, s.db, pageID, id)
 	if err != nil {
 		return nil, err
@@ -858,9 +858,9 @@ type IncidentFilter struct {
 	audience *Audience
 }
 
-// Incidents returns the incidents matching f, most recently started first,
+// List returns the incidents matching f, most recently started first,
 // with their updates and components.
-func (s *Service) Incidents(ctx context.Context, f IncidentFilter) ([]*Incident, error) {
+func (s *Incidents) List(ctx context.Context, f IncidentFilter) ([]*Incident, error) {
 	return incidents(ctx, s.db, f)
 }
 

@@ -66,7 +66,7 @@ func TestDeclareIncident(t *testing.T) {
 		web := statustest.Component(t, svc, p.ID, &statustest.ComponentOpts{Name: "Web"})
 		clock.Advance(time.Minute)
 
-		inc, err := svc.DeclareIncident(ctx, p.ID, status.IncidentInput{
+		inc, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{
 			Title: " Elevated errors ", Severity: status.SeverityMajor, Visibility: status.VisibilityPublic,
 			Components: affect(api.ID, status.MajorOutage, web.ID, status.Operational),
 			Body:       "We see errors on the API.", Author: " Ada ",
@@ -111,15 +111,15 @@ func TestDeclareIncident_NotifierFailureRollsBack(t *testing.T) {
 		svc := status.New(bdb, status.Options{Notifier: notes})
 		p := statustest.Page(t, svc, nil)
 		c := statustest.Component(t, svc, p.ID, nil)
-		_, err := svc.DeclareIncident(t.Context(), p.ID, status.IncidentInput{Title: "Down", Severity: status.SeverityMinor,
+		_, err := svc.Incidents.Declare(t.Context(), p.ID, status.IncidentInput{Title: "Down", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Down.", Components: affect(c.ID, status.MajorOutage)})
 		require.ErrorContains(t, err, "queue is down")
 		require.Equal(t, status.KindInternal, status.KindOf(err))
 
-		incs, err := svc.Incidents(t.Context(), status.IncidentFilter{PageID: p.ID})
+		incs, err := svc.Incidents.List(t.Context(), status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, incs)
-		got, err := svc.ComponentByID(t.Context(), p.ID, c.ID)
+		got, err := svc.Pages.ComponentByID(t.Context(), p.ID, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.Operational, got.Status)
 	})
@@ -139,7 +139,7 @@ func TestIncidentLifecycle(t *testing.T) {
 		post := func(in status.UpdateInput) *status.IncidentUpdate {
 			t.Helper()
 			b.clock.Advance(10 * time.Minute)
-			u, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, in)
+			u, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, in)
 			require.NoError(t, err)
 			return u
 		}
@@ -158,7 +158,7 @@ func TestIncidentLifecycle(t *testing.T) {
 		observing := b.clock.Now().Add(10 * time.Minute)
 		post(status.UpdateInput{State: status.StateObserving, Kind: status.KindResolution, Resolution: status.ResolutionTemporary,
 			Body: "Traffic moved to the standby.", Components: affect(api.ID, status.DegradedPerformance)})
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateObserving, got.State)
 		requireTimePtr(t, observing, got.MonitoringAt)
@@ -166,19 +166,19 @@ func TestIncidentLifecycle(t *testing.T) {
 		require.Equal(t, "monitoring", got.StatuspageStatus())
 
 		post(status.UpdateInput{State: status.StateObserving, Body: "Still watching."})
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		requireTimePtr(t, observing, got.MonitoringAt) // when observing began, not the latest update
 
 		// A major incident resolves only once the post-mortem decision is
 		// recorded, whichever way it is resolved.
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.Equal(t, status.KindConflict, status.KindOf(err))
 		require.Contains(t, status.Message(err), "post-mortem decision")
-		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Casey"))
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Casey"))
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.Equal(t, status.KindConflict, status.KindOf(err), "a yes needs the post-mortem written")
-		_, err = b.svc.SavePostmortem(b.ctx, p.ID, inc.ID, status.PostmortemInput{Kind: status.PostmortemInternal,
+		_, err = b.svc.Incidents.SavePostmortem(b.ctx, p.ID, inc.ID, status.PostmortemInput{Kind: status.PostmortemInternal,
 			Action: status.PostmortemSave, Text: "## Summary\n\nA draft."})
 		require.NoError(t, err)
 
@@ -190,7 +190,7 @@ func TestIncidentLifecycle(t *testing.T) {
 			{ComponentID: db.ID, Name: db.Name, OldStatus: status.PartialOutage, NewStatus: status.Operational},
 		}, u.Components, "the resolving update lists the restored components")
 
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateResolved, got.State)
 		requireTimePtr(t, resolved, got.ResolvedAt)
@@ -227,7 +227,7 @@ func TestResolve_ComponentHeldByAnotherOpenIncident(t *testing.T) {
 			"the latest public update sets the public status; an internal incident does not change it")
 
 		b.clock.Advance(time.Minute)
-		u, err := b.svc.PostUpdate(b.ctx, p.ID, first.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		u, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, first.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		require.Equal(t, status.DegradedPerformance, componentStatus(t, b, p.ID, shared.ID),
 			"a component held by other open public incidents gets the worst status they give it")
@@ -236,7 +236,7 @@ func TestResolve_ComponentHeldByAnotherOpenIncident(t *testing.T) {
 			u.Components, "an unchanged component is not listed")
 
 		b.clock.Advance(time.Minute)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, second.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, second.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		require.Equal(t, status.Operational, componentStatus(t, b, p.ID, shared.ID), "the internal incident holds it for the team only")
 	})
@@ -252,7 +252,7 @@ func TestResolve_ExplicitComponentStatusWins(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{
 			Components: affect(c.ID, status.MajorOutage, d.ID, status.MajorOutage)})
 		b.clock.Advance(time.Minute)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Mostly fixed.",
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Mostly fixed.",
 			Components: affect(c.ID, status.DegradedPerformance)})
 		require.NoError(t, err)
 		require.Equal(t, status.DegradedPerformance, componentStatus(t, b, p.ID, c.ID))
@@ -271,17 +271,17 @@ func TestReopenIncident(t *testing.T) {
 				c := statustest.Component(t, b.svc, p.ID, nil)
 				inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Components: affect(c.ID, status.MajorOutage)})
 				b.clock.Advance(time.Hour)
-				_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+				_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 				require.NoError(t, err)
-				open, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID, Open: statustest.Ptr(true)})
+				open, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID, Open: statustest.Ptr(true)})
 				require.NoError(t, err)
 				require.Empty(t, open)
 
 				reopened := b.clock.Advance(time.Hour)
-				_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: reopenTo, Body: "It is back.",
+				_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: reopenTo, Body: "It is back.",
 					Components: affect(c.ID, status.PartialOutage)})
 				require.NoError(t, err)
-				got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+				got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 				require.NoError(t, err)
 				require.Equal(t, reopenTo, got.State)
 				require.Nil(t, got.ResolvedAt, "a reopened incident is not resolved")
@@ -289,14 +289,14 @@ func TestReopenIncident(t *testing.T) {
 				if reopenTo == status.StateObserving {
 					requireTimePtr(t, reopened, got.MonitoringAt)
 				}
-				open, err = b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID, Open: statustest.Ptr(true)})
+				open, err = b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID, Open: statustest.Ptr(true)})
 				require.NoError(t, err)
 				require.Len(t, open, 1)
 
 				resolvedAgain := b.clock.Advance(time.Hour)
-				_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed again."})
+				_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed again."})
 				require.NoError(t, err)
-				got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+				got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 				require.NoError(t, err)
 				requireTimePtr(t, resolvedAgain, got.ResolvedAt)
 				require.Equal(t, status.Operational, componentStatus(t, b, p.ID, c.ID))
@@ -312,12 +312,12 @@ func TestPostUpdate_ToResolvedIncidentKeepsResolvedAt(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		resolved := b.clock.Advance(time.Hour)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		b.clock.Advance(time.Hour)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Root cause: a full disk.", Notify: statustest.Ptr(false)})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Root cause: a full disk.", Notify: statustest.Ptr(false)})
 		require.NoError(t, err)
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateResolved, got.State)
 		requireTimePtr(t, resolved, got.ResolvedAt)
@@ -364,11 +364,11 @@ func TestPostUpdate_InvalidInput(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, tc.in)
+				_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, tc.in)
 				requireField(t, err, status.KindInvalid, tc.field)
 			})
 		}
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 1, "refused updates leave nothing behind")
 
@@ -380,7 +380,7 @@ func TestPostUpdate_InvalidInput(t *testing.T) {
 			{Kind: status.KindAnalysis, Body: strings.Repeat("b", status.MaxBodyLen)},
 			{Kind: status.KindProgress, Body: "Line one\n\tindented\r\nline three"},
 		} {
-			_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, in)
+			_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, in)
 			require.NoError(t, err, "%+v", in.Kind)
 		}
 	})
@@ -397,11 +397,11 @@ func TestPostUpdate_ComponentOfAnotherPage(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 
 		b.clock.Advance(time.Minute)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Body: "Hm.",
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Body: "Hm.",
 			Components: affect(mine.ID, status.MajorOutage, foreign.ID, status.MajorOutage)})
 		requireField(t, err, status.KindInvalid, "components[1].id")
 
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateInvestigating, got.State, "the refused update changed nothing")
 		require.Len(t, got.Updates, 1)
@@ -409,10 +409,10 @@ func TestPostUpdate_ComponentOfAnotherPage(t *testing.T) {
 		require.Equal(t, status.Operational, componentStatus(t, b, p.ID, mine.ID))
 		require.Equal(t, status.Operational, componentStatus(t, b, other.ID, foreign.ID))
 
-		_, err = b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "X", Severity: status.SeverityMinor,
+		_, err = b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "X", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "X.", Components: affect(foreign.ID, status.MajorOutage)})
 		requireField(t, err, status.KindInvalid, "components[0].id")
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Len(t, incs, 1)
 	})
@@ -449,15 +449,15 @@ func TestDeclareIncident_InvalidInput(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				in := status.IncidentInput{Title: "Down", Severity: status.SeverityMinor, Visibility: status.VisibilityPublic, Body: "Down."}
 				tc.edit(&in)
-				_, err := b.svc.DeclareIncident(b.ctx, p.ID, in)
+				_, err := b.svc.Incidents.Declare(b.ctx, p.ID, in)
 				requireField(t, err, status.KindInvalid, tc.field)
 			})
 		}
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, incs)
 
-		_, err = b.svc.DeclareIncident(b.ctx, status.NewID(), status.IncidentInput{Title: "Down", Severity: status.SeverityMinor,
+		_, err = b.svc.Incidents.Declare(b.ctx, status.NewID(), status.IncidentInput{Title: "Down", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Down."})
 		requireKind(t, err, status.KindNotFound)
 	})
@@ -492,17 +492,17 @@ func TestIncidentOfAnotherPage(t *testing.T) {
 		other := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 
-		_, err := b.svc.IncidentByID(b.ctx, other.ID, inc.ID)
+		_, err := b.svc.Incidents.ByID(b.ctx, other.ID, inc.ID)
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.PostUpdate(b.ctx, other.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Ha."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, other.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Ha."})
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.UpdateIncident(b.ctx, other.ID, inc.ID, status.IncidentPatch{Title: statustest.Ptr("Ha")})
+		_, err = b.svc.Incidents.Update(b.ctx, other.ID, inc.ID, status.IncidentPatch{Title: statustest.Ptr("Ha")})
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeleteIncident(b.ctx, other.ID, inc.ID), status.KindNotFound)
-		_, err = b.svc.IncidentByID(b.ctx, p.ID, "../"+inc.ID)
+		requireKind(t, b.svc.Incidents.Delete(b.ctx, other.ID, inc.ID), status.KindNotFound)
+		_, err = b.svc.Incidents.ByID(b.ctx, p.ID, "../"+inc.ID)
 		requireKind(t, err, status.KindNotFound)
 
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateInvestigating, got.State)
 		require.Equal(t, inc.Title, got.Title)
@@ -526,7 +526,7 @@ func TestIncidents_Filters(t *testing.T) {
 		ids := func(f status.IncidentFilter) []string {
 			t.Helper()
 			f.PageID = p.ID
-			incs, err := b.svc.Incidents(b.ctx, f)
+			incs, err := b.svc.Incidents.List(b.ctx, f)
 			require.NoError(t, err)
 			out := []string{}
 			for _, inc := range incs {
@@ -548,7 +548,7 @@ func TestIncidents_Filters(t *testing.T) {
 		require.Equal(t, []string{openInternal.ID, openPublic.ID}, ids(status.IncidentFilter{Limit: 2, Offset: 1}))
 		require.Equal(t, []string{}, ids(status.IncidentFilter{Offset: 10}))
 
-		none, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: status.NewID()})
+		none, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: status.NewID()})
 		require.NoError(t, err)
 		require.Empty(t, none)
 	})
@@ -561,13 +561,13 @@ func TestUpdateIncident(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		b.clock.Advance(time.Hour)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		require.Equal(t, "resolved", mustIncident(t, b, p.ID, inc.ID).StatuspageStatus())
 
 		published := b.clock.Advance(time.Hour)
 		started := epoch.Add(-time.Hour)
-		got, err := b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{
+		got, err := b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{
 			Title: statustest.Ptr("Database outage"), Severity: statustest.Ptr(status.SeverityMajor), StartedAt: &started,
 			Postmortem: statustest.Ptr("# What happened\n\nA disk filled up."),
 		})
@@ -580,15 +580,15 @@ func TestUpdateIncident(t *testing.T) {
 		require.Equal(t, status.StateResolved, got.State, "descriptive changes keep the state")
 		require.Len(t, got.Updates, 2)
 
-		got, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Postmortem: statustest.Ptr("  ")})
+		got, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Postmortem: statustest.Ptr("  ")})
 		require.NoError(t, err)
 		require.Nil(t, got.PostmortemAt, "a blank post-mortem is unpublished")
 		require.Equal(t, "resolved", got.StatuspageStatus())
 
-		got, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
+		got, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
 		require.NoError(t, err, "narrowing a resolved incident is allowed")
 		require.False(t, got.Public())
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityPublic)})
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityPublic)})
 		requireKind(t, err, status.KindConflict)
 		require.Contains(t, status.Message(err), "resolved", "widening a resolved incident is refused")
 
@@ -603,7 +603,7 @@ func TestUpdateIncident(t *testing.T) {
 			{status.IncidentPatch{Visibility: statustest.Ptr(status.Visibility("secret"))}, "visibility"},
 			{status.IncidentPatch{Postmortem: statustest.Ptr("\x00")}, "postmortem"},
 		} {
-			_, err := b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, tc.patch)
+			_, err := b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, tc.patch)
 			requireField(t, err, status.KindInvalid, tc.field)
 		}
 	})
@@ -616,18 +616,18 @@ func TestDeleteIncident(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		c := statustest.Component(t, b.svc, p.ID, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Components: affect(c.ID, status.MajorOutage)})
-		require.NoError(t, b.svc.DeleteIncident(b.ctx, p.ID, inc.ID))
-		_, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, b.svc.Incidents.Delete(b.ctx, p.ID, inc.ID))
+		_, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeleteIncident(b.ctx, p.ID, inc.ID), status.KindNotFound)
-		_, err = b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		requireKind(t, b.svc.Incidents.Delete(b.ctx, p.ID, inc.ID), status.KindNotFound)
+		_, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err, "the components stay")
 	})
 }
 
 func mustIncident(t *testing.T, b *testBundle, pageID, id string) *status.Incident {
 	t.Helper()
-	inc, err := b.svc.IncidentByID(b.ctx, pageID, id)
+	inc, err := b.svc.Incidents.ByID(b.ctx, pageID, id)
 	require.NoError(t, err)
 	return inc
 }

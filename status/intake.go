@@ -147,11 +147,11 @@ func (in *IntakeInput) validate() error {
 	return f.Err()
 }
 
-// CreateIntake puts a new item in the triage inbox, with the sender's
+// Create puts a new item in the triage inbox, with the sender's
 // customer matched by contact address, then email domain. An item whose
 // source and reference were seen before is not created again: the first
 // one is returned, with created false.
-func (s *Service) CreateIntake(ctx context.Context, in IntakeInput) (item *IntakeItem, created bool, err error) {
+func (s *Intake) Create(ctx context.Context, in IntakeInput) (item *IntakeItem, created bool, err error) {
 	err = s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		item, created, err = s.createIntakeTx(ctx, tx, in)
 		return err
@@ -161,7 +161,7 @@ func (s *Service) CreateIntake(ctx context.Context, in IntakeInput) (item *Intak
 
 // createIntakeTx is CreateIntake inside tx, for callers that store what
 // the item comes from in the same transaction.
-func (s *Service) createIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*IntakeItem, bool, error) {
+func (s *core) createIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*IntakeItem, bool, error) {
 	if err := in.validate(); err != nil {
 		return nil, false, err
 	}
@@ -205,8 +205,8 @@ type IntakeFilter struct {
 	Limit  int         // default 50, at most 500
 }
 
-// IntakeItems lists intake items matching f, newest first.
-func (s *Service) IntakeItems(ctx context.Context, f IntakeFilter) ([]*IntakeItem, error) {
+// Items lists intake items matching f, newest first.
+func (s *Intake) Items(ctx context.Context, f IntakeFilter) ([]*IntakeItem, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
@@ -217,7 +217,7 @@ func (s *Service) IntakeItems(ctx context.Context, f IntakeFilter) ([]*IntakeIte
 		q = q.Where("state = ?", f.State)
 	}
 	if f.Before != "" {
-		before, err := s.IntakeItem(ctx, f.Before)
+		before, err := s.Item(ctx, f.Before)
 		if err != nil {
 			return nil, err
 		}
@@ -229,8 +229,8 @@ func (s *Service) IntakeItems(ctx context.Context, f IntakeFilter) ([]*IntakeIte
 	return out, nil
 }
 
-// IntakeItem returns one intake item or a KindNotFound error.
-func (s *Service) IntakeItem(ctx context.Context, id string) (*IntakeItem, error) {
+// Item returns one intake item or a KindNotFound error.
+func (s *Intake) Item(ctx context.Context, id string) (*IntakeItem, error) {
 	return intakeItem(ctx, s.db, id)
 }
 
@@ -245,8 +245,8 @@ func intakeItem(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error)
 	return item, nil
 }
 
-// OpenIntakeCount is the number of items waiting in the triage inbox.
-func (s *Service) OpenIntakeCount(ctx context.Context) (int, error) {
+// OpenCount is the number of items waiting in the triage inbox.
+func (s *Intake) OpenCount(ctx context.Context) (int, error) {
 	n, err := s.db.NewSelect().Model((*IntakeItem)(nil)).Where("state = ?", IntakeOpen).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count open intake items: %w", err)
@@ -330,7 +330,7 @@ type IntakeEntry struct {
 // addIntakeEntry writes what happened to an intake item inside tx; the
 // entry goes on the incident's timeline when the item is attached or
 // declared.
-func (s *Service) addIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, kind TimelineKind, actor, body string, at time.Time) error {
+func (s *core) addIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, kind TimelineKind, actor, body string, at time.Time) error {
 	e := &IntakeEntry{ID: NewID(), IntakeID: itemID, Kind: kind, Body: Cut(body, MaxBodyLen, "\n…"), Actor: actor,
 		At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now())}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
@@ -339,8 +339,8 @@ func (s *Service) addIntakeEntry(ctx context.Context, tx bun.Tx, itemID string, 
 	return nil
 }
 
-// IntakeEntries returns what happened to an intake item, oldest first.
-func (s *Service) IntakeEntries(ctx context.Context, itemID string) ([]*IntakeEntry, error) {
+// Entries returns what happened to an intake item, oldest first.
+func (s *Intake) Entries(ctx context.Context, itemID string) ([]*IntakeEntry, error) {
 	return intakeEntries(ctx, s.db, itemID)
 }
 
@@ -361,10 +361,10 @@ func cmpOr(vs ...string) string {
 	return ""
 }
 
-// AttachIntake makes an open item part of an open incident of the page:
+// Attach makes an open item part of an open incident of the page:
 // its text goes on the incident's timeline. An item flagged as an
 // unverified thread may be attached too: a person decided.
-func (s *Service) AttachIntake(ctx context.Context, id, pageID, incidentID string) error {
+func (s *Intake) Attach(ctx context.Context, id, pageID, incidentID string) error {
 	return s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		item, err := openIntake(ctx, tx, id)
 		if err != nil {
@@ -385,9 +385,9 @@ func (s *Service) AttachIntake(ctx context.Context, id, pageID, incidentID strin
 	})
 }
 
-// DismissIntake closes an open item as not an incident, with the reason
+// Dismiss closes an open item as not an incident, with the reason
 // (where it was forwarded, for example).
-func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeItem, error) {
+func (s *Intake) Dismiss(ctx context.Context, id, note string) (*IntakeItem, error) {
 	f := FieldErrors{}
 	checkText(f, "note", note, MaxShortLen, false, true)
 	if err := f.Err(); err != nil {
@@ -403,7 +403,7 @@ func (s *Service) DismissIntake(ctx context.Context, id, note string) (*IntakeIt
 		// Told first, so its record goes into the one decision written.
 		candidate := *item
 		candidate.State, candidate.Note = IntakeDismissed, note
-		record, err := s.notify.IntakeDismissed(ctx, &Tx{Tx: tx, s: s}, &candidate)
+		record, err := s.notify.IntakeDismissed(ctx, &Tx{Tx: tx, s: s.svc}, &candidate)
 		if err != nil {
 			return err
 		}
@@ -423,10 +423,10 @@ func (item *IntakeItem) ComponentIDs() []string {
 	return strings.Split(item.Components, ",")
 }
 
-// AcknowledgeIntake records that the actor of ctx has seen an item and
+// Acknowledge records that the actor of ctx has seen an item and
 // is on it. The first acknowledgement stands; acknowledging again changes
 // nothing.
-func (s *Service) AcknowledgeIntake(ctx context.Context, id string) (*IntakeItem, error) {
+func (s *Intake) Acknowledge(ctx context.Context, id string) (*IntakeItem, error) {
 	var item *IntakeItem
 	err := s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -473,7 +473,7 @@ type CustomerMessage struct {
 
 // addCustomerMessage writes a customer's message on the timeline of an
 // incident of the page, inside tx.
-func (s *Service) addCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incidentID string, m CustomerMessage) error {
+func (s *core) addCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incidentID string, m CustomerMessage) error {
 	inc, err := incidentOnPage(ctx, tx, pageID, incidentID)
 	if err != nil {
 		return err
@@ -489,12 +489,12 @@ func (s *Service) addCustomerMessage(ctx context.Context, tx bun.Tx, pageID, inc
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
-	return s.notify.CustomerWrote(ctx, &Tx{Tx: tx, s: s}, inc, m)
+	return s.notify.CustomerWrote(ctx, &Tx{Tx: tx, s: s.svc}, inc, m)
 }
 
 // incidentCustomerIDs returns the ids of the customers an incident
 // affects.
-func (s *Service) incidentCustomerIDs(ctx context.Context, db bun.IDB, incidentID string) ([]string, error) {
+func (s *core) incidentCustomerIDs(ctx context.Context, db bun.IDB, incidentID string) ([]string, error) {
 	var ids []string
 	if err := db.NewSelect().Model((*incidentCustomer)(nil)).Column("customer_id").Where("incident_id = ?", incidentID).
 		Scan(ctx, &ids); err != nil {
@@ -511,9 +511,9 @@ var referencePattern = regexp.MustCompile(`(?i)\bINC-([0-9a-z]{12})\b`)
 // that their email joins it: "INC-" and its id.
 func (inc *Incident) Reference() string { return "INC-" + inc.ID }
 
-// IncidentByReference finds the incident whose reference a subject
+// ByReference finds the incident whose reference a subject
 // carries; ok is false when it carries none, or names no incident.
-func (s *Service) IncidentByReference(ctx context.Context, subject string) (pageID, incidentID string, ok bool, err error) {
+func (s *Incidents) ByReference(ctx context.Context, subject string) (pageID, incidentID string, ok bool, err error) {
 	for _, m := range referencePattern.FindAllStringSubmatch(subject, 5) {
 		inc := new(Incident)
 		err := s.db.NewSelect().Model(inc).Column("id", "page_id").Where("id = ?", strings.ToLower(m[1])).Scan(ctx)
@@ -530,11 +530,11 @@ func (s *Service) IncidentByReference(ctx context.Context, subject string) (page
 
 // incidentWith is IncidentByID without its details, read through db (a
 // transaction the caller holds).
-func (s *Service) incidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
+func (s *core) incidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
 	return incidentOnPage(ctx, db, pageID, id)
 }
 
 // pageWith is PageByID read through db (a transaction the caller holds).
-func (s *Service) pageWith(ctx context.Context, db bun.IDB, id string) (*Page, error) {
+func (s *core) pageWith(ctx context.Context, db bun.IDB, id string) (*Page, error) {
 	return pageByID(ctx, db, id)
 }

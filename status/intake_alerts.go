@@ -35,7 +35,7 @@ type AlertItemFilter struct {
 // (a transaction the caller holds; nil for the service's database). A new
 // alert may join such an item; an alert of an item that is not live any
 // more is retired.
-func (s *Service) liveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFilter) ([]*IntakeItem, error) {
+func (s *core) liveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFilter) ([]*IntakeItem, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -71,7 +71,7 @@ func (s *Service) liveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFil
 // openAlertItemIDs returns the ids of the alert items waiting in triage,
 // read through db (a transaction the caller holds; nil for the service's
 // database).
-func (s *Service) openAlertItemIDs(ctx context.Context, db bun.IDB) ([]string, error) {
+func (s *core) openAlertItemIDs(ctx context.Context, db bun.IDB) ([]string, error) {
 	if db == nil {
 		db = s.db
 	}
@@ -83,9 +83,9 @@ func (s *Service) openAlertItemIDs(ctx context.Context, db bun.IDB) ([]string, e
 	return ids, nil
 }
 
-// IncidentAlertItems returns the alert items attached to an incident or
+// AlertItems returns the alert items attached to an incident or
 // declaring it that have alerts.
-func (s *Service) IncidentAlertItems(ctx context.Context, incidentID string) ([]*IntakeItem, error) {
+func (s *Incidents) AlertItems(ctx context.Context, incidentID string) ([]*IntakeItem, error) {
 	var items []*IntakeItem
 	if err := s.db.NewSelect().Model(&items).
 		Where("incident_id = ? AND source = ? AND alert_count > 0", incidentID, IntakeAlert).Order("id").Scan(ctx); err != nil {
@@ -96,7 +96,7 @@ func (s *Service) IncidentAlertItems(ctx context.Context, incidentID string) ([]
 
 // intakeItemWith is IntakeItem read through db (a transaction the caller
 // holds).
-func (s *Service) intakeItemWith(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error) {
+func (s *core) intakeItemWith(ctx context.Context, db bun.IDB, id string) (*IntakeItem, error) {
 	return intakeItem(ctx, db, id)
 }
 
@@ -104,7 +104,7 @@ func (s *Service) intakeItemWith(ctx context.Context, db bun.IDB, id string) (*I
 // make of it: its title, text, link and group, the components its alerts
 // map to, the suggested severity, its alert counts, when its last alert
 // came, and item.UpdatedAt. Its state and triage decision are left alone.
-func (s *Service) updateAlertItem(ctx context.Context, tx bun.Tx, item *IntakeItem) error {
+func (s *core) updateAlertItem(ctx context.Context, tx bun.Tx, item *IntakeItem) error {
 	if _, err := tx.NewUpdate().Model(item).Column("title", "body", "components", "severity", "link", "group_key",
 		"alert_count", "alert_firing", "alert_at", "updated_at").WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update alert item %s: %w", item.ID, err)
@@ -115,11 +115,11 @@ func (s *Service) updateAlertItem(ctx context.Context, tx bun.Tx, item *IntakeIt
 // LiveAlertItems returns the live alert items f selects. A new alert may
 // join such an item; an alert of an item that is not live any more is
 // retired. Tx.LiveAlertItems reads the same inside a transaction.
-func (s *Service) LiveAlertItems(ctx context.Context, f AlertItemFilter) ([]*IntakeItem, error) {
+func (s *Intake) LiveAlertItems(ctx context.Context, f AlertItemFilter) ([]*IntakeItem, error) {
 	return s.liveAlertItems(ctx, nil, f)
 }
 
 // OpenAlertItemIDs returns the ids of the alert items waiting in triage.
-func (s *Service) OpenAlertItemIDs(ctx context.Context) ([]string, error) {
+func (s *Intake) OpenAlertItemIDs(ctx context.Context) ([]string, error) {
 	return s.openAlertItemIDs(ctx, nil)
 }

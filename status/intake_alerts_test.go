@@ -61,22 +61,22 @@ func TestLiveAlertItems(t *testing.T) {
 		b.clock.Advance(time.Minute)
 		attached := alertItem(t, b, "Errors", "", "c1", 3, t0.Add(2*time.Minute))
 		open := statustest.Incident(t, b.svc, p.ID, nil)
-		require.NoError(t, b.svc.AttachIntake(ctx, attached.ID, p.ID, open.ID))
+		require.NoError(t, b.svc.Intake.Attach(ctx, attached.ID, p.ID, open.ID))
 		ofResolved := alertItem(t, b, "Old", "group:alertmanager:disk", "c1", 1, t0.Add(2*time.Minute))
 		done := statustest.Incident(t, b.svc, p.ID, nil)
-		require.NoError(t, b.svc.AttachIntake(ctx, ofResolved.ID, p.ID, done.ID))
-		_, err := b.svc.PostUpdate(ctx, p.ID, done.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+		require.NoError(t, b.svc.Intake.Attach(ctx, ofResolved.ID, p.ID, done.ID))
+		_, err := b.svc.Incidents.PostUpdate(ctx, p.ID, done.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 			Resolution: status.ResolutionPermanent, Body: "Fixed."})
 		require.NoError(t, err)
 		dismissed := alertItem(t, b, "Noise", "", "c1", 1, t0.Add(2*time.Minute))
-		_, err = b.svc.DismissIntake(ctx, dismissed.ID, "Noise.")
+		_, err = b.svc.Intake.Dismiss(ctx, dismissed.ID, "Noise.")
 		require.NoError(t, err)
-		email, _, err := b.svc.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "c1 is down", SenderEmail: "a@b.example"})
+		email, _, err := b.svc.Intake.Create(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "c1 is down", SenderEmail: "a@b.example"})
 		require.NoError(t, err)
 
 		live := func(f status.AlertItemFilter) []string {
 			t.Helper()
-			items, err := b.svc.LiveAlertItems(b.ctx, f)
+			items, err := b.svc.Intake.LiveAlertItems(b.ctx, f)
 			require.NoError(t, err)
 			return idsOf(items)
 		}
@@ -114,13 +114,13 @@ func TestOpenAndIncidentAlertItems(t *testing.T) {
 		attached := alertItem(t, b, "Errors", "", "c1", 3, now)
 		empty := alertItem(t, b, "Nothing yet", "", "", 0, now)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
-		require.NoError(t, b.svc.AttachIntake(ctx, attached.ID, p.ID, inc.ID))
-		require.NoError(t, b.svc.AttachIntake(ctx, empty.ID, p.ID, inc.ID))
-		email, _, err := b.svc.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Down?", SenderEmail: "a@b.example"})
+		require.NoError(t, b.svc.Intake.Attach(ctx, attached.ID, p.ID, inc.ID))
+		require.NoError(t, b.svc.Intake.Attach(ctx, empty.ID, p.ID, inc.ID))
+		email, _, err := b.svc.Intake.Create(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Down?", SenderEmail: "a@b.example"})
 		require.NoError(t, err)
-		require.NoError(t, b.svc.AttachIntake(ctx, email.ID, p.ID, inc.ID))
+		require.NoError(t, b.svc.Intake.Attach(ctx, email.ID, p.ID, inc.ID))
 
-		ids, err := b.svc.OpenAlertItemIDs(b.ctx)
+		ids, err := b.svc.Intake.OpenAlertItemIDs(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, sorted(first.ID, second.ID), ids)
 		require.NoError(t, b.svc.InTx(b.ctx, func(ctx context.Context, tx *status.Tx) error {
@@ -130,13 +130,13 @@ func TestOpenAndIncidentAlertItems(t *testing.T) {
 			return nil
 		}))
 
-		items, err := b.svc.IncidentAlertItems(b.ctx, inc.ID)
+		items, err := b.svc.Incidents.AlertItems(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		require.Equal(t, attached.ID, items[0].ID)
 		require.Equal(t, 3, items[0].AlertCount)
 		require.Equal(t, 3, items[0].AlertFiring)
-		items, err = b.svc.IncidentAlertItems(b.ctx, "zzzzzzzzzzzz")
+		items, err = b.svc.Incidents.AlertItems(b.ctx, "zzzzzzzzzzzz")
 		require.NoError(t, err)
 		require.Empty(t, items)
 	})
@@ -165,7 +165,7 @@ func TestUpdateAlertItem(t *testing.T) {
 			return nil
 		}))
 
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Disk full and 1 more alerts", got.Title)
 		require.Equal(t, "2 alerts", got.Body)

@@ -24,7 +24,7 @@ func TestCreateIntake(t *testing.T) {
 		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme", Domains: []string{"acme.com"},
 			Contacts: []status.ContactInput{{Email: "wile@gmail.example", Role: status.ContactPrimary}}})
 
-		byContact, created, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail,
+		byContact, created, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakeEmail,
 			Title: "  Is   the API down? ", Body: "Since 10:00.", SenderName: "Wile", SenderEmail: "Wile@Gmail.example"})
 		require.NoError(t, err)
 		require.True(t, created)
@@ -35,40 +35,40 @@ func TestCreateIntake(t *testing.T) {
 		require.Equal(t, "wile@gmail.example", byContact.SenderEmail)
 
 		b.clock.Advance(time.Second)
-		byDomain, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Errors", SenderEmail: "ops@eu.acme.com"})
+		byDomain, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Errors", SenderEmail: "ops@eu.acme.com"})
 		require.NoError(t, err)
 		require.Equal(t, acme.ID, byDomain.CustomerID)
 		require.Equal(t, status.MatchDomain, byDomain.CustomerMatch)
 
 		b.clock.Advance(time.Second)
-		stranger, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Hello", SenderEmail: "x@elsewhere.example"})
+		stranger, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Hello", SenderEmail: "x@elsewhere.example"})
 		require.NoError(t, err)
 		require.Empty(t, stranger.CustomerID)
 		require.Equal(t, status.MatchUnknown, stranger.CustomerMatch)
 
 		b.clock.Advance(time.Second)
-		call, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePhone, Title: "Customer cannot log in",
+		call, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakePhone, Title: "Customer cannot log in",
 			SenderName: "Ann from Acme", SenderPhone: "+49 30 1234567", RecordedBy: "Ada"})
 		require.NoError(t, err)
 		require.Equal(t, "Ada", call.RecordedBy)
 
 		b.clock.Advance(time.Second)
 		ticket := status.IntakeInput{Source: status.IntakePortal, Title: "Checkout fails", Reference: "T-1001", SenderEmail: "buyer@acme.com"}
-		first, created, err := b.svc.CreateIntake(b.ctx, ticket)
+		first, created, err := b.svc.Intake.Create(b.ctx, ticket)
 		require.NoError(t, err)
 		require.True(t, created)
-		again, created, err := b.svc.CreateIntake(b.ctx, ticket)
+		again, created, err := b.svc.Intake.Create(b.ctx, ticket)
 		require.NoError(t, err)
 		require.False(t, created, "a ticket sent twice is one item")
 		require.Equal(t, first.ID, again.ID)
 
-		n, err := b.svc.OpenIntakeCount(b.ctx)
+		n, err := b.svc.Intake.OpenCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 5, n)
-		page, err := b.svc.IntakeItems(b.ctx, status.IntakeFilter{State: status.IntakeOpen, Limit: 3})
+		page, err := b.svc.Intake.Items(b.ctx, status.IntakeFilter{State: status.IntakeOpen, Limit: 3})
 		require.NoError(t, err)
 		require.Len(t, page, 3)
-		rest, err := b.svc.IntakeItems(b.ctx, status.IntakeFilter{State: status.IntakeOpen, Before: page[2].ID})
+		rest, err := b.svc.Intake.Items(b.ctx, status.IntakeFilter{State: status.IntakeOpen, Before: page[2].ID})
 		require.NoError(t, err)
 		require.Len(t, rest, 2)
 		require.Equal(t, byContact.ID, rest[1].ID, "newest first")
@@ -88,15 +88,15 @@ func TestCreateIntake(t *testing.T) {
 			{"line break in sender", status.IntakeInput{Source: status.IntakeEmail, Title: "x", SenderEmail: "a@b.example\r\nBcc: c@d"}, "sender_email"},
 			{"anonymous call", status.IntakeInput{Source: status.IntakePhone, Title: "x"}, "sender_name"},
 		} {
-			_, _, err := b.svc.CreateIntake(b.ctx, tc.in)
+			_, _, err := b.svc.Intake.Create(b.ctx, tc.in)
 			requireField(t, err, status.KindInvalid, tc.field)
 		}
-		n, err = b.svc.OpenIntakeCount(b.ctx)
+		n, err = b.svc.Intake.OpenCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 5, n, "nothing stored for bad input")
-		_, err = b.svc.IntakeItem(b.ctx, "zzzzzzzzzzzz")
+		_, err = b.svc.Intake.Item(b.ctx, "zzzzzzzzzzzz")
 		requireKind(t, err, status.KindNotFound)
-		_, err = b.svc.IntakeItem(b.ctx, "' OR 1=1 --")
+		_, err = b.svc.Intake.Item(b.ctx, "' OR 1=1 --")
 		requireKind(t, err, status.KindNotFound)
 	})
 }
@@ -123,7 +123,7 @@ func TestIntakeDecisions(t *testing.T) {
 		other := statustest.Page(t, svc, nil)
 		inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "API errors"})
 		item := func(title string) *status.IntakeItem {
-			it, _, err := svc.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: title, Body: "It fails.",
+			it, _, err := svc.Intake.Create(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: title, Body: "It fails.",
 				SenderName: "Wile", SenderEmail: "wile@acme.example"})
 			require.NoError(t, err)
 			return it
@@ -132,14 +132,14 @@ func TestIntakeDecisions(t *testing.T) {
 		// Attach.
 		a := item("Is it down?")
 		clock.Advance(time.Minute)
-		require.NoError(t, svc.AttachIntake(ctx, a.ID, p.ID, inc.ID))
-		got, err := svc.IntakeItem(ctx, a.ID)
+		require.NoError(t, svc.Intake.Attach(ctx, a.ID, p.ID, inc.ID))
+		got, err := svc.Intake.Item(ctx, a.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeAttached, got.State)
 		require.Equal(t, inc.ID, got.IncidentID)
 		require.Equal(t, "Ada", got.DecidedBy)
 		require.NotNil(t, got.DecidedAt)
-		tl, err := svc.Timeline(ctx, p.ID, inc.ID)
+		tl, err := svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var entry *status.TimelineEntry
 		for _, e := range tl {
@@ -151,61 +151,61 @@ func TestIntakeDecisions(t *testing.T) {
 		require.Equal(t, a.ID, entry.Ref)
 		require.Contains(t, entry.Body, "Email from Wile: Is it down?")
 		require.True(t, entry.At.Equal(a.CreatedAt), "at the time it came in")
-		requireKind(t, svc.AttachIntake(ctx, a.ID, p.ID, inc.ID), status.KindConflict)
+		requireKind(t, svc.Intake.Attach(ctx, a.ID, p.ID, inc.ID), status.KindConflict)
 
 		// The wrong page, a resolved incident, an unknown incident.
 		b := item("Second")
-		requireKind(t, svc.AttachIntake(ctx, b.ID, other.ID, inc.ID), status.KindNotFound)
-		requireKind(t, svc.AttachIntake(ctx, b.ID, p.ID, "zzzzzzzzzzzz"), status.KindNotFound)
+		requireKind(t, svc.Intake.Attach(ctx, b.ID, other.ID, inc.ID), status.KindNotFound)
+		requireKind(t, svc.Intake.Attach(ctx, b.ID, p.ID, "zzzzzzzzzzzz"), status.KindNotFound)
 		done := statustest.Incident(t, svc, p.ID, nil)
-		_, err = svc.PostUpdate(ctx, p.ID, done.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+		_, err = svc.Incidents.PostUpdate(ctx, p.ID, done.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 			Resolution: status.ResolutionPermanent, Body: "Fixed."})
 		require.NoError(t, err)
-		requireKind(t, svc.AttachIntake(ctx, b.ID, p.ID, done.ID), status.KindConflict)
-		got, err = svc.IntakeItem(ctx, b.ID)
+		requireKind(t, svc.Intake.Attach(ctx, b.ID, p.ID, done.ID), status.KindConflict)
+		got, err = svc.Intake.Item(ctx, b.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeOpen, got.State, "refusals change nothing")
 
 		// Declare from an item.
-		declared, err := svc.DeclareIncident(ctx, p.ID, status.IncidentInput{Title: "Checkout down", Severity: status.SeverityMinor,
+		declared, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Checkout down", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Investigating.", IntakeID: b.ID, Source: status.SourceEmail})
 		require.NoError(t, err)
-		got, err = svc.IntakeItem(ctx, b.ID)
+		got, err = svc.Intake.Item(ctx, b.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDeclared, got.State)
 		require.Equal(t, declared.ID, got.IncidentID)
-		tl, err = svc.Timeline(ctx, p.ID, declared.ID)
+		tl, err = svc.Incidents.Timeline(ctx, p.ID, declared.ID)
 		require.NoError(t, err)
 		require.Contains(t, timelineText(tl), "Email from Wile: Second")
-		incs, err := svc.Incidents(ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := svc.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		before := len(incs)
-		_, err = svc.DeclareIncident(ctx, p.ID, status.IncidentInput{Title: "Again", Severity: status.SeverityMinor,
+		_, err = svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Again", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "x", IntakeID: b.ID, Source: status.SourceEmail})
 		requireKind(t, err, status.KindConflict)
-		incs, err = svc.Incidents(ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err = svc.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Len(t, incs, before, "no incident from a decided item")
 
 		// Dismiss: the hook forwards it; when it fails nothing changes.
 		c := item("Invoice question")
 		failForward = true
-		_, err = svc.DismissIntake(ctx, c.ID, "Billing, not an incident.")
+		_, err = svc.Intake.Dismiss(ctx, c.ID, "Billing, not an incident.")
 		require.ErrorContains(t, err, "service desk unreachable")
-		got, err = svc.IntakeItem(ctx, c.ID)
+		got, err = svc.Intake.Item(ctx, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeOpen, got.State)
 		failForward = false
-		_, err = svc.DismissIntake(ctx, c.ID, strings.Repeat("n", 3000))
+		_, err = svc.Intake.Dismiss(ctx, c.ID, strings.Repeat("n", 3000))
 		requireField(t, err, status.KindInvalid, "note")
-		dismissed, err := svc.DismissIntake(ctx, c.ID, "Billing, not an incident.")
+		dismissed, err := svc.Intake.Dismiss(ctx, c.ID, "Billing, not an incident.")
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDismissed, dismissed.State)
 		require.Equal(t, "Billing, not an incident.\nForwarded to desk@example.com.", dismissed.Note)
 		require.Equal(t, []string{c.ID + " Billing, not an incident."}, forwarded)
-		_, err = svc.DismissIntake(ctx, c.ID, "")
+		_, err = svc.Intake.Dismiss(ctx, c.ID, "")
 		requireKind(t, err, status.KindConflict)
-		n, err := svc.OpenIntakeCount(ctx)
+		n, err := svc.Intake.OpenCount(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
 	})
@@ -233,7 +233,7 @@ func TestConfirmFromCustomerMessage(t *testing.T) {
 			return tx.AddCustomerMessage(ctx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
 				Title: "Re: API errors", Text: "Works again, thanks!", At: b.clock.Now()})
 		}))
-		tl, err := b.svc.Timeline(ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var customer, other *status.TimelineEntry
 		for _, e := range tl {
@@ -244,29 +244,29 @@ func TestConfirmFromCustomerMessage(t *testing.T) {
 			}
 		}
 		require.NotNil(t, customer)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, other.ID, status.ConfirmInput{By: "Wile", Method: "email"}), status.KindInvalid)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, "zzzzzzzzzzzz", status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, "'; DROP TABLE x", status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, other.ID, status.ConfirmInput{By: "Wile", Method: "email"}), status.KindInvalid)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, "zzzzzzzzzzzz", status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, "'; DROP TABLE x", status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
 		other2 := statustest.Incident(t, b.svc, p.ID, nil)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, other2.ID, customer.ID, status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
-		conf, err := b.svc.ConfirmationFrom(ctx, p.ID, inc.ID, customer.ID)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, other2.ID, customer.ID, status.ConfirmInput{By: "Wile", Method: "email"}), status.KindNotFound)
+		conf, err := b.svc.Incidents.ConfirmationFrom(ctx, p.ID, inc.ID, customer.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Wile <wile@acme.example>", conf.By, "the sender, not who recorded it")
 		require.Equal(t, "email", conf.Method)
 		require.Contains(t, conf.Quote, "Email from Wile")
-		_, err = b.svc.ConfirmationFrom(ctx, p.ID, inc.ID, other.ID)
+		_, err = b.svc.Incidents.ConfirmationFrom(ctx, p.ID, inc.ID, other.ID)
 		requireKind(t, err, status.KindInvalid)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: "", Method: "email"}), status.KindInvalid)
-		requireKind(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: "Wile", Method: "telepathy"}), status.KindInvalid)
-		require.NoError(t, b.svc.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: conf.By, Method: conf.Method}))
-		got, err := b.svc.IncidentByID(ctx, p.ID, inc.ID)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: "", Method: "email"}), status.KindInvalid)
+		requireKind(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: "Wile", Method: "telepathy"}), status.KindInvalid)
+		require.NoError(t, b.svc.Incidents.ConfirmFromEntry(ctx, p.ID, inc.ID, customer.ID, status.ConfirmInput{By: conf.By, Method: conf.Method}))
+		got, err := b.svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Wile <wile@acme.example>", got.ConfirmedBy)
 		require.Equal(t, "email", got.ConfirmationMethod)
 		require.Equal(t, customer.ID, got.ConfirmationRef)
 		require.Equal(t, "customer", got.ConfirmationSource)
 		require.True(t, got.ConfirmedAt.Equal(customer.At))
-		tl, err = b.svc.Timeline(ctx, p.ID, inc.ID)
+		tl, err = b.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Contains(t, tl[len(tl)-1].Body, "Services confirmed back by Wile <wile@acme.example> (customer contact, by email)")
 	})

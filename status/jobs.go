@@ -89,9 +89,9 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 func (*DueWorker) Timeout(*river.Job[DueArgs]) time.Duration { return dueTimeout }
 
 // doDue moves due maintenance and publishes due updates.
-func (s *Service) doDue(ctx context.Context) error {
-	_, err := s.AdvanceMaintenances(ctx)
-	_, perr := s.PublishDueUpdates(ctx)
+func (s *core) doDue(ctx context.Context) error {
+	_, err := s.svc.Maintenances.Advance(ctx)
+	_, perr := s.svc.Incidents.PublishDueUpdates(ctx)
 	return errors.Join(err, perr)
 }
 
@@ -114,7 +114,7 @@ func (s *Service) RegisterJobs(ws *river.Workers, tick time.Duration) ([]*river.
 
 // scheduleDue queues a due job for at inside tx, so it exists exactly when
 // what falls due then does.
-func (s *Service) scheduleDue(ctx context.Context, tx bun.Tx, at time.Time) error {
+func (s *core) scheduleDue(ctx context.Context, tx bun.Tx, at time.Time) error {
 	if s.jobs == nil {
 		return nil
 	}

@@ -87,7 +87,7 @@ func statuses(hs []status.StatusChange) []status.ComponentStatus {
 // componentStatus reloads a component and returns its status.
 func componentStatus(t *testing.T, b *testBundle, pageID, id string) status.ComponentStatus {
 	t.Helper()
-	c, err := b.svc.ComponentByID(b.ctx, pageID, id)
+	c, err := b.svc.Pages.ComponentByID(b.ctx, pageID, id)
 	require.NoError(t, err)
 	return c.Status
 }

@@ -48,7 +48,7 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 		took()
 
 		from, until := clock.Now().Add(30*time.Minute), clock.Now().Add(90*time.Minute)
-		m, err := svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{Title: "Database upgrade", Description: "Planned.",
+		m, err := svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{Title: "Database upgrade", Description: "Planned.",
 			ScheduledFor: from, ScheduledUntil: until, ComponentIDs: []string{c.ID}})
 		require.NoError(t, err)
 		require.Equal(t, []time.Time{from, until}, took(), "jobs at its start and end")
@@ -56,10 +56,10 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 		// Moving the window asks for jobs at the new times; a new title
 		// alone asks for none.
 		from, until = from.Add(15*time.Minute), until.Add(time.Hour)
-		_, err = svc.UpdateMaintenance(ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledFor: &from, ScheduledUntil: &until})
+		_, err = svc.Maintenances.Update(ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledFor: &from, ScheduledUntil: &until})
 		require.NoError(t, err)
 		require.Equal(t, []time.Time{from, until}, took())
-		_, err = svc.UpdateMaintenance(ctx, p.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr("PostgreSQL 17 upgrade")})
+		_, err = svc.Maintenances.Update(ctx, p.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr("PostgreSQL 17 upgrade")})
 		require.NoError(t, err)
 		require.Empty(t, took())
 
@@ -68,13 +68,13 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 		mu.Lock()
 		fail = errors.New("job queue gone")
 		mu.Unlock()
-		_, err = svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{Title: "Unsaved", Description: "Planned.",
+		_, err = svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{Title: "Unsaved", Description: "Planned.",
 			ScheduledFor: from, ScheduledUntil: until})
 		require.Error(t, err)
 		later := until.Add(time.Hour)
-		_, err = svc.UpdateMaintenance(ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledUntil: &later})
+		_, err = svc.Maintenances.Update(ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledUntil: &later})
 		require.Error(t, err)
-		ms, err := svc.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID})
+		ms, err := svc.Maintenances.List(ctx, status.MaintenanceFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Len(t, ms, 1)
 		require.True(t, until.Equal(ms[0].ScheduledUntil), "the window did not move: %s", ms[0].ScheduledUntil)
@@ -84,22 +84,22 @@ func TestMaintenanceAsksForJobsAtItsStartAndEnd(t *testing.T) {
 
 		// What the job at the start does: not a moment early, then on time.
 		clock.Set(from.Add(-time.Second))
-		n, err := svc.AdvanceMaintenances(ctx)
+		n, err := svc.Maintenances.Advance(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
 		clock.Set(from)
-		n, err = svc.AdvanceMaintenances(ctx)
+		n, err = svc.Maintenances.Advance(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		got, err := svc.MaintenanceByID(ctx, p.ID, m.ID)
+		got, err := svc.Maintenances.ByID(ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceInProgress, got.State)
 		require.True(t, from.Equal(*got.StartedAt), "started at %s", got.StartedAt)
 		clock.Set(until)
-		n, err = svc.AdvanceMaintenances(ctx)
+		n, err = svc.Maintenances.Advance(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		got, err = svc.MaintenanceByID(ctx, p.ID, m.ID)
+		got, err = svc.Maintenances.ByID(ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceCompleted, got.State)
 	})

@@ -32,8 +32,8 @@ type MaintenanceUpdateInput struct {
 	Notify *bool // email the subscribers; default true
 }
 
-// ScheduleMaintenance plans work on some components of a page.
-func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in MaintenanceInput) (*Maintenance, error) {
+// Schedule plans work on some components of a page.
+func (s *Maintenances) Schedule(ctx context.Context, pageID string, in MaintenanceInput) (*Maintenance, error) {
 	now := s.Now()
 	f := FieldErrors{}
 	checkText(f, "title", in.Title, MaxNameLen, true, false)
@@ -70,14 +70,14 @@ func (s *Service) ScheduleMaintenance(ctx context.Context, pageID string, in Mai
 	if err != nil {
 		return nil, err
 	}
-	return s.MaintenanceByID(ctx, pageID, m.ID)
+	return s.ByID(ctx, pageID, m.ID)
 }
 
 // scheduleWindow asks, inside tx, for the due work to run when m's window
 // starts and when it ends (those still ahead of its state), so that the
 // page switches on time; AdvanceMaintenances on the clock job is the
 // safety net. A job for a time since moved finds nothing to do.
-func (s *Service) scheduleWindow(ctx context.Context, tx bun.Tx, m *Maintenance) error {
+func (s *core) scheduleWindow(ctx context.Context, tx bun.Tx, m *Maintenance) error {
 	if m.State == MaintenanceScheduled {
 		if err := s.scheduleDue(ctx, tx, m.ScheduledFor); err != nil {
 			return fmt.Errorf("queue the start of maintenance %s: %w", m.ID, err)
@@ -142,10 +142,10 @@ func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) e
 	return nil
 }
 
-// PostMaintenanceUpdate adds an update to a maintenance. Moving to
+// PostUpdate adds an update to a maintenance. Moving to
 // in_progress puts its components under maintenance; completing it brings
 // them back to operational (or to what an open incident gives them).
-func (s *Service) PostMaintenanceUpdate(ctx context.Context, pageID, id string, in MaintenanceUpdateInput) (*MaintenanceUpdate, error) {
+func (s *Maintenances) PostUpdate(ctx context.Context, pageID, id string, in MaintenanceUpdateInput) (*MaintenanceUpdate, error) {
 	f := FieldErrors{}
 	if in.State != "" && !in.State.Valid() {
 		f.Add("state", "must be one of scheduled, in_progress, completed")
@@ -167,7 +167,7 @@ func (s *Service) PostMaintenanceUpdate(ctx context.Context, pageID, id string, 
 	return upd, err
 }
 
-func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Maintenance, in MaintenanceUpdateInput, now time.Time) (*MaintenanceUpdate, error) {
+func (s *core) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Maintenance, in MaintenanceUpdateInput, now time.Time) (*MaintenanceUpdate, error) {
 	if in.State == "" {
 		in.State = m.State
 	}
@@ -217,13 +217,13 @@ func (s *Service) applyMaintenanceUpdate(ctx context.Context, tx bun.Tx, m *Main
 	if err := bumpPage(ctx, tx, m.PageID, now); err != nil {
 		return nil, err
 	}
-	if err := s.notify.MaintenanceUpdated(ctx, &Tx{Tx: tx, s: s}, m, upd); err != nil {
+	if err := s.notify.MaintenanceUpdated(ctx, &Tx{Tx: tx, s: s.svc}, m, upd); err != nil {
 		return nil, fmt.Errorf("notify maintenance %s: %w", m.ID, err)
 	}
 	return upd, nil
 }
 
-func (s *Service) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID string, ids []string, st ComponentStatus, now time.Time) error {
+func (s *core) setComponentsStatus(ctx context.Context, tx bun.IDB, pageID string, ids []string, st ComponentStatus, now time.Time) error {
 	for _, id := range ids {
 		c, err := componentOnPage(ctx, tx, pageID, id)
 		if err != nil {
@@ -269,7 +269,7 @@ func settleMaintained(ctx context.Context, tx bun.IDB, m *Maintenance, ids []str
 
 // moveMaintenanceComponents follows a change of a running maintenance's
 // components: added ones go under maintenance, removed ones are settled.
-func (s *Service) moveMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance, old []string, now time.Time) error {
+func (s *core) moveMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance, old []string, now time.Time) error {
 	was, is := map[string]bool{}, map[string]bool{}
 	for _, id := range old {
 		was[id] = true
@@ -292,10 +292,10 @@ func (s *Service) moveMaintenanceComponents(ctx context.Context, tx bun.IDB, m *
 	return settleMaintained(ctx, tx, m, removed, now)
 }
 
-// AdvanceMaintenances starts every scheduled maintenance whose window has
+// Advance starts every scheduled maintenance whose window has
 // begun and completes every one whose window has ended, with an automatic
 // update each. It returns how many it moved.
-func (s *Service) AdvanceMaintenances(ctx context.Context) (int, error) {
+func (s *Maintenances) Advance(ctx context.Context) (int, error) {
 	now := s.Now()
 	var due []*Maintenance
 	if err := s.db.NewSelect().Model(&due).
@@ -320,7 +320,7 @@ func (s *Service) AdvanceMaintenances(ctx context.Context) (int, error) {
 
 // advanceMaintenance moves one maintenance if it is still due, holding its
 // row so that two replicas never both post the automatic update.
-func (s *Service) advanceMaintenance(ctx context.Context, pageID, id string) (bool, error) {
+func (s *core) advanceMaintenance(ctx context.Context, pageID, id string) (bool, error) {
 	moved := false
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		now := s.Now()
@@ -358,8 +358,8 @@ type MaintenancePatch struct {
 	ComponentIDs   *[]string
 }
 
-// UpdateMaintenance applies patch.
-func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p MaintenancePatch) (*Maintenance, error) {
+// Update applies patch.
+func (s *Maintenances) Update(ctx context.Context, pageID, id string, p MaintenancePatch) (*Maintenance, error) {
 	now := s.Now()
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		m, err := maintenanceOnPage(ctx, tx, pageID, id)
@@ -416,11 +416,11 @@ func (s *Service) UpdateMaintenance(ctx context.Context, pageID, id string, p Ma
 	if err != nil {
 		return nil, err
 	}
-	return s.MaintenanceByID(ctx, pageID, id)
+	return s.ByID(ctx, pageID, id)
 }
 
-// DeleteMaintenance removes a maintenance.
-func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) error {
+// Delete removes a maintenance.
+func (s *Maintenances) Delete(ctx context.Context, pageID, id string) error {
 	if !ValidID(id) {
 		return notFound("Maintenance", id)
 	}
@@ -450,8 +450,8 @@ func (s *Service) DeleteMaintenance(ctx context.Context, pageID, id string) erro
 	})
 }
 
-// MaintenanceByID returns a maintenance with its components and updates.
-func (s *Service) MaintenanceByID(ctx context.Context, pageID, id string) (*Maintenance, error) {
+// ByID returns a maintenance with its components and updates.
+func (s *Maintenances) ByID(ctx context.Context, pageID, id string) (*Maintenance, error) {
 	m, err := maintenanceOnPage(ctx, s.db, pageID, id)
 	if err != nil {
 		return nil, err
@@ -480,8 +480,8 @@ type MaintenanceFilter struct {
 	Limit  int // default 50
 }
 
-// Maintenances returns maintenances matching f, latest window first.
-func (s *Service) Maintenances(ctx context.Context, f MaintenanceFilter) ([]*Maintenance, error) {
+// List returns maintenances matching f, latest window first.
+func (s *Maintenances) List(ctx context.Context, f MaintenanceFilter) ([]*Maintenance, error) {
 	return maintenances(ctx, s.db, f)
 }
 

@@ -24,7 +24,7 @@ func TestScheduleMaintenance(t *testing.T) {
 		c2 := statustest.Component(t, svc, p.ID, nil)
 		from := epoch.Add(24 * time.Hour).In(time.FixedZone("X", -5*3600))
 
-		m, err := svc.ScheduleMaintenance(t.Context(), p.ID, status.MaintenanceInput{
+		m, err := svc.Maintenances.Schedule(t.Context(), p.ID, status.MaintenanceInput{
 			Title: " Database upgrade ", Description: "We upgrade **PostgreSQL**.", Author: "Ops",
 			ScheduledFor: from, ScheduledUntil: from.Add(2 * time.Hour), ComponentIDs: []string{c2.ID, c1.ID},
 		})
@@ -41,7 +41,7 @@ func TestScheduleMaintenance(t *testing.T) {
 		require.Len(t, notes.maints, 1)
 
 		for _, c := range []*status.Component{c1, c2} {
-			got, err := svc.ComponentByID(t.Context(), p.ID, c.ID)
+			got, err := svc.Pages.ComponentByID(t.Context(), p.ID, c.ID)
 			require.NoError(t, err)
 			require.Equal(t, status.Operational, got.Status, "scheduling alone changes no component")
 		}
@@ -63,7 +63,7 @@ func TestAdvanceMaintenances(t *testing.T) {
 
 		advance := func(want int) {
 			t.Helper()
-			n, err := b.svc.AdvanceMaintenances(b.ctx)
+			n, err := b.svc.Maintenances.Advance(b.ctx)
 			require.NoError(t, err)
 			require.Equal(t, want, n)
 		}
@@ -71,7 +71,7 @@ func TestAdvanceMaintenances(t *testing.T) {
 
 		started := b.clock.Advance(time.Hour) // exactly at the start
 		advance(1)
-		got, err := b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err := b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceInProgress, got.State)
 		requireTimePtr(t, started, got.StartedAt)
@@ -88,7 +88,7 @@ func TestAdvanceMaintenances(t *testing.T) {
 
 		completed := b.clock.Advance(30 * time.Minute) // exactly at the end
 		advance(1)
-		got, err = b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err = b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceCompleted, got.State)
 		requireTimePtr(t, completed, got.CompletedAt)
@@ -100,7 +100,7 @@ func TestAdvanceMaintenances(t *testing.T) {
 			statuses(history(t, bdb, db.ID)))
 		advance(0)
 
-		got, err = b.svc.MaintenanceByID(b.ctx, p.ID, later.ID)
+		got, err = b.svc.Maintenances.ByID(b.ctx, p.ID, later.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceScheduled, got.State, "a later window is left alone")
 	})
@@ -116,10 +116,10 @@ func TestAdvanceMaintenances_WindowMissedEntirely(t *testing.T) {
 			ScheduledFor: epoch.Add(time.Hour), ScheduledUntil: epoch.Add(2 * time.Hour), ComponentIDs: []string{c.ID}})
 
 		b.clock.Advance(5 * time.Hour)
-		n, err := b.svc.AdvanceMaintenances(b.ctx)
+		n, err := b.svc.Maintenances.Advance(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		got, err := b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err := b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MaintenanceCompleted, got.State, "a missed window goes straight to completed")
 		require.Nil(t, got.StartedAt)
@@ -135,18 +135,18 @@ func TestMaintenance_CompletionRestoresIncidentStatus(t *testing.T) {
 		held := statustest.Component(t, b.svc, p.ID, nil)
 		free := statustest.Component(t, b.svc, p.ID, nil)
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{held.ID, free.ID}})
-		_, err := b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceInProgress, Body: "Starting early."})
+		_, err := b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceInProgress, Body: "Starting early."})
 		require.NoError(t, err)
 
 		// An incident declared during the maintenance holds one component,
 		// which then goes back under maintenance by hand.
 		b.clock.Advance(time.Minute)
 		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Components: affect(held.ID, status.PartialOutage)})
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, held.ID, status.ComponentPatch{Status: statustest.Ptr(status.UnderMaintenance)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, held.ID, status.ComponentPatch{Status: statustest.Ptr(status.UnderMaintenance)})
 		require.NoError(t, err)
 
 		b.clock.Advance(time.Minute)
-		_, err = b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceCompleted, Body: "Done."})
+		_, err = b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceCompleted, Body: "Done."})
 		require.NoError(t, err)
 		require.Equal(t, status.PartialOutage, componentStatus(t, b, p.ID, held.ID), "an open incident's status comes back")
 		require.Equal(t, status.Operational, componentStatus(t, b, p.ID, free.ID))
@@ -163,7 +163,7 @@ func TestPostMaintenanceUpdate_Transitions(t *testing.T) {
 		post := func(st status.MaintenanceState) error {
 			t.Helper()
 			b.clock.Advance(time.Minute)
-			_, err := b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: st, Body: "Note.", Author: "Ops"})
+			_, err := b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: st, Body: "Note.", Author: "Ops"})
 			return err
 		}
 
@@ -177,16 +177,16 @@ func TestPostMaintenanceUpdate_Transitions(t *testing.T) {
 		require.NoError(t, post(status.MaintenanceCompleted), "a completed maintenance may get more notes")
 
 		requireField(t, post("cancelled"), status.KindInvalid, "state")
-		_, err := b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: ""})
+		_, err := b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: ""})
 		requireField(t, err, status.KindInvalid, "body")
-		_, err = b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: "x\x00"})
+		_, err = b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: "x\x00"})
 		requireField(t, err, status.KindInvalid, "body")
-		_, err = b.svc.PostMaintenanceUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: "x", Author: "\xff"})
+		_, err = b.svc.Maintenances.PostUpdate(b.ctx, p.ID, m.ID, status.MaintenanceUpdateInput{Body: "x", Author: "\xff"})
 		requireField(t, err, status.KindInvalid, "author")
-		_, err = b.svc.PostMaintenanceUpdate(b.ctx, other.ID, m.ID, status.MaintenanceUpdateInput{Body: "x"})
+		_, err = b.svc.Maintenances.PostUpdate(b.ctx, other.ID, m.ID, status.MaintenanceUpdateInput{Body: "x"})
 		requireKind(t, err, status.KindNotFound)
 
-		got, err := b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err := b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 6, "refused updates leave nothing behind")
 		require.Equal(t, "Ops", got.Updates[0].Author)
@@ -236,30 +236,30 @@ func TestScheduleMaintenance_InvalidInput(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				in := valid()
 				tc.edit(&in)
-				_, err := b.svc.ScheduleMaintenance(b.ctx, p.ID, in)
+				_, err := b.svc.Maintenances.Schedule(b.ctx, p.ID, in)
 				requireField(t, err, status.KindInvalid, tc.field)
 			})
 		}
 		in := valid()
 		in.ComponentIDs = []string{mine.ID, foreign.ID}
-		_, err := b.svc.ScheduleMaintenance(b.ctx, p.ID, in)
+		_, err := b.svc.Maintenances.Schedule(b.ctx, p.ID, in)
 		requireField(t, err, status.KindInvalid, "components[1]")
 
-		ms, err := b.svc.Maintenances(b.ctx, status.MaintenanceFilter{PageID: p.ID})
+		ms, err := b.svc.Maintenances.List(b.ctx, status.MaintenanceFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, ms, "refused schedules leave nothing behind")
 
-		_, err = b.svc.ScheduleMaintenance(b.ctx, status.NewID(), valid())
+		_, err = b.svc.Maintenances.Schedule(b.ctx, status.NewID(), valid())
 		requireKind(t, err, status.KindNotFound)
 
 		// The edges just inside the rules pass.
 		in = valid()
 		in.ScheduledFor, in.ScheduledUntil = epoch.Add(-time.Hour), epoch.Add(time.Second) // already begun
-		_, err = b.svc.ScheduleMaintenance(b.ctx, p.ID, in)
+		_, err = b.svc.Maintenances.Schedule(b.ctx, p.ID, in)
 		require.NoError(t, err)
 		in = valid()
 		in.ScheduledUntil = from.Add(31 * 24 * time.Hour)
-		_, err = b.svc.ScheduleMaintenance(b.ctx, p.ID, in)
+		_, err = b.svc.Maintenances.Schedule(b.ctx, p.ID, in)
 		require.NoError(t, err)
 	})
 }
@@ -276,7 +276,7 @@ func TestUpdateMaintenance(t *testing.T) {
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{c1.ID}})
 
 		newUntil := m.ScheduledUntil.Add(time.Hour)
-		got, err := b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{
+		got, err := b.svc.Maintenances.Update(b.ctx, p.ID, m.ID, status.MaintenancePatch{
 			Title: statustest.Ptr("Longer upgrade"), ScheduledUntil: &newUntil, ComponentIDs: &[]string{c2.ID}})
 		require.NoError(t, err)
 		require.Equal(t, "Longer upgrade", got.Title)
@@ -284,16 +284,16 @@ func TestUpdateMaintenance(t *testing.T) {
 		requireTime(t, newUntil, got.ScheduledUntil)
 		require.Equal(t, []string{c2.ID}, got.ComponentIDs)
 
-		_, err = b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledUntil: statustest.Ptr(got.ScheduledFor.Add(-time.Hour))})
+		_, err = b.svc.Maintenances.Update(b.ctx, p.ID, m.ID, status.MaintenancePatch{ScheduledUntil: statustest.Ptr(got.ScheduledFor.Add(-time.Hour))})
 		requireField(t, err, status.KindInvalid, "scheduled_until")
-		_, err = b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr(" ")})
+		_, err = b.svc.Maintenances.Update(b.ctx, p.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr(" ")})
 		requireField(t, err, status.KindInvalid, "title")
-		_, err = b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{ComponentIDs: &[]string{foreign.ID}})
+		_, err = b.svc.Maintenances.Update(b.ctx, p.ID, m.ID, status.MaintenancePatch{ComponentIDs: &[]string{foreign.ID}})
 		requireField(t, err, status.KindInvalid, "components[0]")
-		_, err = b.svc.UpdateMaintenance(b.ctx, other.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr("Mine now")})
+		_, err = b.svc.Maintenances.Update(b.ctx, other.ID, m.ID, status.MaintenancePatch{Title: statustest.Ptr("Mine now")})
 		requireKind(t, err, status.KindNotFound)
 
-		got, err = b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err = b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Longer upgrade", got.Title, "refused patches change nothing")
 		requireTime(t, newUntil, got.ScheduledUntil)
@@ -311,14 +311,14 @@ func TestMaintenances_Filter(t *testing.T) {
 		later := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ScheduledFor: epoch.Add(24 * time.Hour)})
 		running := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ScheduledFor: epoch.Add(-time.Hour)})
 		statustest.Maintenance(t, b.svc, other.ID, nil)
-		n, err := b.svc.AdvanceMaintenances(b.ctx)
+		n, err := b.svc.Maintenances.Advance(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 
 		ids := func(f status.MaintenanceFilter) []string {
 			t.Helper()
 			f.PageID = p.ID
-			ms, err := b.svc.Maintenances(b.ctx, f)
+			ms, err := b.svc.Maintenances.List(b.ctx, f)
 			require.NoError(t, err)
 			out := []string{}
 			for _, m := range ms {
@@ -341,12 +341,12 @@ func TestDeleteMaintenance(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		other := statustest.Page(t, b.svc, nil)
 		m := statustest.Maintenance(t, b.svc, p.ID, nil)
-		requireKind(t, b.svc.DeleteMaintenance(b.ctx, other.ID, m.ID), status.KindNotFound)
-		_, err := b.svc.MaintenanceByID(b.ctx, other.ID, m.ID)
+		requireKind(t, b.svc.Maintenances.Delete(b.ctx, other.ID, m.ID), status.KindNotFound)
+		_, err := b.svc.Maintenances.ByID(b.ctx, other.ID, m.ID)
 		requireKind(t, err, status.KindNotFound)
-		require.NoError(t, b.svc.DeleteMaintenance(b.ctx, p.ID, m.ID))
-		_, err = b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		require.NoError(t, b.svc.Maintenances.Delete(b.ctx, p.ID, m.ID))
+		_, err = b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeleteMaintenance(b.ctx, p.ID, m.ID), status.KindNotFound)
+		requireKind(t, b.svc.Maintenances.Delete(b.ctx, p.ID, m.ID), status.KindNotFound)
 	})
 }

@@ -23,7 +23,7 @@ type ordering struct {
 // there; a move that changes nothing writes nothing. The page's groups are
 // renumbered 1…n in their shown order, in one transaction with the audit
 // entry. An unknown group is a KindNotFound error.
-func (s *Service) MoveGroup(ctx context.Context, pageID, id string, delta int) (*ComponentGroup, error) {
+func (s *Pages) MoveGroup(ctx context.Context, pageID, id string, delta int) (*ComponentGroup, error) {
 	if !ValidID(id) {
 		return nil, notFound("Group", id)
 	}
@@ -76,7 +76,7 @@ func (s *Service) MoveGroup(ctx context.Context, pageID, id string, delta int) (
 // nothing. The group's components are renumbered 1…n in their shown order,
 // in one transaction with the audit entry. An unknown component is a
 // KindNotFound error.
-func (s *Service) MoveComponent(ctx context.Context, pageID, id string, delta int) (*Component, error) {
+func (s *Pages) MoveComponent(ctx context.Context, pageID, id string, delta int) (*Component, error) {
 	if !ValidID(id) {
 		return nil, notFound("Component", id)
 	}

@@ -18,7 +18,7 @@ import (
 // for the ungrouped ones), in the order the page shows them.
 func componentOrder(t *testing.T, b *testBundle, pageID string, groupID *string) []string {
 	t.Helper()
-	cs, err := b.svc.Components(b.ctx, pageID)
+	cs, err := b.svc.Pages.Components(b.ctx, pageID)
 	require.NoError(t, err)
 	var out []string
 	for _, c := range cs {
@@ -31,7 +31,7 @@ func componentOrder(t *testing.T, b *testBundle, pageID string, groupID *string)
 
 func groupOrder(t *testing.T, b *testBundle, pageID string) []string {
 	t.Helper()
-	gs, err := b.svc.Groups(b.ctx, pageID)
+	gs, err := b.svc.Pages.Groups(b.ctx, pageID)
 	require.NoError(t, err)
 	out := make([]string, len(gs))
 	for i, g := range gs {
@@ -42,7 +42,7 @@ func groupOrder(t *testing.T, b *testBundle, pageID string) []string {
 
 func pageVersion(t *testing.T, b *testBundle, pageID string) int64 {
 	t.Helper()
-	p, err := b.svc.PageByID(b.ctx, pageID)
+	p, err := b.svc.Pages.ByID(b.ctx, pageID)
 	require.NoError(t, err)
 	return p.Version
 }
@@ -62,27 +62,27 @@ func TestOrderingMoveComponent(t *testing.T) {
 
 		v := pageVersion(t, b, p.ID)
 		b.clock.Advance(time.Minute)
-		moved, err := b.svc.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
+		moved, err := b.svc.Pages.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
 		require.NoError(t, err)
 		require.Equal(t, 2, moved.Position)
 		require.Equal(t, []string{"API", "CDN", "Billing"}, componentOrder(t, b, p.ID, &g.ID))
 		require.Greater(t, pageVersion(t, b, p.ID), v, "the public snapshot is told")
 
-		_, err = b.svc.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
+		_, err = b.svc.Pages.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
 		require.NoError(t, err)
 		require.Equal(t, []string{"CDN", "API", "Billing"}, componentOrder(t, b, p.ID, &g.ID))
 
 		// Past the top it stays, and nothing is written.
 		v = pageVersion(t, b, p.ID)
-		_, err = b.svc.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
+		_, err = b.svc.Pages.MoveComponent(b.ctx, p.ID, cdn.ID, -1)
 		require.NoError(t, err)
 		require.Equal(t, v, pageVersion(t, b, p.ID), "a move that changes nothing writes nothing")
 
 		// A huge delta stops at the bottom.
-		_, err = b.svc.MoveComponent(b.ctx, p.ID, cdn.ID, math.MaxInt)
+		_, err = b.svc.Pages.MoveComponent(b.ctx, p.ID, cdn.ID, math.MaxInt)
 		require.NoError(t, err)
 		require.Equal(t, []string{"API", "Billing", "CDN"}, componentOrder(t, b, p.ID, &g.ID))
-		_, err = b.svc.MoveComponent(b.ctx, p.ID, api.ID, math.MinInt)
+		_, err = b.svc.Pages.MoveComponent(b.ctx, p.ID, api.ID, math.MinInt)
 		require.NoError(t, err)
 		require.Equal(t, []string{"API", "Billing", "CDN"}, componentOrder(t, b, p.ID, &g.ID))
 		require.Equal(t, []string{"Website"}, componentOrder(t, b, p.ID, nil))
@@ -123,15 +123,15 @@ func TestOrderingMoveGroup(t *testing.T) {
 		other := statustest.Page(t, b.svc, nil)
 		foreign := statustest.Group(t, b.svc, other.ID, &statustest.GroupOpts{Name: "Elsewhere"})
 
-		g, err := b.svc.MoveGroup(b.ctx, p.ID, a.ID, 1)
+		g, err := b.svc.Pages.MoveGroup(b.ctx, p.ID, a.ID, 1)
 		require.NoError(t, err)
 		require.Equal(t, 2, g.Position)
 		require.Equal(t, []string{"B", "A", "C"}, groupOrder(t, b, p.ID))
-		_, err = b.svc.MoveGroup(b.ctx, p.ID, c.ID, -2)
+		_, err = b.svc.Pages.MoveGroup(b.ctx, p.ID, c.ID, -2)
 		require.NoError(t, err)
 		require.Equal(t, []string{"C", "B", "A"}, groupOrder(t, b, p.ID))
 
-		gs, err := b.svc.Groups(b.ctx, p.ID)
+		gs, err := b.svc.Pages.Groups(b.ctx, p.ID)
 		require.NoError(t, err)
 		for i, g := range gs {
 			require.Equal(t, i+1, g.Position, "renumbered 1…n")
@@ -142,7 +142,7 @@ func TestOrderingMoveGroup(t *testing.T) {
 		require.NotEmpty(t, log)
 		require.Equal(t, "move", log[0].Action)
 
-		_, err = b.svc.MoveGroup(b.ctx, p.ID, foreign.ID, 1)
+		_, err = b.svc.Pages.MoveGroup(b.ctx, p.ID, foreign.ID, 1)
 		requireKind(t, err, status.KindNotFound)
 		require.Equal(t, []string{"Elsewhere"}, groupOrder(t, b, other.ID))
 	})
@@ -160,13 +160,13 @@ func TestOrderingRefused(t *testing.T) {
 			name string
 			move func() error
 		}{
-			{"component of another page", func() error { _, err := b.svc.MoveComponent(b.ctx, p.ID, c.ID, 1); return err }},
-			{"unknown component", func() error { _, err := b.svc.MoveComponent(b.ctx, p.ID, status.NewID(), 1); return err }},
-			{"malformed component id", func() error { _, err := b.svc.MoveComponent(b.ctx, p.ID, "../x", 1); return err }},
-			{"unknown page", func() error { _, err := b.svc.MoveComponent(b.ctx, status.NewID(), c.ID, 1); return err }},
-			{"malformed page id", func() error { _, err := b.svc.MoveGroup(b.ctx, "' OR 1=1 --", g.ID, 1); return err }},
-			{"unknown group", func() error { _, err := b.svc.MoveGroup(b.ctx, p.ID, status.NewID(), -1); return err }},
-			{"malformed group id", func() error { _, err := b.svc.MoveGroup(b.ctx, p.ID, "", -1); return err }},
+			{"component of another page", func() error { _, err := b.svc.Pages.MoveComponent(b.ctx, p.ID, c.ID, 1); return err }},
+			{"unknown component", func() error { _, err := b.svc.Pages.MoveComponent(b.ctx, p.ID, status.NewID(), 1); return err }},
+			{"malformed component id", func() error { _, err := b.svc.Pages.MoveComponent(b.ctx, p.ID, "../x", 1); return err }},
+			{"unknown page", func() error { _, err := b.svc.Pages.MoveComponent(b.ctx, status.NewID(), c.ID, 1); return err }},
+			{"malformed page id", func() error { _, err := b.svc.Pages.MoveGroup(b.ctx, "' OR 1=1 --", g.ID, 1); return err }},
+			{"unknown group", func() error { _, err := b.svc.Pages.MoveGroup(b.ctx, p.ID, status.NewID(), -1); return err }},
+			{"malformed group id", func() error { _, err := b.svc.Pages.MoveGroup(b.ctx, p.ID, "", -1); return err }},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

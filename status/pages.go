@@ -74,9 +74,9 @@ func normaliseHosts(hosts []string) []string {
 	return out
 }
 
-// CreatePage adds a page. A slug or host name already in use is a
+// Create adds a page. A slug or host name already in use is a
 // KindConflict error.
-func (s *Service) CreatePage(ctx context.Context, in PageInput) (*Page, error) {
+func (s *Pages) Create(ctx context.Context, in PageInput) (*Page, error) {
 	if in.TimeZone == "" {
 		in.TimeZone = "Etc/UTC"
 	}
@@ -140,8 +140,8 @@ func setHosts(ctx context.Context, tx bun.IDB, pageID string, hosts []string) er
 	return nil
 }
 
-// UpdatePage applies patch to the page.
-func (s *Service) UpdatePage(ctx context.Context, id string, patch PagePatch) (*Page, error) {
+// Update applies patch to the page.
+func (s *Pages) Update(ctx context.Context, id string, patch PagePatch) (*Page, error) {
 	if patch.Hosts != nil {
 		h := normaliseHosts(*patch.Hosts)
 		patch.Hosts = &h
@@ -194,8 +194,8 @@ func setIf[T any](dst *T, v *T) {
 	}
 }
 
-// DeletePage removes a page and everything on it.
-func (s *Service) DeletePage(ctx context.Context, id string) error {
+// Delete removes a page and everything on it.
+func (s *Pages) Delete(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return notFound("Page", id)
 	}
@@ -211,8 +211,8 @@ func (s *Service) DeletePage(ctx context.Context, id string) error {
 	})
 }
 
-// PageByID returns the page with the given id or a KindNotFound error.
-func (s *Service) PageByID(ctx context.Context, id string) (*Page, error) {
+// ByID returns the page with the given id or a KindNotFound error.
+func (s *Pages) ByID(ctx context.Context, id string) (*Page, error) {
 	return pageByID(ctx, s.db, id)
 }
 
@@ -233,8 +233,8 @@ func pageByID(ctx context.Context, db bun.IDB, id string) (*Page, error) {
 	return p, nil
 }
 
-// Pages returns every page ordered by name.
-func (s *Service) Pages(ctx context.Context) ([]*Page, error) {
+// List returns every page ordered by name.
+func (s *Pages) List(ctx context.Context) ([]*Page, error) {
 	var pages []*Page
 	if err := s.db.NewSelect().Model(&pages).Order("name", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list pages: %w", err)
@@ -255,8 +255,8 @@ func (s *Service) Pages(ctx context.Context) ([]*Page, error) {
 	return pages, nil
 }
 
-// PageVersions returns every page's id and version, for cheap polling.
-func (s *Service) PageVersions(ctx context.Context) (map[string]int64, error) {
+// Versions returns every page's id and version, for cheap polling.
+func (s *Pages) Versions(ctx context.Context) (map[string]int64, error) {
 	var rows []struct {
 		ID      string `bun:"id"`
 		Version int64  `bun:"version"`
@@ -271,8 +271,8 @@ func (s *Service) PageVersions(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// PageBySlug returns the page with the given slug or KindNotFound.
-func (s *Service) PageBySlug(ctx context.Context, slug string) (*Page, error) {
+// BySlug returns the page with the given slug or KindNotFound.
+func (s *Pages) BySlug(ctx context.Context, slug string) (*Page, error) {
 	if !slugPattern.MatchString(slug) {
 		return nil, notFound("Page", slug)
 	}

@@ -18,7 +18,7 @@ func TestCreatePage(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		p, err := b.svc.CreatePage(b.ctx, status.PageInput{
+		p, err := b.svc.Pages.Create(b.ctx, status.PageInput{
 			Slug: "acme", Name: "  Acme Cloud  ", Description: "Line one\nline two",
 			SupportEmail: "support@acme.example", SupportURL: "https://acme.example/help",
 			Hosts: []string{" Status.Acme.Example ", "status.acme.example:8443"},
@@ -31,7 +31,7 @@ func TestCreatePage(t *testing.T) {
 		requireTime(t, epoch, p.CreatedAt)
 		require.Equal(t, []string{"status.acme.example", "status.acme.example:8443"}, p.Hosts)
 
-		got, err := b.svc.PageByID(b.ctx, p.ID)
+		got, err := b.svc.Pages.ByID(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, "acme", got.Slug)
 		require.Equal(t, "Acme Cloud", got.Name)
@@ -52,7 +52,7 @@ func TestPages(t *testing.T) {
 		alpha := statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Alpha", Hosts: []string{"b.alpha.example", "a.alpha.example"}})
 		bare := statustest.Page(t, b.svc, &statustest.PageOpts{Name: "Middle"})
 
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, pages, 3)
 		require.Equal(t, []string{alpha.ID, bare.ID, zed.ID}, []string{pages[0].ID, pages[1].ID, pages[2].ID}, "ordered by name")
@@ -68,19 +68,19 @@ func TestCreatePage_Conflicts(t *testing.T) {
 		b := setup(t, bdb)
 		statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "acme", Hosts: []string{"status.acme.example"}})
 
-		_, err := b.svc.CreatePage(b.ctx, status.PageInput{Slug: "acme", Name: "Other"})
+		_, err := b.svc.Pages.Create(b.ctx, status.PageInput{Slug: "acme", Name: "Other"})
 		requireField(t, err, status.KindConflict, "slug")
 
-		_, err = b.svc.CreatePage(b.ctx, status.PageInput{Slug: "other", Name: "Other",
+		_, err = b.svc.Pages.Create(b.ctx, status.PageInput{Slug: "other", Name: "Other",
 			Hosts: []string{"free.example", "STATUS.acme.example"}})
 		requireField(t, err, status.KindConflict, "hosts[1]")
 
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, pages, 1, "a refused page leaves nothing behind")
 
 		// The free host of the refused page was rolled back too.
-		_, err = b.svc.CreatePage(b.ctx, status.PageInput{Slug: "other", Name: "Other", Hosts: []string{"free.example"}})
+		_, err = b.svc.Pages.Create(b.ctx, status.PageInput{Slug: "other", Name: "Other", Hosts: []string{"free.example"}})
 		require.NoError(t, err)
 	})
 }
@@ -140,11 +140,11 @@ func TestCreatePage_InvalidInput(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				in := status.PageInput{Slug: "acme", Name: "Acme", Hosts: []string{"status.acme.example"}}
 				tc.edit(&in)
-				_, err := b.svc.CreatePage(b.ctx, in)
+				_, err := b.svc.Pages.Create(b.ctx, in)
 				requireField(t, err, status.KindInvalid, tc.field)
 			})
 		}
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Empty(t, pages)
 	})
@@ -154,7 +154,7 @@ func TestCreatePage_ValidEdges(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		p, err := b.svc.CreatePage(b.ctx, status.PageInput{
+		p, err := b.svc.Pages.Create(b.ctx, status.PageInput{
 			Slug:     strings.Repeat("a", 63),
 			Name:     strings.Repeat("ü", status.MaxNameLen/2), // exactly MaxNameLen bytes
 			TimeZone: "America/Argentina/Buenos_Aires",
@@ -163,7 +163,7 @@ func TestCreatePage_ValidEdges(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "America/Argentina/Buenos_Aires", p.Location().String())
 
-		_, err = b.svc.CreatePage(b.ctx, status.PageInput{Slug: "a", Name: "🚀 Launch", TimeZone: "UTC"})
+		_, err = b.svc.Pages.Create(b.ctx, status.PageInput{Slug: "a", Name: "🚀 Launch", TimeZone: "UTC"})
 		require.NoError(t, err)
 	})
 }
@@ -177,7 +177,7 @@ func TestUpdatePage(t *testing.T) {
 		other := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "other", Hosts: []string{"other.example"}})
 
 		later := b.clock.Advance(time.Hour)
-		got, err := b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{
+		got, err := b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{
 			Name:     statustest.Ptr("Acme Cloud"),
 			TimeZone: statustest.Ptr("Europe/Berlin"),
 			Slug:     statustest.Ptr("acme"), // its own slug is no conflict
@@ -189,33 +189,33 @@ func TestUpdatePage(t *testing.T) {
 		require.Greater(t, got.Version, p.Version)
 		requireTime(t, later, got.UpdatedAt)
 
-		got, err = b.svc.PageByID(b.ctx, p.ID)
+		got, err = b.svc.Pages.ByID(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Europe/Berlin", got.TimeZone)
 		require.Equal(t, []string{"keep.acme.example", "new.acme.example"}, got.Hosts)
 
 		// The dropped host is free for another page.
-		_, err = b.svc.UpdatePage(b.ctx, other.ID, status.PagePatch{Hosts: &[]string{"old.acme.example"}})
+		_, err = b.svc.Pages.Update(b.ctx, other.ID, status.PagePatch{Hosts: &[]string{"old.acme.example"}})
 		require.NoError(t, err)
 
-		_, err = b.svc.UpdatePage(b.ctx, other.ID, status.PagePatch{Slug: statustest.Ptr("acme")})
+		_, err = b.svc.Pages.Update(b.ctx, other.ID, status.PagePatch{Slug: statustest.Ptr("acme")})
 		requireField(t, err, status.KindConflict, "slug")
 
-		_, err = b.svc.UpdatePage(b.ctx, other.ID, status.PagePatch{Hosts: &[]string{"old.acme.example", "new.acme.example"}})
+		_, err = b.svc.Pages.Update(b.ctx, other.ID, status.PagePatch{Hosts: &[]string{"old.acme.example", "new.acme.example"}})
 		requireField(t, err, status.KindConflict, "hosts[1]")
-		got, err = b.svc.PageByID(b.ctx, other.ID)
+		got, err = b.svc.Pages.ByID(b.ctx, other.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{"old.acme.example"}, got.Hosts, "a refused update keeps the hosts")
 		require.Equal(t, "other", got.Slug)
 
-		_, err = b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{TimeZone: statustest.Ptr("Nowhere/Special")})
+		_, err = b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{TimeZone: statustest.Ptr("Nowhere/Special")})
 		requireField(t, err, status.KindInvalid, "time_zone")
-		_, err = b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{Name: statustest.Ptr("")})
+		_, err = b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{Name: statustest.Ptr("")})
 		requireField(t, err, status.KindInvalid, "name")
-		_, err = b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{SupportURL: statustest.Ptr("data:text/html,hi")})
+		_, err = b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{SupportURL: statustest.Ptr("data:text/html,hi")})
 		requireField(t, err, status.KindInvalid, "support_url")
 
-		_, err = b.svc.UpdatePage(b.ctx, status.NewID(), status.PagePatch{Name: statustest.Ptr("Ghost")})
+		_, err = b.svc.Pages.Update(b.ctx, status.NewID(), status.PagePatch{Name: statustest.Ptr("Ghost")})
 		requireKind(t, err, status.KindNotFound)
 	})
 }
@@ -231,13 +231,13 @@ func TestDeletePage(t *testing.T) {
 		statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{c.ID}})
 		keep := statustest.Page(t, b.svc, nil)
 
-		require.NoError(t, b.svc.DeletePage(b.ctx, p.ID))
-		_, err := b.svc.PageByID(b.ctx, p.ID)
+		require.NoError(t, b.svc.Pages.Delete(b.ctx, p.ID))
+		_, err := b.svc.Pages.ByID(b.ctx, p.ID)
 		requireKind(t, err, status.KindNotFound)
-		requireKind(t, b.svc.DeletePage(b.ctx, p.ID), status.KindNotFound)
+		requireKind(t, b.svc.Pages.Delete(b.ctx, p.ID), status.KindNotFound)
 		require.Empty(t, history(t, bdb, c.ID), "everything on the page goes with it")
 
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, pages, 1)
 		require.Equal(t, keep.ID, pages[0].ID)
@@ -252,7 +252,7 @@ func TestPageByID_NotFound(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		for _, id := range []string{status.NewID(), "", "NOT-AN-ID", "'; DROP TABLE pages; --", strings.Repeat("a", 1000)} {
-			_, err := b.svc.PageByID(b.ctx, id)
+			_, err := b.svc.Pages.ByID(b.ctx, id)
 			requireKind(t, err, status.KindNotFound)
 		}
 	})
@@ -264,14 +264,14 @@ func TestPageVersions(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		q := statustest.Page(t, b.svc, nil)
-		v0, err := b.svc.PageVersions(b.ctx)
+		v0, err := b.svc.Pages.Versions(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, map[string]int64{p.ID: 1, q.ID: 1}, v0)
 
 		c := statustest.Component(t, b.svc, p.ID, nil)
-		_, err = b.svc.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.PartialOutage)})
+		_, err = b.svc.Pages.UpdateComponent(b.ctx, p.ID, c.ID, status.ComponentPatch{Status: statustest.Ptr(status.PartialOutage)})
 		require.NoError(t, err)
-		v1, err := b.svc.PageVersions(b.ctx)
+		v1, err := b.svc.Pages.Versions(b.ctx)
 		require.NoError(t, err)
 		require.Greater(t, v1[p.ID], v0[p.ID], "each change bumps the version")
 		require.Equal(t, v0[q.ID], v1[q.ID], "other pages keep theirs")
@@ -291,9 +291,9 @@ func TestChangedIsCalledAfterCommit(t *testing.T) {
 		})
 		p := statustest.Page(t, svc, nil)
 		statustest.Component(t, svc, p.ID, nil)
-		_, err := svc.CreateComponent(t.Context(), p.ID, status.ComponentInput{Name: ""})
+		_, err := svc.Pages.CreateComponent(t.Context(), p.ID, status.ComponentInput{Name: ""})
 		requireKind(t, err, status.KindInvalid)
-		_, err = svc.UpdatePage(t.Context(), p.ID, status.PagePatch{Slug: statustest.Ptr(p.Slug + "x")})
+		_, err = svc.Pages.Update(t.Context(), p.ID, status.PagePatch{Slug: statustest.Ptr(p.Slug + "x")})
 		require.NoError(t, err)
 
 		mu.Lock()
@@ -309,13 +309,13 @@ func TestPageBySlug(t *testing.T) {
 		p := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "acme", Hosts: []string{"status.acme.example"}})
 		statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "acme-2"})
 
-		got, err := b.svc.PageBySlug(b.ctx, "acme")
+		got, err := b.svc.Pages.BySlug(b.ctx, "acme")
 		require.NoError(t, err)
 		require.Equal(t, p.ID, got.ID)
 		require.Equal(t, []string{"status.acme.example"}, got.Hosts)
 
 		for _, slug := range []string{"acm", "ACME", "", "acme%", "acme_", "'acme'", "acme\x00"} {
-			_, err := b.svc.PageBySlug(b.ctx, slug)
+			_, err := b.svc.Pages.BySlug(b.ctx, slug)
 			requireKind(t, err, status.KindNotFound)
 		}
 	})

@@ -49,7 +49,7 @@ type PostmortemInput struct {
 // incident page, so it is refused for an incident the public cannot see.
 // Errors: KindInvalid for a wrong kind, action or text, KindConflict for a
 // stale version or an incident that is not public.
-func (s *Service) SavePostmortem(ctx context.Context, pageID, id string, in PostmortemInput) (*Incident, error) {
+func (s *Incidents) SavePostmortem(ctx context.Context, pageID, id string, in PostmortemInput) (*Incident, error) {
 	f := FieldErrors{}
 	if in.Kind != PostmortemInternal && in.Kind != PostmortemPublic {
 		f.Add("kind", "must be internal or public")
@@ -88,7 +88,7 @@ func (s *Service) SavePostmortem(ctx context.Context, pageID, id string, in Post
 	if err != nil {
 		return nil, err
 	}
-	return s.IncidentByID(ctx, pageID, id)
+	return s.ByID(ctx, pageID, id)
 }
 
 // setPostmortem changes inc's post-mortem in memory (the caller saves inc)
@@ -172,12 +172,12 @@ var (
 // phone numbers, customers' names and domains, people named in the
 // incident's record or holding its roles, and host names from the record
 // or its notes. The publishing form shows them and asks before going on.
-func (s *Service) PublicationFlags(ctx context.Context, pageID, incidentID, text string) ([]PublicationFlag, error) {
-	inc, err := s.IncidentByID(ctx, pageID, incidentID)
+func (s *Incidents) PublicationFlags(ctx context.Context, pageID, incidentID, text string) ([]PublicationFlag, error) {
+	inc, err := s.ByID(ctx, pageID, incidentID)
 	if err != nil {
 		return nil, err
 	}
-	customers, err := s.Customers(ctx)
+	customers, err := s.svc.Customers.List(ctx)
 	if err != nil {
 		return nil, err
 	}

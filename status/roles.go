@@ -69,7 +69,7 @@ type roleChange struct {
 // AssignRole gives role in an incident to the user. For a single-holder
 // role this hands it over from whoever held it; technical help is added.
 // actor is the name written on the timeline.
-func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
+func (s *Incidents) AssignRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
 	if !role.Valid() {
 		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"role": "must be one of lead, help, commander, comms"}}
 	}
@@ -124,7 +124,7 @@ func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, rol
 }
 
 // RemoveRole takes role in an incident away from the user.
-func (s *Service) RemoveRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
+func (s *Incidents) RemoveRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
 	now := s.Now()
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := incidentOnPage(ctx, tx, pageID, incidentID); err != nil {
@@ -148,7 +148,7 @@ func (s *Service) RemoveRole(ctx context.Context, pageID, incidentID string, rol
 
 // Roles returns who holds which role in an incident, in IncidentRoles
 // order, then by name.
-func (s *Service) Roles(ctx context.Context, incidentID string) ([]*RoleAssignment, error) {
+func (s *Incidents) Roles(ctx context.Context, incidentID string) ([]*RoleAssignment, error) {
 	var out []*RoleAssignment
 	if err := s.db.NewSelect().Model(&out).Relation("User").Where("ir.incident_id = ?", incidentID).Order("ir.assigned_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load roles: %w", err)
@@ -167,7 +167,7 @@ func (s *Service) Roles(ctx context.Context, incidentID string) ([]*RoleAssignme
 }
 
 // Users returns every console user by name.
-func (s *Service) Users(ctx context.Context) ([]*User, error) {
+func (s *Accounts) Users(ctx context.Context) ([]*User, error) {
 	var out []*User
 	if err := s.db.NewSelect().Model(&out).Order("name", "email").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)

@@ -22,15 +22,15 @@ func TestIncidentRoles(t *testing.T) {
 		bob := statustest.User(t, b.svc, &statustest.UserOpts{Name: "Bob"})
 		cem := statustest.User(t, b.svc, &statustest.UserOpts{Name: "Cem"})
 
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, ann.ID, "Ann"))
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, ann.ID, "Ann"))
 		b.clock.Advance(time.Minute)
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, bob.ID, "Bob"), "take over")
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, bob.ID, "Bob"), "again is a no-op")
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleHelp, ann.ID, "Bob"))
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob"), "technical help may be several")
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleCommander, ann.ID, "Ann"), "one person may hold several roles")
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, bob.ID, "Bob"), "take over")
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleComms, bob.ID, "Bob"), "again is a no-op")
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleHelp, ann.ID, "Bob"))
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob"), "technical help may be several")
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleCommander, ann.ID, "Ann"), "one person may hold several roles")
 
-		roles, err := b.svc.Roles(b.ctx, inc.ID)
+		roles, err := b.svc.Incidents.Roles(b.ctx, inc.ID)
 		require.NoError(t, err)
 		var got []string
 		for _, r := range roles {
@@ -38,11 +38,11 @@ func TestIncidentRoles(t *testing.T) {
 		}
 		require.Equal(t, []string{"commander:Ann", "comms:Bob", "help:Ann", "help:Cem"}, got)
 
-		require.NoError(t, b.svc.RemoveRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob"))
-		err = b.svc.RemoveRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob")
+		require.NoError(t, b.svc.Incidents.RemoveRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob"))
+		err = b.svc.Incidents.RemoveRole(b.ctx, p.ID, inc.ID, status.RoleHelp, cem.ID, "Bob")
 		requireKind(t, err, status.KindNotFound)
 
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var bodies []string
 		for _, e := range tl {
@@ -60,14 +60,14 @@ func TestIncidentRoles(t *testing.T) {
 		}, bodies, "every role change is on the timeline")
 
 		// Bad input.
-		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, "janitor", ann.ID, "x"), status.KindInvalid, "role")
-		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, "nobody000000", "x"), status.KindInvalid, "user")
-		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, "'; drop", "x"), status.KindInvalid, "user")
+		requireField(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, "janitor", ann.ID, "x"), status.KindInvalid, "role")
+		requireField(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, "nobody000000", "x"), status.KindInvalid, "user")
+		requireField(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, "'; drop", "x"), status.KindInvalid, "user")
 		other := statustest.Page(t, b.svc, nil)
-		requireKind(t, b.svc.AssignRole(b.ctx, other.ID, inc.ID, status.RoleLead, ann.ID, "x"), status.KindNotFound)
+		requireKind(t, b.svc.Incidents.AssignRole(b.ctx, other.ID, inc.ID, status.RoleLead, ann.ID, "x"), status.KindNotFound)
 		gone := statustest.User(t, b.svc, nil)
-		_, err = b.svc.UpdateUser(b.ctx, gone.ID, status.UserPatch{Disabled: statustest.Ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(b.ctx, gone.ID, status.UserPatch{Disabled: statustest.Ptr(true)})
 		require.NoError(t, err)
-		requireField(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, gone.ID, "x"), status.KindInvalid, "user")
+		requireField(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, gone.ID, "x"), status.KindInvalid, "user")
 	})
 }

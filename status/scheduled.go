@@ -62,7 +62,7 @@ func (su *ScheduledUpdate) decode() error {
 // ScheduleUpdate stores an update to publish at at. It is validated now as
 // it would be at its time (an ETA or next-update time must lie after at),
 // and again when it is published. The incident must be open.
-func (s *Service) ScheduleUpdate(ctx context.Context, pageID, incidentID string, in UpdateInput, at time.Time) (*ScheduledUpdate, error) {
+func (s *Incidents) ScheduleUpdate(ctx context.Context, pageID, incidentID string, in UpdateInput, at time.Time) (*ScheduledUpdate, error) {
 	now := s.Now()
 	at = at.UTC().Truncate(time.Microsecond)
 	if in.Kind == "" {
@@ -120,7 +120,7 @@ func (s *Service) ScheduleUpdate(ctx context.Context, pageID, incidentID string,
 }
 
 // CancelScheduledUpdate withdraws a pending scheduled update.
-func (s *Service) CancelScheduledUpdate(ctx context.Context, pageID, incidentID, id, actor string) error {
+func (s *Incidents) CancelScheduledUpdate(ctx context.Context, pageID, incidentID, id, actor string) error {
 	if !ValidID(id) {
 		return notFound("Scheduled update", id)
 	}
@@ -166,7 +166,7 @@ func lockScheduled(ctx context.Context, tx bun.Tx, id string) (*ScheduledUpdate,
 
 // ScheduledUpdates returns an incident's scheduled updates, the next to be
 // published first, then the finished ones newest first.
-func (s *Service) ScheduledUpdates(ctx context.Context, incidentID string) ([]*ScheduledUpdate, error) {
+func (s *Incidents) ScheduledUpdates(ctx context.Context, incidentID string) ([]*ScheduledUpdate, error) {
 	var out []*ScheduledUpdate
 	err := s.db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).
 		OrderExpr("CASE WHEN status = 'pending' THEN 0 ELSE 1 END").
@@ -188,7 +188,7 @@ func (s *Service) ScheduledUpdates(ctx context.Context, incidentID string) ([]*S
 // update that can no longer be posted (the incident was resolved meanwhile,
 // its ETA has passed) is marked failed with the reason, on the incident's
 // timeline too. Safe to run on several replicas at once.
-func (s *Service) PublishDueUpdates(ctx context.Context) (int, error) {
+func (s *Incidents) PublishDueUpdates(ctx context.Context) (int, error) {
 	var due []*ScheduledUpdate
 	err := s.db.NewSelect().Model(&due).Column("id", "page_id").
 		Where("status = ?", ScheduledPending).Where("publish_at <= ?", s.Now()).
@@ -209,7 +209,7 @@ func (s *Service) PublishDueUpdates(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) publishScheduled(ctx context.Context, pageID, id string) (bool, error) {
+func (s *core) publishScheduled(ctx context.Context, pageID, id string) (bool, error) {
 	published := false
 	var failure string
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {

@@ -34,28 +34,28 @@ func TestScheduledUpdatePublishesAtItsTime(t *testing.T) {
 		inc := statustest.Incident(t, svc, p.ID, nil)
 		at := clock.Now().Add(20 * time.Minute)
 		eta := at.Add(time.Hour)
-		su, err := svc.ScheduleUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindETA, ETA: &eta, State: status.StateMitigating,
+		su, err := svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindETA, ETA: &eta, State: status.StateMitigating,
 			Body: "The fix is rolling out; we expect it done within the hour.", Author: "Casey"}, at)
 		require.NoError(t, err)
 		require.Equal(t, []time.Time{at}, queued, "a job is queued for its time, in the transaction")
 		require.Equal(t, status.ScheduledPending, su.Status)
 
-		n, err := svc.PublishDueUpdates(ctx)
+		n, err := svc.Incidents.PublishDueUpdates(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n, "not yet")
-		got, err := svc.IncidentByID(ctx, p.ID, inc.ID)
+		got, err := svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 1, "only the first update so far")
 
 		clock.Advance(20 * time.Minute)
-		n, err = svc.PublishDueUpdates(ctx)
+		n, err = svc.Incidents.PublishDueUpdates(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
-		n, err = svc.PublishDueUpdates(ctx)
+		n, err = svc.Incidents.PublishDueUpdates(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n, "published once")
 
-		got, err = svc.IncidentByID(ctx, p.ID, inc.ID)
+		got, err = svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 2)
 		upd := got.Updates[0]
@@ -65,7 +65,7 @@ func TestScheduledUpdatePublishesAtItsTime(t *testing.T) {
 		require.Equal(t, status.StateMitigating, got.State)
 		require.True(t, got.NextUpdateAt.Equal(at.Add(status.DefaultCadence)), "the cadence restarts at publication")
 
-		list, err := svc.ScheduledUpdates(ctx, inc.ID)
+		list, err := svc.Incidents.ScheduledUpdates(ctx, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		require.Equal(t, status.ScheduledPublished, list[0].Status)
@@ -98,7 +98,7 @@ func TestScheduledUpdateRefusalsAndFailures(t *testing.T) {
 			"unknown kind":             {now.Add(time.Hour), status.UpdateInput{Kind: "gossip", Body: "x"}, "kind"},
 			"script in body is stored": {now.Add(time.Hour), status.UpdateInput{Body: "<script>alert(1)</script>"}, ""},
 		} {
-			_, err := b.svc.ScheduleUpdate(ctx, p.ID, inc.ID, tc.in, tc.at)
+			_, err := b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, tc.in, tc.at)
 			if tc.field == "" {
 				require.NoError(t, err, name)
 				continue
@@ -107,33 +107,33 @@ func TestScheduledUpdateRefusalsAndFailures(t *testing.T) {
 			require.Contains(t, err.(*status.Error).Fields, tc.field, name)
 		}
 
-		_, err := b.svc.ScheduleUpdate(ctx, p.ID, "nosuchincide", body, now.Add(time.Hour))
+		_, err := b.svc.Incidents.ScheduleUpdate(ctx, p.ID, "nosuchincide", body, now.Add(time.Hour))
 		require.Equal(t, status.KindNotFound, status.KindOf(err))
-		_, err = b.svc.ScheduleUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "x", Version: inc.Version + 5}, now.Add(time.Hour))
+		_, err = b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Body: "x", Version: inc.Version + 5}, now.Add(time.Hour))
 		require.Equal(t, status.KindConflict, status.KindOf(err), "stale form")
 
 		// Cancelled updates are never published.
-		su, err := b.svc.ScheduleUpdate(ctx, p.ID, inc.ID, body, now.Add(2*time.Hour))
+		su, err := b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, body, now.Add(2*time.Hour))
 		require.NoError(t, err)
-		require.NoError(t, b.svc.CancelScheduledUpdate(ctx, p.ID, inc.ID, su.ID, "Casey"))
-		require.Equal(t, status.KindConflict, status.KindOf(b.svc.CancelScheduledUpdate(ctx, p.ID, inc.ID, su.ID, "Casey")))
-		require.Equal(t, status.KindNotFound, status.KindOf(b.svc.CancelScheduledUpdate(ctx, p.ID, "otherincide1", su.ID, "Casey")))
+		require.NoError(t, b.svc.Incidents.CancelScheduledUpdate(ctx, p.ID, inc.ID, su.ID, "Casey"))
+		require.Equal(t, status.KindConflict, status.KindOf(b.svc.Incidents.CancelScheduledUpdate(ctx, p.ID, inc.ID, su.ID, "Casey")))
+		require.Equal(t, status.KindNotFound, status.KindOf(b.svc.Incidents.CancelScheduledUpdate(ctx, p.ID, "otherincide1", su.ID, "Casey")))
 
 		// Resolved before its time: marked failed, with the reason on the
 		// timeline, and the incident stays resolved.
-		_, err = b.svc.ScheduleUpdate(ctx, p.ID, inc.ID, body, now.Add(3*time.Hour))
+		_, err = b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, body, now.Add(3*time.Hour))
 		require.NoError(t, err)
-		_, err = b.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+		_, err = b.svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 			Resolution: status.ResolutionPermanent, Body: "Fixed."})
 		require.NoError(t, err)
 		b.clock.Advance(4 * time.Hour)
-		n, err := b.svc.PublishDueUpdates(ctx)
+		n, err := b.svc.Incidents.PublishDueUpdates(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		got, err := b.svc.IncidentByID(ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.StateResolved, got.State)
-		list, err := b.svc.ScheduledUpdates(ctx, inc.ID)
+		list, err := b.svc.Incidents.ScheduledUpdates(ctx, inc.ID)
 		require.NoError(t, err)
 		var failed int
 		for _, su := range list {
@@ -143,11 +143,11 @@ func TestScheduledUpdateRefusalsAndFailures(t *testing.T) {
 			}
 		}
 		require.Equal(t, 2, failed, "the script one and the three-hour one")
-		tl, err := b.svc.Timeline(ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Contains(t, tl[len(tl)-1].Body, "was not published")
 
-		_, err = b.svc.ScheduleUpdate(ctx, p.ID, inc.ID, body, b.clock.Now().Add(time.Hour))
+		_, err = b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, body, b.clock.Now().Add(time.Hour))
 		require.Equal(t, status.KindConflict, status.KindOf(err), "resolved incidents take no scheduled updates")
 	})
 }
@@ -160,7 +160,7 @@ func TestScheduledUpdatePublishedOnceByConcurrentReplicas(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		for i := range 3 {
-			_, err := b.svc.ScheduleUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Update"}, b.clock.Now().Add(time.Duration(i+1)*time.Minute))
+			_, err := b.svc.Incidents.ScheduleUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Update"}, b.clock.Now().Add(time.Duration(i+1)*time.Minute))
 			require.NoError(t, err)
 		}
 		b.clock.Advance(time.Hour)
@@ -171,7 +171,7 @@ func TestScheduledUpdatePublishedOnceByConcurrentReplicas(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n, err := b.svc.PublishDueUpdates(b.ctx)
+				n, err := b.svc.Incidents.PublishDueUpdates(b.ctx)
 				assertNoErr(t, err)
 				mu.Lock()
 				total += n
@@ -180,7 +180,7 @@ func TestScheduledUpdatePublishedOnceByConcurrentReplicas(t *testing.T) {
 		}
 		wg.Wait()
 		require.Equal(t, 3, total)
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 4)
 	})

@@ -15,15 +15,59 @@ import (
 	"github.com/herald-status/herald/status/db"
 )
 
-// Service is the entry point to Herald's domain. Its exported methods own
-// their transactions; a caller that must write in the same transaction
-// goes through InTx.
+// Service is the entry point to Herald's domain, one part per noun: each
+// part's exported methods own their transactions; a caller that must
+// write in the same transaction goes through InTx. Read models that a
+// page needs in one go (PageView, IncidentView, the incident desk) are
+// read in one transaction by the part that owns them.
 type Service struct {
+	*core
+
+	// Incidents runs incidents: declaring, updates, roles, closing,
+	// post-mortems, their timeline and who they affect.
+	Incidents *Incidents
+	// Pages keeps status pages, their component groups and components.
+	Pages *Pages
+	// Maintenances schedules and runs maintenance windows.
+	Maintenances *Maintenances
+	// Customers keeps customers and their contacts.
+	Customers *Customers
+	// Intake is the triage inbox: emails, phone calls, tickets, alerts.
+	Intake *Intake
+	// Accounts keeps users, their sessions and API tokens.
+	Accounts *Accounts
+	// Templates keeps the update templates.
+	Templates *Templates
+}
+
+// The parts of a Service share its core: the database, the clock, the
+// notifier and the helpers every part uses.
+type (
+	// Incidents is the part of a Service that runs incidents.
+	Incidents struct{ *core }
+	// Pages is the part of a Service that keeps status pages.
+	Pages struct{ *core }
+	// Maintenances is the part of a Service that runs maintenance.
+	Maintenances struct{ *core }
+	// Customers is the part of a Service that keeps customers.
+	Customers struct{ *core }
+	// Intake is the part of a Service that runs the triage inbox.
+	Intake struct{ *core }
+	// Accounts is the part of a Service that keeps users and tokens.
+	Accounts struct{ *core }
+	// Templates is the part of a Service that keeps update templates.
+	Templates struct{ *core }
+)
+
+// core is what the parts of a Service share.
+type core struct {
 	db     *bun.DB
 	notify Notifier
 	jobs   JobQueue
 	now    func() time.Time
 	log    *slog.Logger
+	// svc is the Service, for one part to call another.
+	svc *Service
 
 	mu      sync.Mutex     // protects changed
 	changed []func(string) // called after a commit that changed a page's public data
@@ -44,17 +88,19 @@ type Options struct {
 
 // New returns a Service over db.
 func New(bdb *bun.DB, o Options) *Service {
-	s := &Service{db: bdb, notify: o.Notifier, jobs: o.Jobs, now: o.Now, log: o.Log}
-	if s.notify == nil {
-		s.notify = NopNotifier{}
+	c := &core{db: bdb, notify: o.Notifier, jobs: o.Jobs, now: o.Now, log: o.Log}
+	if c.notify == nil {
+		c.notify = NopNotifier{}
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if c.now == nil {
+		c.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
-	return s
+	c.svc = &Service{core: c, Incidents: &Incidents{c}, Pages: &Pages{c}, Maintenances: &Maintenances{c},
+		Customers: &Customers{c}, Intake: &Intake{c}, Accounts: &Accounts{c}, Templates: &Templates{c}}
+	return c.svc
 }
 
 // OnChanged asks for fn to be called with a page's id after each committed
@@ -68,11 +114,11 @@ func (s *Service) OnChanged(fn func(pageID string)) {
 
 // Now returns the service clock's current time in UTC, truncated to the
 // microsecond both databases keep.
-func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+func (s *core) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // inTx runs fn in a transaction and, once it committed, reports the page as
 // changed.
-func (s *Service) inTx(ctx context.Context, pageID *string, fn func(ctx context.Context, tx bun.Tx) error) error {
+func (s *core) inTx(ctx context.Context, pageID *string, fn func(ctx context.Context, tx bun.Tx) error) error {
 	err := s.db.RunInTx(ctx, nil, fn)
 	if err != nil {
 		return normalise(err)

@@ -71,7 +71,7 @@ var ErrLoginFailed = &Error{Kind: KindUnauthorized, Message: "The email or passw
 // account all give ErrLoginFailed. Too many failures for the account or the
 // address lock further attempts for a while (KindForbidden with the wait).
 // A sign-in is recorded in the audit log, on behalf of the user.
-func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (string, *Session, error) {
+func (s *Accounts) Login(ctx context.Context, email, password, ip, userAgent string) (string, *Session, error) {
 	now := s.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
 	if len(email) > 254 || len(password) > 1024 {
@@ -146,7 +146,7 @@ type signIn struct {
 // attempt is past its limit within the window; the attempt that reaches
 // the limit locks the key for throttleLockout. A window that has passed,
 // with no lock in force, starts again at one.
-func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time) error {
+func (s *core) countAttempt(ctx context.Context, keys []string, now time.Time) error {
 	windowStart := now.Add(-throttleWindow)
 	for _, k := range keys {
 		limit := accountMaxFailures
@@ -180,7 +180,7 @@ func (s *Service) countAttempt(ctx context.Context, keys []string, now time.Time
 // SessionByToken returns the live session for a cookie token and its user,
 // extending its idle timeout; KindUnauthorized if there is none or the user
 // is disabled.
-func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
+func (s *Accounts) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
 	if token == "" || len(token) > 100 {
 		return nil, nil, Errorf(KindUnauthorized, "Please sign in.")
 	}
@@ -211,7 +211,7 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, *
 
 // Logout ends the session with the given cookie token and records the
 // sign-out in the audit log. An unknown token changes nothing.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Accounts) Logout(ctx context.Context, token string) error {
 	now := s.Now()
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		sess := new(Session)
@@ -240,7 +240,7 @@ func endSessions(ctx context.Context, tx bun.IDB, userID, keepID string) error {
 // ChangePassword sets a new password after checking the current one, ends
 // the user's other sessions and records the change (not the password) in
 // the audit log.
-func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID, current, next string) error {
+func (s *Accounts) ChangePassword(ctx context.Context, userID, keepSessionID, current, next string) error {
 	u := new(User)
 	if err := s.db.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
 		return notFoundOr(err, "User", userID)
@@ -271,7 +271,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSessionID, cur
 }
 
 // PruneSessions deletes expired sessions and old login failures.
-func (s *Service) PruneSessions(ctx context.Context) error {
+func (s *Accounts) PruneSessions(ctx context.Context) error {
 	now := s.Now()
 	if _, err := s.db.NewDelete().Model((*Session)(nil)).Where("expires_at <= ? OR created_at <= ?", now, now.Add(-MaxSessionAge)).Exec(ctx); err != nil {
 		return fmt.Errorf("prune sessions: %w", err)

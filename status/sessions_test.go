@@ -36,7 +36,7 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, results[i] = b.svc.Login(b.ctx, u.Email, fmt.Sprint("wrong password ", i), fmt.Sprintf("192.0.2.%d", i), "test")
+				_, _, results[i] = b.svc.Accounts.Login(b.ctx, u.Email, fmt.Sprint("wrong password ", i), fmt.Sprintf("192.0.2.%d", i), "test")
 			}()
 		}
 		wg.Wait()
@@ -50,11 +50,11 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 			require.Contains(t, status.Message(err), "Too many failed logins")
 		}
 		require.Equal(t, 5, checked, "exactly the account's limit of attempts is checked")
-		got, err := b.svc.LoginAttempts(b.ctx, "account:"+u.Email)
+		got, err := b.svc.Accounts.LoginAttempts(b.ctx, "account:"+u.Email)
 		require.NoError(t, err)
 		require.Equal(t, n, got, "every attempt is counted, none lost")
 		// The right password after the burst is refused unchecked.
-		_, _, err = b.svc.Login(b.ctx, u.Email, password, "198.51.100.1", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, password, "198.51.100.1", "test")
 		requireKind(t, err, status.KindForbidden)
 
 		// From one address, across accounts: the address's limit holds.
@@ -64,7 +64,7 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 			addrWG.Add(1)
 			go func() {
 				defer addrWG.Done()
-				_, _, err := b.svc.Login(b.ctx, fmt.Sprintf("nobody%d@herald.example", i), "wrong password", "203.0.113.9", "test")
+				_, _, err := b.svc.Accounts.Login(b.ctx, fmt.Sprintf("nobody%d@herald.example", i), "wrong password", "203.0.113.9", "test")
 				forbidden <- status.KindOf(err) == status.KindForbidden
 			}()
 		}
@@ -77,15 +77,15 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 			}
 		}
 		require.Equal(t, 20, refused, "the address's 21st to 40th attempts are refused unchecked")
-		got, err = b.svc.LoginAttempts(b.ctx, "address:203.0.113.9")
+		got, err = b.svc.Accounts.LoginAttempts(b.ctx, "address:203.0.113.9")
 		require.NoError(t, err)
 		require.Equal(t, 40, got, "the count is exact")
 
 		// The window passes: attempts count from one again.
 		b.clock.Advance(16 * time.Minute)
-		_, _, err = b.svc.Login(b.ctx, "nobody@herald.example", "wrong password", "203.0.113.9", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, "nobody@herald.example", "wrong password", "203.0.113.9", "test")
 		requireKind(t, err, status.KindUnauthorized)
-		got, err = b.svc.LoginAttempts(b.ctx, "address:203.0.113.9")
+		got, err = b.svc.Accounts.LoginAttempts(b.ctx, "address:203.0.113.9")
 		require.NoError(t, err)
 		require.Equal(t, 1, got)
 	})
@@ -102,7 +102,7 @@ func TestLoginRehashesOldPasswords(t *testing.T) {
 		old := oldHash(password)
 		_, err := bdb.NewUpdate().Table("users").Set("password_hash = ?", old).Where("id = ?", u.ID).Exec(b.ctx)
 		require.NoError(t, err)
-		_, _, err = b.svc.Login(b.ctx, u.Email, password, "192.0.2.1", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, password, "192.0.2.1", "test")
 		require.NoError(t, err)
 		var hash string
 		require.NoError(t, bdb.NewSelect().Table("users").Column("password_hash").Where("id = ?", u.ID).Scan(b.ctx, &hash))
@@ -129,7 +129,7 @@ func TestLoginKeepsLongUserAgentsValid(t *testing.T) {
 		const password = "correct horse battery staple"
 		u := statustest.User(t, b.svc, &statustest.UserOpts{Password: password})
 		ua := strings.Repeat("a", 299) + "ü" + strings.Repeat("é", 50) + "\xff"
-		_, sess, err := b.svc.Login(b.ctx, u.Email, password, "192.0.2.1", ua)
+		_, sess, err := b.svc.Accounts.Login(b.ctx, u.Email, password, "192.0.2.1", ua)
 		require.NoError(t, err)
 		require.True(t, utf8.ValidString(sess.UserAgent))
 		require.LessOrEqual(t, len(sess.UserAgent), 300)
@@ -142,10 +142,10 @@ func TestIntakeSenderEmailMustBeAnAddress(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		for _, bad := range []string{"not an address", "a@b@c", "<script>@x", "Ann <ann@acme.example>"} {
-			_, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Ticket", SenderEmail: bad})
+			_, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Ticket", SenderEmail: bad})
 			requireField(t, err, status.KindInvalid, "sender_email")
 		}
-		_, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Ticket", SenderEmail: "ann@acme.example"})
+		_, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Ticket", SenderEmail: "ann@acme.example"})
 		require.NoError(t, err)
 	})
 }

@@ -78,7 +78,7 @@ func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind Timeli
 
 // addAlertEntry writes what monitoring said about an incident's alerts
 // on its timeline, inside tx.
-func (s *Service) addAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
+func (s *core) addAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Body: Cut(body, MaxBodyLen, "\n…"),
 		Actor: AlertActor, At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
 	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
@@ -91,7 +91,7 @@ func (s *Service) addAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body
 const AlertActor = "Monitoring"
 
 // Timeline returns an incident's entries, oldest first.
-func (s *Service) Timeline(ctx context.Context, pageID, incidentID string) ([]*TimelineEntry, error) {
+func (s *Incidents) Timeline(ctx context.Context, pageID, incidentID string) ([]*TimelineEntry, error) {
 	if _, err := incidentOnPage(ctx, s.db, pageID, incidentID); err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Service) Timeline(ctx context.Context, pageID, incidentID string) ([]*T
 // AddNote adds a manual timeline entry. at defaults to now; it may lie in
 // the past (to record what happened before the incident was declared) but
 // not in the future.
-func (s *Service) AddNote(ctx context.Context, pageID, incidentID, body, actor string, at *time.Time) (*TimelineEntry, error) {
+func (s *Incidents) AddNote(ctx context.Context, pageID, incidentID, body, actor string, at *time.Time) (*TimelineEntry, error) {
 	now := s.Now()
 	f := FieldErrors{}
 	checkText(f, "body", body, MaxBodyLen, true, true)

@@ -18,7 +18,7 @@ func TestIncidentRecordAndNextUpdate(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
-		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Slow API", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Slow API", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityInternal, Body: "Looking into it.", Author: "Ann",
 			Summary: "Requests take 5 s.", Source: status.SourcePhone, Caller: "Bob at Acme", SourceReference: "+49 30 1234",
 			Reproduce: "curl https://api.example/health", Contact: "Ann", AffectedCustomers: "Acme"})
@@ -33,28 +33,28 @@ func TestIncidentRecordAndNextUpdate(t *testing.T) {
 		// A chosen next update time is kept.
 		b.clock.Advance(10 * time.Minute)
 		at := epoch.Add(70 * time.Minute)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Progress.", NextUpdate: &at, Version: 1})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Progress.", NextUpdate: &at, Version: 1})
 		require.NoError(t, err)
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		requireTime(t, at, *got.NextUpdateAt)
 		require.Equal(t, 2, got.Version)
 
 		// A silent update keeps the promise; a stale form is refused.
 		silent := false
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Typo fixed.", Notify: &silent})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Typo fixed.", Notify: &silent})
 		require.NoError(t, err)
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		requireTime(t, at, *got.NextUpdateAt, "a silent update does not move the promise")
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Based on an old form.", Version: 2})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Based on an old form.", Version: 2})
 		requireKind(t, err, status.KindConflict)
 
 		// Resolving clears the promise.
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 			Resolution: status.ResolutionPermanent, Body: "Fixed."})
 		require.NoError(t, err)
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Nil(t, got.NextUpdateAt)
 		_, ok := status.CadenceOf(got)
@@ -85,11 +85,11 @@ func TestIncidentRecordBadInput(t *testing.T) {
 		for name, tc := range cases {
 			in := base()
 			tc.mutate(&in)
-			_, err := b.svc.DeclareIncident(b.ctx, p.ID, in)
+			_, err := b.svc.Incidents.Declare(b.ctx, p.ID, in)
 			requireField(t, err, status.KindInvalid, tc.field)
 			_ = name
 		}
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, incs, "nothing half-written")
 	})
@@ -101,19 +101,19 @@ func TestTimeline(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API"})
-		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Down", Severity: status.SeverityMajor,
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Down", Severity: status.SeverityMajor,
 			Visibility: status.VisibilityPublic, Body: "Investigating.", Author: "Ann",
 			Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.MajorOutage}}})
 		require.NoError(t, err)
 		b.clock.Advance(5 * time.Minute)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindAnalysis,
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindAnalysis,
 			Body: "Found it.\nDetails follow.", Author: "Cem"})
 		require.NoError(t, err)
 		before := epoch.Add(-20 * time.Minute)
-		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "First alert fired.", "Ann", &before)
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "First alert fired.", "Ann", &before)
 		require.NoError(t, err)
 
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var kinds []status.TimelineKind
 		for _, e := range tl {
@@ -126,12 +126,12 @@ func TestTimeline(t *testing.T) {
 		require.Contains(t, tl[5].Body, "Investigating to Mitigating")
 
 		future := b.clock.Now().Add(time.Hour)
-		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "From the future.", "Ann", &future)
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "From the future.", "Ann", &future)
 		requireField(t, err, status.KindInvalid, "at")
-		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "  ", "Ann", nil)
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "  ", "Ann", nil)
 		requireField(t, err, status.KindInvalid, "body")
 		other := statustest.Page(t, b.svc, nil)
-		_, err = b.svc.Timeline(b.ctx, other.ID, inc.ID)
+		_, err = b.svc.Incidents.Timeline(b.ctx, other.ID, inc.ID)
 		requireKind(t, err, status.KindNotFound)
 	})
 }
@@ -146,29 +146,29 @@ func TestDeletingSettlesComponents(t *testing.T) {
 		x := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "X"})
 		y := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Y"})
 		statusOf := func(c *status.Component) status.ComponentStatus {
-			got, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+			got, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 			require.NoError(t, err)
 			return got.Status
 		}
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{
 			Components: []status.ComponentStatusInput{{ComponentID: x.ID, Status: status.MajorOutage}}})
 		require.Equal(t, status.MajorOutage, statusOf(x))
-		require.NoError(t, b.svc.DeleteIncident(b.ctx, p.ID, inc.ID))
+		require.NoError(t, b.svc.Incidents.Delete(b.ctx, p.ID, inc.ID))
 		require.Equal(t, status.Operational, statusOf(x), "deleting an open incident settles its components")
 
-		m, err := b.svc.ScheduleMaintenance(b.ctx, p.ID, status.MaintenanceInput{Title: "Work", Description: "Planned.",
+		m, err := b.svc.Maintenances.Schedule(b.ctx, p.ID, status.MaintenanceInput{Title: "Work", Description: "Planned.",
 			ScheduledFor: epoch.Add(time.Minute), ScheduledUntil: epoch.Add(time.Hour), ComponentIDs: []string{x.ID}})
 		require.NoError(t, err)
 		b.clock.Advance(2 * time.Minute)
-		_, err = b.svc.AdvanceMaintenances(b.ctx)
+		_, err = b.svc.Maintenances.Advance(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, status.UnderMaintenance, statusOf(x))
 		ids := []string{y.ID}
-		_, err = b.svc.UpdateMaintenance(b.ctx, p.ID, m.ID, status.MaintenancePatch{ComponentIDs: &ids})
+		_, err = b.svc.Maintenances.Update(b.ctx, p.ID, m.ID, status.MaintenancePatch{ComponentIDs: &ids})
 		require.NoError(t, err)
 		require.Equal(t, status.Operational, statusOf(x), "a component taken out of a running maintenance is settled")
 		require.Equal(t, status.UnderMaintenance, statusOf(y), "a component added to a running maintenance goes under maintenance")
-		require.NoError(t, b.svc.DeleteMaintenance(b.ctx, p.ID, m.ID))
+		require.NoError(t, b.svc.Maintenances.Delete(b.ctx, p.ID, m.ID))
 		require.Equal(t, status.Operational, statusOf(y), "deleting a running maintenance settles its components")
 	})
 }
@@ -180,16 +180,16 @@ func TestPublicUpdatedAtIgnoresInternalActivity(t *testing.T) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, nil)
 		statustest.Component(t, b.svc, p.ID, nil)
-		before, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
+		before, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		b.clock.Advance(time.Hour)
 		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityInternal})
-		after, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
+		after, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		requireTime(t, before.UpdatedAt, after.UpdatedAt, "an internal incident is not a public change")
 		b.clock.Advance(time.Hour)
 		statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityPublic})
-		after, err = b.svc.PageView(b.ctx, status.Public(), p.ID)
+		after, err = b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		requireTime(t, b.clock.Now(), after.UpdatedAt, "a public incident is")
 	})

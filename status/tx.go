@@ -28,7 +28,7 @@ type Tx struct {
 // reports no page as changed.
 func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, &Tx{Tx: tx, s: s})
+		return fn(ctx, &Tx{Tx: tx, s: s.svc})
 	})
 }
 

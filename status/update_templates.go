@@ -58,8 +58,8 @@ func (in *UpdateTemplateInput) validate() error {
 	return f.Err()
 }
 
-// UpdateTemplates returns every template by position.
-func (s *Service) UpdateTemplates(ctx context.Context) ([]*UpdateTemplate, error) {
+// List returns every template by position.
+func (s *Templates) List(ctx context.Context) ([]*UpdateTemplate, error) {
 	var out []*UpdateTemplate
 	if err := s.db.NewSelect().Model(&out).Order("position", "name").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list update templates: %w", err)
@@ -67,8 +67,8 @@ func (s *Service) UpdateTemplates(ctx context.Context) ([]*UpdateTemplate, error
 	return out, nil
 }
 
-// UpdateTemplateByID returns one template or KindNotFound.
-func (s *Service) UpdateTemplateByID(ctx context.Context, id string) (*UpdateTemplate, error) {
+// ByID returns one template or KindNotFound.
+func (s *Templates) ByID(ctx context.Context, id string) (*UpdateTemplate, error) {
 	return updateTemplateByID(ctx, s.db, id)
 }
 
@@ -87,8 +87,8 @@ func templateNameTaken() error {
 	return &Error{Kind: KindConflict, Message: "That name is taken.", Fields: map[string]string{"name": "is already used by another template"}}
 }
 
-// SaveUpdateTemplate creates a template (id empty) or replaces one.
-func (s *Service) SaveUpdateTemplate(ctx context.Context, id string, in UpdateTemplateInput) (*UpdateTemplate, error) {
+// Save creates a template (id empty) or replaces one.
+func (s *Templates) Save(ctx context.Context, id string, in UpdateTemplateInput) (*UpdateTemplate, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -132,8 +132,8 @@ func (s *Service) SaveUpdateTemplate(ctx context.Context, id string, in UpdateTe
 	return t, nil
 }
 
-// DeleteUpdateTemplate removes a template.
-func (s *Service) DeleteUpdateTemplate(ctx context.Context, id string) error {
+// Delete removes a template.
+func (s *Templates) Delete(ctx context.Context, id string) error {
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		t, err := updateTemplateByID(ctx, tx, id)
 		if err != nil {
@@ -258,7 +258,7 @@ func sentence(body string) string {
 // (AutoHolding). It does nothing, and reports false, when an update was
 // posted meanwhile, the incident is resolved or it does not ask for it, so
 // replicas and repeated ticks post it at most once per due time.
-func (s *Service) PostHoldingUpdate(ctx context.Context, pageID, incidentID string, due time.Time) (bool, error) {
+func (s *Incidents) PostHoldingUpdate(ctx context.Context, pageID, incidentID string, due time.Time) (bool, error) {
 	posted := false
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
 		inc, err := incidentOnPage(ctx, tx, pageID, incidentID)

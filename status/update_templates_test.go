@@ -16,7 +16,7 @@ func TestUpdateTemplates(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		seeded, err := b.svc.UpdateTemplates(b.ctx)
+		seeded, err := b.svc.Templates.List(b.ctx)
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(seeded), 6, "a fresh database has a template per kind")
 		kinds := map[status.UpdateKind]bool{}
@@ -27,17 +27,17 @@ func TestUpdateTemplates(t *testing.T) {
 			require.True(t, kinds[k], "a template for %s", k)
 		}
 
-		tpl, err := b.svc.SaveUpdateTemplate(b.ctx, "", status.UpdateTemplateInput{Name: " Holding ", Kind: status.KindGeneral,
+		tpl, err := b.svc.Templates.Save(b.ctx, "", status.UpdateTemplateInput{Name: " Holding ", Kind: status.KindGeneral,
 			Body: "Still on {title}.", Position: 9})
 		require.NoError(t, err)
 		require.Equal(t, "Holding", tpl.Name)
-		_, err = b.svc.SaveUpdateTemplate(b.ctx, "", status.UpdateTemplateInput{Name: "HOLDING", Kind: status.KindGeneral, Body: "x"})
+		_, err = b.svc.Templates.Save(b.ctx, "", status.UpdateTemplateInput{Name: "HOLDING", Kind: status.KindGeneral, Body: "x"})
 		require.Equal(t, status.KindConflict, status.KindOf(err))
 		require.Contains(t, err.(*status.Error).Fields, "name")
-		tpl, err = b.svc.SaveUpdateTemplate(b.ctx, tpl.ID, status.UpdateTemplateInput{Name: "Holding", Kind: status.KindProgress,
+		tpl, err = b.svc.Templates.Save(b.ctx, tpl.ID, status.UpdateTemplateInput{Name: "Holding", Kind: status.KindProgress,
 			State: status.StateMitigating, Body: "Still on {title}, now mitigating."})
 		require.NoError(t, err, "renaming to its own name is fine")
-		got, err := b.svc.UpdateTemplateByID(b.ctx, tpl.ID)
+		got, err := b.svc.Templates.ByID(b.ctx, tpl.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.KindProgress, got.Kind)
 
@@ -48,15 +48,15 @@ func TestUpdateTemplates(t *testing.T) {
 			"body":     {Name: "c", Kind: status.KindGeneral, Body: strings.Repeat("x", status.MaxBodyLen+1)},
 			"position": {Name: "d", Kind: status.KindGeneral, Body: "x", Position: -1},
 		} {
-			_, err := b.svc.SaveUpdateTemplate(b.ctx, "", in)
+			_, err := b.svc.Templates.Save(b.ctx, "", in)
 			require.Equal(t, status.KindInvalid, status.KindOf(err), name)
 			require.Contains(t, err.(*status.Error).Fields, name)
 		}
-		_, err = b.svc.SaveUpdateTemplate(b.ctx, "nosuchtempla", status.UpdateTemplateInput{Name: "e", Kind: status.KindGeneral, Body: "x"})
+		_, err = b.svc.Templates.Save(b.ctx, "nosuchtempla", status.UpdateTemplateInput{Name: "e", Kind: status.KindGeneral, Body: "x"})
 		require.Equal(t, status.KindNotFound, status.KindOf(err))
 
-		require.NoError(t, b.svc.DeleteUpdateTemplate(b.ctx, tpl.ID))
-		require.Equal(t, status.KindNotFound, status.KindOf(b.svc.DeleteUpdateTemplate(b.ctx, tpl.ID)))
+		require.NoError(t, b.svc.Templates.Delete(b.ctx, tpl.ID))
+		require.Equal(t, status.KindNotFound, status.KindOf(b.svc.Templates.Delete(b.ctx, tpl.ID)))
 		log, err := b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "update_template", SubjectID: tpl.ID})
 		require.NoError(t, err)
 		require.Len(t, log, 3)

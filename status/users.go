@@ -163,7 +163,7 @@ func checkPassword(f FieldErrors, pw string) {
 
 // CreateUser adds a console user and records it in the audit log. Invalid
 // input is KindInvalid; a taken email is KindConflict naming the field.
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+func (s *Accounts) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	f := FieldErrors{}
 	if in.Email == "" {
@@ -198,7 +198,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 
 // SetPassword changes a user's password, found by email, ends the user's
 // sessions and records the change (not the password) in the audit log.
-func (s *Service) SetPassword(ctx context.Context, email, pw string) error {
+func (s *Accounts) SetPassword(ctx context.Context, email, pw string) error {
 	f := FieldErrors{}
 	checkPassword(f, pw)
 	if err := f.Err(); err != nil {
@@ -233,7 +233,7 @@ func setPassword(ctx context.Context, tx bun.Tx, u *User, hash string, now time.
 }
 
 // UserCount returns how many users exist.
-func (s *Service) UserCount(ctx context.Context) (int, error) {
+func (s *Accounts) UserCount(ctx context.Context) (int, error) {
 	n, err := s.db.NewSelect().Model((*User)(nil)).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
@@ -244,7 +244,7 @@ func (s *Service) UserCount(ctx context.Context) (int, error) {
 // Bootstrap creates the first admin user when there is none, with a random
 // password that it returns once. It returns "" if users already exist. It is
 // safe when several replicas start together: only one insert wins.
-func (s *Service) Bootstrap(ctx context.Context, email string) (password string, err error) {
+func (s *Accounts) Bootstrap(ctx context.Context, email string) (password string, err error) {
 	n, err := s.UserCount(ctx)
 	if err != nil || n > 0 {
 		return "", err
@@ -302,7 +302,7 @@ func errBadToken() error { return Errorf(KindUnauthorized, "The API token is not
 // CreateToken makes an admin API token with the given role, records it in
 // the audit log (without the secret) and returns it in clear text, once.
 // Invalid input is KindInvalid.
-func (s *Service) CreateToken(ctx context.Context, name string, role Role) (string, *APIToken, error) {
+func (s *Accounts) CreateToken(ctx context.Context, name string, role Role) (string, *APIToken, error) {
 	f := FieldErrors{}
 	checkText(f, "name", name, MaxNameLen, true, false)
 	if !role.Valid() {
@@ -327,7 +327,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, role Role) (stri
 }
 
 // Tokens returns every API token, revoked ones included, newest first.
-func (s *Service) Tokens(ctx context.Context) ([]*APIToken, error) {
+func (s *Accounts) Tokens(ctx context.Context) ([]*APIToken, error) {
 	var out []*APIToken
 	if err := s.db.NewSelect().Model(&out).OrderExpr("created_at DESC, id DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
@@ -338,7 +338,7 @@ func (s *Service) Tokens(ctx context.Context) ([]*APIToken, error) {
 // RevokeToken refuses the token with the given id from now on and records
 // that in the audit log. Revoking a revoked token changes nothing; an
 // unknown id is KindNotFound.
-func (s *Service) RevokeToken(ctx context.Context, id string) error {
+func (s *Accounts) RevokeToken(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return notFound("Token", id)
 	}
@@ -365,7 +365,7 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 // lookup is by SHA-256 of the token, and the stored hash is compared in
 // constant time, so the time it takes reveals nothing about stored tokens.
 // It notes the token's last use, at most once a minute per token.
-func (s *Service) TokenByValue(ctx context.Context, tok string) (*APIToken, error) {
+func (s *Accounts) TokenByValue(ctx context.Context, tok string) (*APIToken, error) {
 	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 100 {
 		return nil, errBadToken()
 	}

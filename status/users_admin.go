@@ -11,7 +11,7 @@ import (
 )
 
 // UserByID returns the user with the given id, or a KindNotFound error.
-func (s *Service) UserByID(ctx context.Context, id string) (*User, error) {
+func (s *Accounts) UserByID(ctx context.Context, id string) (*User, error) {
 	return userByID(ctx, s.db, id)
 }
 
@@ -38,7 +38,7 @@ type UserPatch struct {
 // sessions. Herald keeps at least one active admin: demoting or disabling
 // the last one is KindConflict, as is disabling oneself (the actor in ctx).
 // Invalid input is KindInvalid; an unknown id KindNotFound.
-func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*User, error) {
+func (s *Accounts) UpdateUser(ctx context.Context, id string, p UserPatch) (*User, error) {
 	f := FieldErrors{}
 	if p.Name != nil {
 		checkText(f, "name", *p.Name, MaxNameLen, false, false)
@@ -144,7 +144,7 @@ func checkAdminsRemain(ctx context.Context, before, after *User, admins []string
 // password) in the audit log. Resetting one's own password this way is
 // KindConflict: change it with the current one instead. An unknown id is
 // KindNotFound.
-func (s *Service) ResetPassword(ctx context.Context, id string) (string, error) {
+func (s *Accounts) ResetPassword(ctx context.Context, id string) (string, error) {
 	if a := ActorFrom(ctx); a.Kind == ActorUser && a.ID == id {
 		return "", Errorf(KindConflict, "Change your own password on the Password page.")
 	}

@@ -38,12 +38,12 @@ func TestUpdateUser(t *testing.T) {
 		ctx := status.WithActor(b.ctx, status.UserActor(admin))
 
 		b.clock.Advance(time.Minute)
-		got, err := b.svc.UpdateUser(ctx, u.ID, status.UserPatch{Name: ptr(" Ada Lovelace "), Role: ptr(status.RoleManager)})
+		got, err := b.svc.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{Name: ptr(" Ada Lovelace "), Role: ptr(status.RoleManager)})
 		require.NoError(t, err)
 		require.Equal(t, "Ada Lovelace", got.Name)
 		require.Equal(t, status.RoleManager, got.Role)
 		requireTime(t, b.clock.Now(), got.UpdatedAt)
-		again, err := b.svc.UserByID(b.ctx, u.ID)
+		again, err := b.svc.Accounts.UserByID(b.ctx, u.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Ada Lovelace", again.Name)
 		require.Equal(t, status.RoleManager, again.Role)
@@ -62,7 +62,7 @@ func TestUpdateUser(t *testing.T) {
 		require.Contains(t, last.After, `"Role":"manager"`)
 
 		// A patch with nothing keeps everything.
-		got, err = b.svc.UpdateUser(ctx, u.ID, status.UserPatch{})
+		got, err = b.svc.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{})
 		require.NoError(t, err)
 		require.Equal(t, "Ada Lovelace", got.Name)
 
@@ -74,14 +74,14 @@ func TestUpdateUser(t *testing.T) {
 			"broken UTF-8":    {Name: ptr("Ada\xff")},
 			"newline in name": {Name: ptr("Ada\nLovelace")},
 		} {
-			_, err := b.svc.UpdateUser(ctx, u.ID, p)
+			_, err := b.svc.Accounts.UpdateUser(ctx, u.ID, p)
 			require.Error(t, err, name)
 			require.Equal(t, status.KindInvalid, status.KindOf(err), name)
 		}
 		for _, id := range []string{"nope", "", strings.Repeat("x", 100), "' OR 1=1 --"} {
-			_, err := b.svc.UpdateUser(ctx, id, status.UserPatch{Name: ptr("x")})
+			_, err := b.svc.Accounts.UpdateUser(ctx, id, status.UserPatch{Name: ptr("x")})
 			requireKind(t, err, status.KindNotFound)
-			_, err = b.svc.UserByID(b.ctx, id)
+			_, err = b.svc.Accounts.UserByID(b.ctx, id)
 			requireKind(t, err, status.KindNotFound)
 		}
 	})
@@ -94,41 +94,41 @@ func TestUpdateUser_KeepsAnActiveAdmin(t *testing.T) {
 		first := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleAdmin})
 		ctx := status.WithActor(b.ctx, status.Actor{Kind: status.ActorSystem, Name: "Herald"})
 
-		_, err := b.svc.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleManager)})
+		_, err := b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleManager)})
 		e := requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "at least one active admin")
 		require.Contains(t, e.Fields, "role")
-		_, err = b.svc.UpdateUser(ctx, first.ID, status.UserPatch{Disabled: ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Disabled: ptr(true)})
 		e = requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Fields, "disabled")
 
 		// A disabled admin does not count.
 		second := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleAdmin})
-		_, err = b.svc.UpdateUser(ctx, second.ID, status.UserPatch{Disabled: ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, second.ID, status.UserPatch{Disabled: ptr(true)})
 		require.NoError(t, err)
-		_, err = b.svc.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
 		requireKind(t, err, status.KindConflict)
 
 		// With another active admin, one may step down.
-		_, err = b.svc.UpdateUser(ctx, second.ID, status.UserPatch{Disabled: ptr(false)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, second.ID, status.UserPatch{Disabled: ptr(false)})
 		require.NoError(t, err)
-		got, err := b.svc.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
+		got, err := b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
 		require.NoError(t, err)
 		require.Equal(t, status.RoleViewer, got.Role)
-		_, err = b.svc.UpdateUser(ctx, second.ID, status.UserPatch{Role: ptr(status.RoleEngineer)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, second.ID, status.UserPatch{Role: ptr(status.RoleEngineer)})
 		requireKind(t, err, status.KindConflict)
-		u, err := b.svc.UserByID(b.ctx, second.ID)
+		u, err := b.svc.Accounts.UserByID(b.ctx, second.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.RoleAdmin, u.Role, "a refused change changes nothing")
 
 		// An admin may not disable themselves, even with other admins.
-		_, err = b.svc.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleAdmin)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleAdmin)})
 		require.NoError(t, err)
 		self := status.WithActor(b.ctx, status.UserActor(first))
-		_, err = b.svc.UpdateUser(self, first.ID, status.UserPatch{Disabled: ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(self, first.ID, status.UserPatch{Disabled: ptr(true)})
 		e = requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "your own account")
-		_, err = b.svc.UpdateUser(self, second.ID, status.UserPatch{Disabled: ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(self, second.ID, status.UserPatch{Disabled: ptr(true)})
 		require.NoError(t, err, "but may disable another admin")
 	})
 }
@@ -145,7 +145,7 @@ func TestUpdateUser_ConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 		errs := make([]error, len(admins))
 		for i, a := range admins {
 			wg.Go(func() {
-				_, errs[i] = b.svc.UpdateUser(b.ctx, a.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
+				_, errs[i] = b.svc.Accounts.UpdateUser(b.ctx, a.ID, status.UserPatch{Role: ptr(status.RoleViewer)})
 			})
 		}
 		wg.Wait()
@@ -169,23 +169,23 @@ func TestDisabledUserCannotSignIn(t *testing.T) {
 		b := setup(t, bdb)
 		statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleAdmin})
 		u := statustest.User(t, b.svc, &statustest.UserOpts{Email: "ada@example.com"})
-		tok, _, err := b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
+		tok, _, err := b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
 		require.NoError(t, err)
-		tok2, _, err := b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
+		tok2, _, err := b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
 		require.NoError(t, err)
-		_, _, err = b.svc.SessionByToken(b.ctx, tok)
+		_, _, err = b.svc.Accounts.SessionByToken(b.ctx, tok)
 		require.NoError(t, err)
-		got, err := b.svc.UserByID(b.ctx, u.ID)
+		got, err := b.svc.Accounts.UserByID(b.ctx, u.ID)
 		require.NoError(t, err)
 		requireTimePtr(t, epoch, got.LastLoginAt)
 
 		b.clock.Advance(time.Minute)
-		got, err = b.svc.UpdateUser(b.ctx, u.ID, status.UserPatch{Disabled: ptr(true)})
+		got, err = b.svc.Accounts.UpdateUser(b.ctx, u.ID, status.UserPatch{Disabled: ptr(true)})
 		require.NoError(t, err)
 		require.True(t, got.Disabled())
 		requireTimePtr(t, b.clock.Now(), got.DisabledAt)
 		for _, s := range []string{tok, tok2} {
-			_, _, err = b.svc.SessionByToken(b.ctx, s)
+			_, _, err = b.svc.Accounts.SessionByToken(b.ctx, s)
 			requireKind(t, err, status.KindUnauthorized)
 		}
 		n, err := bdb.NewSelect().Model((*status.Session)(nil)).Where("user_id = ?", u.ID).Count(b.ctx)
@@ -193,16 +193,16 @@ func TestDisabledUserCannotSignIn(t *testing.T) {
 		require.Zero(t, n, "all their sessions are gone")
 
 		// The right password gets the very answer a wrong one gets.
-		_, _, err = b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
 		require.Equal(t, status.ErrLoginFailed, err)
-		_, _, wrong := b.svc.Login(b.ctx, u.Email, "not the password", "192.0.2.1", "test")
+		_, _, wrong := b.svc.Accounts.Login(b.ctx, u.Email, "not the password", "192.0.2.1", "test")
 		require.Equal(t, wrong, err)
 		require.Equal(t, "disable", auditOf(t, b, "user", u.ID)[3].Action)
 
 		// Enabled again, they sign in.
-		_, err = b.svc.UpdateUser(b.ctx, u.ID, status.UserPatch{Disabled: ptr(false)})
+		_, err = b.svc.Accounts.UpdateUser(b.ctx, u.ID, status.UserPatch{Disabled: ptr(false)})
 		require.NoError(t, err)
-		_, _, err = b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
 		require.NoError(t, err)
 	})
 }
@@ -213,28 +213,28 @@ func TestResetPassword(t *testing.T) {
 		b := setup(t, bdb)
 		admin := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleAdmin})
 		u := statustest.User(t, b.svc, nil)
-		sess, _, err := b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
+		sess, _, err := b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.1", "test")
 		require.NoError(t, err)
 		ctx := status.WithActor(b.ctx, status.UserActor(admin))
 
-		pw, err := b.svc.ResetPassword(ctx, u.ID)
+		pw, err := b.svc.Accounts.ResetPassword(ctx, u.ID)
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(pw), status.MinPasswordLen)
-		_, _, err = b.svc.SessionByToken(b.ctx, sess)
+		_, _, err = b.svc.Accounts.SessionByToken(b.ctx, sess)
 		requireKind(t, err, status.KindUnauthorized)
-		_, _, err = b.svc.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.2", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, statustest.DefaultPassword, "192.0.2.2", "test")
 		require.Equal(t, status.ErrLoginFailed, err)
-		_, _, err = b.svc.Login(b.ctx, u.Email, pw, "192.0.2.2", "test")
+		_, _, err = b.svc.Accounts.Login(b.ctx, u.Email, pw, "192.0.2.2", "test")
 		require.NoError(t, err)
 
-		other, err := b.svc.ResetPassword(ctx, u.ID)
+		other, err := b.svc.Accounts.ResetPassword(ctx, u.ID)
 		require.NoError(t, err)
 		require.NotEqual(t, pw, other, "each reset makes a new password")
 
-		_, err = b.svc.ResetPassword(ctx, admin.ID)
+		_, err = b.svc.Accounts.ResetPassword(ctx, admin.ID)
 		e := requireKind(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "Password page")
-		_, err = b.svc.ResetPassword(ctx, "nope")
+		_, err = b.svc.Accounts.ResetPassword(ctx, "nope")
 		requireKind(t, err, status.KindNotFound)
 	})
 }
@@ -243,15 +243,15 @@ func TestTokenRoles(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		clear, tok, err := b.svc.CreateToken(b.ctx, "Dashboards", status.RoleViewer)
+		clear, tok, err := b.svc.Accounts.CreateToken(b.ctx, "Dashboards", status.RoleViewer)
 		require.NoError(t, err)
 		require.Equal(t, status.RoleViewer, tok.Role)
-		got, err := b.svc.TokenByValue(b.ctx, clear)
+		got, err := b.svc.Accounts.TokenByValue(b.ctx, clear)
 		require.NoError(t, err)
 		require.Equal(t, status.RoleViewer, got.Role, "the role is stored")
 
 		for _, role := range []status.Role{"", "root", "Admin", "admin "} {
-			_, _, err := b.svc.CreateToken(b.ctx, "x", role)
+			_, _, err := b.svc.Accounts.CreateToken(b.ctx, "x", role)
 			requireField(t, err, status.KindInvalid, "role")
 		}
 
@@ -261,11 +261,11 @@ func TestTokenRoles(t *testing.T) {
 		_, err = bdb.NewRaw("INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
 			status.NewID(), "old", hex.EncodeToString(sum[:]), epoch.Add(-time.Hour)).Exec(b.ctx)
 		require.NoError(t, err)
-		got, err = b.svc.TokenByValue(b.ctx, old)
+		got, err = b.svc.Accounts.TokenByValue(b.ctx, old)
 		require.NoError(t, err)
 		require.Equal(t, status.RoleAdmin, got.Role)
 
-		tokens, err := b.svc.Tokens(b.ctx)
+		tokens, err := b.svc.Accounts.Tokens(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, tokens, 2)
 		require.Equal(t, tok.ID, tokens[0].ID, "newest first")
@@ -282,21 +282,21 @@ func TestRevokeToken(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		clear, tok, err := b.svc.CreateToken(b.ctx, "CI", status.RoleEngineer)
+		clear, tok, err := b.svc.Accounts.CreateToken(b.ctx, "CI", status.RoleEngineer)
 		require.NoError(t, err)
-		keep, _, err := b.svc.CreateToken(b.ctx, "other", status.RoleEngineer)
+		keep, _, err := b.svc.Accounts.CreateToken(b.ctx, "other", status.RoleEngineer)
 		require.NoError(t, err)
 
 		b.clock.Advance(time.Hour)
-		require.NoError(t, b.svc.RevokeToken(b.ctx, tok.ID))
-		_, err = b.svc.TokenByValue(b.ctx, clear)
+		require.NoError(t, b.svc.Accounts.RevokeToken(b.ctx, tok.ID))
+		_, err = b.svc.Accounts.TokenByValue(b.ctx, clear)
 		e := requireKind(t, err, status.KindUnauthorized)
 		require.Equal(t, "The API token is not valid.", e.Message, "a revoked token is refused like an unknown one")
-		_, err = b.svc.TokenByValue(b.ctx, keep)
+		_, err = b.svc.Accounts.TokenByValue(b.ctx, keep)
 		require.NoError(t, err, "other tokens keep working")
 
-		require.NoError(t, b.svc.RevokeToken(b.ctx, tok.ID), "revoking twice is fine")
-		tokens, err := b.svc.Tokens(b.ctx)
+		require.NoError(t, b.svc.Accounts.RevokeToken(b.ctx, tok.ID), "revoking twice is fine")
+		tokens, err := b.svc.Accounts.Tokens(b.ctx)
 		require.NoError(t, err)
 		for _, got := range tokens {
 			if got.ID == tok.ID {
@@ -309,7 +309,7 @@ func TestRevokeToken(t *testing.T) {
 		require.Contains(t, es[1].After, `"RevokedAt":"`)
 
 		for _, id := range []string{"nope", "", strings.Repeat("x", 100)} {
-			requireKind(t, b.svc.RevokeToken(b.ctx, id), status.KindNotFound)
+			requireKind(t, b.svc.Accounts.RevokeToken(b.ctx, id), status.KindNotFound)
 		}
 	})
 }
@@ -318,7 +318,7 @@ func TestTokenLastUsedAtMostOnceAMinute(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		clear, tok, err := b.svc.CreateToken(b.ctx, "CI", status.RoleViewer)
+		clear, tok, err := b.svc.Accounts.CreateToken(b.ctx, "CI", status.RoleViewer)
 		require.NoError(t, err)
 		lastUsed := func() *time.Time {
 			var at *time.Time
@@ -326,15 +326,15 @@ func TestTokenLastUsedAtMostOnceAMinute(t *testing.T) {
 			return at
 		}
 		require.Nil(t, lastUsed())
-		_, err = b.svc.TokenByValue(b.ctx, clear)
+		_, err = b.svc.Accounts.TokenByValue(b.ctx, clear)
 		require.NoError(t, err)
 		requireTimePtr(t, epoch, lastUsed())
 		b.clock.Advance(30 * time.Second)
-		_, err = b.svc.TokenByValue(b.ctx, clear)
+		_, err = b.svc.Accounts.TokenByValue(b.ctx, clear)
 		require.NoError(t, err)
 		requireTimePtr(t, epoch, lastUsed())
 		b.clock.Advance(30 * time.Second)
-		_, err = b.svc.TokenByValue(b.ctx, clear)
+		_, err = b.svc.Accounts.TokenByValue(b.ctx, clear)
 		require.NoError(t, err)
 		requireTimePtr(t, epoch.Add(time.Minute), lastUsed())
 	})
@@ -347,22 +347,22 @@ func TestAuditOfUsersAndTokensKeepsNoSecrets(t *testing.T) {
 		const password = "the first secret password"
 		admin := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleAdmin, Password: password})
 		ctx := status.WithActor(b.ctx, status.UserActor(admin))
-		u, err := b.svc.CreateUser(ctx, status.UserInput{Email: "bob@example.com", Name: "Bob", Role: status.RoleViewer, Password: password})
+		u, err := b.svc.Accounts.CreateUser(ctx, status.UserInput{Email: "bob@example.com", Name: "Bob", Role: status.RoleViewer, Password: password})
 		require.NoError(t, err)
-		sessTok, sess, err := b.svc.Login(b.ctx, u.Email, password, "192.0.2.1", "test agent")
+		sessTok, sess, err := b.svc.Accounts.Login(b.ctx, u.Email, password, "192.0.2.1", "test agent")
 		require.NoError(t, err)
-		require.NoError(t, b.svc.ChangePassword(status.WithActor(b.ctx, status.UserActor(u)), u.ID, sess.ID, password, "the second secret password"))
-		require.NoError(t, b.svc.SetPassword(ctx, u.Email, "the third secret password"))
-		reset, err := b.svc.ResetPassword(ctx, u.ID)
+		require.NoError(t, b.svc.Accounts.ChangePassword(status.WithActor(b.ctx, status.UserActor(u)), u.ID, sess.ID, password, "the second secret password"))
+		require.NoError(t, b.svc.Accounts.SetPassword(ctx, u.Email, "the third secret password"))
+		reset, err := b.svc.Accounts.ResetPassword(ctx, u.ID)
 		require.NoError(t, err)
-		_, err = b.svc.UpdateUser(ctx, u.ID, status.UserPatch{Disabled: ptr(true)})
+		_, err = b.svc.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{Disabled: ptr(true)})
 		require.NoError(t, err)
-		clear, tok, err := b.svc.CreateToken(ctx, "CI", status.RoleManager)
+		clear, tok, err := b.svc.Accounts.CreateToken(ctx, "CI", status.RoleManager)
 		require.NoError(t, err)
-		require.NoError(t, b.svc.RevokeToken(ctx, tok.ID))
-		adminTok, _, err := b.svc.Login(b.ctx, admin.Email, password, "192.0.2.1", "test agent")
+		require.NoError(t, b.svc.Accounts.RevokeToken(ctx, tok.ID))
+		adminTok, _, err := b.svc.Accounts.Login(b.ctx, admin.Email, password, "192.0.2.1", "test agent")
 		require.NoError(t, err)
-		require.NoError(t, b.svc.Logout(ctx, adminTok))
+		require.NoError(t, b.svc.Accounts.Logout(ctx, adminTok))
 
 		var actions []string
 		for _, e := range auditOf(t, b, "user", u.ID) {

@@ -74,7 +74,7 @@ func TestCreateUser(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		u, err := b.svc.CreateUser(b.ctx, status.UserInput{Email: "  Ada@Example.COM ", Name: " Ada ", Role: status.RoleManager,
+		u, err := b.svc.Accounts.CreateUser(b.ctx, status.UserInput{Email: "  Ada@Example.COM ", Name: " Ada ", Role: status.RoleManager,
 			Password: "correct horse battery staple"})
 		require.NoError(t, err)
 		require.Equal(t, "ada@example.com", u.Email, "emails are stored lower-case")
@@ -82,10 +82,10 @@ func TestCreateUser(t *testing.T) {
 		require.Equal(t, status.RoleManager, u.Role)
 		require.True(t, status.CheckPassword(u.PasswordHash, "correct horse battery staple"))
 
-		_, err = b.svc.CreateUser(b.ctx, status.UserInput{Email: "ADA@example.com", Role: status.RoleViewer, Password: "another long password"})
+		_, err = b.svc.Accounts.CreateUser(b.ctx, status.UserInput{Email: "ADA@example.com", Role: status.RoleViewer, Password: "another long password"})
 		requireField(t, err, status.KindConflict, "email")
 
-		n, err := b.svc.UserCount(b.ctx)
+		n, err := b.svc.Accounts.UserCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 	})
@@ -117,16 +117,16 @@ func TestCreateUser_InvalidInput(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				in := status.UserInput{Email: "ada@example.com", Name: "Ada", Role: status.RoleAdmin, Password: "correct horse battery staple"}
 				tc.edit(&in)
-				_, err := b.svc.CreateUser(b.ctx, in)
+				_, err := b.svc.Accounts.CreateUser(b.ctx, in)
 				requireField(t, err, status.KindInvalid, tc.field)
 			})
 		}
-		n, err := b.svc.UserCount(b.ctx)
+		n, err := b.svc.Accounts.UserCount(b.ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
 
 		// Twelve characters are enough, counted as characters, not bytes.
-		_, err = b.svc.CreateUser(b.ctx, status.UserInput{Email: "ada@example.com", Role: status.RoleAdmin, Password: strings.Repeat("ü", status.MinPasswordLen)})
+		_, err = b.svc.Accounts.CreateUser(b.ctx, status.UserInput{Email: "ada@example.com", Role: status.RoleAdmin, Password: strings.Repeat("ü", status.MinPasswordLen)})
 		require.NoError(t, err)
 	})
 }
@@ -136,14 +136,14 @@ func TestSetPassword(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		u := statustest.User(t, b.svc, &statustest.UserOpts{Email: "ada@example.com"})
-		require.NoError(t, b.svc.SetPassword(b.ctx, " ADA@example.com", "a brand new password"))
+		require.NoError(t, b.svc.Accounts.SetPassword(b.ctx, " ADA@example.com", "a brand new password"))
 		var hash string
 		require.NoError(t, bdb.NewSelect().Model((*status.User)(nil)).Column("password_hash").Where("id = ?", u.ID).Scan(b.ctx, &hash))
 		require.True(t, status.CheckPassword(hash, "a brand new password"))
 		require.False(t, status.CheckPassword(hash, statustest.DefaultPassword))
 
-		requireKind(t, b.svc.SetPassword(b.ctx, "nobody@example.com", "a brand new password"), status.KindNotFound)
-		requireField(t, b.svc.SetPassword(b.ctx, "ada@example.com", "short"), status.KindInvalid, "password")
+		requireKind(t, b.svc.Accounts.SetPassword(b.ctx, "nobody@example.com", "a brand new password"), status.KindNotFound)
+		requireField(t, b.svc.Accounts.SetPassword(b.ctx, "ada@example.com", "short"), status.KindInvalid, "password")
 	})
 }
 
@@ -151,7 +151,7 @@ func TestBootstrap(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		pw, err := b.svc.Bootstrap(b.ctx, "Admin@Example.com")
+		pw, err := b.svc.Accounts.Bootstrap(b.ctx, "Admin@Example.com")
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, len(pw), status.MinPasswordLen)
 
@@ -162,13 +162,13 @@ func TestBootstrap(t *testing.T) {
 		require.Equal(t, status.RoleAdmin, users[0].Role)
 		require.True(t, status.CheckPassword(users[0].PasswordHash, pw))
 
-		again, err := b.svc.Bootstrap(b.ctx, "admin@example.com")
+		again, err := b.svc.Accounts.Bootstrap(b.ctx, "admin@example.com")
 		require.NoError(t, err)
 		require.Empty(t, again, "a second bootstrap does nothing")
-		again, err = b.svc.Bootstrap(b.ctx, "other@example.com")
+		again, err = b.svc.Accounts.Bootstrap(b.ctx, "other@example.com")
 		require.NoError(t, err)
 		require.Empty(t, again)
-		n, err := b.svc.UserCount(b.ctx)
+		n, err := b.svc.Accounts.UserCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 	})
@@ -183,7 +183,7 @@ func TestBootstrap_ConcurrentReplicas(t *testing.T) {
 		passwords := make([]string, replicas)
 		errs := make([]error, replicas)
 		for i := range replicas {
-			wg.Go(func() { passwords[i], errs[i] = b.svc.Bootstrap(b.ctx, "admin@example.com") })
+			wg.Go(func() { passwords[i], errs[i] = b.svc.Accounts.Bootstrap(b.ctx, "admin@example.com") })
 		}
 		wg.Wait()
 		won := 0
@@ -194,7 +194,7 @@ func TestBootstrap_ConcurrentReplicas(t *testing.T) {
 			}
 		}
 		require.Equal(t, 1, won, "exactly one replica reports a password")
-		n, err := b.svc.UserCount(b.ctx)
+		n, err := b.svc.Accounts.UserCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 	})
@@ -204,22 +204,22 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		clear, tok, err := b.svc.CreateToken(b.ctx, " CI deploys ", status.RoleAdmin)
+		clear, tok, err := b.svc.Accounts.CreateToken(b.ctx, " CI deploys ", status.RoleAdmin)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(clear, "hrld_"), clear)
 		require.Equal(t, "CI deploys", tok.Name)
 		require.NotContains(t, tok.TokenHash, clear[5:], "only a hash is stored")
 		requireTime(t, epoch, tok.CreatedAt)
 
-		got, err := b.svc.TokenByValue(b.ctx, clear)
+		got, err := b.svc.Accounts.TokenByValue(b.ctx, clear)
 		require.NoError(t, err)
 		require.Equal(t, tok.ID, got.ID)
 		require.Equal(t, "CI deploys", got.Name)
 
-		clear2, tok2, err := b.svc.CreateToken(b.ctx, "CI deploys", status.RoleAdmin)
+		clear2, tok2, err := b.svc.Accounts.CreateToken(b.ctx, "CI deploys", status.RoleAdmin)
 		require.NoError(t, err)
 		require.NotEqual(t, clear, clear2)
-		got, err = b.svc.TokenByValue(b.ctx, clear2)
+		got, err = b.svc.Accounts.TokenByValue(b.ctx, clear2)
 		require.NoError(t, err)
 		require.Equal(t, tok2.ID, got.ID)
 
@@ -227,12 +227,12 @@ func TestTokens(t *testing.T) {
 			"", "hrld_", clear + "x", clear[:len(clear)-1], strings.ToUpper(clear), clear[5:], "Bearer " + clear,
 			tok.TokenHash, "hrld_" + strings.Repeat("a", 200), "hrld_' OR '1'='1",
 		} {
-			_, err := b.svc.TokenByValue(b.ctx, bad)
+			_, err := b.svc.Accounts.TokenByValue(b.ctx, bad)
 			requireKind(t, err, status.KindUnauthorized)
 		}
 
 		for _, name := range []string{"", "  ", "ci\x00", strings.Repeat("n", status.MaxNameLen+1)} {
-			_, _, err := b.svc.CreateToken(b.ctx, name, status.RoleAdmin)
+			_, _, err := b.svc.Accounts.CreateToken(b.ctx, name, status.RoleAdmin)
 			requireField(t, err, status.KindInvalid, "name")
 		}
 	})

@@ -36,9 +36,9 @@ type PageView struct {
 	UpdatedAt time.Time
 }
 
-// PageView loads what audience a sees of a page. It returns KindNotFound
+// View loads what audience a sees of a page. It returns KindNotFound
 // when there is no such page.
-func (s *Service) PageView(ctx context.Context, a Audience, pageID string) (*PageView, error) {
+func (s *Pages) View(ctx context.Context, a Audience, pageID string) (*PageView, error) {
 	now := s.Now()
 	v := &PageView{Audience: a, BuiltAt: now, Uptime: map[string][]UptimeDay{}}
 	err := s.db.RunInTx(ctx, snapshotTx(s.db), func(ctx context.Context, tx bun.Tx) error {
@@ -144,11 +144,11 @@ func linkedCustomers(ctx context.Context, db bun.IDB, incs []*Incident) (map[str
 	return out, nil
 }
 
-// IncidentView returns what audience a sees of an incident of the page. It
+// View returns what audience a sees of an incident of the page. It
 // returns KindNotFound when there is no such incident or the audience may
 // not see it, the same answer in both cases.
-func (s *Service) IncidentView(ctx context.Context, a Audience, pageID, id string) (*IncidentView, error) {
-	vs, err := s.IncidentViews(ctx, pageID, id, a)
+func (s *Incidents) View(ctx context.Context, a Audience, pageID, id string) (*IncidentView, error) {
+	vs, err := s.Views(ctx, pageID, id, a)
 	if err != nil {
 		return nil, err
 	}
@@ -158,10 +158,10 @@ func (s *Service) IncidentView(ctx context.Context, a Audience, pageID, id strin
 	return vs[0], nil
 }
 
-// IncidentViews returns what each audience sees of an incident, reading it
+// Views returns what each audience sees of an incident, reading it
 // once: nil for an audience that may not see it. KindNotFound when there is
 // no such incident.
-func (s *Service) IncidentViews(ctx context.Context, pageID, id string, as ...Audience) ([]*IncidentView, error) {
+func (s *Incidents) Views(ctx context.Context, pageID, id string, as ...Audience) ([]*IncidentView, error) {
 	var vs []*IncidentView
 	err := s.db.RunInTx(ctx, snapshotTx(s.db), func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -173,7 +173,7 @@ func (s *Service) IncidentViews(ctx context.Context, pageID, id string, as ...Au
 
 // incidentViewWith is IncidentView read through db (a transaction the
 // caller holds).
-func (s *Service) incidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
+func (s *core) incidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
 	vs, err := incidentViews(ctx, db, pageID, id, []Audience{a})
 	if err != nil {
 		return nil, normalise(err)
@@ -239,7 +239,7 @@ func (v *PageView) updatedAt() time.Time {
 // loadUptime reads the status history of the view's components for the
 // uptime window (plus the change in force at its start) and attaches each
 // day's public incidents.
-func (s *Service) loadUptime(ctx context.Context, tx bun.IDB, v *PageView, now time.Time) error {
+func (s *core) loadUptime(ctx context.Context, tx bun.IDB, v *PageView, now time.Time) error {
 	if len(v.Components) == 0 {
 		return nil
 	}

@@ -28,7 +28,7 @@ func TestPublicView_ShowsOnlyPublicData(t *testing.T) {
 		public := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMinor,
 			Components: affect(api.ID, status.DegradedPerformance, secret.ID, status.MajorOutage)})
 		b.clock.Advance(time.Minute)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, public.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Still on it.",
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, public.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Still on it.",
 			Components: affect(secret.ID, status.PartialOutage)})
 		require.NoError(t, err)
 		b.clock.Advance(time.Minute)
@@ -38,7 +38,7 @@ func TestPublicView_ShowsOnlyPublicData(t *testing.T) {
 		statustest.Incident(t, b.svc, other.ID, nil)
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{web.ID, secret.ID}})
 
-		v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
+		v, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		require.Equal(t, p.ID, v.Page.ID)
 		requireTime(t, b.clock.Now(), v.BuiltAt)
@@ -83,7 +83,7 @@ func TestPublicView_ShowsOnlyPublicData(t *testing.T) {
 			"neither the hidden outage nor the internal incident counts")
 
 		// The console still sees everything.
-		full, err := b.svc.IncidentByID(b.ctx, p.ID, public.ID)
+		full, err := b.svc.Incidents.ByID(b.ctx, p.ID, public.ID)
 		require.NoError(t, err)
 		require.Len(t, full.Components, 2)
 	})
@@ -106,12 +106,12 @@ func TestPublicView_Uptime(t *testing.T) {
 		b.clock.Set(time.Date(2026, time.March, 8, 15, 0, 0, 0, time.UTC)) // midnight 9 March in Tokyo
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Components: affect(young.ID, status.MajorOutage)})
 		b.clock.Advance(6 * time.Hour)
-		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		b.clock.Set(epoch)
 
-		v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
+		v, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 
 		days := v.Uptime[old.ID]
@@ -152,7 +152,7 @@ func TestPublicView_Overall(t *testing.T) {
 
 		overall := func() status.Overall {
 			t.Helper()
-			v, err := b.svc.PageView(b.ctx, status.Public(), p.ID)
+			v, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 			require.NoError(t, err)
 			return v.Overall
 		}
@@ -161,15 +161,15 @@ func TestPublicView_Overall(t *testing.T) {
 
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{ComponentIDs: []string{c.ID}})
 		b.clock.Set(m.ScheduledFor)
-		_, err := b.svc.AdvanceMaintenances(b.ctx)
+		_, err := b.svc.Maintenances.Advance(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, status.ImpactMaintenance, overall().Indicator)
 
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMajor})
 		require.Equal(t, status.ImpactMajor, overall().Indicator, "an open public incident outranks maintenance")
 		b.clock.Advance(time.Minute)
-		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		require.Equal(t, status.ImpactMaintenance, overall().Indicator, "a resolved incident no longer counts")
 	})
@@ -180,7 +180,7 @@ func TestPublicView_NotFound(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		for _, id := range []string{status.NewID(), "", "Robert'); DROP TABLE pages;--"} {
-			_, err := b.svc.PageView(b.ctx, status.Public(), id)
+			_, err := b.svc.Pages.View(b.ctx, status.Public(), id)
 			requireKind(t, err, status.KindNotFound)
 		}
 	})

@@ -32,8 +32,8 @@ func (w *Widening) Keeps(u *UpdateView) bool { return w.To.Wider(u.Visibility) }
 // ReviewWidening returns what widening an incident to the given visibility
 // would make visible. KindInvalid when to is not wider than today's,
 // KindConflict when the incident is resolved.
-func (s *Service) ReviewWidening(ctx context.Context, pageID, id string, to Visibility) (*Widening, error) {
-	inc, err := s.IncidentByID(ctx, pageID, id)
+func (s *Incidents) ReviewWidening(ctx context.Context, pageID, id string, to Visibility) (*Widening, error) {
+	inc, err := s.ByID(ctx, pageID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (s *Service) ReviewWidening(ctx context.Context, pageID, id string, to Visi
 		if inc.PublicTitle != "" {
 			w.Title = inc.PublicTitle
 		}
-		comps, err := s.Components(ctx, pageID)
+		comps, err := s.svc.Pages.Components(ctx, pageID)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func (s *Service) ReviewWidening(ctx context.Context, pageID, id string, to Visi
 			return nil, err
 		}
 	}
-	cs, err := s.IncidentCustomers(ctx, id)
+	cs, err := s.Customers(ctx, id)
 	if err != nil {
 		return nil, err
 	}

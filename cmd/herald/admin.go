@@ -108,13 +108,13 @@ func runUser(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if args[0] == "passwd" {
-		if err := svc.SetPassword(ctx, args[1], pw); err != nil {
+		if err := svc.Accounts.SetPassword(ctx, args[1], pw); err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(env.stdout, "Password of %s changed.\n", args[1])
 		return nil
 	}
-	u, err := svc.CreateUser(ctx, status.UserInput{Email: args[1], Name: *env.opts["name"].(*string),
+	u, err := svc.Accounts.CreateUser(ctx, status.UserInput{Email: args[1], Name: *env.opts["name"].(*string),
 		Role: status.Role(*env.opts["role"].(*string)), Password: pw})
 	if err != nil {
 		return describe(err)
@@ -152,7 +152,7 @@ func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	defer bdb.Close()
 	role := status.Role(*env.opts["role"].(*string))
-	tok, _, err := status.New(bdb, status.Options{Log: log}).CreateToken(ctx, args[1], role)
+	tok, _, err := status.New(bdb, status.Options{Log: log}).Accounts.CreateToken(ctx, args[1], role)
 	if err != nil {
 		return describe(err)
 	}

@@ -66,7 +66,7 @@ func BenchmarkAlertIngestion(b *testing.B) {
 				if want := deliveries * perDelivery * (i + 1); stored != want {
 					b.Fatalf("%d alerts stored, want %d", stored, want)
 				}
-				items, err := a.svc.OpenIntakeCount(ctx)
+				items, err := a.svc.Intake.OpenCount(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}

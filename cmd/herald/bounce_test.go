@@ -61,7 +61,7 @@ func TestPlainTextBounceMarksTheEmail(t *testing.T) {
 			imap.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <fwd1@acme.example>\r\n"+
 				"Subject: Fwd: Mail delivery failed\r\n\r\nWhat does this mean?\r\n\r\n"+strings.SplitN(strings.ReplaceAll(bounce, "\n", "\r\n"), "\r\n\r\n", 2)[1]))
 			require.Eventually(t, func() bool {
-				items, err := a.svc.IntakeItems(ctx, status.IntakeFilter{})
+				items, err := a.svc.Intake.Items(ctx, status.IntakeFilter{})
 				return err == nil && len(items) == 1 && items[0].Title == "Fwd: Mail delivery failed"
 			}, 30*time.Second, 100*time.Millisecond, "the forward is a triage item, the bounce is none")
 		})

@@ -232,10 +232,10 @@ func TestHealthcheck(t *testing.T) {
 func TestEmptyDatabaseCreatesOneAdmin(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, db.Postgres, false)
-	n, err := a.svc.UserCount(context.Background())
+	n, err := a.svc.Accounts.UserCount(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	pw, err := a.svc.Bootstrap(context.Background(), "other@example.com")
+	pw, err := a.svc.Accounts.Bootstrap(context.Background(), "other@example.com")
 	require.NoError(t, err)
 	require.Empty(t, pw, "a second start must not create another admin")
 	resp, err := http.Get(a.URL + "/")

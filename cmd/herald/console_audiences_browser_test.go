@@ -140,17 +140,17 @@ func (au *audiences) postmortems(t *testing.T) {
 		first   = "We are investigating failed payments."
 		last    = "Payments work again."
 	)
-	inc, err := svc.DeclareIncident(ctx, w.page.ID, status.IncidentInput{Title: title, Severity: status.SeverityMinor,
+	inc, err := svc.Incidents.Declare(ctx, w.page.ID, status.IncidentInput{Title: title, Severity: status.SeverityMinor,
 		Visibility: status.VisibilityPublic, Body: first, Author: "Casey",
 		Components: []status.ComponentStatusInput{{ComponentID: w.login.ID, Status: status.PartialOutage}},
 		Summary:    summary, Source: status.SourcePhone, Caller: caller, Contact: caller + ", " + phone, Reproduce: check,
 		Customers: []string{acme.ID, globex.ID}})
 	require.NoError(t, err)
-	require.NoError(t, svc.AssignRole(ctx, w.page.ID, inc.ID, status.RoleCommander, w.casey.ID, "Casey"))
-	require.NoError(t, svc.AssignRole(ctx, w.page.ID, inc.ID, status.RoleLead, dana.ID, "Casey"))
-	_, err = svc.AddNote(ctx, w.page.ID, inc.ID, note, "Dana", nil)
+	require.NoError(t, svc.Incidents.AssignRole(ctx, w.page.ID, inc.ID, status.RoleCommander, w.casey.ID, "Casey"))
+	require.NoError(t, svc.Incidents.AssignRole(ctx, w.page.ID, inc.ID, status.RoleLead, dana.ID, "Casey"))
+	_, err = svc.Incidents.AddNote(ctx, w.page.ID, inc.ID, note, "Dana", nil)
 	require.NoError(t, err)
-	_, err = svc.Close(ctx, w.page.ID, inc.ID, status.CloseInput{ConfirmedBy: "Dana", ConfirmationSource: "internal",
+	_, err = svc.Incidents.Close(ctx, w.page.ID, inc.ID, status.CloseInput{ConfirmedBy: "Dana", ConfirmationSource: "internal",
 		ConfirmationMethod: "monitoring", Message: last, Resolution: status.ResolutionPermanent,
 		Cause: "A bad deploy of the payment gateway.", Solution: "Rolled the deploy back.", Author: "Casey"})
 	require.NoError(t, err)
@@ -284,7 +284,7 @@ func (au *audiences) widening(t *testing.T) {
 	inc := statustest.Incident(t, svc, w.page.ID, &statustest.IncidentOpts{Title: title, Visibility: status.VisibilityCustomers,
 		Customers: []string{initech.ID}, Body: first, Author: "Casey",
 		Components: []status.ComponentStatusInput{{ComponentID: w.checkout.ID, Status: status.MajorOutage}}})
-	up, err := svc.PostUpdate(ctx, w.page.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, State: status.StateMitigating,
+	up, err := svc.Incidents.PostUpdate(ctx, w.page.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, State: status.StateMitigating,
 		Body: second, Author: "Casey"})
 	require.NoError(t, err)
 	console, public := w.pageAdmin+"/incidents/"+inc.ID, w.pubBase+"/incidents/"+inc.ID
@@ -372,7 +372,7 @@ func (au *audiences) confirmation(t *testing.T) {
 	)
 	// The email came in by the mailbox; Casey attaches it and records
 	// the call in the console.
-	mail, _, err := svc.CreateIntake(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Re: Logins fail",
+	mail, _, err := svc.Intake.Create(ctx, status.IntakeInput{Source: status.IntakeEmail, Title: "Re: Logins fail",
 		Body: complaint, SenderName: "Ann Smith", SenderEmail: "ann@umbrella.example"})
 	require.NoError(t, err)
 	var callID string
@@ -401,7 +401,7 @@ func (au *audiences) confirmation(t *testing.T) {
 	nothingRecorded := func(tb *tab, when string) {
 		t.Helper()
 		require.NotContains(t, timeline(t, tb), "Services confirmed back", "nothing is recorded %s", when)
-		got, err := svc.IncidentByID(ctx, w.page.ID, inc.ID)
+		got, err := svc.Incidents.ByID(ctx, w.page.ID, inc.ID)
 		require.NoError(t, err)
 		require.Empty(t, got.ConfirmedBy, "nothing is recorded %s", when)
 	}
@@ -450,7 +450,7 @@ func (au *audiences) confirmation(t *testing.T) {
 		require.Zero(t, count(t, tb, "#confirm-review"))
 		requireFirstScreen(t, tb, "#close-h")
 		require.Contains(t, timeline(t, tb), "Casey: Services confirmed back by Bob Jones (customer contact, by phone)")
-		got, err := svc.IncidentByID(ctx, w.page.ID, inc.ID)
+		got, err := svc.Incidents.ByID(ctx, w.page.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Bob Jones", got.ConfirmedBy)
 		require.Equal(t, "phone", got.ConfirmationMethod)

@@ -193,7 +193,7 @@ func awaitUpdate(t *testing.T, tb *tab, url, msg string) string {
 func awaitSnapshot(t *testing.T, w flowWorld) {
 	t.Helper()
 	require.Eventually(t, func() bool {
-		pg, err := w.a.svc.PageByID(context.Background(), w.page.ID)
+		pg, err := w.a.svc.Pages.ByID(context.Background(), w.page.ID)
 		sn := w.a.server.Snapshots().ByID(w.page.ID)
 		return err == nil && sn != nil && sn.Version == pg.Version
 	}, publicWithin, 20*time.Millisecond, "the public snapshot catches up")

@@ -27,7 +27,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			a := startApp(t, d, true)
 			ctx := context.Background()
 			const password = "a long enough password"
-			_, err := a.svc.CreateUser(ctx, status.UserInput{Email: "cm@example.com", Name: "Casey", Role: status.RoleManager, Password: password})
+			_, err := a.svc.Accounts.CreateUser(ctx, status.UserInput{Email: "cm@example.com", Name: "Casey", Role: status.RoleManager, Password: password})
 			require.NoError(t, err)
 			tb := newTab(t, browser)
 			require.NoError(t, chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900)))

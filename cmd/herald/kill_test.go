@@ -196,7 +196,7 @@ func TestKilledMidRoutingAndPublishRecovers(t *testing.T) {
 			p := statustest.Page(t, svc, &statustest.PageOpts{Slug: "shop", Name: "Shop"})
 			inc := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Checkout errors", Notify: statustest.Ptr(false)})
 			addConfirmedSubscribers(t, bdb, p.ID, killSubscribers)
-			_, err = svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "A fix is rolling out to the checkout service."})
+			_, err = svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "A fix is rolling out to the checkout service."})
 			require.NoError(t, err)
 			imap := imaptest.Start(t)
 			for i := range killMessages {

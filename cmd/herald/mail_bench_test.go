@@ -49,7 +49,7 @@ func BenchmarkUpdateToSubscribers(b *testing.B) {
 				b.StartTimer()
 
 				start := time.Now()
-				_, err := a.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress,
+				_, err := a.svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress,
 					Body: fmt.Sprintf("Update %d.", i)})
 				if err != nil {
 					b.Fatal(err)

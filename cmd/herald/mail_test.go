@@ -41,7 +41,7 @@ func TestUpdateEmailsGoOutThroughRiver(t *testing.T) {
 				Contacts: []status.ContactInput{{Name: "Wile", Email: "wile@acme.example", Role: status.ContactPrimary}}})
 			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "Checkout down",
 				Visibility: status.VisibilityCustomers, Customers: []string{cu.ID}})
-			_, err := a.svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Fix deployed."})
+			_, err := a.svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "Fix deployed."})
 			require.NoError(t, err)
 
 			// Both updates reach the contact (the customer is linked in

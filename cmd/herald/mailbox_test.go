@@ -41,7 +41,7 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 			var items []*status.IntakeItem
 			require.Eventually(t, func() bool {
 				var err error
-				items, err = a.svc.IntakeItems(ctx, status.IntakeFilter{})
+				items, err = a.svc.Intake.Items(ctx, status.IntakeFilter{})
 				return err == nil && len(items) == 1
 			}, 30*time.Second, 100*time.Millisecond, "the email reaches the triage inbox")
 			require.Equal(t, "Is the API down?", items[0].Title)
@@ -55,7 +55,7 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 				return err == nil && len(boxes) == 1 && boxes[0].Connected && boxes[0].LastUID == uid
 			}, 10*time.Second, 100*time.Millisecond, "the mailbox state is kept for the console")
 			time.Sleep(2 * time.Second)
-			items, err := a.svc.IntakeItems(ctx, status.IntakeFilter{})
+			items, err := a.svc.Intake.Items(ctx, status.IntakeFilter{})
 			require.NoError(t, err)
 			require.Len(t, items, 1, "once")
 
@@ -67,7 +67,7 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 			inc := statustest.Incident(t, a.svc, p.ID, &statustest.IncidentOpts{Title: "API errors",
 				Visibility: status.VisibilityCustomers, Customers: []string{acme.ID}})
 			manager := statustest.User(t, a.svc, &statustest.UserOpts{Email: "cm@herald.example"})
-			require.NoError(t, a.svc.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, manager.ID, "test"))
+			require.NoError(t, a.svc.Incidents.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, manager.ID, "test"))
 			var sent []*comms.Email
 			require.Eventually(t, func() bool {
 				var err error
@@ -77,14 +77,14 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 			srv.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <r1@acme.example>\r\n"+
 				"In-Reply-To: <"+sent[0].MessageID+">\r\nSubject: Re: "+sent[0].Subject+"\r\n\r\nBack to normal here.\r\n"))
 			require.Eventually(t, func() bool {
-				tl, err := a.svc.Timeline(ctx, p.ID, inc.ID)
+				tl, err := a.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 				return err == nil && strings.Contains(tl[len(tl)-1].Body, "Back to normal here.")
 			}, 30*time.Second, 100*time.Millisecond, "the reply is on the timeline")
 			require.Eventually(t, func() bool {
 				es, err := a.outbox.Emails(ctx, comms.EmailFilter{To: "cm@herald.example"})
 				return err == nil && len(es) == 1 && strings.Contains(es[0].Text, "Back to normal here.")
 			}, 30*time.Second, 100*time.Millisecond, "the communication manager is told")
-			items, err = a.svc.IntakeItems(ctx, status.IntakeFilter{})
+			items, err = a.svc.Intake.Items(ctx, status.IntakeFilter{})
 			require.NoError(t, err)
 			require.Len(t, items, 1, "the reply is no triage item")
 		})
@@ -125,10 +125,10 @@ func TestDismissedEmailGoesToTheServiceDesk(t *testing.T) {
 			var items []*status.IntakeItem
 			require.Eventually(t, func() bool {
 				var err error
-				items, err = a.svc.IntakeItems(ctx, status.IntakeFilter{})
+				items, err = a.svc.Intake.Items(ctx, status.IntakeFilter{})
 				return err == nil && len(items) == 1
 			}, 30*time.Second, 100*time.Millisecond)
-			item, err := a.svc.DismissIntake(ctx, items[0].ID, "Billing question.")
+			item, err := a.svc.Intake.Dismiss(ctx, items[0].ID, "Billing question.")
 			require.NoError(t, err)
 			require.Equal(t, "Billing question.\nForwarded to desk@herald.example.", item.Note)
 
@@ -200,7 +200,7 @@ func TestSupportMailboxAcknowledges(t *testing.T) {
 			subjects := acks[0].Subject + "\n" + acks[1].Subject
 			require.Contains(t, subjects, "[Support] Re: Is checkout down?")
 			require.Contains(t, subjects, "[Shop] Re: Still down "+inc.Reference())
-			tl, err := a.svc.Timeline(ctx, p.ID, inc.ID)
+			tl, err := a.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 			require.NoError(t, err)
 			require.Contains(t, tl[len(tl)-1].Body, "Still failing.")
 		})

@@ -28,9 +28,9 @@ func TestMaintenanceSwitchesThePageOnTime(t *testing.T) {
 			t.Parallel()
 			a := startAppWith(t, d, false, appOptions{tick: time.Hour})
 			ctx := t.Context()
-			p, err := a.svc.CreatePage(ctx, status.PageInput{Slug: "main", Name: "Main"})
+			p, err := a.svc.Pages.Create(ctx, status.PageInput{Slug: "main", Name: "Main"})
 			require.NoError(t, err)
-			c, err := a.svc.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
+			c, err := a.svc.Pages.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
 			require.NoError(t, err)
 			// The clock job runs once at the start: let it be done first.
 			require.Eventually(t, func() bool {
@@ -39,7 +39,7 @@ func TestMaintenanceSwitchesThePageOnTime(t *testing.T) {
 			}, 30*time.Second, 50*time.Millisecond, "the clock job ran at the start")
 			from := time.Now().Add(3 * time.Second).Truncate(time.Millisecond)
 			until := from.Add(3 * time.Second)
-			_, err = a.svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{Title: "Database upgrade", Description: "Planned.",
+			_, err = a.svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{Title: "Database upgrade", Description: "Planned.",
 				ScheduledFor: from, ScheduledUntil: until, ComponentIDs: []string{c.ID}})
 			require.NoError(t, err)
 

@@ -155,7 +155,7 @@ func ownAddresses(from string) []string {
 // setupAdmin creates the first admin when the database has no user,
 // printing the password once.
 func setupAdmin(ctx context.Context, cfg *Config, log *slog.Logger, svc *status.Service) (string, error) {
-	pw, err := svc.Bootstrap(ctx, cfg.AdminEmail)
+	pw, err := svc.Accounts.Bootstrap(ctx, cfg.AdminEmail)
 	if err != nil {
 		return "", fmt.Errorf("create first admin: %w", err)
 	}

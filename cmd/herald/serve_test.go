@@ -22,21 +22,21 @@ func TestMaintenanceJobStartsDueMaintenance(t *testing.T) {
 			t.Parallel()
 			a := startApp(t, d, false)
 			ctx := context.Background()
-			p, err := a.svc.CreatePage(ctx, status.PageInput{Slug: "main", Name: "Main"})
+			p, err := a.svc.Pages.Create(ctx, status.PageInput{Slug: "main", Name: "Main"})
 			require.NoError(t, err)
-			c, err := a.svc.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
+			c, err := a.svc.Pages.CreateComponent(ctx, p.ID, status.ComponentInput{Name: "API"})
 			require.NoError(t, err)
 			now := time.Now()
-			m, err := a.svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{Title: "Upgrade", Description: "Planned.",
+			m, err := a.svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{Title: "Upgrade", Description: "Planned.",
 				ScheduledFor: now.Add(-time.Minute), ScheduledUntil: now.Add(time.Hour), ComponentIDs: []string{c.ID}})
 			require.NoError(t, err)
 			_, err = a.river.Insert(ctx, status.TickArgs{}, nil)
 			require.NoError(t, err)
 			require.Eventually(t, func() bool {
-				got, err := a.svc.MaintenanceByID(ctx, p.ID, m.ID)
+				got, err := a.svc.Maintenances.ByID(ctx, p.ID, m.ID)
 				return err == nil && got.State == status.MaintenanceInProgress
 			}, 20*time.Second, 100*time.Millisecond)
-			got, err := a.svc.ComponentByID(ctx, p.ID, c.ID)
+			got, err := a.svc.Pages.ComponentByID(ctx, p.ID, c.ID)
 			require.NoError(t, err)
 			require.Equal(t, status.UnderMaintenance, got.Status)
 			// The public page follows within the refresh interval.

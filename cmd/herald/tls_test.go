@@ -117,7 +117,7 @@ func TestPrivateCAForSMTPAndIMAP(t *testing.T) {
 			imap.Append(t, "INBOX", []byte("From: Wile <wile@acme.example>\r\nMessage-ID: <ca1@acme.example>\r\n"+
 				"Subject: Is the API down?\r\n\r\nWe get 500s.\r\n"))
 			require.Eventually(t, func() bool {
-				items, err := a.svc.IntakeItems(ctx, status.IntakeFilter{})
+				items, err := a.svc.Intake.Items(ctx, status.IntakeFilter{})
 				return err == nil && len(items) == 1
 			}, 30*time.Second, 100*time.Millisecond, "the mailbox was read over implicit TLS")
 		})

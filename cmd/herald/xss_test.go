@@ -92,7 +92,7 @@ type hostileIDs struct {
 func makeHostilePage(t *testing.T, a *testApp) hostileIDs {
 	t.Helper()
 	ctx := context.Background()
-	token, _, err := a.svc.CreateToken(ctx, "t", status.RoleAdmin)
+	token, _, err := a.svc.Accounts.CreateToken(ctx, "t", status.RoleAdmin)
 	require.NoError(t, err)
 	api := adminAPI{t: t, base: a.URL, token: token}
 	line := func(label string) string {
@@ -137,7 +137,7 @@ func makeHostilePage(t *testing.T, a *testApp) hostileIDs {
 	api.do("POST", pp+"/maintenances/"+ids.maintenance+"/updates", map[string]any{"body": xssMarkdown, "author": line("Author")})
 
 	require.Eventually(t, func() bool {
-		pg, err := a.svc.PageByID(ctx, ids.page)
+		pg, err := a.svc.Pages.ByID(ctx, ids.page)
 		sn := a.server.Snapshots().ByID(ids.page)
 		return err == nil && sn != nil && sn.Version == pg.Version
 	}, 15*time.Second, 20*time.Millisecond, "the public snapshot catches up with the changes")

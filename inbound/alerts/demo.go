@@ -19,11 +19,11 @@ func (as *Service) Demo(ctx context.Context, slug string, set func(time.Time), n
 	if err != nil {
 		return err
 	}
-	p, err := svc.PageBySlug(ctx, slug)
+	p, err := svc.Pages.BySlug(ctx, slug)
 	if err != nil {
 		return err
 	}
-	comps, err := svc.Components(ctx, p.ID)
+	comps, err := svc.Pages.Components(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (as *Service) Demo(ctx context.Context, slug string, set func(time.Time), n
 			continue
 		}
 		// A rule for a demo page's component that -reset replaced goes.
-		if _, err := svc.Component(ctx, r.ComponentID); status.KindOf(err) == status.KindNotFound {
+		if _, err := svc.Pages.Component(ctx, r.ComponentID); status.KindOf(err) == status.KindNotFound {
 			if err := as.DeleteRule(ctx, r.ID); err != nil {
 				return err
 			}

@@ -634,11 +634,11 @@ func alertText(first []*Record, c Count) string {
 // rule's component.
 func (s *Service) autoDeclare(ctx context.Context, d declaration) (string, error) {
 	ctx = status.WithActor(ctx, status.Actor{Kind: status.ActorSystem, Name: "Herald (alert rule)"})
-	item, err := s.status.IntakeItem(ctx, d.item.ID)
+	item, err := s.status.Intake.Item(ctx, d.item.ID)
 	if err != nil {
 		return "", err
 	}
-	comp, err := s.status.Component(ctx, d.rule.ComponentID)
+	comp, err := s.status.Pages.Component(ctx, d.rule.ComponentID)
 	if err != nil {
 		return "", err
 	}
@@ -648,12 +648,12 @@ func (s *Service) autoDeclare(ctx context.Context, d declaration) (string, error
 	}
 	var comps []status.ComponentStatusInput
 	for _, id := range item.ComponentIDs() {
-		if c, err := s.status.Component(ctx, id); err == nil && c.PageID == comp.PageID {
+		if c, err := s.status.Pages.Component(ctx, id); err == nil && c.PageID == comp.PageID {
 			comps = append(comps, status.ComponentStatusInput{ComponentID: id, Status: status.MajorOutage})
 		}
 	}
 	notify := false
-	inc, err := s.status.DeclareIncident(ctx, comp.PageID, status.IncidentInput{Title: item.Title, Severity: sev,
+	inc, err := s.status.Incidents.Declare(ctx, comp.PageID, status.IncidentInput{Title: item.Title, Severity: sev,
 		Visibility: status.VisibilityInternal, Components: comps, Kind: status.KindAnalysis, Notify: &notify,
 		Body:   "Declared by Herald from a critical alert; nobody has looked at it yet.",
 		Author: "Herald", Source: status.SourceMonitoring, SourceReference: item.Link, Summary: item.Body, IntakeID: item.ID})

@@ -48,7 +48,7 @@ func (b *bundle) ingest(t *testing.T, batch ...alerts.Alert) *alerts.Result {
 
 func (b *bundle) items(t *testing.T) []*status.IntakeItem {
 	t.Helper()
-	items, err := b.svc.IntakeItems(t.Context(), status.IntakeFilter{Limit: 500})
+	items, err := b.svc.Intake.Items(t.Context(), status.IntakeFilter{Limit: 500})
 	require.NoError(t, err)
 	return items
 }
@@ -108,7 +108,7 @@ func TestAlertmanagerGroupIsOneItem(t *testing.T) {
 		require.Equal(t, []string{"fp0", "fp1", "fp2", "fp9"}, order, "in the order they came")
 		require.Contains(t, items[0].Body, "4 alerts, 4 firing, 0 resolved")
 		require.Contains(t, items[0].Body, `instance="10.0.0.9"`)
-		entries, err := b.svc.IntakeEntries(t.Context(), items[0].ID)
+		entries, err := b.svc.Intake.Entries(t.Context(), items[0].ID)
 		require.NoError(t, err)
 		require.Len(t, entries, 2)
 		require.Equal(t, "Alert firing: InstanceDown on 10.0.0.9.", entries[1].Body, "alerts of one title tell apart by instance")
@@ -180,7 +180,7 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 		a2 := firing("fp2", "HighErrorRate", map[string]string{"alertname": "HighErrorRate"})
 		res := b.ingest(t, a1, a2)
 		item := res.Items[0]
-		inc, err := b.svc.DeclareIncident(ctx, b.page.ID, status.IncidentInput{Title: "API slow", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(ctx, b.page.ID, status.IncidentInput{Title: "API slow", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Looking.", IntakeID: item})
 		require.NoError(t, err)
 
@@ -203,7 +203,7 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 		require.True(t, n.AllResolved())
 		require.Equal(t, b.clock.Now(), n.LastResolved.UTC())
 
-		tl, err := b.svc.Timeline(ctx, b.page.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(ctx, b.page.ID, inc.ID)
 		require.NoError(t, err)
 		var said []string
 		for _, e := range tl {
@@ -217,13 +217,13 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 
 		// Resolved again (Alertmanager repeats): nothing more is written.
 		b.ingest(t, r2)
-		tl2, err := b.svc.Timeline(ctx, b.page.ID, inc.ID)
+		tl2, err := b.svc.Incidents.Timeline(ctx, b.page.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, tl2, len(tl))
 
 		// Firing again while the incident is open: written too, same item.
 		b.ingest(t, a1)
-		tl3, err := b.svc.Timeline(ctx, b.page.ID, inc.ID)
+		tl3, err := b.svc.Incidents.Timeline(ctx, b.page.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Alert firing again: HighLatency.", tl3[len(tl3)-1].Body)
 		require.Len(t, b.items(t), 1)
@@ -242,7 +242,7 @@ func TestOpenItemKeepsItsHistoryUntilAttached(t *testing.T) {
 		b.ingest(t, r)
 		b.clock.Advance(time.Minute)
 		b.ingest(t, a)
-		entries, err := b.svc.IntakeEntries(ctx, res.Items[0])
+		entries, err := b.svc.Intake.Entries(ctx, res.Items[0])
 		require.NoError(t, err)
 		var said []string
 		for _, e := range entries {
@@ -255,8 +255,8 @@ func TestOpenItemKeepsItsHistoryUntilAttached(t *testing.T) {
 		// its times, after the item's own text.
 		inc := statustest.Incident(t, b.svc, b.page.ID, nil)
 		b.clock.Advance(time.Minute)
-		require.NoError(t, b.svc.AttachIntake(ctx, res.Items[0], b.page.ID, inc.ID))
-		tl, err := b.svc.Timeline(ctx, b.page.ID, inc.ID)
+		require.NoError(t, b.svc.Intake.Attach(ctx, res.Items[0], b.page.ID, inc.ID))
+		tl, err := b.svc.Incidents.Timeline(ctx, b.page.ID, inc.ID)
 		require.NoError(t, err)
 		var onTimeline []string
 		for _, e := range tl {
@@ -275,7 +275,7 @@ func TestAlertFiringAfterItsItemClosedStartsAnew(t *testing.T) {
 		b := setup(t, bdb)
 		a := firing("fp1", "HighLatency", map[string]string{"alertname": "HighLatency"})
 		res := b.ingest(t, a)
-		_, err := b.svc.DismissIntake(t.Context(), res.Items[0], "flapping check")
+		_, err := b.svc.Intake.Dismiss(t.Context(), res.Items[0], "flapping check")
 		require.NoError(t, err)
 		again := b.ingest(t, a)
 		require.Equal(t, 1, again.New)
@@ -297,7 +297,7 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 		db := statustest.Component(t, b.svc, b.page.ID, &statustest.ComponentOpts{Name: "Database"})
 		api := statustest.Component(t, b.svc, b.page.ID, &statustest.ComponentOpts{Name: "API"})
 		res := b.ingest(t, firing("fp1", "Replication lag", map[string]string{"service": "postgres", "severity": "warning"}))
-		item, err := b.svc.IntakeItem(ctx, res.Items[0])
+		item, err := b.svc.Intake.Item(ctx, res.Items[0])
 		require.NoError(t, err)
 		require.Empty(t, item.Components)
 		require.Equal(t, status.SeverityMinor, item.Severity, "warning suggests minor")
@@ -307,7 +307,7 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 		require.NoError(t, err)
 		_, err = b.alerts.AddRule(ctx, alerts.RuleInput{Matchers: `service=~"postgres|api"`, ComponentID: api.ID})
 		require.NoError(t, err)
-		item, err = b.svc.IntakeItem(ctx, item.ID)
+		item, err = b.svc.Intake.Item(ctx, item.ID)
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{db.ID, api.ID}, item.ComponentIDs())
 		require.Equal(t, status.SeverityMajor, item.Severity)
@@ -316,7 +316,7 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, rules, 2)
 		require.NoError(t, b.alerts.DeleteRule(ctx, rules[0].ID))
-		item, err = b.svc.IntakeItem(ctx, item.ID)
+		item, err = b.svc.Intake.Item(ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{api.ID}, item.ComponentIDs())
 		require.Equal(t, status.SeverityMinor, item.Severity)
@@ -325,7 +325,7 @@ func TestRulesMapComponentsAndSeverity(t *testing.T) {
 		_, err = b.alerts.UpdateRule(ctx, rules[1].ID, alerts.RuleInput{Matchers: `service="postgres"`, ComponentID: db.ID,
 			Severity: status.SeverityTrivial})
 		require.NoError(t, err)
-		item, err = b.svc.IntakeItem(ctx, item.ID)
+		item, err = b.svc.Intake.Item(ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, []string{db.ID}, item.ComponentIDs())
 		require.Equal(t, status.SeverityTrivial, item.Severity)
@@ -346,7 +346,7 @@ func TestRuleOrderDecidesSeverity(t *testing.T) {
 		require.NoError(t, err)
 		res := b.ingest(t, firing("fp1", "Primary down", map[string]string{"service": "postgres", "env": "prod"}))
 		severity := func() status.Severity {
-			item, err := b.svc.IntakeItem(ctx, res.Items[0])
+			item, err := b.svc.Intake.Item(ctx, res.Items[0])
 			require.NoError(t, err)
 			return item.Severity
 		}
@@ -403,7 +403,7 @@ func TestCriticalAlertDeclaresAnInternalIncident(t *testing.T) {
 
 		crit := b.ingest(t, firing("c", "Primary down", map[string]string{"service": "postgres", "severity": "critical"}))
 		require.Len(t, crit.Declared, 1)
-		inc, err := b.svc.IncidentByID(ctx, b.page.ID, crit.Declared[0])
+		inc, err := b.svc.Incidents.ByID(ctx, b.page.ID, crit.Declared[0])
 		require.NoError(t, err)
 		require.Equal(t, status.VisibilityInternal, inc.Visibility)
 		require.Equal(t, status.SeverityMajor, inc.Severity)
@@ -411,7 +411,7 @@ func TestCriticalAlertDeclaresAnInternalIncident(t *testing.T) {
 		require.Equal(t, "https://prometheus.example/graph?g0.expr=up", inc.SourceReference)
 		require.Len(t, inc.Components, 1)
 		require.Equal(t, db.ID, inc.Components[0].ComponentID)
-		item, err := b.svc.IntakeItem(ctx, crit.Items[0])
+		item, err := b.svc.Intake.Item(ctx, crit.Items[0])
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDeclared, item.State)
 		require.Equal(t, inc.ID, item.IncidentID)
@@ -451,18 +451,18 @@ func TestAcknowledgements(t *testing.T) {
 
 		// In Herald: who and when; the first stands.
 		ann := status.WithActor(ctx, status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ann"})
-		item, err := b.svc.AcknowledgeIntake(ann, res.Items[0])
+		item, err := b.svc.Intake.Acknowledge(ann, res.Items[0])
 		require.NoError(t, err)
 		require.Equal(t, "Ann", item.AcknowledgedBy)
 		at := *item.AcknowledgedAt
 		require.Equal(t, b.clock.Now(), at)
 		b.clock.Advance(time.Minute)
 		bob := status.WithActor(ctx, status.Actor{Kind: status.ActorUser, ID: "u2", Name: "Bob"})
-		item, err = b.svc.AcknowledgeIntake(bob, res.Items[0])
+		item, err = b.svc.Intake.Acknowledge(bob, res.Items[0])
 		require.NoError(t, err)
 		require.Equal(t, "Ann", item.AcknowledgedBy)
 		require.Equal(t, at, item.AcknowledgedAt.UTC())
-		_, err = b.svc.AcknowledgeIntake(bob, "nope")
+		_, err = b.svc.Intake.Acknowledge(bob, "nope")
 		require.Equal(t, status.KindNotFound, status.KindOf(err))
 	})
 }
@@ -554,7 +554,7 @@ func TestItemCountsFollowTheAlerts(t *testing.T) {
 			itemID = res.Items[0]
 			b.clock.Advance(10 * time.Second)
 		}
-		item, err := b.svc.IntakeItem(t.Context(), itemID)
+		item, err := b.svc.Intake.Item(t.Context(), itemID)
 		require.NoError(t, err)
 		recs, err := b.alerts.Alerts(t.Context(), itemID, 0)
 		require.NoError(t, err)

@@ -133,7 +133,7 @@ func (c Count) AllResolved() bool { return c.All > 0 && c.Firing == 0 }
 // IncidentCount sums the alert counts of every item attached to an
 // incident or declaring it, with the time the last alert resolved.
 func (s *Service) IncidentCount(ctx context.Context, incidentID string) (Count, error) {
-	items, err := s.status.IncidentAlertItems(ctx, incidentID)
+	items, err := s.status.Incidents.AlertItems(ctx, incidentID)
 	if err != nil {
 		return Count{}, fmt.Errorf("count alerts of incident %s: %w", incidentID, err)
 	}

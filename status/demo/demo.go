@@ -90,11 +90,11 @@ var ErrExists = errors.New("the demo pages exist already")
 func Seed(ctx context.Context, svc *status.Service, clock *Clock, reset bool) error {
 	now := clock.Now()
 	for _, dp := range demoPages {
-		if p, err := svc.PageBySlug(ctx, dp.in.Slug); err == nil {
+		if p, err := svc.Pages.BySlug(ctx, dp.in.Slug); err == nil {
 			if !reset {
 				return ErrExists
 			}
-			if err := svc.DeletePage(ctx, p.ID); err != nil {
+			if err := svc.Pages.Delete(ctx, p.ID); err != nil {
 				return err
 			}
 		}
@@ -111,18 +111,18 @@ func Seed(ctx context.Context, svc *status.Service, clock *Clock, reset bool) er
 func buildDemoPage(ctx context.Context, svc *status.Service, clock *Clock, rng *rand.Rand, dp demoPage, now time.Time, index int) error {
 	// Pages are created a minute apart so the first is the default page.
 	clock.Set(now.AddDate(0, 0, -status.UptimeDays-1).Add(time.Duration(index) * time.Minute))
-	p, err := svc.CreatePage(ctx, dp.in)
+	p, err := svc.Pages.Create(ctx, dp.in)
 	if err != nil {
 		return err
 	}
 	var comps []*status.Component
 	for gi, g := range dp.groups {
-		grp, err := svc.CreateGroup(ctx, p.ID, status.GroupInput{Name: g.name, Position: gi})
+		grp, err := svc.Pages.CreateGroup(ctx, p.ID, status.GroupInput{Name: g.name, Position: gi})
 		if err != nil {
 			return err
 		}
 		for ci, name := range g.components {
-			c, err := svc.CreateComponent(ctx, p.ID, status.ComponentInput{Name: name, GroupID: &grp.ID, Position: ci})
+			c, err := svc.Pages.CreateComponent(ctx, p.ID, status.ComponentInput{Name: name, GroupID: &grp.ID, Position: ci})
 			if err != nil {
 				return err
 			}
@@ -154,7 +154,7 @@ func buildDemoPage(ctx context.Context, svc *status.Service, clock *Clock, rng *
 	clock.Set(now)
 	c := comps[rng.IntN(len(comps))]
 	start := now.AddDate(0, 0, 3).Truncate(time.Hour).Add(2 * time.Hour)
-	_, err = svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{
+	_, err = svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{
 		Title:        fmt.Sprintf("Planned upgrade of %s", c.Name),
 		Description:  fmt.Sprintf("We will upgrade **%s** to a new major version. Short interruptions of up to five minutes are expected during the window.", c.Name),
 		ScheduledFor: start, ScheduledUntil: start.Add(2 * time.Hour), ComponentIDs: []string{c.ID}, Author: "Operations"})
@@ -171,7 +171,7 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *Clock, rn
 	if i%7 == 3 {
 		vis = status.VisibilityCustomers // one customer affected: not on the public page
 	}
-	inc, err := svc.DeclareIncident(ctx, p.ID, status.IncidentInput{Title: fmt.Sprintf(prob.title, c.Name), Severity: sev,
+	inc, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: fmt.Sprintf(prob.title, c.Name), Severity: sev,
 		Visibility: vis, Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: st}},
 		Body: fmt.Sprintf(prob.analysis, c.Name), Author: "On-call engineer"})
 	if err != nil {
@@ -182,19 +182,19 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *Clock, rn
 		step *= 3
 	}
 	clock.Set(clock.Now().Add(step))
-	if _, err := svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindProgress,
+	if _, err := svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindProgress,
 		Body: prob.mitigation, Author: "Communication manager"}); err != nil {
 		return err
 	}
 	clock.Set(clock.Now().Add(step))
-	if _, err := svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress,
+	if _, err := svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress,
 		Body: "A fix is in place. We are monitoring the results.", Author: "Communication manager"}); err != nil {
 		return err
 	}
 	clock.Set(clock.Now().Add(step))
 	// Closed by the process: major incidents get a published post-mortem.
 	if sev == status.SeverityMajor {
-		if err := svc.RecordEscalation(ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Incident commander"); err != nil {
+		if err := svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Incident commander"); err != nil {
 			return err
 		}
 		pm := fmt.Sprintf("## Summary\n\n%s\n\n## Impact\n\n%s was unavailable for about %s.\n\n## Root cause\n\n%s\n\n## Action items\n\n- Add an alert for the early signs.\n",
@@ -205,11 +205,11 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *Clock, rn
 		if vis != status.VisibilityPublic {
 			in = status.PostmortemInput{Kind: status.PostmortemInternal, Action: status.PostmortemSave, Text: pm}
 		}
-		if _, err := svc.SavePostmortem(ctx, p.ID, inc.ID, in); err != nil {
+		if _, err := svc.Incidents.SavePostmortem(ctx, p.ID, inc.ID, in); err != nil {
 			return err
 		}
 	}
-	_, err = svc.Close(ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "On-call engineer", ConfirmationSource: "internal", ConfirmationMethod: "monitoring",
+	_, err = svc.Incidents.Close(ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "On-call engineer", ConfirmationSource: "internal", ConfirmationMethod: "monitoring",
 		Message: prob.fix, Resolution: status.ResolutionPermanent, Cause: fmt.Sprintf(prob.analysis, c.Name),
 		Solution: prob.mitigation, Author: "Communication manager"})
 	return err
@@ -218,7 +218,7 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *Clock, rn
 func demoPastMaintenance(ctx context.Context, svc *status.Service, clock *Clock, rng *rand.Rand, p *status.Page, comps []*status.Component) error {
 	c := comps[rng.IntN(len(comps))]
 	start := clock.Now().Add(72 * time.Hour).Truncate(time.Hour)
-	m, err := svc.ScheduleMaintenance(ctx, p.ID, status.MaintenanceInput{
+	m, err := svc.Maintenances.Schedule(ctx, p.ID, status.MaintenanceInput{
 		Title:        fmt.Sprintf(demoMaintenance[rng.IntN(len(demoMaintenance))], c.Name),
 		Description:  "Planned work during a low-traffic window. No interruption is expected beyond brief reconnects.",
 		ScheduledFor: start, ScheduledUntil: start.Add(90 * time.Minute), ComponentIDs: []string{c.ID}, Author: "Operations"})
@@ -226,11 +226,11 @@ func demoPastMaintenance(ctx context.Context, svc *status.Service, clock *Clock,
 		return err
 	}
 	clock.Set(start)
-	if _, err := svc.AdvanceMaintenances(ctx); err != nil {
+	if _, err := svc.Maintenances.Advance(ctx); err != nil {
 		return err
 	}
 	clock.Set(start.Add(75 * time.Minute))
-	if _, err := svc.PostMaintenanceUpdate(ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceCompleted,
+	if _, err := svc.Maintenances.PostUpdate(ctx, p.ID, m.ID, status.MaintenanceUpdateInput{State: status.MaintenanceCompleted,
 		Body: "The maintenance has been completed ahead of schedule.", Author: "Operations"}); err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func demoActiveIncident(ctx context.Context, svc *status.Service, clock *Clock, 
 	now := clock.Now()
 	clock.Set(now.Add(-50 * time.Minute))
 	api, auth := comps[0], comps[2]
-	inc, err := svc.DeclareIncident(ctx, p.ID, status.IncidentInput{Title: "Elevated error rates on the Public API",
+	inc, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Elevated error rates on the Public API",
 		Severity: status.SeverityMajor, Visibility: status.VisibilityPublic,
 		Components: []status.ComponentStatusInput{{ComponentID: api.ID, Status: status.PartialOutage}, {ComponentID: auth.ID, Status: status.DegradedPerformance}},
 		Body:       "We are investigating elevated error rates on the Public API. Logins may be slow.", Author: "On-call engineer"})
@@ -250,13 +250,13 @@ func demoActiveIncident(ctx context.Context, svc *status.Service, clock *Clock, 
 		return err
 	}
 	clock.Set(now.Add(-25 * time.Minute))
-	if _, err := svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindAnalysis,
+	if _, err := svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindAnalysis,
 		Body: "The errors come from one of three API gateway nodes after this morning's configuration change. We are rolling the change back.", Author: "Communication manager"}); err != nil {
 		return err
 	}
 	clock.Set(now.Add(-5 * time.Minute))
 	eta := now.Add(40 * time.Minute)
-	_, err = svc.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindETA, ETA: &eta,
+	_, err = svc.Incidents.PostUpdate(ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindETA, ETA: &eta,
 		Body: "The rollback is running on the affected node. We expect error rates to be back to normal within 40 minutes.", Author: "Communication manager"})
 	return err
 }

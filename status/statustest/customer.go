@@ -39,7 +39,7 @@ func Customer(t testing.TB, svc *status.Service, o *CustomerOpts) *status.Custom
 		in.Contacts = []status.ContactInput{{Name: fmt.Sprintf("Contact %d", n),
 			Email: fmt.Sprintf("ops@customer%d.example", n), Role: status.ContactPrimary}}
 	}
-	c, err := svc.CreateCustomer(t.Context(), in)
+	c, err := svc.Customers.Create(t.Context(), in)
 	require.NoError(t, err)
 	return c
 }

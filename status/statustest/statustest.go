@@ -82,7 +82,7 @@ func Page(t testing.TB, svc *status.Service, o *PageOpts) *status.Page {
 	if in.Name == "" {
 		in.Name = fmt.Sprintf("Page %d", n)
 	}
-	p, err := svc.CreatePage(t.Context(), in)
+	p, err := svc.Pages.Create(t.Context(), in)
 	require.NoError(t, err)
 	return p
 }
@@ -104,7 +104,7 @@ func Group(t testing.TB, svc *status.Service, pageID string, o *GroupOpts) *stat
 	if in.Name == "" {
 		in.Name = fmt.Sprintf("Group %d", next())
 	}
-	g, err := svc.CreateGroup(t.Context(), pageID, in)
+	g, err := svc.Pages.CreateGroup(t.Context(), pageID, in)
 	require.NoError(t, err)
 	return g
 }
@@ -131,7 +131,7 @@ func Component(t testing.TB, svc *status.Service, pageID string, o *ComponentOpt
 	if in.Name == "" {
 		in.Name = fmt.Sprintf("Component %d", next())
 	}
-	c, err := svc.CreateComponent(t.Context(), pageID, in)
+	c, err := svc.Pages.CreateComponent(t.Context(), pageID, in)
 	require.NoError(t, err)
 	return c
 }
@@ -173,7 +173,7 @@ func Incident(t testing.TB, svc *status.Service, pageID string, o *IncidentOpts)
 	if in.Body == "" {
 		in.Body = "We are investigating reports of problems."
 	}
-	inc, err := svc.DeclareIncident(t.Context(), pageID, in)
+	inc, err := svc.Incidents.Declare(t.Context(), pageID, in)
 	require.NoError(t, err)
 	return inc
 }
@@ -210,7 +210,7 @@ func Maintenance(t testing.TB, svc *status.Service, pageID string, o *Maintenanc
 	if in.ScheduledUntil.IsZero() {
 		in.ScheduledUntil = in.ScheduledFor.Add(2 * time.Hour)
 	}
-	m, err := svc.ScheduleMaintenance(t.Context(), pageID, in)
+	m, err := svc.Maintenances.Schedule(t.Context(), pageID, in)
 	require.NoError(t, err)
 	return m
 }
@@ -243,7 +243,7 @@ func User(t testing.TB, svc *status.Service, o *UserOpts) *status.User {
 	if in.Password == "" {
 		in.Password = DefaultPassword
 	}
-	u, err := svc.CreateUser(t.Context(), in)
+	u, err := svc.Accounts.CreateUser(t.Context(), in)
 	require.NoError(t, err)
 	return u
 }

@@ -66,7 +66,7 @@ func (s *Server) requireToken(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
 		return status.Errorf(status.KindUnauthorized, "Send an API token as \"Authorization: Bearer <token>\" (herald token create).")
 	}
-	t, err := s.deps.Service.TokenByValue(c.UserContext(), tok)
+	t, err := s.deps.Service.Accounts.TokenByValue(c.UserContext(), tok)
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald", error="invalid_token"`)
 		return err
@@ -79,9 +79,9 @@ func (s *Server) requireToken(c *fiber.Ctx) error {
 // page resolves the :page parameter, an id or a slug.
 func (s *Server) page(c *fiber.Ctx) (*status.Page, error) {
 	ref := c.Params("page")
-	p, err := s.deps.Service.PageByID(c.UserContext(), ref)
+	p, err := s.deps.Service.Pages.ByID(c.UserContext(), ref)
 	if status.KindOf(err) == status.KindNotFound {
-		p, err = s.deps.Service.PageBySlug(c.UserContext(), ref)
+		p, err = s.deps.Service.Pages.BySlug(c.UserContext(), ref)
 	}
 	return p, err
 }
@@ -130,7 +130,7 @@ func deref[T any](p *T) T {
 
 // listPages serves GET /api/v1/pages.
 func (s *Server) listPages(c *fiber.Ctx) error {
-	pages, err := s.deps.Service.Pages(c.UserContext())
+	pages, err := s.deps.Service.Pages.List(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *Server) createPage(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	p, err := s.deps.Service.CreatePage(c.UserContext(), status.PageInput{Slug: *req.Slug, Name: *req.Name,
+	p, err := s.deps.Service.Pages.Create(c.UserContext(), status.PageInput{Slug: *req.Slug, Name: *req.Name,
 		Description: deref(req.Description), TimeZone: deref(req.TimeZone), SupportEmail: deref(req.SupportEmail),
 		SupportURL: deref(req.SupportURL), Hosts: deref(req.Hosts)})
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Server) updatePage(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	p, err = s.deps.Service.UpdatePage(c.UserContext(), p.ID, status.PagePatch{Slug: req.Slug, Name: req.Name,
+	p, err = s.deps.Service.Pages.Update(c.UserContext(), p.ID, status.PagePatch{Slug: req.Slug, Name: req.Name,
 		Description: req.Description, TimeZone: req.TimeZone, SupportEmail: req.SupportEmail, SupportURL: req.SupportURL, Hosts: req.Hosts})
 	if err != nil {
 		return err
@@ -194,7 +194,7 @@ func (s *Server) deletePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Service.DeletePage(c.UserContext(), p.ID); err != nil {
+	if err := s.deps.Service.Pages.Delete(c.UserContext(), p.ID); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -212,7 +212,7 @@ func (s *Server) listGroups(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	gs, err := s.deps.Service.Groups(c.UserContext(), p.ID)
+	gs, err := s.deps.Service.Pages.Groups(c.UserContext(), p.ID)
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (s *Server) createGroup(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	g, err := s.deps.Service.CreateGroup(c.UserContext(), p.ID, status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
+	g, err := s.deps.Service.Pages.CreateGroup(c.UserContext(), p.ID, status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (s *Server) updateGroup(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	g, err := s.deps.Service.UpdateGroup(c.UserContext(), p.ID, c.Params("id"), status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
+	g, err := s.deps.Service.Pages.UpdateGroup(c.UserContext(), p.ID, c.Params("id"), status.GroupInput{Name: *req.Name, Description: deref(req.Description), Position: deref(req.Position)})
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func (s *Server) deleteGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Service.DeleteGroup(c.UserContext(), p.ID, c.Params("id")); err != nil {
+	if err := s.deps.Service.Pages.DeleteGroup(c.UserContext(), p.ID, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -314,7 +314,7 @@ func (s *Server) listComponents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.deps.Service.Components(c.UserContext(), p.ID)
+	cs, err := s.deps.Service.Pages.Components(c.UserContext(), p.ID)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func (s *Server) createComponent(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	comp, err := s.deps.Service.CreateComponent(c.UserContext(), p.ID, status.ComponentInput{Name: *req.Name,
+	comp, err := s.deps.Service.Pages.CreateComponent(c.UserContext(), p.ID, status.ComponentInput{Name: *req.Name,
 		Description: deref(req.Description), GroupID: req.GroupID.Value, Status: deref(req.Status),
 		Position: deref(req.Position), Hidden: deref(req.Hidden)})
 	if err != nil {
@@ -354,7 +354,7 @@ func (s *Server) getComponent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	comp, err := s.deps.Service.ComponentByID(c.UserContext(), p.ID, c.Params("id"))
+	comp, err := s.deps.Service.Pages.ComponentByID(c.UserContext(), p.ID, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -375,7 +375,7 @@ func (s *Server) updateComponent(c *fiber.Ctx) error {
 	if req.GroupID.Set {
 		patch.GroupID = &req.GroupID.Value
 	}
-	comp, err := s.deps.Service.UpdateComponent(c.UserContext(), p.ID, c.Params("id"), patch)
+	comp, err := s.deps.Service.Pages.UpdateComponent(c.UserContext(), p.ID, c.Params("id"), patch)
 	if err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func (s *Server) deleteComponent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Service.DeleteComponent(c.UserContext(), p.ID, c.Params("id")); err != nil {
+	if err := s.deps.Service.Pages.DeleteComponent(c.UserContext(), p.ID, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

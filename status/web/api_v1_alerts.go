@@ -157,7 +157,7 @@ func (s *Server) listItemAlerts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	item, err := s.deps.Service.IntakeItem(c.UserContext(), c.Params("id"))
+	item, err := s.deps.Service.Intake.Item(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func TestAdminAPIAlertRules(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		hb := setupHooks(t, bdb)
-		tok, _, err := hb.svc.CreateToken(hb.ctx, "automation", status.RoleManager)
+		tok, _, err := hb.svc.Accounts.CreateToken(hb.ctx, "automation", status.RoleManager)
 		require.NoError(t, err)
 		b := &adminBundle{testBundle: hb.testBundle, token: tok}
 		p := statustest.Page(t, b.svc, nil)

@@ -24,7 +24,7 @@ func TestAdminAPIWidening(t *testing.T) {
 		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme"})
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Acme's shop is down", Visibility: status.VisibilityCustomers,
 			Customers: []string{acme.ID}, Body: "Acme only: first."})
-		second, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Acme only: second."})
+		second, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Body: "Acme only: second."})
 		require.NoError(t, err)
 		other := statustest.Incident(t, b.svc, p.ID, nil)
 		path := "/api/v1/pages/" + p.ID + "/incidents/" + inc.ID
@@ -40,7 +40,7 @@ func TestAdminAPIWidening(t *testing.T) {
 			r := b.call(t, http.MethodPatch, path, body)
 			require.True(t, r.Code == http.StatusBadRequest || r.Code == http.StatusUnprocessableEntity, "%s: %d %s", name, r.Code, r.Body)
 		}
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.VisibilityCustomers, got.Visibility, "nothing changed")
 
@@ -61,7 +61,7 @@ func TestAdminAPIWidening(t *testing.T) {
 		requireNotContains(t, pub, "Acme only: first.")
 		requireNotContains(t, pub, "Acme's shop is down")
 
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		b.must(t, http.StatusOK, http.MethodPatch, path, map[string]any{"visibility": "customers"})
 		requireAPIError(t, b.call(t, http.MethodPatch, path, map[string]any{"visibility": "public"}), http.StatusConflict)
@@ -97,7 +97,7 @@ func TestAdminAPIPatchIfMatch(t *testing.T) {
 		for _, bad := range []string{`"abc"`, `"-1"`, "*x"} {
 			require.Equal(t, http.StatusBadRequest, patch(bad, "Third").Code, bad)
 		}
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, "First", got.Title)
 		cur := b.call(t, http.MethodGet, path, nil).Header.Get("ETag")

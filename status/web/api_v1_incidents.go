@@ -116,7 +116,7 @@ func (s *Server) listIncidents(c *fiber.Ctx) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	incs, err := s.deps.Service.Incidents(c.UserContext(), f)
+	incs, err := s.deps.Service.Incidents.List(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *Server) createIncident(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
+	inc, err := s.deps.Service.Incidents.Declare(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
 		Severity: *req.Severity, Visibility: *req.Visibility, State: deref(req.State), StartedAt: started,
 		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), ETA: eta, Resolution: deref(req.Resolution),
 		Author: deref(req.Author), Notify: req.Notify, Customers: req.CustomerIDs})
@@ -174,7 +174,7 @@ func (s *Server) getIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	inc, err := s.deps.Service.IncidentByID(c.UserContext(), p.ID, c.Params("id"))
+	inc, err := s.deps.Service.Incidents.ByID(c.UserContext(), p.ID, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (s *Server) updateIncident(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	inc, err := s.deps.Service.UpdateIncident(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
+	inc, err := s.deps.Service.Incidents.Update(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
 		PublicTitle: req.PublicTitle, Severity: req.Severity, Visibility: req.Visibility, PublishUpdates: req.PublishUpdates,
 		StartedAt: started, Postmortem: req.Postmortem, Version: version})
 	if errors.Is(err, status.ErrIncidentChanged) {
@@ -252,7 +252,7 @@ func (s *Server) deleteIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Service.DeleteIncident(c.UserContext(), p.ID, c.Params("id")); err != nil {
+	if err := s.deps.Service.Incidents.Delete(c.UserContext(), p.ID, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -309,7 +309,7 @@ func (s *Server) postUpdate(c *fiber.Ctx, resolve bool) error {
 			in.Resolution = status.ResolutionPermanent
 		}
 	}
-	upd, err := s.deps.Service.PostUpdate(c.UserContext(), p.ID, c.Params("id"), in)
+	upd, err := s.deps.Service.Incidents.PostUpdate(c.UserContext(), p.ID, c.Params("id"), in)
 	if err != nil {
 		return err
 	}
@@ -377,7 +377,7 @@ func (s *Server) listMaintenances(c *fiber.Ctx) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	ms, err := s.deps.Service.Maintenances(c.UserContext(), status.MaintenanceFilter{PageID: p.ID, Limit: limit})
+	ms, err := s.deps.Service.Maintenances.List(c.UserContext(), status.MaintenanceFilter{PageID: p.ID, Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -406,7 +406,7 @@ func (s *Server) createMaintenance(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	m, err := s.deps.Service.ScheduleMaintenance(c.UserContext(), p.ID, status.MaintenanceInput{Title: *req.Title,
+	m, err := s.deps.Service.Maintenances.Schedule(c.UserContext(), p.ID, status.MaintenanceInput{Title: *req.Title,
 		Description: *req.Description, ScheduledFor: *from, ScheduledUntil: *until, ComponentIDs: deref(req.Components), Author: deref(req.Author)})
 	if err != nil {
 		return err
@@ -420,7 +420,7 @@ func (s *Server) getMaintenance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.deps.Service.MaintenanceByID(c.UserContext(), p.ID, c.Params("id"))
+	m, err := s.deps.Service.Maintenances.ByID(c.UserContext(), p.ID, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -449,7 +449,7 @@ func (s *Server) updateMaintenance(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	m, err := s.deps.Service.UpdateMaintenance(c.UserContext(), p.ID, c.Params("id"), status.MaintenancePatch{Title: req.Title,
+	m, err := s.deps.Service.Maintenances.Update(c.UserContext(), p.ID, c.Params("id"), status.MaintenancePatch{Title: req.Title,
 		ScheduledFor: from, ScheduledUntil: until, ComponentIDs: req.Components})
 	if err != nil {
 		return err
@@ -463,7 +463,7 @@ func (s *Server) deleteMaintenance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Service.DeleteMaintenance(c.UserContext(), p.ID, c.Params("id")); err != nil {
+	if err := s.deps.Service.Maintenances.Delete(c.UserContext(), p.ID, c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -491,7 +491,7 @@ func (s *Server) postMaintenanceUpdate(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	u, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), p.ID, c.Params("id"), status.MaintenanceUpdateInput{State: deref(req.State), Body: *req.Body,
+	u, err := s.deps.Service.Maintenances.PostUpdate(c.UserContext(), p.ID, c.Params("id"), status.MaintenanceUpdateInput{State: deref(req.State), Body: *req.Body,
 		Author: deref(req.Author), Notify: req.Notify})
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ func (s *Server) createTicket(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	item, created, err := s.deps.Service.CreateIntake(c.UserContext(), status.IntakeInput{Source: status.IntakePortal,
+	item, created, err := s.deps.Service.Intake.Create(c.UserContext(), status.IntakeInput{Source: status.IntakePortal,
 		Reference: *req.Reference, Title: *req.Title, Body: deref(req.Body), SenderName: deref(req.SenderName),
 		SenderEmail: deref(req.SenderEmail), SenderPhone: deref(req.SenderPhone), RecordedBy: status.ActorFrom(c.UserContext()).Name})
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) listIntake(c *fiber.Ctx) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
-	items, err := s.deps.Service.IntakeItems(c.UserContext(), f)
+	items, err := s.deps.Service.Intake.Items(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Server) listIntake(c *fiber.Ctx) error {
 
 // getIntake serves GET /api/v1/intake/:id.
 func (s *Server) getIntake(c *fiber.Ctx) error {
-	item, err := s.deps.Service.IntakeItem(c.UserContext(), c.Params("id"))
+	item, err := s.deps.Service.Intake.Item(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Server) getIntake(c *fiber.Ctx) error {
 // acknowledgeIntake serves POST /api/v1/intake/:id/acknowledge: the
 // token's holder says they are on it. The first acknowledgement stands.
 func (s *Server) acknowledgeIntake(c *fiber.Ctx) error {
-	item, err := s.deps.Service.AcknowledgeIntake(c.UserContext(), c.Params("id"))
+	item, err := s.deps.Service.Intake.Acknowledge(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestAdminAPIRolesRouteWalk(t *testing.T) {
 			"incidents":    statustest.Incident(t, b.svc, p.ID, nil).ID,
 			"maintenances": statustest.Maintenance(t, b.svc, p.ID, nil).ID,
 		}
-		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Walk", Reference: "W-1"})
+		item, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakePortal, Title: "Walk", Reference: "W-1"})
 		require.NoError(t, err)
 		ids["intake"] = item.ID
 		rule, err := as.AddRule(b.ctx, alerts.RuleInput{Matchers: `walk="yes"`})
@@ -125,7 +125,7 @@ func TestAdminAPIRolesRouteWalk(t *testing.T) {
 		}
 		tokens := map[status.Role]string{}
 		for _, role := range status.Roles {
-			tok, _, err := b.svc.CreateToken(b.ctx, "walk "+string(role), role)
+			tok, _, err := b.svc.Accounts.CreateToken(b.ctx, "walk "+string(role), role)
 			require.NoError(t, err)
 			tokens[role] = tok
 		}
@@ -165,14 +165,14 @@ func TestAdminAPIRefusesWritesBelowTheRole(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
-		viewer, _, err := b.svc.CreateToken(b.ctx, "dashboards", status.RoleViewer)
+		viewer, _, err := b.svc.Accounts.CreateToken(b.ctx, "dashboards", status.RoleViewer)
 		require.NoError(t, err)
-		manager, mt, err := b.svc.CreateToken(b.ctx, "provisioning", status.RoleManager)
+		manager, mt, err := b.svc.Accounts.CreateToken(b.ctx, "provisioning", status.RoleManager)
 		require.NoError(t, err)
 
 		r := b.do(t, apiRequest(http.MethodPost, "/api/v1/pages", viewer, map[string]any{"slug": "sneaky", "name": "Sneaky"}))
 		requireAPIError(t, r, http.StatusForbidden)
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Empty(t, pages)
 
@@ -186,7 +186,7 @@ func TestAdminAPIRefusesWritesBelowTheRole(t *testing.T) {
 		require.Equal(t, "provisioning", es[0].ActorName)
 
 		// A revoked token is refused like an unknown one.
-		require.NoError(t, b.svc.RevokeToken(b.ctx, mt.ID))
+		require.NoError(t, b.svc.Accounts.RevokeToken(b.ctx, mt.ID))
 		r = b.do(t, apiRequest(http.MethodGet, "/api/v1/pages", manager, nil))
 		requireAPIError(t, r, http.StatusUnauthorized)
 		require.Equal(t, `Bearer realm="herald", error="invalid_token"`, r.Header.Get("WWW-Authenticate"))

@@ -54,7 +54,7 @@ type adminBundle struct {
 func setupAdmin(t *testing.T, bdb *bun.DB) *adminBundle {
 	t.Helper()
 	b := setup(t, bdb)
-	tok, _, err := b.svc.CreateToken(b.ctx, "tests", status.RoleAdmin)
+	tok, _, err := b.svc.Accounts.CreateToken(b.ctx, "tests", status.RoleAdmin)
 	require.NoError(t, err)
 	return &adminBundle{testBundle: b, token: tok}
 }
@@ -202,7 +202,7 @@ func TestAdminAPICRUD(t *testing.T) {
 			"title": "API down", "severity": "major", "visibility": "public", "body": "We are looking into it.",
 			"components": []map[string]any{{"id": cid, "status": "major_outage"}}, "author": "Ada", "customers": []string{cu.ID}})
 		iid := inc["id"].(string)
-		affected, err := b.svc.IncidentCustomers(b.ctx, iid)
+		affected, err := b.svc.Incidents.Customers(b.ctx, iid)
 		require.NoError(t, err)
 		require.Len(t, affected, 1, "the customers are linked at declaration")
 		require.Equal(t, "Acme", affected[0].Name)

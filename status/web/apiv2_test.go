@@ -395,7 +395,7 @@ func TestAPIv2Mappings(t *testing.T) {
 				{status.UnderMaintenance, "maintenance"},
 				{status.Operational, "none"},
 			} {
-				_, err := b.svc.UpdateComponent(b.ctx, p.ID, comp.ID, status.ComponentPatch{Status: &tc.st})
+				_, err := b.svc.Pages.UpdateComponent(b.ctx, p.ID, comp.ID, status.ComponentPatch{Status: &tc.st})
 				require.NoError(t, err)
 				b.refresh(t)
 				st := doc("status.json")["status"].(map[string]any)
@@ -448,7 +448,7 @@ func TestAPIv2Mappings(t *testing.T) {
 
 			// Publishing a post-mortem makes a resolved incident "postmortem".
 			crit := incs["Critical one"]["id"].(string)
-			_, err := b.svc.UpdateIncident(b.ctx, p.ID, crit, status.IncidentPatch{Postmortem: statustest.Ptr("What went wrong.")})
+			_, err := b.svc.Incidents.Update(b.ctx, p.ID, crit, status.IncidentPatch{Postmortem: statustest.Ptr("What went wrong.")})
 			require.NoError(t, err)
 			b.refresh(t)
 			require.Equal(t, "postmortem", byName(t, doc("incidents.json")["incidents"])["Critical one"]["status"])

@@ -52,11 +52,11 @@ func TestPublicValidatorsFollowPublicContentOnly(t *testing.T) {
 
 		internal := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Visibility: status.VisibilityInternal,
 			Components: affect(c.ID, status.MajorOutage)})
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, internal.ID, status.UpdateInput{Body: "Team only."})
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, internal.ID, status.UpdateInput{Body: "Team only."})
 		require.NoError(t, err)
-		_, err = b.svc.AddNote(b.ctx, p.ID, pub.ID, "Paged the database team.", "Sam", nil)
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, pub.ID, "Paged the database team.", "Sam", nil)
 		require.NoError(t, err)
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, pub.ID, status.IncidentPatch{Summary: statustest.Ptr("Disk on db7 is full.")})
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, pub.ID, status.IncidentPatch{Summary: statustest.Ptr("Disk on db7 is full.")})
 		require.NoError(t, err)
 		b.refresh(t)
 		b.srv.Snapshots().Age(2 * time.Minute)
@@ -67,7 +67,7 @@ func TestPublicValidatorsFollowPublicContentOnly(t *testing.T) {
 		}
 
 		b.clock.Advance(time.Hour)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, pub.ID, status.UpdateInput{Body: "Checkout is fast again."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, pub.ID, status.UpdateInput{Body: "Checkout is fast again."})
 		require.NoError(t, err)
 		b.refresh(t)
 		changed := look()
@@ -91,7 +91,7 @@ func TestInternalIncidentsLeavePublicComponentsAlone(t *testing.T) {
 		pub := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Packet loss",
 			Components: affect(lb.ID, status.PartialOutage)})
 		b.clock.Advance(time.Minute)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, pub.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, pub.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 			Resolution: status.ResolutionPermanent, Body: "Fixed."})
 		require.NoError(t, err)
 		b.refresh(t)
@@ -133,7 +133,7 @@ func TestPrivateLinkShowsTheCustomersView(t *testing.T) {
 		requireNotContains(t, r.String(), "Major outage")
 
 		// Unlinked: the link stops working.
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, nil))
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, nil))
 		require.Equal(t, http.StatusNotFound, b.get(t, "", strings.TrimPrefix(link, "http://localhost:8080")).Code)
 	})
 }
@@ -151,7 +151,7 @@ func TestConsoleWideningReview(t *testing.T) {
 			Visibility: status.VisibilityCustomers, Customers: []string{acme.ID}, Body: "Acme, your checkout is down.",
 			Components: affect(web.ID, status.MajorOutage)})
 		b.clock.Advance(time.Minute)
-		second, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "A fix is being deployed."})
+		second, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindProgress, Body: "A fix is being deployed."})
 		require.NoError(t, err)
 
 		br := customerBrowser(t, b, status.RoleManager)
@@ -185,7 +185,7 @@ func TestConsoleWideningReview(t *testing.T) {
 		}
 		r = br.postWith(loc+"/edit", tok, forged)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.VisibilityCustomers, got.Visibility)
 
@@ -200,9 +200,9 @@ func TestConsoleWideningReview(t *testing.T) {
 		requireContains(t, b.get(t, "", "/p/widen/api/v2/components.json").String(), `"status":"major_outage"`)
 
 		// Once resolved it cannot be widened again.
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
 		require.NoError(t, err)
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		page = br.send(http.MethodGet, loc, nil)
 		form["version"] = []string{regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.String())[1]}
@@ -242,7 +242,7 @@ func TestConsoleAudienceFormsRefuseForgedValues(t *testing.T) {
 				}
 			}
 		}
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Nil(t, got.PostmortemAt)
 
@@ -251,7 +251,7 @@ func TestConsoleAudienceFormsRefuseForgedValues(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		requireContains(t, r.String(), "must be one of public, customers, internal")
 
-		entries, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		entries, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		r = br.postWith(loc+"/timeline/"+entries[0].ID+"/confirm", tok, url.Values{"confirm": {"yes"}, "confirmed_by": {"Someone"},
 			"confirmation_method": {"telepathy"}})
@@ -268,17 +268,17 @@ func TestConsolePostmortemDraftsAndCalls(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		b := setup(t, bdb)
 		p := statustest.Page(t, b.svc, &statustest.PageOpts{Slug: "pm"})
-		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Checkout errors", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Checkout errors", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityPublic, Body: "Checkout fails for some of you.", Author: "Sam Staffer",
 			Summary: "Globex and Initech carts broke", Source: status.SourcePhone, Caller: "Jo Caller +49 170 1234567",
 			Reproduce: "curl -v https://cart.internal.example/health", Contact: "ops-lead@herald.example"})
 		require.NoError(t, err)
-		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "Paged the database on-call.", "Sam Staffer", nil)
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "Paged the database on-call.", "Sam Staffer", nil)
 		require.NoError(t, err)
-		item, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakePhone, Title: "Call about checkout",
+		item, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakePhone, Title: "Call about checkout",
 			Body: "Jo says checkout works again.", SenderName: "Jo Caller", SenderPhone: "+49 170 1234567", RecordedBy: "Sam Staffer"})
 		require.NoError(t, err)
-		require.NoError(t, b.svc.AttachIntake(b.ctx, item.ID, p.ID, inc.ID))
+		require.NoError(t, b.svc.Intake.Attach(b.ctx, item.ID, p.ID, inc.ID))
 
 		br := customerBrowser(t, b, status.RoleManager)
 		loc := "/console/pages/" + p.ID + "/incidents/" + inc.ID
@@ -297,7 +297,7 @@ func TestConsolePostmortemDraftsAndCalls(t *testing.T) {
 
 		// The call is labelled as a call; confirming from it names the caller.
 		requireContains(t, page.String(), ">Call record</a>")
-		entries, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		entries, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var call string
 		for _, e := range entries {

@@ -216,10 +216,10 @@ func benchData(b *testing.B, svc *status.Service) {
 			Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.PartialOutage}},
 			Body:       fmt.Sprintf("We are seeing elevated 5xx error rates on %s and are investigating.", c.Name)})
 		// Started days ago: the post-mortem decision comes before resolving.
-		if err := svc.RecordEscalation(b.Context(), p.ID, inc.ID, status.RecordPostmortemNo, "bench"); err != nil {
+		if err := svc.Incidents.RecordEscalation(b.Context(), p.ID, inc.ID, status.RecordPostmortemNo, "bench"); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.PostUpdate(b.Context(), p.ID, inc.ID, status.UpdateInput{State: status.StateResolved,
+		if _, err := svc.Incidents.PostUpdate(b.Context(), p.ID, inc.ID, status.UpdateInput{State: status.StateResolved,
 			Kind: status.KindResolution, Resolution: status.ResolutionPermanent,
 			Body: "A faulty node was replaced. Error rates are back to normal."}); err != nil {
 			b.Fatal(err)

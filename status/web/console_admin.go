@@ -84,7 +84,7 @@ type usersPage struct {
 
 // showUsers serves GET /console/users.
 func (s *Server) showUsers(c *fiber.Ctx) error {
-	users, err := s.deps.Service.Users(c.UserContext())
+	users, err := s.deps.Service.Accounts.Users(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 		pw = status.RandomToken(18)
 		generated = pw
 	}
-	u, err := s.deps.Service.CreateUser(c.UserContext(), status.UserInput{Email: form.Get("email"), Name: form.Get("name"),
+	u, err := s.deps.Service.Accounts.CreateUser(c.UserContext(), status.UserInput{Email: form.Get("email"), Name: form.Get("name"),
 		Role: status.Role(form.Get("role")), Password: pw})
 	if fields := fieldsOf(err); fields != nil {
 		form.Del("password")
@@ -159,7 +159,7 @@ func (s *Server) addUser(c *fiber.Ctx) error {
 
 // showUser serves GET /console/users/:id.
 func (s *Server) showUser(c *fiber.Ctx) error {
-	u, err := s.deps.Service.UserByID(c.UserContext(), c.Params("id"))
+	u, err := s.deps.Service.Accounts.UserByID(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -170,13 +170,13 @@ func (s *Server) showUser(c *fiber.Ctx) error {
 // user may sign in.
 func (s *Server) saveUser(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	u, err := s.deps.Service.UserByID(ctx, c.Params("id"))
+	u, err := s.deps.Service.Accounts.UserByID(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
 	form := formValues(c)
 	name, role, disabled := form.Get("name"), status.Role(form.Get("role")), form.Get("disabled") != ""
-	updated, err := s.deps.Service.UpdateUser(ctx, u.ID, status.UserPatch{Name: &name, Role: &role, Disabled: &disabled})
+	updated, err := s.deps.Service.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{Name: &name, Role: &role, Disabled: &disabled})
 	if fields := fieldsOf(err); fields != nil {
 		return s.renderUser(c, fiber.StatusUnprocessableEntity, userPage{Edit: u, Form: form, Fields: fields, Error: status.Message(err)})
 	}
@@ -191,11 +191,11 @@ func (s *Server) saveUser(c *fiber.Ctx) error {
 // resetUserPassword serves POST /console/users/:id/password.
 func (s *Server) resetUserPassword(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	pw, err := s.deps.Service.ResetPassword(ctx, c.Params("id"))
+	pw, err := s.deps.Service.Accounts.ResetPassword(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	u, err := s.deps.Service.UserByID(ctx, c.Params("id"))
+	u, err := s.deps.Service.Accounts.UserByID(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (d tokensPage) Value(name string) string { return d.Form.Get(name) }
 func (d tokensPage) RoleChosen() bool { return status.Role(d.Value("role")).Valid() }
 
 func (s *Server) renderTokens(c *fiber.Ctx, code int, d tokensPage) error {
-	tokens, err := s.deps.Service.Tokens(c.UserContext())
+	tokens, err := s.deps.Service.Accounts.Tokens(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (s *Server) showTokens(c *fiber.Ctx) error {
 // the only time anyone sees it.
 func (s *Server) addToken(c *fiber.Ctx) error {
 	form := formValues(c)
-	clear, t, err := s.deps.Service.CreateToken(c.UserContext(), form.Get("name"), status.Role(form.Get("role")))
+	clear, t, err := s.deps.Service.Accounts.CreateToken(c.UserContext(), form.Get("name"), status.Role(form.Get("role")))
 	if fields := fieldsOf(err); fields != nil {
 		return s.renderTokens(c, fiber.StatusUnprocessableEntity, tokensPage{Form: form, Fields: fields})
 	}
@@ -254,7 +254,7 @@ func (s *Server) addToken(c *fiber.Ctx) error {
 
 // revokeToken serves POST /console/tokens/:id/revoke.
 func (s *Server) revokeToken(c *fiber.Ctx) error {
-	if err := s.deps.Service.RevokeToken(c.UserContext(), c.Params("id")); err != nil {
+	if err := s.deps.Service.Accounts.RevokeToken(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
 	return c.Redirect("/console/tokens", fiber.StatusSeeOther)

@@ -62,7 +62,7 @@ func (a *adminConsole) post(path string, form url.Values) reply {
 
 func (a *adminConsole) userByEmail(t *testing.T, email string) *status.User {
 	t.Helper()
-	users, err := a.svc.Users(a.ctx)
+	users, err := a.svc.Accounts.Users(a.ctx)
 	require.NoError(t, err)
 	for _, u := range users {
 		if u.Email == email {
@@ -118,7 +118,7 @@ func TestConsoleUsersFlow(t *testing.T) {
 		r = a.post("/console/users/"+bob.ID, url.Values{"name": {"Robert"}, "role": {"engineer"}})
 		require.Equal(t, http.StatusOK, r.Code, excerpt(r.String()))
 		requireContains(t, r.String(), "Saved.")
-		got, err := a.svc.UserByID(a.ctx, bob.ID)
+		got, err := a.svc.Accounts.UserByID(a.ctx, bob.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Robert", got.Name)
 		require.Equal(t, status.RoleEngineer, got.Role)
@@ -199,7 +199,7 @@ func TestConsoleUsersBadInput(t *testing.T) {
 			requireNotContains(t, r.String(), "<script>alert(1)", tc.name)
 			requireNotContains(t, r.String(), "short\"", "a typed password is never echoed")
 		}
-		users, err := a.svc.Users(a.ctx)
+		users, err := a.svc.Accounts.Users(a.ctx)
 		require.NoError(t, err)
 		require.Len(t, users, 2, "nothing was added")
 
@@ -210,7 +210,7 @@ func TestConsoleUsersBadInput(t *testing.T) {
 			r := a.br.send(http.MethodPost, "/console/users", f)
 			require.Equal(t, http.StatusForbidden, r.Code)
 		}
-		users, err = a.svc.Users(a.ctx)
+		users, err = a.svc.Accounts.Users(a.ctx)
 		require.NoError(t, err)
 		require.Len(t, users, 2)
 
@@ -236,7 +236,7 @@ func TestConsoleUsersBadInput(t *testing.T) {
 		r = a.post("/console/users/"+a.admin.ID, url.Values{"name": {"Ada"}, "role": {"admin"}, "disabled": {"1"}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		requireContains(t, r.String(), "You cannot disable your own account.")
-		me, err := a.svc.UserByID(a.ctx, a.admin.ID)
+		me, err := a.svc.Accounts.UserByID(a.ctx, a.admin.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.RoleAdmin, me.Role)
 		require.False(t, me.Disabled())
@@ -269,14 +269,14 @@ func TestConsoleAdminScreensAreForAdmins(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, r.Code)
 			r = br.send(http.MethodPost, "/console/tokens", url.Values{"_csrf": {tok}, "name": {"mine"}, "role": {"admin"}})
 			require.Equal(t, http.StatusForbidden, r.Code)
-			got, err := b.svc.UserByID(b.ctx, u.ID)
+			got, err := b.svc.Accounts.UserByID(b.ctx, u.ID)
 			require.NoError(t, err)
 			require.Equal(t, role, got.Role, "no one promotes themselves")
 		}
-		tokens, err := b.svc.Tokens(b.ctx)
+		tokens, err := b.svc.Accounts.Tokens(b.ctx)
 		require.NoError(t, err)
 		require.Empty(t, tokens)
-		n, err := b.svc.UserCount(b.ctx)
+		n, err := b.svc.Accounts.UserCount(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 3, n)
 	})
@@ -309,7 +309,7 @@ func TestConsoleTokens(t *testing.T) {
 		requireContains(t, list, "just now", "last used")
 
 		// Revoked, it is refused.
-		tokens, err := a.svc.Tokens(a.ctx)
+		tokens, err := a.svc.Accounts.Tokens(a.ctx)
 		require.NoError(t, err)
 		require.Len(t, tokens, 1)
 		r = a.post("/console/tokens/"+tokens[0].ID+"/revoke", url.Values{})
@@ -339,7 +339,7 @@ func TestConsoleTokens(t *testing.T) {
 		r = a.post("/console/tokens", url.Values{"name": {`<img src=x onerror=alert(1)>`}, "role": {"viewer"}})
 		require.Equal(t, http.StatusOK, r.Code)
 		requireNotContains(t, r.String(), `<img src=x`)
-		tokens, err = a.svc.Tokens(a.ctx)
+		tokens, err = a.svc.Accounts.Tokens(a.ctx)
 		require.NoError(t, err)
 		require.Len(t, tokens, 2)
 	})
@@ -366,7 +366,7 @@ func TestConsoleAudit(t *testing.T) {
 		// Newest first, 50 a page, with a link to older entries.
 		for i := range 55 {
 			a.clock.Advance(1e9)
-			_, _, err := a.svc.CreateToken(ctx, fmt.Sprintf("token %02d", i), status.RoleViewer)
+			_, _, err := a.svc.Accounts.CreateToken(ctx, fmt.Sprintf("token %02d", i), status.RoleViewer)
 			require.NoError(t, err)
 		}
 		r = a.br.send(http.MethodGet, "/console/audit?subject_type=token", nil)

@@ -52,14 +52,14 @@ func (d alertsPage) Value(name string) string { return d.Form.Get(name) }
 // names by id.
 func (s *Server) allComponents(c *fiber.Ctx) ([]componentChoice, map[string]string, error) {
 	ctx := c.UserContext()
-	pages, err := s.deps.Service.Pages(ctx)
+	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	var all []componentChoice
 	names := map[string]string{}
 	for _, p := range pages {
-		comps, err := s.deps.Service.Components(ctx, p.ID)
+		comps, err := s.deps.Service.Pages.Components(ctx, p.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -240,7 +240,7 @@ func (s *Server) revokeHookToken(c *fiber.Ctx) error {
 // acknowledgeIntakeItem serves POST /console/inbox/:id/acknowledge: the
 // signed-in user says they have seen the item and are on it.
 func (s *Server) acknowledgeIntakeItem(c *fiber.Ctx) error {
-	item, err := s.deps.Service.AcknowledgeIntake(c.UserContext(), c.Params("id"))
+	item, err := s.deps.Service.Intake.Acknowledge(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}

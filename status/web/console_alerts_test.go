@@ -206,7 +206,7 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.Code)
 		page = br.send(http.MethodGet, "/console/inbox/"+item.ID+"?acknowledged=1", nil)
 		require.Regexp(t, `<dd id="acknowledged">by [^<]+, <time`, page.String())
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, b.clock.Now(), got.AcknowledgedAt.UTC())
 		require.Equal(t, http.StatusNotFound, br.send(http.MethodPost, "/console/inbox/"+status.NewID()+"/acknowledge",
@@ -249,7 +249,7 @@ func TestConsoleAlertItemToIncident(t *testing.T) {
 		require.Contains(t, obs.String(), `<option value="observing" selected>`)
 
 		// Once observing, it is not suggested again.
-		_, err = b.svc.PostUpdate(b.ctx, p.ID, m[2], status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress, Body: "Watching."})
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, m[2], status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress, Body: "Watching."})
 		require.NoError(t, err)
 		require.NotContains(t, br.send(http.MethodGet, incPath, nil).String(), `id="alerts-resolved"`)
 	})

@@ -34,7 +34,7 @@ type publishPreview struct {
 // reviewWidening renders the review of a wider visibility that the edit
 // form asked for; nothing is saved until it is confirmed.
 func (s *Server) reviewWidening(c *fiber.Ctx, form url.Values, to status.Visibility) error {
-	w, err := s.deps.Service.ReviewWidening(c.UserContext(), c.Params("page"), c.Params("id"), to)
+	w, err := s.deps.Service.Incidents.ReviewWidening(c.UserContext(), c.Params("page"), c.Params("id"), to)
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, _ := classify(err)
 		return s.renderConsoleIncident(c, code, form, map[string]string{"edit": msg})
@@ -61,7 +61,7 @@ func (s *Server) savePostmortem(c *fiber.Ctx) error {
 	}
 	text := form.Get(field)
 	if kind == status.PostmortemPublic && action == status.PostmortemPublish && form.Get("confirm") != "yes" {
-		flags, err := s.deps.Service.PublicationFlags(c.UserContext(), c.Params("page"), c.Params("id"), text)
+		flags, err := s.deps.Service.Incidents.PublicationFlags(c.UserContext(), c.Params("page"), c.Params("id"), text)
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (s *Server) savePostmortem(c *fiber.Ctx) error {
 	}
 	var version int
 	_, _ = fmt.Sscan(form.Get("version"), &version)
-	_, err := s.deps.Service.SavePostmortem(c.UserContext(), c.Params("page"), c.Params("id"),
+	_, err := s.deps.Service.Incidents.SavePostmortem(c.UserContext(), c.Params("page"), c.Params("id"),
 		status.PostmortemInput{Kind: kind, Action: action, Text: text, Version: version})
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, f := classify(err)
@@ -105,7 +105,7 @@ func (s *Server) confirmFromEntry(c *fiber.Ctx) error {
 	form := formValues(c)
 	ctx, svc := c.UserContext(), s.deps.Service
 	if form.Get("confirm") != "yes" {
-		conf, err := svc.ConfirmationFrom(ctx, c.Params("page"), c.Params("id"), c.Params("entry"))
+		conf, err := svc.Incidents.ConfirmationFrom(ctx, c.Params("page"), c.Params("id"), c.Params("entry"))
 		if status.KindOf(err) == status.KindInvalid {
 			return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"timeline": status.Message(err)})
 		}
@@ -116,11 +116,11 @@ func (s *Server) confirmFromEntry(c *fiber.Ctx) error {
 		form.Set("confirmation_method", conf.Method)
 		return s.renderIncidentPanel(c, fiber.StatusOK, form, nil, incidentPanel{Confirm: conf})
 	}
-	err := svc.ConfirmFromEntry(ctx, c.Params("page"), c.Params("id"), c.Params("entry"),
+	err := svc.Incidents.ConfirmFromEntry(ctx, c.Params("page"), c.Params("id"), c.Params("entry"),
 		status.ConfirmInput{By: form.Get("confirmed_by"), Method: form.Get("confirmation_method")})
 	switch status.KindOf(err) {
 	case status.KindInvalid:
-		conf, cerr := svc.ConfirmationFrom(ctx, c.Params("page"), c.Params("id"), c.Params("entry"))
+		conf, cerr := svc.Incidents.ConfirmationFrom(ctx, c.Params("page"), c.Params("id"), c.Params("entry"))
 		if cerr != nil {
 			return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"timeline": status.Message(err)})
 		}

@@ -64,7 +64,7 @@ func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
 			if n, ok := c.Locals("inbox").(int); ok {
 				return n
 			}
-			n, err := s.deps.Service.OpenIntakeCount(c.UserContext())
+			n, err := s.deps.Service.Intake.OpenCount(c.UserContext())
 			if err != nil {
 				s.log.Warn("counting the triage inbox", "err", err)
 			}
@@ -136,7 +136,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return s.renderLogin(c, fiber.StatusForbidden, "", "The form expired. Please sign in again.")
 	}
 	email := c.FormValue("email")
-	token, _, err := s.deps.Service.Login(c.UserContext(), email, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	token, _, err := s.deps.Service.Accounts.Login(c.UserContext(), email, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		code, msg, _ := classify(err)
 		if code >= 500 {
@@ -159,7 +159,7 @@ func truncateForm(v string, n int) string {
 
 // logout serves POST /console/logout.
 func (s *Server) logout(c *fiber.Ctx) error {
-	if err := s.deps.Service.Logout(c.UserContext(), c.Cookies(s.sessionCookie())); err != nil {
+	if err := s.deps.Service.Accounts.Logout(c.UserContext(), c.Cookies(s.sessionCookie())); err != nil {
 		return err
 	}
 	s.clearCookie(c, s.sessionCookie())
@@ -170,7 +170,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 // every state-changing request. Others are sent to the login page (GET) or
 // refused (other methods).
 func (s *Server) requireSession(c *fiber.Ctx) error {
-	sess, u, err := s.deps.Service.SessionByToken(c.UserContext(), c.Cookies(s.sessionCookie()))
+	sess, u, err := s.deps.Service.Accounts.SessionByToken(c.UserContext(), c.Cookies(s.sessionCookie()))
 	if err != nil {
 		if status.KindOf(err) != status.KindUnauthorized {
 			return err
@@ -229,7 +229,7 @@ func (s *Server) showPassword(c *fiber.Ctx) error {
 // changePassword serves POST /console/password.
 func (s *Server) changePassword(c *fiber.Ctx) error {
 	sess := c.Locals("session").(*status.Session)
-	err := s.deps.Service.ChangePassword(c.UserContext(), sess.UserID, sess.ID, c.FormValue("current"), c.FormValue("password"))
+	err := s.deps.Service.Accounts.ChangePassword(c.UserContext(), sess.UserID, sess.ID, c.FormValue("current"), c.FormValue("password"))
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, fields := classify(err)
 		return s.renderConsole(c, fiber.StatusUnprocessableEntity, "console/password.html",

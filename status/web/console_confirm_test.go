@@ -32,7 +32,7 @@ func TestConsoleConfirmFromCustomerEmail(t *testing.T) {
 			return tx.AddCustomerMessage(ctx, p.ID, inc.ID, status.CustomerMessage{From: "Wile <wile@acme.example>",
 				Title: "Re: API errors", Text: "Works again, thanks!", At: b.clock.Now()})
 		}))
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var entry, declared string
 		for _, e := range tl {

@@ -47,10 +47,10 @@ func (s *Server) showCustomers(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	d := customersPage{consoleBase: s.consoleBase(c)}
 	var err error
-	if d.Customers, err = s.deps.Service.Customers(ctx); err != nil {
+	if d.Customers, err = s.deps.Service.Customers.List(ctx); err != nil {
 		return err
 	}
-	if d.Open, err = s.deps.Service.OpenIncidentsByCustomer(ctx); err != nil {
+	if d.Open, err = s.deps.Service.Customers.OpenIncidents(ctx); err != nil {
 		return err
 	}
 	d.CanWrite = customerWriter(d.User)
@@ -99,7 +99,7 @@ func (s *Server) showNewCustomer(c *fiber.Ctx) error {
 func (s *Server) createConsoleCustomer(c *fiber.Ctx) error {
 	form := formValues(c)
 	in, rows := customerInput(form)
-	cu, err := s.deps.Service.CreateCustomer(c.UserContext(), in)
+	cu, err := s.deps.Service.Customers.Create(c.UserContext(), in)
 	if err != nil {
 		return s.customerFormError(c, nil, form, in, rows, err)
 	}
@@ -108,7 +108,7 @@ func (s *Server) createConsoleCustomer(c *fiber.Ctx) error {
 
 // showCustomer serves GET /console/customers/:id.
 func (s *Server) showCustomer(c *fiber.Ctx) error {
-	cu, err := s.deps.Service.CustomerByID(c.UserContext(), c.Params("id"))
+	cu, err := s.deps.Service.Customers.ByID(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) showCustomer(c *fiber.Ctx) error {
 // someone else's save is refused rather than overwriting that save.
 func (s *Server) saveConsoleCustomer(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	cu, err := s.deps.Service.CustomerByID(ctx, c.Params("id"))
+	cu, err := s.deps.Service.Customers.ByID(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (s *Server) saveConsoleCustomer(c *fiber.Ctx) error {
 		return s.renderCustomer(c, fiber.StatusUnprocessableEntity, cu, form, formRows(form),
 			map[string]string{"form": "The form does not say which version of the customer it edits. Reload the page and try again."})
 	}
-	if _, err := s.deps.Service.UpdateCustomer(ctx, cu.ID, in); err != nil {
+	if _, err := s.deps.Service.Customers.Update(ctx, cu.ID, in); err != nil {
 		return s.customerFormError(c, cu, form, in, rows, err)
 	}
 	return c.Redirect("/console/customers/"+cu.ID+"?saved=1", fiber.StatusSeeOther)
@@ -148,7 +148,7 @@ func (s *Server) saveConsoleCustomer(c *fiber.Ctx) error {
 // confirm box must be ticked.
 func (s *Server) deleteConsoleCustomer(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	cu, err := s.deps.Service.CustomerByID(ctx, c.Params("id"))
+	cu, err := s.deps.Service.Customers.ByID(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *Server) deleteConsoleCustomer(c *fiber.Ctx) error {
 		return s.renderCustomer(c, fiber.StatusUnprocessableEntity, cu, form, rows,
 			map[string]string{"confirm": "tick the box to confirm the deletion"})
 	}
-	if err := s.deps.Service.DeleteCustomer(ctx, cu.ID); err != nil {
+	if err := s.deps.Service.Customers.Delete(ctx, cu.ID); err != nil {
 		return err
 	}
 	return c.Redirect("/console/customers?deleted=1", fiber.StatusSeeOther)
@@ -196,7 +196,7 @@ func (s *Server) customerData(c *fiber.Ctx, cu *status.Customer, form url.Values
 	d.CanWrite = customerWriter(d.User)
 	if cu != nil {
 		var err error
-		if d.Incidents, err = s.deps.Service.CustomerIncidents(c.UserContext(), cu.ID); err != nil {
+		if d.Incidents, err = s.deps.Service.Customers.Incidents(c.UserContext(), cu.ID); err != nil {
 			return d, err
 		}
 	}

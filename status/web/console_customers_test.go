@@ -83,7 +83,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 		require.NotContains(t, form.String(), `name="version"`)
 		r := br.send(http.MethodPost, "/console/customers", newCustomerForm(t, form))
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		cs, err := b.svc.Customers(b.ctx)
+		cs, err := b.svc.Customers.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, cs, 1)
 		cu := cs[0]
@@ -96,7 +96,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 		// View.
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Mail delayed"})
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{cu.ID}))
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{cu.ID}))
 		page := br.send(http.MethodGet, r.Header.Get("Location"), nil)
 		require.Equal(t, http.StatusOK, page.Code)
 		body := page.String()
@@ -121,7 +121,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 			"contacts.2.name": {"Road Runner"}, "contacts.2.email": {"rr@acme.com"}, "contacts.2.role": {"business"}}
 		r = br.send(http.MethodPost, "/console/customers/"+cu.ID, edit)
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		got, err := b.svc.CustomerByID(b.ctx, cu.ID)
+		got, err := b.svc.Customers.ByID(b.ctx, cu.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Acme Corporation", got.Name)
 		require.Equal(t, []string{"acme.com"}, got.Domains)
@@ -138,7 +138,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 		require.Equal(t, http.StatusConflict, r.Code)
 		require.Contains(t, r.String(), "Someone else changed this customer")
 		require.Contains(t, r.String(), `value="Stale name"`, "the form keeps what was typed")
-		got, err = b.svc.CustomerByID(b.ctx, cu.ID)
+		got, err = b.svc.Customers.ByID(b.ctx, cu.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Acme Corporation", got.Name)
 		require.Equal(t, 2, got.Version)
@@ -155,7 +155,7 @@ func TestConsoleCustomerFlow(t *testing.T) {
 		r = br.send(http.MethodPost, "/console/customers/"+cu.ID+"/delete", url.Values{"_csrf": {csrfOf(t, page)}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		require.Contains(t, r.String(), "tick the box to confirm")
-		_, err = b.svc.CustomerByID(b.ctx, cu.ID)
+		_, err = b.svc.Customers.ByID(b.ctx, cu.ID)
 		require.NoError(t, err, "not deleted without confirmation")
 		r = br.send(http.MethodPost, "/console/customers/"+cu.ID+"/delete", url.Values{"_csrf": {csrfOf(t, page)}, "confirm": {"yes"}})
 		require.Equal(t, http.StatusSeeOther, r.Code)
@@ -221,12 +221,12 @@ func TestConsoleCustomerBadInput(t *testing.T) {
 			if tc.code >= 400 {
 				require.Contains(t, r.String(), `class="field-error"`, "%s: the error is shown next to the field", tc.name)
 				require.Contains(t, r.String(), `name="_csrf"`, "%s: the form is shown again", tc.name)
-				cs, err := b.svc.Customers(b.ctx)
+				cs, err := b.svc.Customers.List(b.ctx)
 				require.NoError(t, err)
 				require.Len(t, cs, 1, "%s: nothing was saved", tc.name)
 			}
 		}
-		cs, err := b.svc.Customers(b.ctx)
+		cs, err := b.svc.Customers.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, cs, 2)
 		require.Len(t, cs[0].Contacts, 2, "a row numbered outside the form's pattern is ignored")
@@ -245,7 +245,7 @@ func TestConsoleCustomerEscaping(t *testing.T) {
 			OncallNotes: "Notes " + customerScript + "\n\n[link](javascript:alert(1)) <img src=x onerror=alert(1)>"})
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Incident " + customerScript})
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{cu.ID}))
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{cu.ID}))
 
 		requireInert := func(r reply, what string) {
 			t.Helper()
@@ -269,7 +269,7 @@ func TestConsoleCustomerEscaping(t *testing.T) {
 		r := br.send(http.MethodPost, "/console/customers/"+cu.ID, form)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		require.NotContains(t, r.String(), "<script>alert")
-		got, err := b.svc.CustomerByID(b.ctx, cu.ID)
+		got, err := b.svc.Customers.ByID(b.ctx, cu.ID)
 		require.NoError(t, err)
 		require.Equal(t, 1, got.Version, "nothing saved")
 	})
@@ -313,11 +313,11 @@ func TestConsoleCustomerAccess(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, eng.send(http.MethodPost, "/console/customers/"+cu.ID+"/delete",
 			url.Values{"_csrf": {tok}, "confirm": {"yes"}}).Code)
 
-		got, err := b.svc.CustomerByID(b.ctx, cu.ID)
+		got, err := b.svc.Customers.ByID(b.ctx, cu.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Acme", got.Name)
 		require.Equal(t, 1, got.Version)
-		cs, err := b.svc.Customers(b.ctx)
+		cs, err := b.svc.Customers.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, cs, 1)
 

@@ -56,7 +56,7 @@ var cadenceRank = map[status.CadenceStatus]int{status.CadenceOverdue: 0, status.
 // showDashboard serves GET /console/.
 func (s *Server) showDashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	pages, err := s.deps.Service.Pages(ctx)
+	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 	d := dashboardPage{consoleBase: s.consoleBase(c), Pages: pages, now: now}
 	open := true
 	for _, p := range pages {
-		incs, err := s.deps.Service.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 200})
+		incs, err := s.deps.Service.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 200})
 		if err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 			if cad, ok := status.CadenceOf(inc); ok {
 				di.Cadence, di.Due, di.DueIn = cad.State(now), cad.Due, dueText(cad.Due.Sub(now))
 			}
-			flags, err := s.deps.Service.EscalationsOf(ctx, inc)
+			flags, err := s.deps.Service.Incidents.EscalationsOf(ctx, inc)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func (s *Server) showDashboard(c *fiber.Ctx) error {
 			}
 			d.Open = append(d.Open, di)
 		}
-		ms, err := s.deps.Service.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+		ms, err := s.deps.Service.Maintenances.List(ctx, status.MaintenanceFilter{PageID: p.ID,
 			States: []status.MaintenanceState{status.MaintenanceScheduled, status.MaintenanceInProgress}, Limit: 100})
 		if err != nil {
 			return err

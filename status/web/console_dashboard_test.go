@@ -32,7 +32,7 @@ func TestConsoleDashboard(t *testing.T) {
 		m := statustest.Maintenance(t, b.svc, p.ID, &statustest.MaintenanceOpts{Title: "Database upgrade",
 			ScheduledFor: epoch.Add(24 * time.Hour), ScheduledUntil: epoch.Add(26 * time.Hour)})
 		resolved := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Already over"})
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, resolved.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, resolved.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 
 		br := newBrowser(t, b)
@@ -59,14 +59,14 @@ func TestConsoleDashboard(t *testing.T) {
 		require.Contains(t, body, "/console/pages/"+p.ID+"/incidents/"+long.ID)
 		require.Contains(t, body, "/console/pages/"+p.ID+"/incidents/"+fresh.ID)
 
-		require.NoError(t, b.svc.RecordEscalation(b.ctx, p.ID, long.ID, status.RecordAMInformed, "Casey"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, long.ID, status.RecordAMInformed, "Casey"))
 		body = br.send(http.MethodGet, "/console/", nil).String()
 		require.NotContains(t, body, "inform Account Management", "a step done no longer needs anyone")
 		require.NotContains(t, body, "waiting in the triage inbox", "an empty inbox says nothing")
 
 		// The triage inbox count, on the dashboard and in the navigation.
 		for _, title := range []string{"Is it down?", "Slow"} {
-			_, _, err := b.svc.CreateIntake(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: title})
+			_, _, err := b.svc.Intake.Create(b.ctx, status.IntakeInput{Source: status.IntakeEmail, Title: title})
 			require.NoError(t, err)
 		}
 		body = br.send(http.MethodGet, "/console/", nil).String()

@@ -81,7 +81,7 @@ func formFields(fields map[string]string) map[string]string {
 func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
 	fields = formFields(fields)
-	pages, err := s.deps.Service.Pages(ctx)
+	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,10 +95,10 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 			d.Page = p
 		}
 	}
-	if d.Components, err = s.deps.Service.Components(ctx, d.Page.ID); err != nil {
+	if d.Components, err = s.deps.Service.Pages.Components(ctx, d.Page.ID); err != nil {
 		return err
 	}
-	if d.Customers, err = s.deps.Service.Customers(ctx); err != nil {
+	if d.Customers, err = s.deps.Service.Customers.List(ctx); err != nil {
 		return err
 	}
 	return s.renderConsole(c, code, "console/declare.html", d)
@@ -108,7 +108,7 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 func (s *Server) declareIncident(c *fiber.Ctx) error {
 	form := formValues(c)
 	pageID := form.Get("page")
-	page, err := s.deps.Service.PageByID(c.UserContext(), pageID)
+	page, err := s.deps.Service.Pages.ByID(c.UserContext(), pageID)
 	if err != nil {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, "", form, map[string]string{"page": "choose a status page"})
 	}
@@ -124,7 +124,7 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, map[string]string{"customers": err.Error()})
 	}
 	user := s.consoleBase(c).User
-	inc, err := s.deps.Service.DeclareIncident(c.UserContext(), page.ID, status.IncidentInput{
+	inc, err := s.deps.Service.Incidents.Declare(c.UserContext(), page.ID, status.IncidentInput{
 		Title: form.Get("title"), Severity: status.Severity(form.Get("severity")), Visibility: status.Visibility(form.Get("visibility")),
 		StartedAt: started, Components: comps, Body: form.Get("body"), Kind: status.KindAnalysis, Author: authorName(user),
 		NextUpdate: next, Summary: form.Get("summary"), Source: status.Source(form.Get("source")),
@@ -139,7 +139,7 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		return err
 	}
 	// Whoever declares is incident commander until someone takes over.
-	if err := s.deps.Service.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
+	if err := s.deps.Service.Incidents.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
 		return err
 	}
 	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
@@ -151,7 +151,7 @@ func (s *Server) checkCustomerChoice(c *fiber.Ctx, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	all, err := s.deps.Service.Customers(c.UserContext())
+	all, err := s.deps.Service.Customers.List(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (s *Server) checkCustomerChoice(c *fiber.Ctx, ids []string) error {
 // setConsoleCustomers serves POST /console/pages/:page/incidents/:id/customers.
 func (s *Server) setConsoleCustomers(c *fiber.Ctx) error {
 	form := formValues(c)
-	err := s.deps.Service.SetIncidentCustomers(c.UserContext(), c.Params("page"), c.Params("id"), form["customer"])
+	err := s.deps.Service.Incidents.SetCustomers(c.UserContext(), c.Params("page"), c.Params("id"), form["customer"])
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		_, msg, f := classify(err)
 		if len(f) > 0 {
@@ -364,7 +364,7 @@ func (d incidentConsolePage) Chosen(name, value string) bool {
 func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
 	form := url.Values{"next_update": {"30"}, "notify": {"on"}}
 	if id := c.Query("template"); id != "" {
-		tpl, err := s.deps.Service.UpdateTemplateByID(c.UserContext(), id)
+		tpl, err := s.deps.Service.Templates.ByID(c.UserContext(), id)
 		if err != nil {
 			return err
 		}
@@ -400,19 +400,19 @@ func (s *Server) loadIncident(c *fiber.Ctx) (*incidentContext, error) {
 	ctx, svc := c.UserContext(), s.deps.Service
 	ic := &incidentContext{names: map[string]string{}}
 	var err error
-	if ic.page, err = svc.PageByID(ctx, c.Params("page")); err != nil {
+	if ic.page, err = svc.Pages.ByID(ctx, c.Params("page")); err != nil {
 		return nil, err
 	}
-	if ic.inc, err = svc.IncidentByID(ctx, ic.page.ID, c.Params("id")); err != nil {
+	if ic.inc, err = svc.Incidents.ByID(ctx, ic.page.ID, c.Params("id")); err != nil {
 		return nil, err
 	}
-	if ic.tl, err = svc.Timeline(ctx, ic.page.ID, ic.inc.ID); err != nil {
+	if ic.tl, err = svc.Incidents.Timeline(ctx, ic.page.ID, ic.inc.ID); err != nil {
 		return nil, err
 	}
-	if ic.comps, err = svc.Components(ctx, ic.page.ID); err != nil {
+	if ic.comps, err = svc.Pages.Components(ctx, ic.page.ID); err != nil {
 		return nil, err
 	}
-	if ic.roles, err = svc.Roles(ctx, ic.inc.ID); err != nil {
+	if ic.roles, err = svc.Incidents.Roles(ctx, ic.inc.ID); err != nil {
 		return nil, err
 	}
 	for _, comp := range ic.comps {
@@ -443,7 +443,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		form.Set("confirmation_source", inc.ConfirmationSource)
 		form.Set("confirmation_method", inc.ConfirmationMethod)
 	}
-	all, err := svc.Users(ctx)
+	all, err := svc.Accounts.Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -462,16 +462,16 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities,
 		Methods: status.ConfirmationMethods, incidentPanel: panel}
 	d.View = inc.InternalView()
-	if d.Flags, err = svc.EscalationsOf(ctx, inc); err != nil {
+	if d.Flags, err = svc.Incidents.EscalationsOf(ctx, inc); err != nil {
 		return err
 	}
-	if d.Scheduled, err = svc.ScheduledUpdates(ctx, inc.ID); err != nil {
+	if d.Scheduled, err = svc.Incidents.ScheduledUpdates(ctx, inc.ID); err != nil {
 		return err
 	}
-	if d.Customers, err = svc.IncidentCustomers(ctx, inc.ID); err != nil {
+	if d.Customers, err = svc.Incidents.Customers(ctx, inc.ID); err != nil {
 		return err
 	}
-	if d.AllCustomers, err = svc.Customers(ctx); err != nil {
+	if d.AllCustomers, err = svc.Customers.List(ctx); err != nil {
 		return err
 	}
 	if s.deps.Outbox != nil {
@@ -488,7 +488,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 			d.AlertsResolved = &n
 		}
 	}
-	tpls, err := svc.UpdateTemplates(ctx)
+	tpls, err := svc.Templates.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -559,7 +559,7 @@ func dueText(d time.Duration) string {
 // postConsoleUpdate serves POST /console/pages/:page/incidents/:id/updates.
 func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 	form := formValues(c)
-	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	page, err := s.deps.Service.Pages.ByID(c.UserContext(), c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -585,9 +585,9 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		Resolution: status.Resolution(form.Get("resolution")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User),
 		Notify: &notify, Components: comps, NextUpdate: next, Version: version}
 	if publishAt != nil {
-		_, err = s.deps.Service.ScheduleUpdate(c.UserContext(), page.ID, c.Params("id"), in, *publishAt)
+		_, err = s.deps.Service.Incidents.ScheduleUpdate(c.UserContext(), page.ID, c.Params("id"), in, *publishAt)
 	} else {
-		_, err = s.deps.Service.PostUpdate(c.UserContext(), page.ID, c.Params("id"), in)
+		_, err = s.deps.Service.Incidents.PostUpdate(c.UserContext(), page.ID, c.Params("id"), in)
 	}
 	switch status.KindOf(err) {
 	case status.KindInvalid, status.KindConflict:
@@ -607,7 +607,7 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 // title, severity, visibility, start and the record.
 func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 	form := formValues(c)
-	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	page, err := s.deps.Service.Pages.ByID(c.UserContext(), c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -625,7 +625,7 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 	}
 	sev, vis := status.Severity(form.Get("severity")), status.Visibility(form.Get("visibility"))
 	if form.Get("review") != "confirmed" {
-		inc, err := s.deps.Service.IncidentByID(c.UserContext(), page.ID, c.Params("id"))
+		inc, err := s.deps.Service.Incidents.ByID(c.UserContext(), page.ID, c.Params("id"))
 		if err != nil {
 			return err
 		}
@@ -642,7 +642,7 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 		pt := form.Get("public_title")
 		patch.PublicTitle = &pt
 	}
-	_, err = s.deps.Service.UpdateIncident(c.UserContext(), page.ID, c.Params("id"), patch)
+	_, err = s.deps.Service.Incidents.Update(c.UserContext(), page.ID, c.Params("id"), patch)
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, f := classify(err)
 		if f == nil {
@@ -659,7 +659,7 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 // cancelScheduledUpdate serves
 // POST /console/pages/:page/incidents/:id/scheduled/:sid/cancel.
 func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
-	err := s.deps.Service.CancelScheduledUpdate(c.UserContext(), c.Params("page"), c.Params("id"), c.Params("sid"), authorName(s.consoleBase(c).User))
+	err := s.deps.Service.Incidents.CancelScheduledUpdate(c.UserContext(), c.Params("page"), c.Params("id"), c.Params("sid"), authorName(s.consoleBase(c).User))
 	if status.KindOf(err) == status.KindConflict {
 		return s.renderConsoleIncident(c, fiber.StatusConflict, url.Values{}, map[string]string{"scheduled": status.Message(err)})
 	}
@@ -672,7 +672,7 @@ func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
 // addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.
 func (s *Server) addConsoleNote(c *fiber.Ctx) error {
 	form := formValues(c)
-	page, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	page, err := s.deps.Service.Pages.ByID(c.UserContext(), c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -681,7 +681,7 @@ func (s *Server) addConsoleNote(c *fiber.Ctx) error {
 	if err := fields.Err(); err != nil {
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
 	}
-	_, err = s.deps.Service.AddNote(c.UserContext(), page.ID, c.Params("id"), form.Get("note"), authorName(s.consoleBase(c).User), at)
+	_, err = s.deps.Service.Incidents.AddNote(c.UserContext(), page.ID, c.Params("id"), form.Get("note"), authorName(s.consoleBase(c).User), at)
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
 		if m, ok := f["body"]; ok {
@@ -703,9 +703,9 @@ func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
 	actor := authorName(s.consoleBase(c).User)
 	var err error
 	if form.Get("remove") != "" {
-		err = s.deps.Service.RemoveRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
+		err = s.deps.Service.Incidents.RemoveRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
 	} else {
-		err = s.deps.Service.AssignRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
+		err = s.deps.Service.Incidents.AssignRole(c.UserContext(), c.Params("page"), c.Params("id"), role, userID, actor)
 	}
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
@@ -722,7 +722,7 @@ func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
 // records that Account Management was informed, the post-mortem decision, or
 // that the continuity plan was triggered.
 func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
-	err := s.deps.Service.RecordEscalation(c.UserContext(), c.Params("page"), c.Params("id"),
+	err := s.deps.Service.Incidents.RecordEscalation(c.UserContext(), c.Params("page"), c.Params("id"),
 		status.EscalationRecord(c.FormValue("record")), authorName(s.consoleBase(c).User))
 	if status.KindOf(err) == status.KindInvalid {
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"flags": "That cannot be recorded."})
@@ -751,7 +751,7 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 	var version int
 	_, _ = fmt.Sscan(form.Get("version"), &version)
 	notify := form.Get("notify") == "on"
-	_, err := s.deps.Service.Close(c.UserContext(), c.Params("page"), c.Params("id"), status.CloseInput{
+	_, err := s.deps.Service.Incidents.Close(c.UserContext(), c.Params("page"), c.Params("id"), status.CloseInput{
 		ConfirmedBy: form.Get("confirmed_by"), ConfirmationSource: form.Get("confirmation_source"),
 		ConfirmationMethod: form.Get("confirmation_method"),
 		Message:            form.Get("message"), Resolution: status.Resolution(form.Get("close_resolution")),

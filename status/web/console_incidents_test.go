@@ -44,7 +44,7 @@ func TestConsoleDeclareAndRunIncident(t *testing.T) {
 		require.NotNil(t, m, r.Header.Get("Location"))
 		incID := m[2]
 
-		inc, err := b.svc.IncidentByID(b.ctx, p.ID, incID)
+		inc, err := b.svc.Incidents.ByID(b.ctx, p.ID, incID)
 		require.NoError(t, err)
 		require.Equal(t, status.SeverityMajor, inc.Severity)
 		require.Equal(t, "Erin", inc.DeclaredBy)
@@ -84,7 +84,7 @@ func TestConsoleDeclareAndRunIncident(t *testing.T) {
 		r = br.send(http.MethodPost, incidentURLOf(p.ID, incID)+"/notes", url.Values{"_csrf": {tok},
 			"note": {"Alert fired in monitoring."}, "note_at": {"2026-03-10T12:45"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		tl, err := b.svc.Timeline(b.ctx, p.ID, incID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, incID)
 		require.NoError(t, err)
 		require.Equal(t, "Alert fired in monitoring.", tl[0].Body, "the note sorts by its own time")
 
@@ -161,7 +161,7 @@ func TestConsoleRolesAndBadDeclare(t *testing.T) {
 		forged := br.send(http.MethodPost, "/console/incidents", url.Values{"_csrf": {"forged"}, "page": {p.ID}, "title": {"T"},
 			"severity": {"minor"}, "visibility": {"public"}, "body": {"b"}})
 		require.Equal(t, http.StatusForbidden, forged.Code)
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Len(t, incs, 1, "no bad form wrote anything")
 	})
@@ -184,7 +184,7 @@ func TestConsoleRoles(t *testing.T) {
 		loc := r.Header.Get("Location")
 		incID := incidentLocation.FindStringSubmatch(loc)[2]
 
-		roles, err := b.svc.Roles(b.ctx, incID)
+		roles, err := b.svc.Incidents.Roles(b.ctx, incID)
 		require.NoError(t, err)
 		require.Len(t, roles, 1)
 		require.Equal(t, status.RoleCommander, roles[0].Role, "whoever declares is incident commander")
@@ -200,7 +200,7 @@ func TestConsoleRoles(t *testing.T) {
 		require.Contains(t, page.String(), "take over")
 		r = maxb.send(http.MethodPost, loc+"/roles", url.Values{"_csrf": {csrfOf(t, page)}, "role": {"commander"}, "user": {max.ID}})
 		require.Equal(t, http.StatusSeeOther, r.Code)
-		roles, err = b.svc.Roles(b.ctx, incID)
+		roles, err = b.svc.Incidents.Roles(b.ctx, incID)
 		require.NoError(t, err)
 		require.Len(t, roles, 2)
 		for _, ra := range roles {
@@ -264,12 +264,12 @@ func TestConsoleTimelineExport(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API"})
 		u := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Name: "Vic", Password: consolePassword})
-		inc, err := b.svc.DeclareIncident(b.ctx, p.ID, status.IncidentInput{Title: "Broken", Severity: status.SeverityMinor,
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Broken", Severity: status.SeverityMinor,
 			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Ann", Summary: "It broke.", Source: status.SourcePhone,
 			Caller: "Bob", Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.PartialOutage}}})
 		require.NoError(t, err)
-		require.NoError(t, b.svc.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, u.ID, "Ann"))
-		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "Two lines\n# injected heading", "Ann", nil)
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleLead, u.ID, "Ann"))
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "Two lines\n# injected heading", "Ann", nil)
 		require.NoError(t, err)
 		br := newBrowser(t, b)
 		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
@@ -409,7 +409,7 @@ func TestConsoleScheduledUpdate(t *testing.T) {
 		page = br.send(http.MethodGet, url0, nil)
 		require.Contains(t, page.String(), "Scheduled updates")
 		require.Contains(t, page.String(), "pending")
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, got.Updates, 1, "nothing published yet")
 		public := b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID)
@@ -426,7 +426,7 @@ func TestConsoleScheduledUpdate(t *testing.T) {
 		// A second one, cancelled before its time.
 		r = post(url.Values{"kind": {"general"}, "body": {"Never sent"}, "next_update": {"30"}, "publish_at": {local(40 * time.Minute)}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		list, err := b.svc.ScheduledUpdates(b.ctx, inc.ID)
+		list, err := b.svc.Incidents.ScheduledUpdates(b.ctx, inc.ID)
 		require.NoError(t, err)
 		require.Len(t, list, 2)
 		cancelled := list[1]
@@ -440,14 +440,14 @@ func TestConsoleScheduledUpdate(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.Code)
 
 		b.clock.Advance(45 * time.Minute)
-		n, err := b.svc.PublishDueUpdates(b.ctx)
+		n, err := b.svc.Incidents.PublishDueUpdates(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		b.refresh(t)
 		public = b.get(t, "", "/p/"+p.Slug+"/incidents/"+inc.ID)
 		require.Contains(t, public.String(), "Rollout &lt;b&gt;half&lt;/b&gt; done.", "published, its raw HTML inert")
 		require.NotContains(t, public.String(), "Never sent")
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		requireTimeEqual(t, epoch.Add(50*time.Minute), *got.NextUpdateAt, "30 minutes after it went out")
 	})
@@ -483,7 +483,7 @@ func TestConsoleIncidentCustomers(t *testing.T) {
 		r := br.send(http.MethodPost, "/console/incidents", bad)
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		require.Contains(t, r.String(), "does not exist")
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, incs, "nothing declared on a bad choice")
 
@@ -500,7 +500,7 @@ func TestConsoleIncidentCustomers(t *testing.T) {
 		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}, "customer": {acme.ID, globex.ID}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		m := incidentLocation.FindStringSubmatch(loc)
-		linked, err := b.svc.IncidentCustomers(b.ctx, m[2])
+		linked, err := b.svc.Incidents.Customers(b.ctx, m[2])
 		require.NoError(t, err)
 		require.Len(t, linked, 2)
 
@@ -509,13 +509,13 @@ func TestConsoleIncidentCustomers(t *testing.T) {
 		require.Contains(t, r.String(), "does not exist")
 		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}, "customer": {strings.Repeat("x", 5000)}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
-		linked, err = b.svc.IncidentCustomers(b.ctx, m[2])
+		linked, err = b.svc.Incidents.Customers(b.ctx, m[2])
 		require.NoError(t, err)
 		require.Len(t, linked, 2, "bad choices change nothing")
 
 		r = br.send(http.MethodPost, loc+"/customers", url.Values{"_csrf": {tok}})
 		require.Equal(t, http.StatusSeeOther, r.Code, "unticking all unlinks all")
-		linked, err = b.svc.IncidentCustomers(b.ctx, m[2])
+		linked, err = b.svc.Incidents.Customers(b.ctx, m[2])
 		require.NoError(t, err)
 		require.Empty(t, linked)
 	})
@@ -567,14 +567,14 @@ func TestConsoleEditIncident(t *testing.T) {
 		r = br.send(http.MethodPost, loc+"/edit", form(map[string]string{"title": "Slow logins <b>", "severity": "minor",
 			"summary": "Logins take 20 s.", "started_at": "2026-03-10T12:50", "auto_holding": "on"}))
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		got, err := b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err := b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.SeverityMinor, got.Severity)
 		require.Equal(t, "Slow logins <b>", got.Title)
 		require.Equal(t, "Logins take 20 s.", got.Summary)
 		require.True(t, got.AutoHolding, "the automatic holding update is switched on")
 		requireTimeEqual(t, time.Date(2026, 3, 10, 11, 50, 0, 0, time.UTC), got.StartedAt, "read in the page's time zone")
-		tl, err := b.svc.Timeline(b.ctx, p.ID, inc.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		var said []string
 		for _, e := range tl {
@@ -587,7 +587,7 @@ func TestConsoleEditIncident(t *testing.T) {
 		require.Equal(t, http.StatusConflict, r.Code)
 		require.Contains(t, r.String(), "Someone else changed this incident meanwhile")
 		require.Contains(t, r.String(), "From an old page", "the typed text is kept")
-		got, err = b.svc.IncidentByID(b.ctx, p.ID, inc.ID)
+		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Slow logins <b>", got.Title, "nothing overwritten")
 	})

@@ -56,7 +56,7 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 		f.State = ""
 	}
 	var err error
-	if d.Items, err = s.deps.Service.IntakeItems(ctx, f); err != nil {
+	if d.Items, err = s.deps.Service.Intake.Items(ctx, f); err != nil {
 		return err
 	}
 	if len(d.Items) == intakePerPage {
@@ -65,7 +65,7 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 	if d.Customers, err = s.customerIndex(c); err != nil {
 		return err
 	}
-	if d.OpenCount, err = s.deps.Service.OpenIntakeCount(ctx); err != nil {
+	if d.OpenCount, err = s.deps.Service.Intake.OpenCount(ctx); err != nil {
 		return err
 	}
 	if s.deps.Messages != nil {
@@ -81,7 +81,7 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 
 // customerIndex returns every customer by id.
 func (s *Server) customerIndex(c *fiber.Ctx) (map[string]*status.Customer, error) {
-	all, err := s.deps.Service.Customers(c.UserContext())
+	all, err := s.deps.Service.Customers.List(c.UserContext())
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +174,11 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 	base := s.consoleBase(c)
 	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: time.UTC}
 	var err error
-	if d.Item, err = svc.IntakeItem(ctx, c.Params("id")); err != nil {
+	if d.Item, err = svc.Intake.Item(ctx, c.Params("id")); err != nil {
 		return d, err
 	}
 	if d.Item.CustomerID != "" {
-		switch d.Customer, err = svc.CustomerByID(ctx, d.Item.CustomerID); {
+		switch d.Customer, err = svc.Customers.ByID(ctx, d.Item.CustomerID); {
 		case status.KindOf(err) == status.KindNotFound:
 			d.Customer = nil // deleted since: shown as unknown
 		case err != nil:
@@ -186,19 +186,19 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 		}
 	}
 	if d.Item.IncidentID != "" {
-		switch d.Incident, err = svc.IncidentByID(ctx, d.Item.PageID, d.Item.IncidentID); {
+		switch d.Incident, err = svc.Incidents.ByID(ctx, d.Item.PageID, d.Item.IncidentID); {
 		case status.KindOf(err) == status.KindNotFound:
 			d.Incident = nil
 		case err != nil:
 			return d, err
 		}
 		if d.Incident != nil {
-			if d.LinkedPage, err = svc.PageByID(ctx, d.Item.PageID); err != nil {
+			if d.LinkedPage, err = svc.Pages.ByID(ctx, d.Item.PageID); err != nil {
 				return d, err
 			}
 		}
 	}
-	if d.Entries, err = svc.IntakeEntries(ctx, d.Item.ID); err != nil {
+	if d.Entries, err = svc.Intake.Entries(ctx, d.Item.ID); err != nil {
 		return d, err
 	}
 	if err := s.alertItemData(c, &d); err != nil {
@@ -207,7 +207,7 @@ func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string
 	if !d.Open() || !d.CanWrite {
 		return d, nil
 	}
-	if d.Pages, err = svc.Pages(ctx); err != nil {
+	if d.Pages, err = svc.Pages.List(ctx); err != nil {
 		return d, err
 	}
 	d.Choices, err = s.attachChoices(c, d.Pages, d.Item)
@@ -225,14 +225,14 @@ func (s *Server) alertItemData(c *fiber.Ctx, d *intakeItemPage) error {
 		return err
 	}
 	for _, id := range d.Item.ComponentIDs() {
-		cm, err := s.deps.Service.Component(ctx, id)
+		cm, err := s.deps.Service.Pages.Component(ctx, id)
 		if status.KindOf(err) == status.KindNotFound {
 			continue // deleted since
 		}
 		if err != nil {
 			return err
 		}
-		p, err := s.deps.Service.PageByID(ctx, cm.PageID)
+		p, err := s.deps.Service.Pages.ByID(ctx, cm.PageID)
 		if err != nil {
 			return err
 		}
@@ -255,14 +255,14 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.
 	open := true
 	var out []intakeChoice
 	for _, p := range pages {
-		incs, err := svc.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 1000})
+		incs, err := svc.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 1000})
 		if err != nil {
 			return nil, err
 		}
 		if len(incs) == 0 {
 			continue
 		}
-		comps, err := svc.Components(ctx, p.ID)
+		comps, err := svc.Pages.Components(ctx, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +286,7 @@ func (s *Server) attachChoices(c *fiber.Ctx, pages []*status.Page, item *status.
 				}
 			}
 			if customerID != "" {
-				cus, err := svc.IncidentCustomers(ctx, inc.ID)
+				cus, err := svc.Incidents.Customers(ctx, inc.ID)
 				if err != nil {
 					return nil, err
 				}
@@ -337,7 +337,7 @@ func isWordRune(r rune) bool {
 // on the chosen open incident's timeline.
 func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	item, err := s.deps.Service.IntakeItem(ctx, c.Params("id"))
+	item, err := s.deps.Service.Intake.Item(ctx, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 	if !ok || !status.ValidID(pageID) || !status.ValidID(incidentID) {
 		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form, map[string]string{"incident": "choose an open incident"})
 	}
-	err = s.deps.Service.AttachIntake(ctx, item.ID, pageID, incidentID)
+	err = s.deps.Service.Intake.Attach(ctx, item.ID, pageID, incidentID)
 	if status.KindOf(err) == status.KindNotFound {
 		// The item was there a moment ago: it is the incident (or its
 		// page) that is not.
@@ -356,7 +356,7 @@ func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 	if status.KindOf(err) == status.KindConflict {
 		// A resolved incident is a problem of the choice, shown beside
 		// it; an item decided meanwhile is not.
-		if now, lerr := s.deps.Service.IntakeItem(ctx, item.ID); lerr == nil && now.State == status.IntakeOpen {
+		if now, lerr := s.deps.Service.Intake.Item(ctx, item.ID); lerr == nil && now.State == status.IntakeOpen {
 			return s.renderIntakeItem(c, fiber.StatusConflict, form, map[string]string{"incident": status.Message(err)})
 		}
 	}
@@ -370,7 +370,7 @@ func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 // not an incident; the note says why or where it went.
 func (s *Server) dismissIntakeItem(c *fiber.Ctx) error {
 	form := formValues(c)
-	_, err := s.deps.Service.DismissIntake(c.UserContext(), c.Params("id"), form.Get("note"))
+	_, err := s.deps.Service.Intake.Dismiss(c.UserContext(), c.Params("id"), form.Get("note"))
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
 		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form, f)
@@ -400,7 +400,7 @@ func (s *Server) showPhoneForm(c *fiber.Ctx) error {
 func (s *Server) recordPhoneCall(c *fiber.Ctx) error {
 	form := formValues(c)
 	base := s.consoleBase(c)
-	item, _, err := s.deps.Service.CreateIntake(c.UserContext(), status.IntakeInput{Source: status.IntakePhone,
+	item, _, err := s.deps.Service.Intake.Create(c.UserContext(), status.IntakeInput{Source: status.IntakePhone,
 		Title: form.Get("title"), Body: form.Get("body"), SenderName: form.Get("sender_name"),
 		SenderPhone: form.Get("sender_phone"), RecordedBy: authorName(base.User)})
 	if code, fields, ok := refusedForm(err); ok {
@@ -456,7 +456,7 @@ func cutBytes(v string, n int) string {
 // when the item is unknown or was decided already, and leaves the form
 // as it was.
 func (s *Server) prefillFromIntake(c *fiber.Ctx, form url.Values, id string) (string, error) {
-	item, err := s.deps.Service.IntakeItem(c.UserContext(), id)
+	item, err := s.deps.Service.Intake.Item(c.UserContext(), id)
 	if status.KindOf(err) == status.KindNotFound {
 		return "There is no such inbox item; the form is not filled from it.", nil
 	}

@@ -36,7 +36,7 @@ func intakeItem(t *testing.T, b *testBundle, in status.IntakeInput) *status.Inta
 	if in.Source == "" {
 		in.Source = status.IntakeEmail
 	}
-	item, created, err := b.svc.CreateIntake(b.ctx, in)
+	item, created, err := b.svc.Intake.Create(b.ctx, in)
 	require.NoError(t, err)
 	require.True(t, created)
 	return item
@@ -101,7 +101,7 @@ func TestConsoleInboxListAndItem(t *testing.T) {
 		}
 
 		// The state filter and paging.
-		_, err := b.svc.DismissIntake(b.ctx, stranger.ID, "")
+		_, err := b.svc.Intake.Dismiss(b.ctx, stranger.ID, "")
 		require.NoError(t, err)
 		list = br.send(http.MethodGet, "/console/inbox", nil)
 		require.NotContains(t, list.String(), stranger.ID)
@@ -187,7 +187,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 		}
 		// A resolved incident is refused beside the choice.
 		gone := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Old trouble"})
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, gone.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, gone.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		r := br.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + gone.ID}})
 		require.Equal(t, http.StatusConflict, r.Code)
@@ -201,7 +201,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", url.Values{"_csrf": {tok}, "incident": {p.ID + "/" + mine.ID}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		require.Equal(t, incidentURLOf(p.ID, mine.ID)+"#timeline", r.Header.Get("Location"))
-		tl, err := b.svc.Timeline(b.ctx, p.ID, mine.ID)
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, mine.ID)
 		require.NoError(t, err)
 		found := false
 		for _, e := range tl {
@@ -210,7 +210,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 			}
 		}
 		require.True(t, found, "the item's text is on the timeline")
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeAttached, got.State)
 		require.Equal(t, p.ID, got.PageID)
@@ -253,7 +253,7 @@ func TestConsoleIntakeDismiss(t *testing.T) {
 		require.Contains(t, list.String(), "closed as not an incident")
 		require.NotContains(t, list.String(), item.ID)
 
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDismissed, got.State)
 		require.Equal(t, "Forwarded to billing.", got.Note)
@@ -301,11 +301,11 @@ func TestConsoleIntakeDeclare(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		m := incidentLocation.FindStringSubmatch(r.Header.Get("Location"))
 		require.NotNil(t, m)
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDeclared, got.State)
 		require.Equal(t, m[2], got.IncidentID)
-		tl, err := b.svc.Timeline(b.ctx, p.ID, m[2])
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, m[2])
 		require.NoError(t, err)
 		found := false
 		for _, e := range tl {
@@ -329,7 +329,7 @@ func TestConsoleIntakeDeclare(t *testing.T) {
 			"title": {"Again"}, "severity": {"minor"}, "visibility": {"internal"}, "body": {"Again."}, "next_update": {"30"}})
 		require.Equal(t, http.StatusConflict, r.Code)
 		open := true
-		incs, err := b.svc.Incidents(b.ctx, status.IncidentFilter{PageID: p.ID, Open: &open})
+		incs, err := b.svc.Incidents.List(b.ctx, status.IncidentFilter{PageID: p.ID, Open: &open})
 		require.NoError(t, err)
 		require.Len(t, incs, 1, "nothing declared twice")
 	})
@@ -388,7 +388,7 @@ func TestConsoleIntakePhone(t *testing.T) {
 			f.Set("_csrf", forged)
 			require.Equal(t, http.StatusForbidden, br.send(http.MethodPost, "/console/inbox/phone", f).Code)
 		}
-		items, err := b.svc.IntakeItems(b.ctx, status.IntakeFilter{})
+		items, err := b.svc.Intake.Items(b.ctx, status.IntakeFilter{})
 		require.NoError(t, err)
 		require.Empty(t, items, "nothing was stored")
 
@@ -397,7 +397,7 @@ func TestConsoleIntakePhone(t *testing.T) {
 		f.Set("body", strings.Repeat("n", 10000))
 		r := br.send(http.MethodPost, "/console/inbox/phone", f)
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		items, err = b.svc.IntakeItems(b.ctx, status.IntakeFilter{})
+		items, err = b.svc.Intake.Items(b.ctx, status.IntakeFilter{})
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		item := items[0]
@@ -441,7 +441,7 @@ func TestConsoleIntakeAccess(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, eng.send(http.MethodPost, "/console/inbox/"+item.ID+"/attach", forged).Code)
 			require.Equal(t, http.StatusForbidden, eng.send(http.MethodPost, "/console/inbox/"+item.ID+"/dismiss", forged).Code)
 		}
-		got, err := b.svc.IntakeItem(b.ctx, item.ID)
+		got, err := b.svc.Intake.Item(b.ctx, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeOpen, got.State, "nothing was decided")
 

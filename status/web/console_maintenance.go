@@ -38,7 +38,7 @@ type maintenanceRow struct {
 // upcoming and recently completed maintenance of every page.
 func (s *Server) listConsoleMaintenance(c *fiber.Ctx) error {
 	ctx, svc := c.UserContext(), s.deps.Service
-	pages, err := svc.Pages(ctx)
+	pages, err := svc.Pages.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -49,12 +49,12 @@ func (s *Server) listConsoleMaintenance(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		open, err := svc.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+		open, err := svc.Maintenances.List(ctx, status.MaintenanceFilter{PageID: p.ID,
 			States: []status.MaintenanceState{status.MaintenanceScheduled, status.MaintenanceInProgress}, Limit: 500})
 		if err != nil {
 			return err
 		}
-		done, err := svc.Maintenances(ctx, status.MaintenanceFilter{PageID: p.ID,
+		done, err := svc.Maintenances.List(ctx, status.MaintenanceFilter{PageID: p.ID,
 			States: []status.MaintenanceState{status.MaintenanceCompleted}, Limit: recentCompleted})
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func (s *Server) listConsoleMaintenance(c *fiber.Ctx) error {
 
 // componentNames maps a page's component ids to names, hidden ones too.
 func (s *Server) componentNames(c *fiber.Ctx, pageID string) (map[string]string, error) {
-	comps, err := s.deps.Service.Components(c.UserContext(), pageID)
+	comps, err := s.deps.Service.Pages.Components(c.UserContext(), pageID)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Server) showNewMaintenance(c *fiber.Ctx) error {
 // the next full hour.
 func (s *Server) renderNewMaintenance(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
-	pages, err := s.deps.Service.Pages(ctx)
+	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Server) renderNewMaintenance(c *fiber.Ctx, code int, pageID string, for
 		form = url.Values{"scheduled_for": {start.Format(localInput)}, "scheduled_until": {start.Add(2 * time.Hour).Format(localInput)}}
 	}
 	d.sentForm = sentForm{Sent: "new", Form: form, Fields: formFields(fields)}
-	if d.Components, err = s.deps.Service.Components(ctx, d.Page.ID); err != nil {
+	if d.Components, err = s.deps.Service.Pages.Components(ctx, d.Page.ID); err != nil {
 		return err
 	}
 	return s.renderConsole(c, code, "console/maintenance_new.html", d)
@@ -150,7 +150,7 @@ func (s *Server) renderNewMaintenance(c *fiber.Ctx, code int, pageID string, for
 // scheduleConsoleMaintenance serves POST /console/maintenance.
 func (s *Server) scheduleConsoleMaintenance(c *fiber.Ctx) error {
 	ctx, form := c.UserContext(), formValues(c)
-	page, err := s.deps.Service.PageByID(ctx, form.Get("page"))
+	page, err := s.deps.Service.Pages.ByID(ctx, form.Get("page"))
 	if status.KindOf(err) == status.KindNotFound {
 		return s.renderNewMaintenance(c, fiber.StatusUnprocessableEntity, "", form, map[string]string{"page": "choose a status page"})
 	}
@@ -163,7 +163,7 @@ func (s *Server) scheduleConsoleMaintenance(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return s.renderNewMaintenance(c, fiber.StatusUnprocessableEntity, page.ID, form, fields)
 	}
-	m, err := s.deps.Service.ScheduleMaintenance(ctx, page.ID, status.MaintenanceInput{Title: form.Get("title"),
+	m, err := s.deps.Service.Maintenances.Schedule(ctx, page.ID, status.MaintenanceInput{Title: form.Get("title"),
 		Description: form.Get("description"), ScheduledFor: timeOrZero(from), ScheduledUntil: timeOrZero(until),
 		ComponentIDs: form["components"], Author: authorName(s.consoleBase(c).User)})
 	if code, f, ok := refusedForm(err); ok {
@@ -230,11 +230,11 @@ func (s *Server) showConsoleMaintenance(c *fiber.Ctx) error {
 // loadMaintenance loads the page and maintenance of the :page and :id
 // parameters.
 func (s *Server) loadMaintenance(c *fiber.Ctx) (*status.Page, *status.Maintenance, error) {
-	p, err := s.deps.Service.PageByID(c.UserContext(), c.Params("page"))
+	p, err := s.deps.Service.Pages.ByID(c.UserContext(), c.Params("page"))
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.deps.Service.MaintenanceByID(c.UserContext(), p.ID, c.Params("id"))
+	m, err := s.deps.Service.Maintenances.ByID(c.UserContext(), p.ID, c.Params("id"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Server) renderConsoleMaintenance(c *fiber.Ctx, code int, fs sentForm) e
 	if err != nil {
 		return err
 	}
-	comps, err := s.deps.Service.Components(c.UserContext(), p.ID)
+	comps, err := s.deps.Service.Pages.Components(c.UserContext(), p.ID)
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (s *Server) saveConsoleMaintenance(c *fiber.Ctx) error {
 	patch.ScheduledFor = changedTime(fields, "scheduled_for", form.Get("scheduled_for"), m.ScheduledFor, loc)
 	patch.ScheduledUntil = changedTime(fields, "scheduled_until", form.Get("scheduled_until"), m.ScheduledUntil, loc)
 	if len(fields) == 0 {
-		_, err = s.deps.Service.UpdateMaintenance(c.UserContext(), p.ID, m.ID, patch)
+		_, err = s.deps.Service.Maintenances.Update(c.UserContext(), p.ID, m.ID, patch)
 	} else {
 		err = fields.Err()
 	}
@@ -303,7 +303,7 @@ func changedTime(f status.FieldErrors, field, v string, old time.Time, loc *time
 // with a change of state.
 func (s *Server) postConsoleMaintenanceUpdate(c *fiber.Ctx) error {
 	form := formValues(c)
-	_, err := s.deps.Service.PostMaintenanceUpdate(c.UserContext(), c.Params("page"), c.Params("id"), status.MaintenanceUpdateInput{
+	_, err := s.deps.Service.Maintenances.PostUpdate(c.UserContext(), c.Params("page"), c.Params("id"), status.MaintenanceUpdateInput{
 		State: status.MaintenanceState(form.Get("state")), Body: form.Get("body"), Author: authorName(s.consoleBase(c).User),
 		Notify: new(form.Get("notify") == "on")})
 	return s.afterMaintenanceForm(c, err, "update", form, "#updates")
@@ -321,7 +321,7 @@ func (s *Server) deleteConsoleMaintenance(c *fiber.Ctx) error {
 		return s.renderConsoleMaintenance(c, fiber.StatusUnprocessableEntity, sentForm{Sent: "delete", Form: form,
 			Fields: map[string]string{"confirm": "tick the box to confirm"}})
 	}
-	if err := s.deps.Service.DeleteMaintenance(c.UserContext(), p.ID, m.ID); err != nil {
+	if err := s.deps.Service.Maintenances.Delete(c.UserContext(), p.ID, m.ID); err != nil {
 		return err
 	}
 	return c.Redirect("/console/maintenance", fiber.StatusSeeOther)

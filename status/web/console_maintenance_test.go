@@ -65,7 +65,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		loc := r.Header.Get("Location")
 		mm := maintenanceLocation.FindStringSubmatch(loc)
 		require.NotNil(t, mm, loc)
-		m, err := b.svc.MaintenanceByID(b.ctx, p.ID, mm[2])
+		m, err := b.svc.Maintenances.ByID(b.ctx, p.ID, mm[2])
 		require.NoError(t, err)
 		requireTimeEqual(t, time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC), m.ScheduledFor, "the window is read in the page's time zone")
 		require.Equal(t, []string{api.ID}, m.ComponentIDs)
@@ -88,7 +88,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 			"scheduled_until": {"2026-03-11T13:00"}, "components": {api.ID, db.ID}}
 		r = br.postWith(loc, tok, f)
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		m, err = b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		m, err = b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Database and API upgrade", m.Title)
 		requireTimeEqual(t, time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC), m.ScheduledUntil, "new end")
@@ -99,7 +99,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		b.clock.Advance(time.Hour)
 		r = br.postWith(loc+"/updates", tok, url.Values{"state": {"in_progress"}, "body": {"We started early."}, "notify": {"on"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		c, err := b.svc.ComponentByID(b.ctx, p.ID, db.ID)
+		c, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, db.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.UnderMaintenance, c.Status)
 		b.refresh(t)
@@ -117,7 +117,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		r = br.postWith(loc+"/updates", tok, url.Values{"body": {"Halfway there."}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		// The notify box: ticked for the start, left empty for this one.
-		mnt, err := b.svc.MaintenanceByID(b.ctx, p.ID, path.Base(loc))
+		mnt, err := b.svc.Maintenances.ByID(b.ctx, p.ID, path.Base(loc))
 		require.NoError(t, err)
 		notified := map[string]bool{}
 		for _, u := range mnt.Updates {
@@ -129,7 +129,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 
 		// The clock completes it at the end of the window.
 		b.clock.Set(time.Date(2026, 3, 11, 12, 1, 0, 0, time.UTC))
-		n, err := b.svc.AdvanceMaintenances(b.ctx)
+		n, err := b.svc.Maintenances.Advance(b.ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		br, tok = pagesBrowser(t, b, status.RoleEngineer) // the idle session has ended meanwhile
@@ -137,7 +137,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		requireIndexOrder(t, list.String(), "Recently completed", "Database and API upgrade")
 		detail = br.send(http.MethodGet, loc, nil)
 		require.NotContains(t, detail.String(), "Change title, window or components", "a completed maintenance keeps its window")
-		c, err = b.svc.ComponentByID(b.ctx, p.ID, db.ID)
+		c, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, db.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.Operational, c.Status)
 
@@ -150,7 +150,7 @@ func TestConsoleMaintenanceScheduleAndRun(t *testing.T) {
 		r = br.postWith(oloc+"/delete", tok, url.Values{"confirm": {"yes"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		require.Equal(t, "/console/maintenance", r.Header.Get("Location"))
-		_, err = b.svc.MaintenanceByID(b.ctx, p.ID, other.ID)
+		_, err = b.svc.Maintenances.ByID(b.ctx, p.ID, other.ID)
 		require.Equal(t, status.KindNotFound, status.KindOf(err))
 		require.Equal(t, http.StatusNotFound, br.send(http.MethodGet, oloc, nil).Code)
 	})
@@ -192,7 +192,7 @@ func TestConsoleMaintenanceBadInput(t *testing.T) {
 			requireContains(t, r.String(), tc.msg, name)
 			requireNotContains(t, r.String(), "<script>alert(1)", name)
 		}
-		ms, err := b.svc.Maintenances(b.ctx, status.MaintenanceFilter{PageID: p.ID})
+		ms, err := b.svc.Maintenances.List(b.ctx, status.MaintenanceFilter{PageID: p.ID})
 		require.NoError(t, err)
 		require.Empty(t, ms, "no bad form scheduled anything")
 
@@ -221,7 +221,7 @@ func TestConsoleMaintenanceBadInput(t *testing.T) {
 			requireContains(t, r.String(), tc.msg, name)
 			requireContains(t, r.String(), "<details class=\"card\" open>", "%s: the edit form is open", name)
 		}
-		got, err := b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		got, err := b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Planned", got.Title)
 		require.Equal(t, []string{api.ID}, got.ComponentIDs)
@@ -254,7 +254,7 @@ func TestConsoleMaintenanceBadInput(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, r.Code)
 		r = br.postWith(loc+"/delete", "forged", url.Values{"confirm": {"yes"}})
 		require.Equal(t, http.StatusForbidden, r.Code)
-		_, err = b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		_, err = b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 	})
 }
@@ -309,7 +309,7 @@ func TestConsoleMaintenanceRoles(t *testing.T) {
 			r := viewer.postWith(path, tok, maintenanceForm(p.ID, "body", "x", "confirm", "yes"))
 			require.Equal(t, http.StatusForbidden, r.Code, path)
 		}
-		_, err := b.svc.MaintenanceByID(b.ctx, p.ID, m.ID)
+		_, err := b.svc.Maintenances.ByID(b.ctx, p.ID, m.ID)
 		require.NoError(t, err)
 	})
 }

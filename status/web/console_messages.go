@@ -90,12 +90,12 @@ func (s *Server) showMessage(c *fiber.Ctx) error {
 // findIncident returns the console URL and title of the incident id on
 // whichever page it is, or "" when there is no such incident.
 func (s *Server) findIncident(ctx context.Context, id string) (link, title string, err error) {
-	pages, err := s.deps.Service.Pages(ctx)
+	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return "", "", err
 	}
 	for _, p := range pages {
-		inc, err := s.deps.Service.IncidentByID(ctx, p.ID, id)
+		inc, err := s.deps.Service.Incidents.ByID(ctx, p.ID, id)
 		if status.KindOf(err) == status.KindNotFound {
 			continue
 		}
@@ -188,7 +188,7 @@ func (s *Server) resolveRef(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	item, err := s.deps.Service.IntakeItem(ctx, ref)
+	item, err := s.deps.Service.Intake.Item(ctx, ref)
 	if err != nil {
 		return err
 	}

@@ -252,7 +252,7 @@ func TestConsoleMessageRefs(t *testing.T) {
 		p := statustest.Page(t, b.svc, nil)
 		inc := statustest.Incident(t, b.svc, p.ID, nil)
 		item := intakeItem(t, b, status.IntakeInput{Title: "API down", SenderEmail: "wile@acme.example", InboundID: msgID})
-		require.NoError(t, b.svc.AttachIntake(b.ctx, item.ID, p.ID, inc.ID))
+		require.NoError(t, b.svc.Intake.Attach(b.ctx, item.ID, p.ID, inc.ID))
 
 		br := customerBrowser(t, b, status.RoleViewer)
 		r := br.send(http.MethodGet, "/console/refs/"+msgID, nil)

@@ -104,7 +104,7 @@ type pageRow struct {
 // listConsolePages serves GET /console/pages.
 func (s *Server) listConsolePages(c *fiber.Ctx) error {
 	ctx, svc := c.UserContext(), s.deps.Service
-	pages, err := svc.Pages(ctx)
+	pages, err := svc.Pages.List(ctx)
 	if err != nil {
 		return err
 	}
@@ -112,11 +112,11 @@ func (s *Server) listConsolePages(c *fiber.Ctx) error {
 	d := pagesPage{consoleBase: base, CanManage: userCanManagePages(base.User)}
 	open := true
 	for _, p := range pages {
-		comps, err := svc.Components(ctx, p.ID)
+		comps, err := svc.Pages.Components(ctx, p.ID)
 		if err != nil {
 			return err
 		}
-		incs, err := svc.Incidents(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 1000})
+		incs, err := svc.Incidents.List(ctx, status.IncidentFilter{PageID: p.ID, Open: &open, Limit: 1000})
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func hostFields(fields map[string]string) map[string]string {
 // createConsolePage serves POST /console/pages.
 func (s *Server) createConsolePage(c *fiber.Ctx) error {
 	form := formValues(c)
-	p, err := s.deps.Service.CreatePage(c.UserContext(), pageInput(form))
+	p, err := s.deps.Service.Pages.Create(c.UserContext(), pageInput(form))
 	if code, fields, ok := refusedForm(err); ok {
 		return s.renderNewPage(c, code, sentForm{Sent: "settings", Form: form, Fields: hostFields(fields)})
 	}
@@ -237,15 +237,15 @@ func (s *Server) showConsolePage(c *fiber.Ctx) error {
 
 func (s *Server) renderConsolePage(c *fiber.Ctx, code int, fs sentForm) error {
 	ctx, svc := c.UserContext(), s.deps.Service
-	p, err := svc.PageByID(ctx, c.Params("page"))
+	p, err := svc.Pages.ByID(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
-	groups, err := svc.Groups(ctx, p.ID)
+	groups, err := svc.Pages.Groups(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	comps, err := svc.Components(ctx, p.ID)
+	comps, err := svc.Pages.Components(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func pageScreen(pageID string) string { return "/console/pages/" + pageID }
 func (s *Server) saveConsolePage(c *fiber.Ctx) error {
 	form := formValues(c)
 	in := pageInput(form)
-	_, err := s.deps.Service.UpdatePage(c.UserContext(), c.Params("page"), status.PagePatch{Slug: &in.Slug, Name: &in.Name,
+	_, err := s.deps.Service.Pages.Update(c.UserContext(), c.Params("page"), status.PagePatch{Slug: &in.Slug, Name: &in.Name,
 		Description: &in.Description, TimeZone: &in.TimeZone, SupportEmail: &in.SupportEmail, SupportURL: &in.SupportURL,
 		Hosts: &in.Hosts})
 	if code, fields, ok := refusedForm(err); ok {
@@ -320,7 +320,7 @@ func (s *Server) saveConsolePage(c *fiber.Ctx) error {
 // "confirm" must match.
 func (s *Server) deleteConsolePage(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	p, err := s.deps.Service.PageByID(ctx, c.Params("page"))
+	p, err := s.deps.Service.Pages.ByID(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func (s *Server) deleteConsolePage(c *fiber.Ctx) error {
 		return s.renderConsolePage(c, fiber.StatusUnprocessableEntity, sentForm{Sent: "delete", Form: form,
 			Fields: map[string]string{"confirm": "type the slug " + p.Slug + " to confirm"}})
 	}
-	if err := s.deps.Service.DeletePage(ctx, p.ID); err != nil {
+	if err := s.deps.Service.Pages.Delete(ctx, p.ID); err != nil {
 		return err
 	}
 	return c.Redirect("/console/pages", fiber.StatusSeeOther)
@@ -351,14 +351,14 @@ func positionOf(f status.FieldErrors, v string, def int) int {
 // addConsoleGroup serves POST /console/pages/:page/groups.
 func (s *Server) addConsoleGroup(c *fiber.Ctx) error {
 	ctx, form := c.UserContext(), formValues(c)
-	groups, err := s.deps.Service.Groups(ctx, c.Params("page"))
+	groups, err := s.deps.Service.Pages.Groups(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
 	fields := status.FieldErrors{}
 	pos := positionOf(fields, form.Get("position"), nextGroupPosition(groups))
 	if err = fields.Err(); err == nil {
-		_, err = s.deps.Service.CreateGroup(ctx, c.Params("page"), status.GroupInput{Name: form.Get("name"),
+		_, err = s.deps.Service.Pages.CreateGroup(ctx, c.Params("page"), status.GroupInput{Name: form.Get("name"),
 			Description: form.Get("description"), Position: pos})
 	}
 	return s.afterPageForm(c, err, "group-new", form, "#groups")
@@ -372,7 +372,7 @@ func (s *Server) saveConsoleGroup(c *fiber.Ctx) error {
 	pos := positionOf(fields, form.Get("position"), 0)
 	err := fields.Err()
 	if err == nil {
-		_, err = s.deps.Service.UpdateGroup(c.UserContext(), c.Params("page"), c.Params("id"), status.GroupInput{
+		_, err = s.deps.Service.Pages.UpdateGroup(c.UserContext(), c.Params("page"), c.Params("id"), status.GroupInput{
 			Name: form.Get("name"), Description: form.Get("description"), Position: pos})
 	}
 	return s.afterPageForm(c, err, key, form, "#"+key)
@@ -381,7 +381,7 @@ func (s *Server) saveConsoleGroup(c *fiber.Ctx) error {
 // deleteConsoleGroup serves POST /console/pages/:page/groups/:id/delete; the
 // group's components stay, ungrouped.
 func (s *Server) deleteConsoleGroup(c *fiber.Ctx) error {
-	err := s.deps.Service.DeleteGroup(c.UserContext(), c.Params("page"), c.Params("id"))
+	err := s.deps.Service.Pages.DeleteGroup(c.UserContext(), c.Params("page"), c.Params("id"))
 	return s.afterPageForm(c, err, "group-"+c.Params("id"), formValues(c), "#groups")
 }
 
@@ -404,7 +404,7 @@ func (s *Server) moveConsoleGroup(c *fiber.Ctx) error {
 		return s.renderConsolePage(c, fiber.StatusUnprocessableEntity, sentForm{Sent: key,
 			Fields: map[string]string{"form": "Choose to move the group up or down."}})
 	}
-	_, err := s.deps.Service.MoveGroup(c.UserContext(), c.Params("page"), c.Params("id"), delta)
+	_, err := s.deps.Service.Pages.MoveGroup(c.UserContext(), c.Params("page"), c.Params("id"), delta)
 	return s.afterPageForm(c, err, key, nil, "#"+key)
 }
 
@@ -420,12 +420,12 @@ func groupChoice(v string) *string {
 // goes to the end of its group.
 func (s *Server) addConsoleComponent(c *fiber.Ctx) error {
 	ctx, form := c.UserContext(), formValues(c)
-	comps, err := s.deps.Service.Components(ctx, c.Params("page"))
+	comps, err := s.deps.Service.Pages.Components(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
 	st := status.ComponentStatus(form.Get("status"))
-	_, err = s.deps.Service.CreateComponent(ctx, c.Params("page"), status.ComponentInput{Name: form.Get("name"),
+	_, err = s.deps.Service.Pages.CreateComponent(ctx, c.Params("page"), status.ComponentInput{Name: form.Get("name"),
 		Description: form.Get("description"), GroupID: groupChoice(form.Get("group_id")), Status: st,
 		Position: nextComponentPosition(comps, strings.TrimSpace(form.Get("group_id"))), Hidden: form.Get("hidden") == "on"})
 	return s.afterPageForm(c, err, "component-new", form, "#components")
@@ -436,7 +436,7 @@ func (s *Server) addConsoleComponent(c *fiber.Ctx) error {
 func (s *Server) saveConsoleComponent(c *fiber.Ctx) error {
 	ctx, form, svc := c.UserContext(), formValues(c), s.deps.Service
 	key := "component-" + c.Params("id")
-	comp, err := svc.ComponentByID(ctx, c.Params("page"), c.Params("id"))
+	comp, err := svc.Pages.ComponentByID(ctx, c.Params("page"), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -444,14 +444,14 @@ func (s *Server) saveConsoleComponent(c *fiber.Ctx) error {
 	group := groupChoice(form.Get("group_id"))
 	patch := status.ComponentPatch{Name: &name, Description: &desc, GroupID: &group, Hidden: &hidden}
 	if (group == nil) != (comp.GroupID == nil) || (group != nil && *group != *comp.GroupID) {
-		comps, err := svc.Components(ctx, comp.PageID)
+		comps, err := svc.Pages.Components(ctx, comp.PageID)
 		if err != nil {
 			return err
 		}
 		pos := nextComponentPosition(comps, strings.TrimSpace(form.Get("group_id")))
 		patch.Position = &pos
 	}
-	_, err = svc.UpdateComponent(ctx, comp.PageID, comp.ID, patch)
+	_, err = svc.Pages.UpdateComponent(ctx, comp.PageID, comp.ID, patch)
 	return s.afterPageForm(c, err, key, form, "#"+key)
 }
 
@@ -461,13 +461,13 @@ func (s *Server) deleteConsoleComponent(c *fiber.Ctx) error {
 	form := formValues(c)
 	key := "component-" + c.Params("id")
 	if form.Get("confirm") != "yes" {
-		if _, err := s.deps.Service.ComponentByID(c.UserContext(), c.Params("page"), c.Params("id")); err != nil {
+		if _, err := s.deps.Service.Pages.ComponentByID(c.UserContext(), c.Params("page"), c.Params("id")); err != nil {
 			return err
 		}
 		return s.renderConsolePage(c, fiber.StatusUnprocessableEntity, sentForm{Sent: key, Form: form,
 			Fields: map[string]string{"confirm": "tick the box to confirm"}})
 	}
-	err := s.deps.Service.DeleteComponent(c.UserContext(), c.Params("page"), c.Params("id"))
+	err := s.deps.Service.Pages.DeleteComponent(c.UserContext(), c.Params("page"), c.Params("id"))
 	return s.afterPageForm(c, err, key, form, "#components")
 }
 
@@ -479,7 +479,7 @@ func (s *Server) moveConsoleComponent(c *fiber.Ctx) error {
 		return s.renderConsolePage(c, fiber.StatusUnprocessableEntity, sentForm{Sent: key,
 			Fields: map[string]string{"form": "Choose to move the component up or down."}})
 	}
-	_, err := s.deps.Service.MoveComponent(c.UserContext(), c.Params("page"), c.Params("id"), delta)
+	_, err := s.deps.Service.Pages.MoveComponent(c.UserContext(), c.Params("page"), c.Params("id"), delta)
 	return s.afterPageForm(c, err, key, nil, "#"+key)
 }
 
@@ -488,7 +488,7 @@ func (s *Server) moveConsoleComponent(c *fiber.Ctx) error {
 func (s *Server) setConsoleComponentStatus(c *fiber.Ctx) error {
 	form := formValues(c)
 	st := status.ComponentStatus(form.Get("status"))
-	_, err := s.deps.Service.UpdateComponent(c.UserContext(), c.Params("page"), c.Params("id"), status.ComponentPatch{Status: &st})
+	_, err := s.deps.Service.Pages.UpdateComponent(c.UserContext(), c.Params("page"), c.Params("id"), status.ComponentPatch{Status: &st})
 	key := "status-" + c.Params("id")
 	return s.afterPageForm(c, err, key, form, "#component-"+c.Params("id"))
 }

@@ -83,7 +83,7 @@ func publicNames(t *testing.T, b *testBundle, slug string) []string {
 
 func groupByName(t *testing.T, b *testBundle, pageID, name string) *status.ComponentGroup {
 	t.Helper()
-	gs, err := b.svc.Groups(b.ctx, pageID)
+	gs, err := b.svc.Pages.Groups(b.ctx, pageID)
 	require.NoError(t, err)
 	for _, g := range gs {
 		if g.Name == name {
@@ -96,7 +96,7 @@ func groupByName(t *testing.T, b *testBundle, pageID, name string) *status.Compo
 
 func componentByName(t *testing.T, b *testBundle, pageID, name string) *status.Component {
 	t.Helper()
-	cs, err := b.svc.Components(b.ctx, pageID)
+	cs, err := b.svc.Pages.Components(b.ctx, pageID)
 	require.NoError(t, err)
 	for _, c := range cs {
 		if c.Name == name {
@@ -138,7 +138,7 @@ func TestConsolePagesCreateAndArrange(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		m := pageLocation.FindStringSubmatch(r.Header.Get("Location"))
 		require.NotNil(t, m, r.Header.Get("Location"))
-		p, err := b.svc.PageByID(b.ctx, m[1])
+		p, err := b.svc.Pages.ByID(b.ctx, m[1])
 		require.NoError(t, err)
 		require.Equal(t, "Europe/Berlin", p.TimeZone)
 		require.Equal(t, []string{"status.acme.example", "status.acme.test"}, p.Hosts)
@@ -215,14 +215,14 @@ func TestConsolePagesCreateAndArrange(t *testing.T) {
 		require.Contains(t, r.String(), "tick the box to confirm")
 		r = br.postWith(screen+"/components/"+cdn.ID+"/delete", tok, url.Values{"confirm": {"yes"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		_, err = b.svc.ComponentByID(b.ctx, p.ID, cdn.ID)
+		_, err = b.svc.Pages.ComponentByID(b.ctx, p.ID, cdn.ID)
 		require.Equal(t, status.KindNotFound, status.KindOf(err))
 
 		// Settings.
 		r = br.postWith(screen, tok, url.Values{"name": {"Acme Status"}, "slug": {"acme-status"}, "time_zone": {"America/New_York"},
 			"hosts": {"status.acme.test"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		p, err = b.svc.PageByID(b.ctx, p.ID)
+		p, err = b.svc.Pages.ByID(b.ctx, p.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Acme Status", p.Name)
 		require.Equal(t, "acme-status", p.Slug)
@@ -293,7 +293,7 @@ func TestConsolePagesBadInput(t *testing.T) {
 		r := br.postWith("/console/pages/"+taken.ID, tok, valid("time_zone", ""))
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		requireContains(t, r.String(), "must be an IANA time zone")
-		pages, err := b.svc.Pages(b.ctx)
+		pages, err := b.svc.Pages.List(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, pages, 1, "no bad form created a page")
 		require.Equal(t, "taken", pages[0].Slug, "no bad form changed the page")
@@ -333,7 +333,7 @@ func TestConsolePagesBadInput(t *testing.T) {
 			require.Equal(t, tc.code, r.Code, "%s: %s", tc.name, excerpt(r.String()))
 			requireContains(t, r.String(), tc.msg, tc.name)
 		}
-		_, err = b.svc.PageByID(b.ctx, other.ID)
+		_, err = b.svc.Pages.ByID(b.ctx, other.ID)
 		require.NoError(t, err)
 		require.Len(t, mustGroups(t, b, other.ID), 1, "another page's group was not touched")
 
@@ -350,14 +350,14 @@ func TestConsolePagesBadInput(t *testing.T) {
 			r = br.postWith(screen+"/delete", forged, url.Values{"confirm": {"taken"}})
 			require.Equal(t, http.StatusForbidden, r.Code)
 		}
-		_, err = b.svc.PageByID(b.ctx, taken.ID)
+		_, err = b.svc.Pages.ByID(b.ctx, taken.ID)
 		require.NoError(t, err)
 	})
 }
 
 func mustGroups(t *testing.T, b *testBundle, pageID string) []*status.ComponentGroup {
 	t.Helper()
-	gs, err := b.svc.Groups(b.ctx, pageID)
+	gs, err := b.svc.Pages.Groups(b.ctx, pageID)
 	require.NoError(t, err)
 	return gs
 }
@@ -430,10 +430,10 @@ func TestConsolePagesRoles(t *testing.T) {
 		}
 		r := eng.postWith(screen+"/components/"+c.ID+"/status", etok, url.Values{"status": {"major_outage"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		got, err := b.svc.ComponentByID(b.ctx, p.ID, c.ID)
+		got, err := b.svc.Pages.ComponentByID(b.ctx, p.ID, c.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.MajorOutage, got.Status)
-		_, err = b.svc.PageByID(b.ctx, p.ID)
+		_, err = b.svc.Pages.ByID(b.ctx, p.ID)
 		require.NoError(t, err, "the engineer could not delete the page")
 
 		anon := newBrowser(t, b)

@@ -60,7 +60,7 @@ func (h *subscriberHandlers) showConsoleSubscribers(c *fiber.Ctx) error {
 
 func (h *subscriberHandlers) renderSubscribers(c *fiber.Ctx, code int, d subscribersConsolePage) error {
 	ctx, svc := c.UserContext(), h.s.deps.Service
-	p, err := svc.PageByID(ctx, c.Params("page"))
+	p, err := svc.Pages.ByID(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -68,10 +68,10 @@ func (h *subscriberHandlers) renderSubscribers(c *fiber.Ctx, code int, d subscri
 	d.consoleBase, d.Page, d.Times = h.s.consoleBase(c), p, h.s.timeView()
 	d.Flash = flash
 	d.IsAdmin = d.User != nil && d.User.Role == status.RoleAdmin
-	if d.Components, err = svc.Components(ctx, p.ID); err != nil {
+	if d.Components, err = svc.Pages.Components(ctx, p.ID); err != nil {
 		return err
 	}
-	groups, err := svc.Groups(ctx, p.ID)
+	groups, err := svc.Pages.Groups(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (h *subscriberHandlers) removeConsoleSubscriber(c *fiber.Ctx) error {
 // exportSubscribers serves GET /console/pages/:page/subscribers.csv.
 func (h *subscriberHandlers) exportSubscribers(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	p, err := h.s.deps.Service.PageByID(ctx, c.Params("page"))
+	p, err := h.s.deps.Service.Pages.ByID(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (h *subscriberHandlers) exportSubscribers(c *fiber.Ctx) error {
 // "csv". Every row is reported; bad rows do not stop the others.
 func (h *subscriberHandlers) importSubscribers(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	p, err := h.s.deps.Service.PageByID(ctx, c.Params("page"))
+	p, err := h.s.deps.Service.Pages.ByID(ctx, c.Params("page"))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (s *Server) templatesPage(c *fiber.Ctx) templatesPage {
 func (s *Server) listUpdateTemplates(c *fiber.Ctx) error {
 	d := s.templatesPage(c)
 	var err error
-	if d.Templates, err = s.deps.Service.UpdateTemplates(c.UserContext()); err != nil {
+	if d.Templates, err = s.deps.Service.Templates.List(c.UserContext()); err != nil {
 		return err
 	}
 	if c.Query("deleted") != "" {
@@ -54,7 +54,7 @@ func (s *Server) newUpdateTemplate(c *fiber.Ctx) error {
 
 // showUpdateTemplate serves GET /console/templates/:id.
 func (s *Server) showUpdateTemplate(c *fiber.Ctx) error {
-	tpl, err := s.deps.Service.UpdateTemplateByID(c.UserContext(), c.Params("id"))
+	tpl, err := s.deps.Service.Templates.ByID(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) saveUpdateTemplate(c *fiber.Ctx) error {
 	d := s.templatesPage(c)
 	d.Form = form
 	if id != "" {
-		tpl, err := s.deps.Service.UpdateTemplateByID(c.UserContext(), id)
+		tpl, err := s.deps.Service.Templates.ByID(c.UserContext(), id)
 		if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (s *Server) saveUpdateTemplate(c *fiber.Ctx) error {
 			return s.renderConsole(c, fiber.StatusUnprocessableEntity, "console/update_template.html", d)
 		}
 	}
-	tpl, err := s.deps.Service.SaveUpdateTemplate(c.UserContext(), id, status.UpdateTemplateInput{Name: form.Get("name"),
+	tpl, err := s.deps.Service.Templates.Save(c.UserContext(), id, status.UpdateTemplateInput{Name: form.Get("name"),
 		Kind: status.UpdateKind(form.Get("kind")), State: status.State(form.Get("state")), Body: form.Get("body"), Position: pos})
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		code, msg, f := classify(err)
@@ -107,7 +107,7 @@ func (s *Server) saveUpdateTemplate(c *fiber.Ctx) error {
 
 // deleteUpdateTemplate serves POST /console/templates/:id/delete.
 func (s *Server) deleteUpdateTemplate(c *fiber.Ctx) error {
-	if err := s.deps.Service.DeleteUpdateTemplate(c.UserContext(), c.Params("id")); err != nil {
+	if err := s.deps.Service.Templates.Delete(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
 	return c.Redirect("/console/templates?deleted=1", fiber.StatusSeeOther)

@@ -99,7 +99,7 @@ func TestConsoleUpdateTemplates(t *testing.T) {
 		// When the update is due, a holding draft is offered.
 		require.NotContains(t, page, "Start from a holding update", "not while on time")
 		b.clock.Advance(time.Minute)
-		_, err := b.svc.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindAnalysis, State: status.StateMitigating,
+		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindAnalysis, State: status.StateMitigating,
 			Body: "A faulty node.\n\nMore later."})
 		require.NoError(t, err)
 		b.clock.Advance(27 * time.Minute)

@@ -241,6 +241,6 @@ func TestConsoleSessionExpires(t *testing.T) {
 		require.Equal(t, http.StatusOK, br.send(http.MethodGet, "/console/", nil).Code)
 		b.clock.Advance(status.IdleTimeout + 60*1e9)
 		require.Equal(t, http.StatusSeeOther, br.send(http.MethodGet, "/console/", nil).Code, "idle sessions end")
-		require.NoError(t, b.svc.PruneSessions(b.ctx))
+		require.NoError(t, b.svc.Accounts.PruneSessions(b.ctx))
 	})
 }

@@ -28,7 +28,7 @@ func TestFeedIDsSurviveANewHostName(t *testing.T) {
 		require.Len(t, before, 1)
 		require.Equal(t, ids.FindStringSubmatch(atom)[1], before[0][1], "RSS and Atom name an item alike")
 
-		_, err := b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{Hosts: &[]string{"status.ids.example"}})
+		_, err := b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{Hosts: &[]string{"status.ids.example"}})
 		require.NoError(t, err)
 		b.refresh(t)
 		rss = b.get(t, "status.ids.example", "/history.rss").String()

@@ -26,7 +26,7 @@ func TestFeedLinksAreAbsolute(t *testing.T) {
 		b.refresh(t)
 		for _, host := range []string{"", "status.links.example"} {
 			if host != "" {
-				_, err := b.svc.UpdatePage(b.ctx, p.ID, status.PagePatch{Hosts: &[]string{host}})
+				_, err := b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{Hosts: &[]string{host}})
 				require.NoError(t, err)
 				b.refresh(t)
 			}

@@ -73,7 +73,7 @@ func TestFeeds(t *testing.T) {
 		}
 
 		t.Run("page without a host name links under the base URL", func(t *testing.T) {
-			_, err := b.svc.UpdatePage(b.ctx, w.other.ID, status.PagePatch{Hosts: &[]string{}})
+			_, err := b.svc.Pages.Update(b.ctx, w.other.ID, status.PagePatch{Hosts: &[]string{}})
 			require.NoError(t, err)
 			b.refresh(t)
 			r := b.get(t, "", "/p/other/history.atom")

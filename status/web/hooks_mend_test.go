@@ -42,7 +42,7 @@ func TestAlertmanagerHookKeepsTheGroup(t *testing.T) {
 		require.Contains(t, problems, `alerts[2].status: must be "firing" or "resolved", got "pending"`)
 
 		require.Len(t, res.Items, 1)
-		item, err := b.svc.IntakeItem(b.ctx, res.Items[0])
+		item, err := b.svc.Intake.Item(b.ctx, res.Items[0])
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(item.Title), status.MaxNameLen)
 		recs, err := b.alerts.Alerts(b.ctx, item.ID, 0)

@@ -59,7 +59,7 @@ func (b *hookBundle) result(t *testing.T, r reply) alerts.Result {
 
 func (b *hookBundle) itemCount(t *testing.T) int {
 	t.Helper()
-	items, err := b.svc.IntakeItems(b.ctx, status.IntakeFilter{Limit: 500})
+	items, err := b.svc.Intake.Items(b.ctx, status.IntakeFilter{Limit: 500})
 	require.NoError(t, err)
 	return len(items)
 }
@@ -142,7 +142,7 @@ func TestAlertmanagerHook(t *testing.T) {
 		first := b.result(t, b.post(t, "alertmanager", amFiring))
 		require.Equal(t, 1, first.New)
 		require.Len(t, first.Items, 1)
-		item, err := b.svc.IntakeItem(b.ctx, first.Items[0])
+		item, err := b.svc.Intake.Item(b.ctx, first.Items[0])
 		require.NoError(t, err)
 		require.Equal(t, "PostgresDown: PostgreSQL is down", item.Title)
 		require.Equal(t, status.SeverityMajor, item.Severity, "critical suggests major")
@@ -221,7 +221,7 @@ func TestGenericHook(t *testing.T) {
   "link": "https://icinga.example/icingaweb2/monitoring/service/show?host=db1&service=disk", "unknown": [1, 2]}`
 		res := b.result(t, b.post(t, "generic", one))
 		require.Equal(t, 1, res.New)
-		item, err := b.svc.IntakeItem(b.ctx, res.Items[0])
+		item, err := b.svc.Intake.Item(b.ctx, res.Items[0])
 		require.NoError(t, err)
 		require.Equal(t, "Disk almost full on db1", item.Title)
 		require.Equal(t, status.SeverityMinor, item.Severity)
@@ -319,7 +319,7 @@ func TestHooksRefuseBadPayloads(t *testing.T) {
 		require.Contains(t, strings.Join(res.Problems, "\n"), "no labels")
 		// A javascript: link never reaches the console.
 		res = b.result(t, b.post(t, "generic", `{"title": "x", "key": "js", "link": "javascript:alert(1)"}`))
-		item, err := b.svc.IntakeItem(b.ctx, res.Items[0])
+		item, err := b.svc.Intake.Item(b.ctx, res.Items[0])
 		require.NoError(t, err)
 		require.Empty(t, item.Link)
 	})
@@ -351,7 +351,7 @@ func alertItem(t *testing.T, b *hookBundle, batch ...alerts.Alert) *status.Intak
 	t.Helper()
 	res, err := b.alerts.Ingest(b.ctx, batch)
 	require.NoError(t, err)
-	item, err := b.svc.IntakeItem(b.ctx, res.Items[0])
+	item, err := b.svc.Intake.Item(b.ctx, res.Items[0])
 	require.NoError(t, err)
 	return item
 }
@@ -368,7 +368,7 @@ func TestAlertStormThroughTheHook(t *testing.T) {
 			b.result(t, b.post(t, "generic", body))
 			b.clock.Advance(300 * time.Millisecond)
 		}
-		items, err := b.svc.IntakeItems(b.ctx, status.IntakeFilter{})
+		items, err := b.svc.Intake.Items(b.ctx, status.IntakeFilter{})
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		require.Equal(t, 200, items[0].AlertCount)

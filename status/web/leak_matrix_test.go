@@ -306,7 +306,7 @@ func (w *leakWorld) adminAPIOutputs(t *testing.T) []leakOutput {
 
 // visibility is the incident's visibility now.
 func (w *leakWorld) visibility(t *testing.T, inc *status.Incident) status.Visibility {
-	cur, err := w.b.svc.IncidentByID(w.b.ctx, w.page.ID, inc.ID)
+	cur, err := w.b.svc.Incidents.ByID(w.b.ctx, w.page.ID, inc.ID)
 	require.NoError(t, err)
 	return cur.Visibility
 }

@@ -164,13 +164,13 @@ func (w *leakWorld) buildTeam(t *testing.T) {
 		Name:  w.mark("team member: name", "zqusernamezq", mayTeam),
 		Email: w.mark("team member: email", "zquseremailzq", mayTeam) + "@team.example"})
 	var err error
-	w.apiToken, _, err = svc.CreateToken(ctx, w.mark("API token: name", "zqtokennamezq", mayTeam), status.RoleViewer)
+	w.apiToken, _, err = svc.Accounts.CreateToken(ctx, w.mark("API token: name", "zqtokennamezq", mayTeam), status.RoleViewer)
 	require.NoError(t, err)
-	w.template, err = svc.SaveUpdateTemplate(ctx, "", status.UpdateTemplateInput{Kind: status.KindProgress,
+	w.template, err = svc.Templates.Save(ctx, "", status.UpdateTemplateInput{Kind: status.KindProgress,
 		Name: w.mark("update template: name", "zqtemplatenamezq", mayTeam),
 		Body: w.mark("update template: body", "zqtemplatebodyzq", mayTeam)})
 	require.NoError(t, err)
-	w.intake, _, err = svc.CreateIntake(ctx, status.IntakeInput{Source: status.IntakePhone,
+	w.intake, _, err = svc.Intake.Create(ctx, status.IntakeInput{Source: status.IntakePhone,
 		Title:       w.mark("intake item: title", "zqintaketitlezq", mayTeam),
 		Body:        w.mark("intake item: body", "zqintakebodyzq", mayTeam),
 		SenderName:  w.mark("intake item: caller", "zqintakecallerzq", mayTeam),
@@ -189,7 +189,7 @@ func (w *leakWorld) buildResolved(t *testing.T) {
 		Components: affect(w.pub.ID, status.PartialOutage)})
 	w.incidents = append(w.incidents, inc)
 	w.b.clock.Advance(time.Hour)
-	_, err := svc.Close(ctx, pid, inc.ID, status.CloseInput{ConfirmationSource: "internal", ConfirmationMethod: "monitoring",
+	_, err := svc.Incidents.Close(ctx, pid, inc.ID, status.CloseInput{ConfirmationSource: "internal", ConfirmationMethod: "monitoring",
 		ConfirmedBy: w.mark("closing: confirmed by", "zqconfirmedbyzq", mayTeam),
 		Message:     w.mark("resolved public incident: resolution", "zqresolutionzq", mayAll, audiencePublic),
 		Resolution:  status.ResolutionPermanent,
@@ -206,7 +206,7 @@ func (w *leakWorld) buildResolved(t *testing.T) {
 		{Kind: status.PostmortemPublic, Action: status.PostmortemSave,
 			Text: w.mark("public post-mortem draft (unpublished)", "zqpostmortemdraftzq", mayTeam)},
 	} {
-		_, err := svc.SavePostmortem(ctx, pid, inc.ID, in)
+		_, err := svc.Incidents.SavePostmortem(ctx, pid, inc.ID, in)
 		require.NoError(t, err)
 	}
 }
@@ -217,7 +217,7 @@ func (w *leakWorld) buildResolved(t *testing.T) {
 // title differs from its title and which affects no customer.
 func (w *leakWorld) buildOpen(t *testing.T) {
 	svc, ctx, pid := w.b.svc, w.b.ctx, w.page.ID
-	inc, err := svc.DeclareIncident(ctx, pid, status.IncidentInput{Severity: status.SeverityMinor, Visibility: status.VisibilityPublic,
+	inc, err := svc.Incidents.Declare(ctx, pid, status.IncidentInput{Severity: status.SeverityMinor, Visibility: status.VisibilityPublic,
 		Title:             w.mark("open public incident: title", "zqopentitlezq", mayAll, audiencePublic),
 		Body:              w.mark("open public incident: first update", "zqopenbodyzq", mayAll, audiencePublic),
 		Components:        affect(w.pub.ID, status.PartialOutage, w.hidden.ID, status.MajorOutage),
@@ -231,16 +231,16 @@ func (w *leakWorld) buildOpen(t *testing.T) {
 		AffectedCustomers: w.mark("record: affected customers (free text)", "zqaffectedcustomerszq", mayTeam)})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, inc)
-	_, err = svc.AddNote(ctx, pid, inc.ID, w.mark("internal note", "zqinternalnotezq", mayTeam), "Casey", nil)
+	_, err = svc.Incidents.AddNote(ctx, pid, inc.ID, w.mark("internal note", "zqinternalnotezq", mayTeam), "Casey", nil)
 	require.NoError(t, err)
-	require.NoError(t, svc.AssignRole(ctx, pid, inc.ID, status.RoleCommander, w.user.ID, "Casey"))
-	require.NoError(t, svc.RecordEscalation(ctx, pid, inc.ID, status.RecordAMInformed,
+	require.NoError(t, svc.Incidents.AssignRole(ctx, pid, inc.ID, status.RoleCommander, w.user.ID, "Casey"))
+	require.NoError(t, svc.Incidents.RecordEscalation(ctx, pid, inc.ID, status.RecordAMInformed,
 		w.mark("escalation: who informed Account Management", "zqescalatedbyzq", mayTeam)))
-	_, err = svc.ScheduleUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
+	_, err = svc.Incidents.ScheduleUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: w.mark("scheduled update (not yet published)", "zqscheduledzq", mayTeam)}, epoch.Add(2*time.Hour))
 	require.NoError(t, err)
 	w.b.clock.Advance(5 * time.Minute)
-	_, err = svc.PostUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
+	_, err = svc.Incidents.PostUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body:       w.mark("open public incident: second update", "zqopenupdatezq", mayAll, audiencePublic),
 		Components: affect(w.hidden.ID, status.PartialOutage)})
 	require.NoError(t, err)
@@ -248,7 +248,7 @@ func (w *leakWorld) buildOpen(t *testing.T) {
 	retitled := statustest.Incident(t, svc, pid, &statustest.IncidentOpts{
 		Title: w.mark("public incident of no customer: title (its public title differs)", "zqretitledtitlezq", mayTeam),
 		Body:  w.mark("public incident of no customer: update", "zqretitledbodyzq", mayAll, audiencePublic)})
-	_, err = svc.UpdateIncident(ctx, pid, retitled.ID, status.IncidentPatch{
+	_, err = svc.Incidents.Update(ctx, pid, retitled.ID, status.IncidentPatch{
 		PublicTitle: statustest.Ptr(w.mark("public incident of no customer: public title", "zqretitledpublictitlezq", mayAll, audiencePublic))})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, retitled)
@@ -265,7 +265,7 @@ func (w *leakWorld) buildNonPublic(t *testing.T) {
 		Body:       w.mark("internal incident: first update", "zqinternalbodyzq", mayTeam),
 		Components: affect(w.pub.ID, status.MajorOutage), Customers: []string{w.custA.ID}})
 	w.mark("internal incident: id", internal.ID, mayTeam)
-	_, err := svc.PostUpdate(ctx, pid, internal.ID, status.UpdateInput{Kind: status.KindProgress,
+	_, err := svc.Incidents.PostUpdate(ctx, pid, internal.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: w.mark("internal incident: second update", "zqinternalupdatezq", mayTeam)})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, internal)
@@ -297,7 +297,7 @@ func (w *leakWorld) buildWidened(t *testing.T) {
 		Title:      w.mark("widened incident: title (customers of it may see it)", "zqwidenedtitlezq", mayA, audienceA),
 		Body:       w.mark("widened incident: update posted while customers-only", "zqwidenedbeforezq", mayA, audienceA),
 		Components: affect(w.pub.ID, status.PartialOutage), Customers: []string{w.custA.ID}})
-	full, err := svc.IncidentByID(ctx, pid, inc.ID)
+	full, err := svc.Incidents.ByID(ctx, pid, inc.ID)
 	require.NoError(t, err)
 	require.Len(t, full.Updates, 1)
 	w.mark("widened incident: id of the update posted while customers-only", full.Updates[0].ID, mayA)
@@ -308,11 +308,11 @@ func (w *leakWorld) buildWidened(t *testing.T) {
 	})
 	require.NoError(t, err)
 	w.b.clock.Advance(5 * time.Minute)
-	_, err = svc.UpdateIncident(ctx, pid, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityPublic),
+	_, err = svc.Incidents.Update(ctx, pid, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityPublic),
 		PublicTitle: statustest.Ptr(w.mark("widened incident: public title", "zqwidenedpublictitlezq", mayAll, audiencePublic))})
 	require.NoError(t, err)
 	w.b.clock.Advance(5 * time.Minute)
-	_, err = svc.PostUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
+	_, err = svc.Incidents.PostUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: w.mark("widened incident: public update", "zqwidenedafterzq", mayAll, audiencePublic, audienceA)})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, inc)
@@ -330,10 +330,10 @@ func (w *leakWorld) buildMaintenance(t *testing.T) {
 		ScheduledFor: epoch.AddDate(0, 0, 1), ScheduledUntil: epoch.AddDate(0, 0, 1).Add(2 * time.Hour),
 		ComponentIDs: []string{w.pub.ID, w.hidden.ID}})
 	w.b.clock.Advance(time.Minute)
-	_, err := svc.PostMaintenanceUpdate(ctx, pid, m.ID, status.MaintenanceUpdateInput{Author: author,
+	_, err := svc.Maintenances.PostUpdate(ctx, pid, m.ID, status.MaintenanceUpdateInput{Author: author,
 		Body: w.mark("maintenance: update", "zqmaintenanceupdatezq", mayAll, audiencePublic)})
 	require.NoError(t, err)
-	w.maint, err = svc.MaintenanceByID(ctx, pid, m.ID)
+	w.maint, err = svc.Maintenances.ByID(ctx, pid, m.ID)
 	require.NoError(t, err)
 }
 
@@ -366,7 +366,7 @@ func (w *leakWorld) fanOut(t *testing.T) {
 	svc, ctx, pid := w.b.svc, w.b.ctx, w.page.ID
 	f := &comms.FanOut{Service: svc, Outbox: w.box, Audience: w.subs.Audience(w.base), BaseURL: w.base, Tokens: w.tokens}
 	for _, inc := range w.incidents {
-		v, err := svc.IncidentView(ctx, status.Internal(), pid, inc.ID)
+		v, err := svc.Incidents.View(ctx, status.Internal(), pid, inc.ID)
 		require.NoError(t, err)
 		for i := len(v.Updates) - 1; i >= 0; i-- {
 			require.NoError(t, f.Run(ctx, comms.FanOutArgs{PageID: pid, IncidentID: inc.ID, UpdateID: v.Updates[i].ID}))

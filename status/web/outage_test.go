@@ -53,7 +53,7 @@ func setupOutage(t *testing.T, bdb *bun.DB) *outageWorld {
 	require.Equal(t, http.StatusOK, form.Code)
 	w.csrf = csrfOf(t, form)
 	var err error
-	w.token, _, err = b.svc.CreateToken(b.ctx, "tests", status.RoleAdmin)
+	w.token, _, err = b.svc.Accounts.CreateToken(b.ctx, "tests", status.RoleAdmin)
 	require.NoError(t, err)
 	w.hookTok, err = as.NewToken(b.ctx, "generic")
 	require.NoError(t, err)

@@ -35,7 +35,7 @@ func (s *Server) showPrivateIncident(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	// The link works while the customer is linked to the incident; what it
 	// shows is that customer's view, never more.
-	linked, err := s.deps.Service.IncidentCustomers(ctx, incID)
+	linked, err := s.deps.Service.Incidents.Customers(ctx, incID)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) showPrivateIncident(c *fiber.Ctx) error {
 	for _, cu := range linked {
 		allowed = allowed || cu.ID == customerID
 	}
-	inc, err := s.deps.Service.IncidentView(ctx, status.CustomerAudience(customerID), sn.View.Page.ID, incID)
+	inc, err := s.deps.Service.Incidents.View(ctx, status.CustomerAudience(customerID), sn.View.Page.ID, incID)
 	if status.KindOf(err) == status.KindNotFound || (err == nil && !allowed) {
 		return s.publicError(c, sn, root, fiber.StatusNotFound, "Incident not found", "This incident is no longer available.")
 	}

@@ -30,8 +30,8 @@ func TestPrivateIncidentLink(t *testing.T) {
 		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Globex"})
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Acme's cluster", Visibility: status.VisibilityCustomers,
 			Body: "Your cluster is degraded."})
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID}))
-		_, err := b.svc.AddNote(b.ctx, p.ID, inc.ID, "INTERNAL NOTE", "Casey", nil)
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID}))
+		_, err := b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "INTERNAL NOTE", "Casey", nil)
 		require.NoError(t, err)
 		b.refresh(t)
 
@@ -62,12 +62,12 @@ func TestPrivateIncidentLink(t *testing.T) {
 		require.Equal(t, http.StatusGone, b.get(t, "", path).Code, "expired")
 		b.clock.Advance(-31 * 24 * time.Hour)
 
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityInternal)})
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityInternal)})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusNotFound, b.get(t, "", path).Code, "an internal incident shows nothing")
-		_, err = b.svc.UpdateIncident(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Visibility: statustest.Ptr(status.VisibilityCustomers)})
 		require.NoError(t, err)
-		require.NoError(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, nil))
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, nil))
 		require.Equal(t, http.StatusNotFound, b.get(t, "", path).Code, "an unlinked customer sees nothing")
 	})
 }

@@ -137,7 +137,7 @@ func (s *Snapshots) Refresh(ctx context.Context) error {
 func (s *Snapshots) refresh(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	versions, err := s.svc.PageVersions(ctx)
+	versions, err := s.svc.Pages.Versions(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Snapshots) refresh(ctx context.Context) error {
 			next[id] = cur
 			continue
 		}
-		view, err := s.svc.PageView(ctx, status.Public(), id)
+		view, err := s.svc.Pages.View(ctx, status.Public(), id)
 		if status.KindOf(err) == status.KindNotFound {
 			continue // deleted meanwhile
 		}

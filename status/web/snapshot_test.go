@@ -60,7 +60,7 @@ func TestSnapshotsFollowOtherReplicas(t *testing.T) {
 			require.True(t, pageShows(a.srv, "/p/fresh/api/v2/incidents/unresolved.json", inc.ID))
 			require.True(t, pageShows(a.srv, "/p/fresh/history.atom", "Seen by replica A"))
 
-			_, err := other.svc.PostUpdate(other.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved,
+			_, err := other.svc.Incidents.PostUpdate(other.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved,
 				Kind: status.KindResolution, Resolution: status.ResolutionPermanent, Body: "Fixed by replica B."})
 			require.NoError(t, err)
 			a.refresh(t)
@@ -69,7 +69,7 @@ func TestSnapshotsFollowOtherReplicas(t *testing.T) {
 		})
 
 		t.Run("page renamed, re-hosted and deleted elsewhere", func(t *testing.T) {
-			_, err := other.svc.UpdatePage(other.ctx, p.ID, status.PagePatch{Name: statustest.Ptr("Renamed Page"),
+			_, err := other.svc.Pages.Update(other.ctx, p.ID, status.PagePatch{Name: statustest.Ptr("Renamed Page"),
 				Hosts: &[]string{"fresh.example.net"}})
 			require.NoError(t, err)
 			a.refresh(t)
@@ -78,7 +78,7 @@ func TestSnapshotsFollowOtherReplicas(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.Code)
 			requireContains(t, r.String(), `"url":"https://fresh.example.net"`)
 
-			require.NoError(t, other.svc.DeletePage(other.ctx, p.ID))
+			require.NoError(t, other.svc.Pages.Delete(other.ctx, p.ID))
 			a.refresh(t)
 			require.Equal(t, http.StatusNotFound, a.get(t, "", "/p/fresh/").Code)
 		})
@@ -121,7 +121,7 @@ func TestDatabaseDown(t *testing.T) {
 		own, _ := openSeparate(t, bdb)
 		b := setup(t, own, withReady(func(ctx context.Context) error { return own.PingContext(ctx) }))
 		w := buildWorld(t, b)
-		tok, _, err := b.svc.CreateToken(b.ctx, "ops", status.RoleAdmin)
+		tok, _, err := b.svc.Accounts.CreateToken(b.ctx, "ops", status.RoleAdmin)
 		require.NoError(t, err)
 
 		r := b.get(t, "", "/readyz")

@@ -64,7 +64,7 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 	w.old = statustest.Incident(t, svc, w.page.ID, &statustest.IncidentOpts{Title: "Old storage incident",
 		Severity: status.SeverityMinor, Components: affect(w.api.ID, status.DegradedPerformance)})
 	b.clock.Advance(time.Hour)
-	_, err := svc.PostUpdate(ctx, w.page.ID, w.old.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+	_, err := svc.Incidents.PostUpdate(ctx, w.page.ID, w.old.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 		Resolution: status.ResolutionPermanent, Body: "Storage is healthy again."})
 	require.NoError(t, err)
 
@@ -73,12 +73,12 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 	w.past = statustest.Incident(t, svc, w.page.ID, &statustest.IncidentOpts{Title: "Login outage",
 		Severity: status.SeverityMajor, Components: affect(w.site.ID, status.PartialOutage), Body: "Logins fail for some users."})
 	b.clock.Advance(30 * time.Minute)
-	_, err = svc.PostUpdate(ctx, w.page.ID, w.past.ID, status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress,
+	_, err = svc.Incidents.PostUpdate(ctx, w.page.ID, w.past.ID, status.UpdateInput{State: status.StateObserving, Kind: status.KindProgress,
 		Body: "A fix is deployed; we are watching."})
 	require.NoError(t, err)
 	b.clock.Advance(30 * time.Minute)
-	require.NoError(t, svc.RecordEscalation(ctx, w.page.ID, w.past.ID, status.RecordPostmortemNo, "Casey"))
-	_, err = svc.PostUpdate(ctx, w.page.ID, w.past.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+	require.NoError(t, svc.Incidents.RecordEscalation(ctx, w.page.ID, w.past.ID, status.RecordPostmortemNo, "Casey"))
+	_, err = svc.Incidents.PostUpdate(ctx, w.page.ID, w.past.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 		Resolution: status.ResolutionPermanent, Body: "Logins work again."})
 	require.NoError(t, err)
 
@@ -88,7 +88,7 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 		Severity: status.SeverityMajor, State: status.StateMitigating, Body: "We identified a faulty deploy.",
 		Components: affect(w.api.ID, status.PartialOutage, w.hidden.ID, status.MajorOutage)})
 	b.clock.Advance(10 * time.Minute)
-	_, err = svc.PostUpdate(ctx, w.page.ID, w.active.ID, status.UpdateInput{Kind: status.KindProgress,
+	_, err = svc.Incidents.PostUpdate(ctx, w.page.ID, w.active.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: "Rolling back.", Components: affect(w.hidden.ID, status.PartialOutage)})
 	require.NoError(t, err)
 
@@ -107,7 +107,7 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 	w.inProgress = statustest.Maintenance(t, svc, w.page.ID, &statustest.MaintenanceOpts{Title: "Network maintenance",
 		ScheduledFor: epoch.Add(-20 * time.Minute), ScheduledUntil: epoch.Add(time.Hour), ComponentIDs: []string{w.site.ID}})
 	b.clock.Advance(time.Minute)
-	_, err = svc.PostMaintenanceUpdate(ctx, w.page.ID, w.inProgress.ID, status.MaintenanceUpdateInput{State: status.MaintenanceInProgress,
+	_, err = svc.Maintenances.PostUpdate(ctx, w.page.ID, w.inProgress.ID, status.MaintenanceUpdateInput{State: status.MaintenanceInProgress,
 		Body: "Work has started."})
 	require.NoError(t, err)
 	w.upcoming = statustest.Maintenance(t, svc, w.page.ID, &statustest.MaintenanceOpts{Title: "Database upgrade",
