@@ -198,11 +198,15 @@ func (s *Customers) Delete(ctx context.Context, id string) error {
 // List returns every customer with its domains and contacts, sorted
 // by name.
 func (s *Customers) List(ctx context.Context) ([]*Customer, error) {
+	return customers(ctx, s.db)
+}
+
+func customers(ctx context.Context, db bun.IDB) ([]*Customer, error) {
 	var out []*Customer
-	if err := s.db.NewSelect().Model(&out).OrderExpr("lower(cu.name), cu.id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&out).OrderExpr("lower(cu.name), cu.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
-	if err := loadCustomerDetails(ctx, s.db, out); err != nil {
+	if err := loadCustomerDetails(ctx, db, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -470,15 +474,19 @@ func (s *core) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Incide
 // Customers returns the customers an incident affects, with their
 // domains and contacts, sorted by name. An unknown incident has none.
 func (s *Incidents) Customers(ctx context.Context, incidentID string) ([]*Customer, error) {
+	return incidentCustomers(ctx, s.db, incidentID)
+}
+
+func incidentCustomers(ctx context.Context, db bun.IDB, incidentID string) ([]*Customer, error) {
 	if !ValidID(incidentID) {
 		return nil, notFound("Incident", incidentID)
 	}
 	var out []*Customer
-	if err := s.db.NewSelect().Model(&out).Join("JOIN incident_customers AS icu ON icu.customer_id = cu.id").
+	if err := db.NewSelect().Model(&out).Join("JOIN incident_customers AS icu ON icu.customer_id = cu.id").
 		Where("icu.incident_id = ?", incidentID).OrderExpr("lower(cu.name), cu.id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list customers of incident %s: %w", incidentID, err)
 	}
-	if err := loadCustomerDetails(ctx, s.db, out); err != nil {
+	if err := loadCustomerDetails(ctx, db, out); err != nil {
 		return nil, err
 	}
 	return out, nil

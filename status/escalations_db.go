@@ -61,13 +61,17 @@ func (s *Incidents) RecordEscalation(ctx context.Context, pageID, incidentID str
 // EscalationsOf returns the escalation flags of an incident at the
 // service's now, with the incident history of its components.
 func (s *Incidents) EscalationsOf(ctx context.Context, inc *Incident) ([]Flag, error) {
+	return escalationsOf(ctx, s.db, inc, s.Now())
+}
+
+func escalationsOf(ctx context.Context, db bun.IDB, inc *Incident, now time.Time) ([]Flag, error) {
 	in := EscalationInput{AccountManagementInformedAt: inc.AMInformedAt, PostmortemDecision: inc.PostmortemDecision,
 		ContinuityPlanAt: inc.ContinuityPlanAt}
 	for _, ic := range inc.Components {
 		var rows []struct {
 			StartedAt time.Time `bun:"started_at"`
 		}
-		if err := s.db.NewSelect().Model((*Incident)(nil)).Column("i.started_at").
+		if err := db.NewSelect().Model((*Incident)(nil)).Column("i.started_at").
 			Join("JOIN incident_components AS ic ON ic.incident_id = i.id").
 			Where("ic.component_id = ? AND i.id <> ?", ic.ComponentID, inc.ID).
 			Where("i.started_at >= ? AND i.started_at <= ?", inc.StartedAt.Add(-RepeatWindow), inc.StartedAt).
@@ -75,7 +79,7 @@ func (s *Incidents) EscalationsOf(ctx context.Context, inc *Incident) ([]Flag, e
 			return nil, fmt.Errorf("load incident history of component %s: %w", ic.ComponentID, err)
 		}
 		h := ComponentHistory{ComponentID: ic.ComponentID}
-		if c, err := componentOnPage(ctx, s.db, inc.PageID, ic.ComponentID); err == nil {
+		if c, err := componentOnPage(ctx, db, inc.PageID, ic.ComponentID); err == nil {
 			h.Name = c.Name
 		}
 		for _, r := range rows {
@@ -83,5 +87,5 @@ func (s *Incidents) EscalationsOf(ctx context.Context, inc *Incident) ([]Flag, e
 		}
 		in.Components = append(in.Components, h)
 	}
-	return Escalations(inc, in, s.Now()), nil
+	return Escalations(inc, in, now), nil
 }

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -164,14 +165,11 @@ const (
 	KindGeneral    UpdateKind = "general"
 )
 
+// UpdateKinds are the update kinds, in the order the console offers them.
+var UpdateKinds = []UpdateKind{KindAnalysis, KindProgress, KindETA, KindResolution, KindGeneral}
+
 // Valid reports whether k is a known kind.
-func (k UpdateKind) Valid() bool {
-	switch k {
-	case KindAnalysis, KindProgress, KindETA, KindResolution, KindGeneral:
-		return true
-	}
-	return false
-}
+func (k UpdateKind) Valid() bool { return slices.Contains(UpdateKinds, k) }
 
 // Label is the kind in words.
 func (k UpdateKind) Label() string {

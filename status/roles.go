@@ -149,8 +149,12 @@ func (s *Incidents) RemoveRole(ctx context.Context, pageID, incidentID string, r
 // Roles returns who holds which role in an incident, in IncidentRoles
 // order, then by name.
 func (s *Incidents) Roles(ctx context.Context, incidentID string) ([]*RoleAssignment, error) {
+	return roles(ctx, s.db, incidentID)
+}
+
+func roles(ctx context.Context, db bun.IDB, incidentID string) ([]*RoleAssignment, error) {
 	var out []*RoleAssignment
-	if err := s.db.NewSelect().Model(&out).Relation("User").Where("ir.incident_id = ?", incidentID).Order("ir.assigned_at").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&out).Relation("User").Where("ir.incident_id = ?", incidentID).Order("ir.assigned_at").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load roles: %w", err)
 	}
 	rank := map[IncidentRole]int{}
@@ -168,8 +172,12 @@ func (s *Incidents) Roles(ctx context.Context, incidentID string) ([]*RoleAssign
 
 // Users returns every console user by name.
 func (s *Accounts) Users(ctx context.Context) ([]*User, error) {
+	return users(ctx, s.db)
+}
+
+func users(ctx context.Context, db bun.IDB) ([]*User, error) {
 	var out []*User
-	if err := s.db.NewSelect().Model(&out).Order("name", "email").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&out).Order("name", "email").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return out, nil

@@ -167,8 +167,12 @@ func lockScheduled(ctx context.Context, tx bun.Tx, id string) (*ScheduledUpdate,
 // ScheduledUpdates returns an incident's scheduled updates, the next to be
 // published first, then the finished ones newest first.
 func (s *Incidents) ScheduledUpdates(ctx context.Context, incidentID string) ([]*ScheduledUpdate, error) {
+	return scheduledUpdates(ctx, s.db, incidentID)
+}
+
+func scheduledUpdates(ctx context.Context, db bun.IDB, incidentID string) ([]*ScheduledUpdate, error) {
 	var out []*ScheduledUpdate
-	err := s.db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).
+	err := db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).
 		OrderExpr("CASE WHEN status = 'pending' THEN 0 ELSE 1 END").
 		OrderExpr("CASE WHEN status = 'pending' THEN publish_at END ASC").
 		OrderExpr("publish_at DESC").Scan(ctx)

@@ -92,11 +92,15 @@ const AlertActor = "Monitoring"
 
 // Timeline returns an incident's entries, oldest first.
 func (s *Incidents) Timeline(ctx context.Context, pageID, incidentID string) ([]*TimelineEntry, error) {
-	if _, err := incidentOnPage(ctx, s.db, pageID, incidentID); err != nil {
+	return timeline(ctx, s.db, pageID, incidentID)
+}
+
+func timeline(ctx context.Context, db bun.IDB, pageID, incidentID string) ([]*TimelineEntry, error) {
+	if _, err := incidentOnPage(ctx, db, pageID, incidentID); err != nil {
 		return nil, err
 	}
 	var out []*TimelineEntry
-	if err := s.db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).Order("at", "created_at", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&out).Where("incident_id = ?", incidentID).Order("at", "created_at", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load timeline: %w", err)
 	}
 	return out, nil

@@ -60,8 +60,12 @@ func (in *UpdateTemplateInput) validate() error {
 
 // List returns every template by position.
 func (s *Templates) List(ctx context.Context) ([]*UpdateTemplate, error) {
+	return updateTemplates(ctx, s.db)
+}
+
+func updateTemplates(ctx context.Context, db bun.IDB) ([]*UpdateTemplate, error) {
 	var out []*UpdateTemplate
-	if err := s.db.NewSelect().Model(&out).Order("position", "name").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&out).Order("position", "name").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list update templates: %w", err)
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -109,8 +108,11 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	form := formValues(c)
 	pageID := form.Get("page")
 	page, err := s.deps.Service.Pages.ByID(c.UserContext(), pageID)
-	if err != nil {
+	if status.KindOf(err) == status.KindNotFound {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, "", form, map[string]string{"page": "choose a status page"})
+	}
+	if err != nil {
+		return err
 	}
 	fields := status.FieldErrors{}
 	started := parseLocalTime(fields, "started_at", form.Get("started_at"), page.Location())
@@ -120,9 +122,6 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, err.(*status.Error).Fields)
 	}
 	customers := form["customer"]
-	if err := s.checkCustomerChoice(c, customers); err != nil {
-		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, map[string]string{"customers": err.Error()})
-	}
 	user := s.consoleBase(c).User
 	inc, err := s.deps.Service.Incidents.Declare(c.UserContext(), page.ID, status.IncidentInput{
 		Title: form.Get("title"), Severity: status.Severity(form.Get("severity")), Visibility: status.Visibility(form.Get("visibility")),
@@ -133,7 +132,7 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 		IntakeID: form.Get("intake")})
 	if status.KindOf(err) == status.KindInvalid {
 		_, _, f := classify(err)
-		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, f)
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, customerChoice(f))
 	}
 	if err != nil {
 		return err
@@ -145,26 +144,21 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
 }
 
-// checkCustomerChoice checks that the chosen customer ids are customers,
-// before anything is saved.
-func (s *Server) checkCustomerChoice(c *fiber.Ctx, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	all, err := s.deps.Service.Customers.List(c.UserContext())
-	if err != nil {
-		return err
-	}
-	known := map[string]bool{}
-	for _, cu := range all {
-		known[cu.ID] = true
-	}
-	for _, id := range ids {
-		if !known[id] {
-			return errors.New("one of the chosen customers does not exist (any more); reload the page")
+// staleCustomers is what the console says when a chosen customer was
+// deleted meanwhile.
+const staleCustomers = "one of the chosen customers does not exist (any more); reload the page"
+
+// customerChoice names the customer picker in the service's field errors
+// about the chosen customers (customers[i]), so that the form shows them
+// beside it.
+func customerChoice(f map[string]string) map[string]string {
+	for k := range f {
+		if strings.HasPrefix(k, "customers[") {
+			delete(f, k)
+			f["customers"] = staleCustomers
 		}
 	}
-	return nil
+	return f
 }
 
 // setConsoleCustomers serves POST /console/pages/:page/incidents/:id/customers.
@@ -174,7 +168,7 @@ func (s *Server) setConsoleCustomers(c *fiber.Ctx) error {
 	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
 		_, msg, f := classify(err)
 		if len(f) > 0 {
-			msg = "one of the chosen customers does not exist (any more); reload the page"
+			msg = staleCustomers
 		}
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"customers": msg})
 	}
@@ -385,42 +379,6 @@ func (s *Server) showConsoleIncident(c *fiber.Ctx) error {
 	return s.renderConsoleIncident(c, fiber.StatusOK, form, nil)
 }
 
-// incidentContext is an incident with what its console views show.
-type incidentContext struct {
-	page  *status.Page
-	inc   *status.Incident
-	tl    []*status.TimelineEntry
-	comps []*status.Component
-	roles []*status.RoleAssignment
-	names map[string]string // component id → name
-}
-
-// loadIncident loads the incident of the :page and :id parameters.
-func (s *Server) loadIncident(c *fiber.Ctx) (*incidentContext, error) {
-	ctx, svc := c.UserContext(), s.deps.Service
-	ic := &incidentContext{names: map[string]string{}}
-	var err error
-	if ic.page, err = svc.Pages.ByID(ctx, c.Params("page")); err != nil {
-		return nil, err
-	}
-	if ic.inc, err = svc.Incidents.ByID(ctx, ic.page.ID, c.Params("id")); err != nil {
-		return nil, err
-	}
-	if ic.tl, err = svc.Incidents.Timeline(ctx, ic.page.ID, ic.inc.ID); err != nil {
-		return nil, err
-	}
-	if ic.comps, err = svc.Pages.Components(ctx, ic.page.ID); err != nil {
-		return nil, err
-	}
-	if ic.roles, err = svc.Incidents.Roles(ctx, ic.inc.ID); err != nil {
-		return nil, err
-	}
-	for _, comp := range ic.comps {
-		ic.names[comp.ID] = comp.Name
-	}
-	return ic, nil
-}
-
 func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, fields map[string]string) error {
 	return s.renderIncidentPanel(c, code, form, fields, incidentPanel{})
 }
@@ -430,49 +388,23 @@ func (s *Server) renderConsoleIncident(c *fiber.Ctx, code int, form url.Values, 
 // to check).
 func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fields map[string]string, panel incidentPanel) error {
 	ctx := c.UserContext()
-	fields = formFields(fields)
-	svc := s.deps.Service
-	ic, err := s.loadIncident(c)
+	desk, err := s.deps.Service.Incidents.Desk(ctx, c.Params("page"), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	page, inc, tl, comps, roles := ic.page, ic.inc, ic.tl, ic.comps, ic.roles
-	if form.Get("confirmed_by") == "" && inc.ConfirmedBy != "" {
-		// A confirmation on record (a customer's email) starts the close form.
-		form.Set("confirmed_by", inc.ConfirmedBy)
-		form.Set("confirmation_source", inc.ConfirmationSource)
-		form.Set("confirmation_method", inc.ConfirmationMethod)
+	page, inc, now := desk.Page, desk.Incident, desk.Now
+	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, View: desk.View, Timeline: desk.Timeline,
+		Components: desk.Components, Names: desk.Names, Loc: page.Location(), Form: form, Fields: formFields(fields),
+		Kinds: status.UpdateKinds, States: status.States, Statuses: status.ComponentStatuses, Now: now, Channel: desk.Channel,
+		Nudges: desk.Nudges, Flags: desk.Flags, Roles: desk.Roles, RoleKinds: status.IncidentRoles, Users: desk.Users,
+		Severities: status.Severities, Methods: status.ConfirmationMethods, Scheduled: desk.Scheduled, Customers: desk.Customers,
+		AllCustomers: desk.AllCustomers, Templates: status.TemplatesFor(desk.Templates, inc.State), HasCadence: desk.HasCadence,
+		Holding: desk.Holding, incidentPanel: panel}
+	if desk.HasCadence {
+		d.Cadence, d.DueIn = desk.CadenceState(), dueText(desk.Cadence.Due.Sub(now))
 	}
-	all, err := svc.Accounts.Users(ctx)
-	if err != nil {
-		return err
-	}
-	var users []*status.User // who may be given a role
-	for _, u := range all {
-		if !u.Disabled() {
-			users = append(users, u)
-		}
-	}
-	now := svc.Now()
-	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
-		Names: ic.names, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
-			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
-		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
-		Nudges: status.Nudges(inc, 0, now),
-		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities,
-		Methods: status.ConfirmationMethods, incidentPanel: panel}
-	d.View = inc.InternalView()
-	if d.Flags, err = svc.Incidents.EscalationsOf(ctx, inc); err != nil {
-		return err
-	}
-	if d.Scheduled, err = svc.Incidents.ScheduledUpdates(ctx, inc.ID); err != nil {
-		return err
-	}
-	if d.Customers, err = svc.Incidents.Customers(ctx, inc.ID); err != nil {
-		return err
-	}
-	if d.AllCustomers, err = svc.Customers.List(ctx); err != nil {
-		return err
+	if u := d.User; u != nil {
+		d.CanWrite = u.Role != status.RoleViewer
 	}
 	if s.deps.Outbox != nil {
 		if d.Emails, err = s.deps.Outbox.EmailCounts(ctx, inc.ID); err != nil {
@@ -488,32 +420,34 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 			d.AlertsResolved = &n
 		}
 	}
-	tpls, err := svc.Templates.List(ctx)
-	if err != nil {
-		return err
+	fillIncidentForm(form, desk)
+	return s.renderConsole(c, code, "console/incident.html", d)
+}
+
+// fillIncidentForm starts the incident page's forms from the record,
+// keeping whatever was typed: the close form from a confirmation on
+// record, the update form from a chosen template or the holding draft,
+// the edit form from the incident, the post-mortems from their drafts.
+func fillIncidentForm(form url.Values, desk *status.Desk) {
+	inc, loc := desk.Incident, desk.Page.Location()
+	if form.Get("confirmed_by") == "" && inc.ConfirmedBy != "" {
+		form.Set("confirmed_by", inc.ConfirmedBy)
+		form.Set("confirmation_source", inc.ConfirmationSource)
+		form.Set("confirmation_method", inc.ConfirmationMethod)
 	}
-	d.Templates = status.TemplatesFor(tpls, inc.State)
 	if form.Get("body") == "" {
 		// The next update is due from the moment this one goes out.
 		filled := *inc
-		next := now.Add(status.DefaultCadence)
+		next := desk.Now.Add(status.DefaultCadence)
 		filled.NextUpdateAt = &next
-		for _, t := range tpls {
+		for _, t := range desk.Templates {
 			if t.ID == form.Get("template") {
-				form.Set("body", status.FillTemplate(t.Body, &filled, ic.names, page.Location()))
+				form.Set("body", status.FillTemplate(t.Body, &filled, desk.Names, loc))
 			}
 		}
 		if form.Get("draft") == "holding" {
-			form.Set("body", status.HoldingDraft(inc, page.Location(), next))
+			form.Set("body", status.HoldingDraft(inc, loc, next))
 		}
-	}
-	if cad, ok := status.CadenceOf(inc); ok {
-		d.HasCadence, d.Cadence = true, cad.State(now)
-		d.Holding = d.Cadence != status.CadenceOnTime && status.HoldingDraft(inc, page.Location(), now) != ""
-		d.DueIn = dueText(cad.Due.Sub(now))
-	}
-	if u := d.User; u != nil {
-		d.CanWrite = u.Role != status.RoleViewer
 	}
 	if form.Get("version") == "" {
 		form.Set("version", fmt.Sprint(inc.Version))
@@ -523,7 +457,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		form.Set("public_title", inc.PublicTitle)
 		form.Set("severity", string(inc.Severity))
 		form.Set("visibility", string(inc.Visibility))
-		form.Set("started_at", inc.StartedAt.In(page.Location()).Format("2006-01-02T15:04"))
+		form.Set("started_at", inc.StartedAt.In(loc).Format("2006-01-02T15:04"))
 		form.Set("summary", inc.Summary)
 		form.Set("reproduce", inc.Reproduce)
 		form.Set("contact", inc.Contact)
@@ -533,20 +467,11 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		}
 	}
 	if form.Get("postmortem_internal") == "" {
-		pm := inc.PostmortemInternal
-		if pm == "" {
-			pm = status.InternalPostmortemDraft(inc, roles, tl, d.Names, page.Location())
-		}
-		form.Set("postmortem_internal", pm)
+		form.Set("postmortem_internal", desk.InternalPostmortem())
 	}
 	if form.Get("postmortem") == "" {
-		pm := inc.PostmortemDraft
-		if pm == "" {
-			pm = status.PublicPostmortemDraft(d.View.Updates, page.Location())
-		}
-		form.Set("postmortem", pm)
+		form.Set("postmortem", desk.PublicPostmortem())
 	}
-	return s.renderConsole(c, code, "console/incident.html", d)
 }
 
 func dueText(d time.Duration) string {
@@ -735,14 +660,14 @@ func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.
 func (s *Server) exportTimeline(c *fiber.Ctx) error {
-	ic, err := s.loadIncident(c)
+	desk, err := s.deps.Service.Incidents.Desk(c.UserContext(), c.Params("page"), c.Params("id"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+ic.inc.ID+`.md"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="incident-`+desk.Incident.ID+`.md"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.SendString(status.TimelineMarkdown(ic.inc, ic.roles, ic.tl, ic.names, ic.page.Location()))
+	return c.SendString(status.TimelineMarkdown(desk.Incident, desk.Roles, desk.Timeline, desk.Names, desk.Page.Location()))
 }
 
 // closeConsoleIncident serves POST /console/pages/:page/incidents/:id/close.
