@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -88,7 +89,8 @@ type mailboxRow struct {
 
 // StoreOptions configures a Store.
 type StoreOptions struct {
-	// Own are Herald's own From addresses: mail from them is automatic.
+	// Own are Herald's own From addresses ("Herald <status@example.com>"
+	// or the bare address): mail from them is automatic, never answered.
 	Own []string
 	// MaxBytes is the most of a message that is parsed (default 25 MiB);
 	// everything read is stored.
@@ -117,6 +119,13 @@ func NewStore(db *bun.DB, o StoreOptions) *Store {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = mime.DefaultMaxBytes
 	}
+	own := make([]string, 0, len(o.Own))
+	for _, from := range o.Own {
+		if a, err := mail.ParseAddress(from); err == nil {
+			own = append(own, strings.ToLower(a.Address))
+		}
+	}
+	o.Own = own
 	return &Store{db: db, o: o}
 }
 

@@ -201,3 +201,57 @@ func namesStatus(t ast.Expr) bool {
 	})
 	return found
 }
+
+// The one way to share a transaction with status is Service.InTx and the
+// methods of the *status.Tx it hands out: no other exported function or
+// method of status takes a transaction or database of the caller's
+// (bun.Tx, bun.IDB, *bun.DB, *sql.Tx), so that no caller can make status
+// write in a transaction status did not open. New takes the database
+// status runs on; the job types and interfaces take River's own.
+func TestTransactionsAreSharedThroughTxOnly(t *testing.T) {
+	t.Parallel()
+	allowed := map[string]bool{"New": true, "JobQueue": true}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	var found []string
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		require.NoError(t, err)
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || !fd.Name.IsExported() || allowed[fd.Name.Name] {
+				continue
+			}
+			if fd.Recv != nil {
+				recv := types(fd.Recv.List[0].Type)
+				if recv == "*Tx" || !ast.IsExported(strings.TrimPrefix(recv, "*")) {
+					continue
+				}
+			}
+			for _, p := range fd.Type.Params.List {
+				switch typ := types(p.Type); typ {
+				case "bun.Tx", "bun.IDB", "*bun.DB", "*sql.Tx", "*bun.Tx":
+					found = append(found, fmt.Sprintf("%s: %s takes a %s", fset.Position(fd.Pos()), fd.Name.Name, typ))
+				}
+			}
+		}
+	}
+	require.Empty(t, found, "share a transaction through Service.InTx and a method of *status.Tx")
+}
+
+// types renders a parameter or receiver type as written.
+func types(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.StarExpr:
+		return "*" + types(e.X)
+	case *ast.SelectorExpr:
+		return types(e.X) + "." + e.Sel.Name
+	case *ast.Ident:
+		return e.Name
+	}
+	return ""
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -130,7 +131,7 @@ func (c *Config) Validate() error {
 	bad := func(env, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...)))
 	}
-	if _, _, err := splitHostPort(c.Listen); err != nil {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("HERALD_LISTEN", "%q is not a listen address such as :8080 or 127.0.0.1:8080", c.Listen)
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

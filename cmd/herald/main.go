@@ -131,10 +131,6 @@ func capitalise(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func splitHostPort(addr string) (string, string, error) {
-	return net.SplitHostPort(addr)
-}
-
 func validProxy(p string) bool {
 	if _, _, err := net.ParseCIDR(p); err == nil {
 		return true

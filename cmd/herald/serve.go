@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -78,7 +76,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	jobs := a.river
-	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: ownAddresses(cfg.MailFrom), Now: o.now, Jobs: jobs})
+	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: []string{cfg.MailFrom}, Now: o.now, Jobs: jobs})
 	a.outbox = comms.NewOutbox(bdb, comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: jobs,
 		RetryFor: cfg.MailRetryFor, Mailer: newMailer(cfg, log), Attachments: store.Original})
 	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs,
@@ -140,16 +138,6 @@ func newMailer(cfg *Config, log *slog.Logger) comms.Mailer {
 	mo := cfg.mailer
 	mo.TLSConfig, mo.Log = cfg.tls, log
 	return comms.NewSMTPMailer(*cfg.smtp, mo)
-}
-
-// ownAddresses is Herald's own From address, lower-cased: mail from it is
-// never answered.
-func ownAddresses(from string) []string {
-	a, err := mail.ParseAddress(from)
-	if err != nil {
-		return nil
-	}
-	return []string{strings.ToLower(a.Address)}
 }
 
 // setupAdmin creates the first admin when the database has no user,
