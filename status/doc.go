@@ -16,8 +16,14 @@
 //     progress, ETA, resolution, general) and a Markdown body.
 //   - A Maintenance is planned work with a window and its own updates.
 //
-// The Service owns transactions: each exported write method runs in one
-// transaction, bumps the page's version (which replicas poll to rebuild their
-// public snapshots) and tells the outside world through the Notifier inside
-// that same transaction.
+// The Service has one part per noun (Incidents, Pages, Maintenances,
+// Customers, Intake, Accounts, Templates) and owns transactions: each
+// exported write method runs in one transaction, bumps the page's version
+// (which replicas poll to rebuild their public snapshots) and tells the
+// outside world through the Notifier inside that same transaction. What
+// another package must write in the same transaction goes through
+// Service.InTx and the methods of the Tx it hands out; nothing else of
+// status takes a caller's transaction. What leaves Herald is rendered from
+// a view for one Audience (PageView, IncidentView); the console's incident
+// page reads its Desk.
 package status
