@@ -121,9 +121,9 @@ func TestTimeline(t *testing.T) {
 		}
 		require.Equal(t, []status.TimelineKind{status.TimelineNote, status.TimelineDeclared, status.TimelineUpdate,
 			status.TimelineComponent, status.TimelineUpdate, status.TimelineState}, kinds, "oldest first, notes at their own time")
-		require.Contains(t, tl[3].Body, "API: Operational → Major outage")
-		require.Equal(t, "Analysis update posted: Found it.", tl[4].Body)
-		require.Contains(t, tl[5].Body, "Investigating to Mitigating")
+		require.Contains(t, tl[3].Text(), "API: Operational → Major outage")
+		require.Equal(t, "Analysis update posted: Found it.", tl[4].Text())
+		require.Contains(t, tl[5].Text(), "Investigating to Mitigating")
 
 		future := b.clock.Now().Add(time.Hour)
 		_, err = b.svc.AddNote(b.ctx, p.ID, inc.ID, "From the future.", "Ann", &future)
