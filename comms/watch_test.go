@@ -124,7 +124,7 @@ func TestWatchPostsTheHoldingUpdate(t *testing.T) {
 		require.NoError(t, err)
 		var bodies []string
 		for _, e := range tl {
-			bodies = append(bodies, e.Body)
+			bodies = append(bodies, e.Text())
 		}
 		require.Contains(t, strings.Join(bodies, "\n"), "Automatic holding update turned on")
 	})

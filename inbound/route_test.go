@@ -111,9 +111,9 @@ func TestRouterPlacesEachMessage(t *testing.T) {
 		last := tl[len(tl)-1]
 		require.Equal(t, status.TimelineCustomer, last.Kind)
 		require.Equal(t, m.ID, last.Ref)
-		require.Contains(t, last.Body, "Email from Wile <wile@acme.example>: Re: [Page] Acme's API errors")
-		require.Contains(t, last.Body, "Works again for us")
-		require.NotContains(t, last.Body, "We are investigating", "the quoted history is folded away")
+		require.Contains(t, last.Text(), "Email from Wile <wile@acme.example>: Re: [Page] Acme's API errors")
+		require.Contains(t, last.Text(), "Works again for us")
+		require.NotContains(t, last.Text(), "We are investigating", "the quoted history is folded away")
 		require.Len(t, b.told, 1)
 
 		// Globex replies into Acme's thread (a forwarded email): triage,

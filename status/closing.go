@@ -96,7 +96,7 @@ func (s *Incidents) Close(ctx context.Context, pageID, incidentID string, in Clo
 			inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod, inc.ConfirmationRef, inc.ConfirmedAt =
 				by, in.ConfirmationSource, in.ConfirmationMethod, "", &now
 			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, in.Author, now, now,
-				"Services confirmed back by %s (%s, %s).", inc.ConfirmedBy, confirmerLabel(inc.ConfirmationSource), methodLabel(inc.ConfirmationMethod)); err != nil {
+				msgServicesConfirmed(inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod)); err != nil {
 				return err
 			}
 		}
@@ -186,7 +186,7 @@ func confirmationFrom(ctx context.Context, db bun.IDB, incidentID, entryID strin
 	if e.Kind != TimelineCustomer {
 		return nil, Errorf(KindInvalid, "Only a customer's message can confirm the services are back.")
 	}
-	c := &Confirmation{EntryID: e.ID, By: e.Actor, Quote: e.Body, At: e.At, Method: channelMethod(e.Channel)}
+	c := &Confirmation{EntryID: e.ID, By: e.Actor, Quote: e.Text(), At: e.At, Method: channelMethod(e.Channel)}
 	if e.Ref != "" && ValidID(e.Ref) {
 		// Declared or attached from an intake item: its sender wrote, not
 		// whoever attached it.
@@ -255,8 +255,7 @@ func (s *Incidents) ConfirmFromEntry(ctx context.Context, pageID, incidentID, en
 			return fmt.Errorf("record confirmation: %w", err)
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-			"Services confirmed back by %s (customer contact, %s), by their message of %s.", inc.ConfirmedBy,
-			methodLabel(inc.ConfirmationMethod), c.At.UTC().Format("2006-01-02 15:04 UTC")); err != nil {
+			msgServicesConfirmedByMessage(inc.ConfirmedBy, inc.ConfirmationMethod, c.At)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "confirm", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,

@@ -461,7 +461,7 @@ func (s *core) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Incide
 	}
 	now := s.Now()
 	if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-		"Affected customers changed: %d added, %d removed, %d in all.", len(added), len(removed), len(after)); err != nil {
+		msgCustomersChanged(len(added), len(removed), len(after))); err != nil {
 		return err
 	}
 	type refs struct {

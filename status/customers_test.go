@@ -413,11 +413,11 @@ func TestSetIncidentCustomers(t *testing.T) {
 			}
 		}
 		require.Len(t, changes, 2)
-		require.Equal(t, "Affected customers changed: 2 added, 0 removed, 2 in all.", changes[0].Body)
-		require.Equal(t, "Affected customers changed: 1 added, 1 removed, 2 in all.", changes[1].Body)
+		require.Equal(t, "Affected customers changed: 2 added, 0 removed, 2 in all.", changes[0].Text())
+		require.Equal(t, "Affected customers changed: 1 added, 1 removed, 2 in all.", changes[1].Text())
 		require.Equal(t, "Ada", changes[1].Actor)
 		for _, e := range tl {
-			require.NotContains(t, e.Body, "Acme", "the timeline feeds the post-mortem draft: no customer names")
+			require.NotContains(t, e.Text(), "Acme", "the timeline feeds the post-mortem draft: no customer names")
 		}
 
 		log, err := b.svc.AuditLog(b.ctx, status.AuditFilter{SubjectType: "incident", SubjectID: inc.ID})

@@ -15,6 +15,9 @@
 //   - An IncidentUpdate records a state change with a Kind (analysis,
 //     progress, ETA, resolution, general) and a Markdown body.
 //   - A Maintenance is planned work with a window and its own updates.
+//   - A TimelineEntry is one event in an incident's history. It stores a
+//     TimelineMessage and its TimelineParams, not a sentence; Text renders
+//     the sentence when the entry is read (timeline_text.go).
 //
 // The Service has one part per noun (Incidents, Pages, Maintenances,
 // Customers, Intake, Accounts, Templates) and owns transactions: each

@@ -29,18 +29,18 @@ func (s *Incidents) RecordEscalation(ctx context.Context, pageID, incidentID str
 			return err
 		}
 		before := *inc
-		var msg string
+		var msg TimelineMessage
 		switch what {
 		case RecordAMInformed:
-			inc.AMInformedAt, inc.AMInformedBy, msg = &now, actor, "Account Management informed."
+			inc.AMInformedAt, inc.AMInformedBy, msg = &now, actor, MsgAMInformed
 		case RecordPostmortemYes, RecordPostmortemNo:
 			inc.PostmortemDecision, inc.PostmortemDecidedBy, inc.PostmortemDecidedAt = PostmortemYes, actor, &now
-			msg = "Post-mortem decision: a post-mortem will be written."
+			msg = MsgPostmortemDecisionYes
 			if what == RecordPostmortemNo {
-				inc.PostmortemDecision, msg = PostmortemNo, "Post-mortem decision: no post-mortem."
+				inc.PostmortemDecision, msg = PostmortemNo, MsgPostmortemDecisionNo
 			}
 		case RecordContinuityPlan:
-			inc.ContinuityPlanAt, msg = &now, "Business continuity plan triggered."
+			inc.ContinuityPlanAt, msg = &now, MsgContinuityPlanTriggered
 		default:
 			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"record": "is not something that can be recorded"}}
 		}
@@ -54,7 +54,7 @@ func (s *Incidents) RecordEscalation(ctx context.Context, pageID, incidentID str
 			Before: before, After: inc}); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, inc.ID, TimelineChange, actor, now, now, "%s", msg)
+		return addTimeline(ctx, tx, inc.ID, TimelineChange, actor, now, now, plain(msg))
 	})
 }
 

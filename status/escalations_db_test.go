@@ -82,7 +82,7 @@ func TestEscalationsFromTheDatabase(t *testing.T) {
 		require.NoError(t, err)
 		var bodies []string
 		for _, e := range tl {
-			bodies = append(bodies, e.Body)
+			bodies = append(bodies, e.Text())
 		}
 		require.Contains(t, bodies, "Account Management informed.")
 		require.Contains(t, bodies, "Post-mortem decision: no post-mortem.")

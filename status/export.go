@@ -58,7 +58,7 @@ func TimelineMarkdown(inc *Incident, roles []*RoleAssignment, timeline []*Timeli
 		if e.Actor != "" {
 			actor = " " + mdLine(e.Actor) + ":"
 		}
-		fmt.Fprintf(&b, "- %s%s %s\n", at(e.At), actor, mdLine(e.Body))
+		fmt.Fprintf(&b, "- %s%s %s\n", at(e.At), actor, mdLine(e.Text()))
 	}
 	return b.String()
 }

@@ -206,12 +206,12 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 			return fmt.Errorf("insert incident: %w", err)
 		}
 		if started.Before(now) {
-			if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, started, now, "The incident started."); err != nil {
+			if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, started, now, plain(MsgIncidentStarted)); err != nil {
 				return err
 			}
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, now, now,
-			"Declared %s incident %q (%s).", strings.ToLower(inc.Severity.Label()), inc.Title, inc.Visibility); err != nil {
+			msgIncidentDeclared(inc.Severity, inc.Title, inc.Visibility)); err != nil {
 			return err
 		}
 		if in.IntakeID != "" {
@@ -702,7 +702,7 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 				Fields: map[string]string{"publish_updates": "lists an update that is not an update of this incident"}}
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-			"%d earlier update%s made visible to %s.", len(uniq(publish)), plural(len(uniq(publish))), strings.ToLower(inc.Visibility.Label())); err != nil {
+			msgUpdatesPublished(len(uniq(publish)), inc.Visibility)); err != nil {
 			return err
 		}
 	}
@@ -741,41 +741,40 @@ func plural(n int) string {
 func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now time.Time) error {
 	type entry struct {
 		kind TimelineKind
-		msg  string
+		said said
 	}
 	var entries []entry
 	if old.Severity != inc.Severity {
-		entries = append(entries, entry{TimelineSeverity, fmt.Sprintf("Severity changed from %s to %s.",
-			strings.ToLower(old.Severity.Label()), strings.ToLower(inc.Severity.Label()))})
+		entries = append(entries, entry{TimelineSeverity, msgSeverityChanged(old.Severity, inc.Severity)})
 	}
 	if old.Visibility != inc.Visibility {
-		entries = append(entries, entry{TimelineChange, fmt.Sprintf("Visibility changed from %s to %s.", old.Visibility, inc.Visibility)})
+		entries = append(entries, entry{TimelineChange, msgVisibilityChanged(old.Visibility, inc.Visibility)})
 	}
 	if old.Title != inc.Title {
-		entries = append(entries, entry{TimelineChange, fmt.Sprintf("Title changed to %q.", inc.Title)})
+		entries = append(entries, entry{TimelineChange, msgTitleChanged(inc.Title)})
 	}
 	if old.PublicTitle != inc.PublicTitle {
-		msg := fmt.Sprintf("Public title set to %q.", inc.PublicTitle)
+		s := msgPublicTitleSet(inc.PublicTitle)
 		if inc.PublicTitle == "" {
-			msg = "Public title removed: the public sees the title."
+			s = plain(MsgPublicTitleRemoved)
 		}
-		entries = append(entries, entry{TimelineChange, msg})
+		entries = append(entries, entry{TimelineChange, s})
 	}
 	if !old.StartedAt.Equal(inc.StartedAt) {
-		entries = append(entries, entry{TimelineChange, "Start time corrected to " + inc.StartedAt.Format(time.RFC3339) + "."})
+		entries = append(entries, entry{TimelineChange, msgStartCorrected(inc.StartedAt)})
 	}
 	if old.AutoHolding != inc.AutoHolding {
-		msg := "Automatic holding update turned off."
+		s := plain(MsgAutoHoldingOff)
 		if inc.AutoHolding {
-			msg = "Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update."
+			s = plain(MsgAutoHoldingOn)
 		}
-		entries = append(entries, entry{TimelineChange, msg})
+		entries = append(entries, entry{TimelineChange, s})
 	}
 	if old.Summary != inc.Summary || old.Reproduce != inc.Reproduce || old.Contact != inc.Contact || old.AffectedCustomers != inc.AffectedCustomers {
-		entries = append(entries, entry{TimelineChange, "Incident record edited."})
+		entries = append(entries, entry{TimelineChange, plain(MsgRecordEdited)})
 	}
 	for _, e := range entries {
-		if err := addTimeline(ctx, tx, inc.ID, e.kind, ActorFrom(ctx).Name, now, now, "%s", e.msg); err != nil {
+		if err := addTimeline(ctx, tx, inc.ID, e.kind, ActorFrom(ctx).Name, now, now, e.said); err != nil {
 			return err
 		}
 	}
@@ -937,23 +936,18 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 
 // timelineForUpdate records an update and what it changed on the timeline.
 func timelineForUpdate(ctx context.Context, tx bun.IDB, inc *Incident, upd *IncidentUpdate, oldState State, now time.Time) error {
-	notify := ""
-	if !upd.Notify {
-		notify = " (silent)"
-	}
-	if err := addTimeline(ctx, tx, inc.ID, TimelineUpdate, upd.Author, now, now, "%s update posted%s: %s",
-		upd.Kind.Label(), notify, firstLine(upd.Body)); err != nil {
+	if err := addTimeline(ctx, tx, inc.ID, TimelineUpdate, upd.Author, now, now,
+		msgUpdatePosted(upd.Kind, !upd.Notify, firstLine(upd.Body))); err != nil {
 		return err
 	}
 	if oldState != upd.State {
-		if err := addTimeline(ctx, tx, inc.ID, TimelineState, upd.Author, now, now, "State changed from %s to %s.",
-			oldState.Label(), upd.State.Label()); err != nil {
+		if err := addTimeline(ctx, tx, inc.ID, TimelineState, upd.Author, now, now, msgStateChanged(oldState, upd.State)); err != nil {
 			return err
 		}
 	}
 	for _, c := range upd.Components {
-		if err := addTimeline(ctx, tx, inc.ID, TimelineComponent, upd.Author, now, now, "%s: %s → %s.",
-			c.Name, c.OldStatus.Label(), c.NewStatus.Label()); err != nil {
+		if err := addTimeline(ctx, tx, inc.ID, TimelineComponent, upd.Author, now, now,
+			msgComponentChanged(c.Name, c.OldStatus, c.NewStatus)); err != nil {
 			return err
 		}
 	}

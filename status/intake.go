@@ -293,10 +293,10 @@ func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID
 	if who == "" {
 		who = cmpOr(item.SenderEmail, item.SenderPhone, item.RecordedBy, "unknown sender")
 	}
-	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineCustomer,
-		Body:  fmt.Sprintf("%s from %s: %s\n\n%s", item.Source.Label(), who, item.Title, item.Body),
+	m := msgCustomerMessage(item.Source, who, item.Title, item.Body)
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineCustomer, Message: m.msg, Params: m.params,
 		Actor: ActorFrom(ctx).Name, At: item.CreatedAt, CreatedAt: stamp(now), Ref: item.ID, Channel: item.Source}
-	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+	if err := insertTimeline(ctx, tx, e); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
 	entries, err := intakeEntries(ctx, tx, item.ID)
@@ -304,9 +304,13 @@ func intakeTimeline(ctx context.Context, tx bun.Tx, item *IntakeItem, incidentID
 		return err
 	}
 	for _, ie := range entries {
-		e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: ie.Kind, Body: ie.Body, Actor: ie.Actor, At: ie.At,
-			CreatedAt: stamp(now), Ref: item.ID}
-		if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		m := msgText(MsgNote, ie.Body)
+		if ie.Kind == TimelineAlert {
+			m = msgText(MsgAlert, ie.Body)
+		}
+		e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: ie.Kind, Message: m.msg, Params: m.params, Actor: ie.Actor,
+			At: ie.At, CreatedAt: stamp(now), Ref: item.ID}
+		if err := insertTimeline(ctx, tx, e); err != nil {
 			return fmt.Errorf("copy intake entry to the timeline: %w", err)
 		}
 	}
@@ -483,10 +487,10 @@ func (s *core) addCustomerMessage(ctx context.Context, tx bun.Tx, pageID, incide
 	}
 	text := Cut(m.Text, MaxBodyLen, "\n…")
 	now := s.Now()
-	e := &TimelineEntry{ID: NewID(), IncidentID: inc.ID, Kind: TimelineCustomer,
-		Body:  strings.TrimSpace(fmt.Sprintf("%s from %s: %s\n\n%s", m.Source.Label(), m.From, m.Title, text)),
+	say := msgCustomerMessage(m.Source, m.From, m.Title, text)
+	e := &TimelineEntry{ID: NewID(), IncidentID: inc.ID, Kind: TimelineCustomer, Message: say.msg, Params: say.params,
 		Actor: m.From, At: m.At.UTC().Truncate(time.Microsecond), CreatedAt: stamp(now), Ref: m.Ref, Channel: m.Source}
-	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+	if err := insertTimeline(ctx, tx, e); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
 	return s.notify.CustomerWrote(ctx, &Tx{Tx: tx, s: s.svc}, inc, m)

@@ -149,7 +149,7 @@ func TestIntakeDecisions(t *testing.T) {
 		}
 		require.NotNil(t, entry)
 		require.Equal(t, a.ID, entry.Ref)
-		require.Contains(t, entry.Body, "Email from Wile: Is it down?")
+		require.Contains(t, entry.Text(), "Email from Wile: Is it down?")
 		require.True(t, entry.At.Equal(a.CreatedAt), "at the time it came in")
 		requireKind(t, svc.Intake.Attach(ctx, a.ID, p.ID, inc.ID), status.KindConflict)
 
@@ -214,7 +214,7 @@ func TestIntakeDecisions(t *testing.T) {
 func timelineText(tl []*status.TimelineEntry) string {
 	var sb strings.Builder
 	for _, e := range tl {
-		sb.WriteString(e.Body + "\n")
+		sb.WriteString(e.Text() + "\n")
 	}
 	return sb.String()
 }
@@ -268,6 +268,6 @@ func TestConfirmFromCustomerMessage(t *testing.T) {
 		require.True(t, got.ConfirmedAt.Equal(customer.At))
 		tl, err = b.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
-		require.Contains(t, tl[len(tl)-1].Body, "Services confirmed back by Wile <wile@acme.example> (customer contact, by email)")
+		require.Contains(t, tl[len(tl)-1].Text(), "Services confirmed back by Wile <wile@acme.example> (customer contact, by email)")
 	})
 }

@@ -94,12 +94,12 @@ func (s *Incidents) SavePostmortem(ctx context.Context, pageID, id string, in Po
 // setPostmortem changes inc's post-mortem in memory (the caller saves inc)
 // and records what was done on the timeline and in the audit log.
 func setPostmortem(ctx context.Context, tx bun.IDB, inc *Incident, kind PostmortemKind, action PostmortemAction, text string, now time.Time) error {
-	var msg string
+	var msg TimelineMessage
 	switch {
 	case kind == PostmortemInternal:
-		inc.PostmortemInternal, msg = text, "Internal post-mortem saved."
+		inc.PostmortemInternal, msg = text, MsgPostmortemInternalSaved
 	case action == PostmortemSave:
-		inc.PostmortemDraft, msg = text, "Public post-mortem draft saved."
+		inc.PostmortemDraft, msg = text, MsgPostmortemDraftSaved
 	case action == PostmortemPublish:
 		if !inc.Public() {
 			return Errorf(KindConflict, "Only a public incident's post-mortem can be published: this incident is not on the public page.")
@@ -107,15 +107,15 @@ func setPostmortem(ctx context.Context, tx bun.IDB, inc *Incident, kind Postmort
 		if inc.PostmortemAt != nil && inc.Postmortem == text {
 			return Errorf(KindConflict, "This post-mortem is published already.")
 		}
-		inc.Postmortem, inc.PostmortemDraft, inc.PostmortemAt, msg = text, text, &now, "Public post-mortem published."
+		inc.Postmortem, inc.PostmortemDraft, inc.PostmortemAt, msg = text, text, &now, MsgPostmortemPublished
 	case action == PostmortemUnpublish:
 		if inc.PostmortemAt == nil {
 			return Errorf(KindConflict, "No post-mortem is published.")
 		}
 		inc.PostmortemDraft = inc.Postmortem
-		inc.Postmortem, inc.PostmortemAt, msg = "", nil, "Public post-mortem withdrawn from the public page."
+		inc.Postmortem, inc.PostmortemAt, msg = "", nil, MsgPostmortemWithdrawn
 	}
-	if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, "%s", msg); err != nil {
+	if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now, plain(msg)); err != nil {
 		return err
 	}
 	type record struct {
@@ -232,7 +232,7 @@ func (s *Incidents) PublicationFlags(ctx context.Context, pageID, incidentID, te
 	record := []string{inc.Summary, inc.Reproduce, inc.SourceReference, inc.Contact, inc.Caller, inc.AffectedCustomers}
 	for _, e := range tl {
 		if e.Kind == TimelineNote || e.Kind == TimelineCustomer || e.Kind == TimelineAlert {
-			record = append(record, e.Body)
+			record = append(record, e.Text())
 		}
 	}
 	for _, field := range record {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -111,15 +110,15 @@ func (s *Incidents) AssignRole(ctx context.Context, pageID, incidentID string, r
 		if _, err := tx.NewInsert().Model(a).On("CONFLICT (incident_id, role, user_id) DO NOTHING").Exec(ctx); err != nil {
 			return fmt.Errorf("assign role: %w", err)
 		}
-		msg := fmt.Sprintf("%s is now %s.", displayName(u), strings.ToLower(role.Label()))
+		msg := msgRoleAssigned(displayName(u), role)
 		if len(was) > 0 {
-			msg = fmt.Sprintf("%s took over as %s from %s.", displayName(u), strings.ToLower(role.Label()), strings.Join(was, ", "))
+			msg = msgRoleTakenOver(displayName(u), role, was)
 		}
 		if err := audit(ctx, tx, now, Change{Action: "assign_role", SubjectType: "incident", SubjectID: incidentID, PageID: pageID,
 			Before: roleChange{Role: role, Holders: was}, After: roleChange{Role: role, Holders: []string{displayName(u)}}}); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, "%s", msg)
+		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, msg)
 	})
 }
 
@@ -142,7 +141,7 @@ func (s *Incidents) RemoveRole(ctx context.Context, pageID, incidentID string, r
 			Before: roleChange{Role: role, Holders: []string{displayName(a.User)}}}); err != nil {
 			return err
 		}
-		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, "%s is no longer %s.", displayName(a.User), strings.ToLower(role.Label()))
+		return addTimeline(ctx, tx, incidentID, TimelineRole, actor, now, now, msgRoleRemoved(displayName(a.User), role))
 	})
 }
 

@@ -47,7 +47,7 @@ func TestIncidentRoles(t *testing.T) {
 		var bodies []string
 		for _, e := range tl {
 			if e.Kind == status.TimelineRole {
-				bodies = append(bodies, e.Body)
+				bodies = append(bodies, e.Text())
 			}
 		}
 		require.Equal(t, []string{

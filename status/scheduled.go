@@ -104,8 +104,7 @@ func (s *Incidents) ScheduleUpdate(ctx context.Context, pageID, incidentID strin
 			return fmt.Errorf("insert scheduled update: %w", err)
 		}
 		if err := addTimeline(ctx, tx, incidentID, TimelineChange, in.Author, now, now,
-			"Scheduled a %s update for %s: %s", strings.ToLower(in.Kind.Label()),
-			at.In(page.Location()).Format("2 Jan 15:04 MST"), firstLine(in.Body)); err != nil {
+			msgUpdateScheduled(in.Kind, at, page.TimeZone, firstLine(in.Body))); err != nil {
 			return err
 		}
 		if err := audit(ctx, tx, now, Change{Action: "schedule_update", SubjectType: "incident", SubjectID: incidentID, PageID: pageID, After: su}); err != nil {
@@ -142,7 +141,7 @@ func (s *Incidents) CancelScheduledUpdate(ctx context.Context, pageID, incidentI
 			return fmt.Errorf("cancel scheduled update: %w", err)
 		}
 		if err := addTimeline(ctx, tx, incidentID, TimelineChange, actor, now, now,
-			"Cancelled the update scheduled for %s.", su.PublishAt.Format(time.RFC3339)); err != nil {
+			msgScheduledUpdateCancelled(su.PublishAt)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "cancel_scheduled_update", SubjectType: "incident", SubjectID: incidentID,
@@ -265,7 +264,7 @@ func (s *core) publishScheduled(ctx context.Context, pageID, id string) (bool, e
 		} else {
 			su.Status, su.Reason = ScheduledFailed, failure
 			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, su.CreatedBy, now, now,
-				"The update scheduled for now was not published: %s.", failure); err != nil {
+				msgScheduledUpdateFailed(failure)); err != nil {
 				return err
 			}
 		}

@@ -145,7 +145,7 @@ func TestScheduledUpdateRefusalsAndFailures(t *testing.T) {
 		require.Equal(t, 2, failed, "the script one and the three-hour one")
 		tl, err := b.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 		require.NoError(t, err)
-		require.Contains(t, tl[len(tl)-1].Body, "was not published")
+		require.Contains(t, tl[len(tl)-1].Text(), "was not published")
 
 		_, err = b.svc.Incidents.ScheduleUpdate(ctx, p.ID, inc.ID, body, b.clock.Now().Add(time.Hour))
 		require.Equal(t, status.KindConflict, status.KindOf(err), "resolved incidents take no scheduled updates")

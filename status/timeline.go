@@ -33,18 +33,20 @@ const (
 
 // TimelineEntry is one event in an incident's history. Entries are written
 // by the Service as things happen; notes are added by people, with a time
-// of their choosing.
+// of their choosing. An entry stores what it says as a message and its
+// parameters; Text renders the sentence.
 type TimelineEntry struct {
 	bun.BaseModel `bun:"table:timeline_entries"`
 
-	ID         string       `bun:"id,pk"`
-	IncidentID string       `bun:"incident_id"`
-	Kind       TimelineKind `bun:"kind"`
-	Body       string       `bun:"body"`
-	Actor      string       `bun:"actor"`
-	At         time.Time    `bun:"at"`
-	CreatedAt  time.Time    `bun:"created_at"`
-	Ref        string       `bun:"ref"` // what the entry records, e.g. an intake item's id
+	ID         string          `bun:"id,pk"`
+	IncidentID string          `bun:"incident_id"`
+	Kind       TimelineKind    `bun:"kind"`
+	Message    TimelineMessage `bun:"message"`
+	Params     TimelineParams  `bun:"params"`
+	Actor      string          `bun:"actor"`
+	At         time.Time       `bun:"at"`
+	CreatedAt  time.Time       `bun:"created_at"`
+	Ref        string          `bun:"ref"` // what the entry records, e.g. an intake item's id
 	// Channel is how a customer's entry came: email, phone or portal.
 	Channel IntakeSource `bun:"channel"`
 }
@@ -67,21 +69,31 @@ func stamp(now time.Time) time.Time {
 	}
 }
 
-func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind TimelineKind, actor string, at, now time.Time, format string, args ...any) error {
-	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: kind, Body: fmt.Sprintf(format, args...),
+// addTimeline writes what s says on an incident's timeline, at at.
+func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind TimelineKind, actor string, at, now time.Time, s said) error {
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: kind, Message: s.msg, Params: s.params,
 		Actor: strings.TrimSpace(actor), At: at, CreatedAt: stamp(now)}
-	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+	if err := insertTimeline(ctx, tx, e); err != nil {
 		return fmt.Errorf("add timeline entry: %w", err)
 	}
 	return nil
 }
 
+// insertTimeline inserts entries. The body column holds the sentences of
+// entries from before messages (see migration 20261207120000_timeline_params);
+// new entries leave it empty.
+func insertTimeline(ctx context.Context, tx bun.IDB, e *TimelineEntry) error {
+	_, err := tx.NewInsert().Model(e).Value("body", "''").Exec(ctx)
+	return err
+}
+
 // addAlertEntry writes what monitoring said about an incident's alerts
 // on its timeline, inside tx.
 func (s *core) addAlertEntry(ctx context.Context, tx bun.Tx, incidentID, body, itemID string, at time.Time) error {
-	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Body: Cut(body, MaxBodyLen, "\n…"),
+	m := msgText(MsgAlert, Cut(body, MaxBodyLen, "\n…"))
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineAlert, Message: m.msg, Params: m.params,
 		Actor: AlertActor, At: at.UTC().Truncate(time.Microsecond), CreatedAt: stamp(s.Now()), Ref: itemID}
-	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+	if err := insertTimeline(ctx, tx, e); err != nil {
 		return fmt.Errorf("add alert timeline entry: %w", err)
 	}
 	return nil
@@ -127,12 +139,14 @@ func (s *Incidents) AddNote(ctx context.Context, pageID, incidentID, body, actor
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineNote, Body: body, Actor: strings.TrimSpace(actor), At: when, CreatedAt: stamp(now)}
+	m := msgText(MsgNote, body)
+	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: TimelineNote, Message: m.msg, Params: m.params,
+		Actor: strings.TrimSpace(actor), At: when, CreatedAt: stamp(now)}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := incidentOnPage(ctx, tx, pageID, incidentID); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
+		if err := insertTimeline(ctx, tx, e); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
 		return audit(ctx, tx, now, Change{Action: "add_note", SubjectType: "incident", SubjectID: incidentID, PageID: pageID, After: e})

@@ -121,9 +121,9 @@ func TestTimeline(t *testing.T) {
 		}
 		require.Equal(t, []status.TimelineKind{status.TimelineNote, status.TimelineDeclared, status.TimelineUpdate,
 			status.TimelineComponent, status.TimelineUpdate, status.TimelineState}, kinds, "oldest first, notes at their own time")
-		require.Contains(t, tl[3].Body, "API: Operational → Major outage")
-		require.Equal(t, "Analysis update posted: Found it.", tl[4].Body)
-		require.Contains(t, tl[5].Body, "Investigating to Mitigating")
+		require.Contains(t, tl[3].Text(), "API: Operational → Major outage")
+		require.Equal(t, "Analysis update posted: Found it.", tl[4].Text())
+		require.Contains(t, tl[5].Text(), "Investigating to Mitigating")
 
 		future := b.clock.Now().Add(time.Hour)
 		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "From the future.", "Ann", &future)
@@ -192,5 +192,123 @@ func TestPublicUpdatedAtIgnoresInternalActivity(t *testing.T) {
 		after, err = b.svc.Pages.View(b.ctx, status.Public(), p.ID)
 		require.NoError(t, err)
 		requireTime(t, b.clock.Now(), after.UpdatedAt, "a public incident is")
+	})
+}
+
+// An incident's life, from declaring to closing, writes one entry per
+// event, each a message Text renders: the sentences the console shows.
+func TestTimelineLifecycle(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		c := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API: EU"})
+		ann := statustest.User(t, b.svc, &statustest.UserOpts{Name: "Ann"})
+		bob := statustest.User(t, b.svc, &statustest.UserOpts{Name: "Bob"})
+		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme"})
+		started := epoch.Add(-30 * time.Minute)
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: `Checkout "down"`, Severity: status.SeverityMinor,
+			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Ann", StartedAt: &started,
+			Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.MajorOutage}}})
+		require.NoError(t, err)
+		b.clock.Advance(time.Minute)
+		silent := false
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateMitigating, Kind: status.KindAnalysis,
+			Body: "Found it: <b>disk</b>.\nMore.", Author: "Cem", Notify: &silent})
+		require.NoError(t, err)
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: status.KindGeneral, Body: "Still on it.", Author: "Cem"})
+		require.NoError(t, err)
+		inc, err = b.svc.Incidents.ByID(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		b.clock.Advance(time.Minute)
+		title, public, sev, vis, summary, on := "Checkout <down>", "Checkout slow", status.SeverityMajor, status.VisibilityPublic, "Disk full.", true
+		newStart := epoch.Add(-45 * time.Minute)
+		inc, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Title: &title, PublicTitle: &public, Severity: &sev,
+			Visibility: &vis, PublishUpdates: []string{inc.Updates[len(inc.Updates)-1].ID}, StartedAt: &newStart, Summary: &summary, AutoHolding: &on})
+		require.NoError(t, err)
+		b.clock.Advance(time.Minute)
+		none, off := "", false
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{PublicTitle: &none, AutoHolding: &off})
+		require.NoError(t, err)
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleCommander, ann.ID, "Ann"))
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleCommander, bob.ID, "Bob"))
+		require.NoError(t, b.svc.Incidents.AssignRole(b.ctx, p.ID, inc.ID, status.RoleHelp, ann.ID, "Bob"))
+		require.NoError(t, b.svc.Incidents.RemoveRole(b.ctx, p.ID, inc.ID, status.RoleHelp, ann.ID, "Bob"))
+		_, err = b.svc.Incidents.AddNote(b.ctx, p.ID, inc.ID, "Paged <i>storage</i>.", "Bob", nil)
+		require.NoError(t, err)
+		for _, k := range []status.UpdateKind{status.KindProgress, status.KindAnalysis, status.KindGeneral} {
+			su, err := b.svc.Incidents.ScheduleUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{Kind: k, Body: "Later.", Author: "Bob"}, epoch.Add(2*time.Hour))
+			require.NoError(t, err)
+			require.NoError(t, b.svc.Incidents.CancelScheduledUpdate(b.ctx, p.ID, inc.ID, su.ID, "Bob"))
+		}
+		for _, r := range []status.EscalationRecord{status.RecordAMInformed, status.RecordContinuityPlan, status.RecordPostmortemNo, status.RecordPostmortemYes} {
+			require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, r, "Bob"))
+		}
+		for _, in := range []status.PostmortemInput{{Kind: status.PostmortemInternal, Action: status.PostmortemSave, Text: "We learnt."},
+			{Kind: status.PostmortemPublic, Action: status.PostmortemSave, Text: "Draft."},
+			{Kind: status.PostmortemPublic, Action: status.PostmortemPublish, Text: "Published."},
+			{Kind: status.PostmortemPublic, Action: status.PostmortemUnpublish}} {
+			_, err = b.svc.Incidents.SavePostmortem(b.ctx, p.ID, inc.ID, in)
+			require.NoError(t, err)
+		}
+		require.NoError(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID}))
+		_, err = b.svc.Incidents.Close(b.ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "Wile", ConfirmationSource: "internal",
+			ConfirmationMethod: "chat", Message: "Fixed.", Resolution: status.ResolutionPermanent, Cause: "Disk.", Solution: "Space.",
+			Author: "Bob"})
+		require.NoError(t, err)
+
+		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
+		require.NoError(t, err)
+		var got []string
+		for _, e := range tl {
+			got = append(got, string(e.Kind)+" "+e.Actor+": "+e.Text())
+		}
+		require.Equal(t, []string{
+			"declared Ann: The incident started.",
+			`declared Ann: Declared minor incident "Checkout \"down\"" (internal).`,
+			"update Ann: Analysis update posted: Looking.",
+			"component Ann: API: EU: Operational → Major outage.",
+			"update Cem: Analysis update posted (silent): Found it: <b>disk</b>.",
+			"state Cem: State changed from Investigating to Mitigating.",
+			"update Cem: Update posted: Still on it.", // was "Update update posted"
+			"change Herald: 1 earlier update made visible to public.",
+			"severity Herald: Severity changed from minor to major.",
+			"change Herald: Visibility changed from internal to public.",
+			`change Herald: Title changed to "Checkout <down>".`,
+			`change Herald: Public title set to "Checkout slow".`,
+			"change Herald: Start time corrected to 2026-03-10T11:15:00Z.",
+			"change Herald: Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update.",
+			"change Herald: Incident record edited.",
+			"change Herald: Public title removed: the public sees the title.",
+			"change Herald: Automatic holding update turned off.",
+			"role Ann: Ann is now incident commander.",
+			"role Bob: Bob took over as incident commander from Ann.",
+			"role Bob: Ann is now technical help.",
+			"role Bob: Ann is no longer technical help.",
+			"note Bob: Paged <i>storage</i>.",
+			"change Bob: Scheduled a progress update for 10 Mar 15:00 CET: Later.",
+			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Scheduled an analysis update for 10 Mar 15:00 CET: Later.",
+			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Scheduled an update for 10 Mar 15:00 CET: Later.",
+			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Account Management informed.",
+			"change Bob: Business continuity plan triggered.",
+			"change Bob: Post-mortem decision: no post-mortem.",
+			"change Bob: Post-mortem decision: a post-mortem will be written.",
+			"change Herald: Internal post-mortem saved.",
+			"change Herald: Public post-mortem draft saved.",
+			"change Herald: Public post-mortem published.",
+			"change Herald: Public post-mortem withdrawn from the public page.",
+			"change Herald: Affected customers changed: 1 added, 0 removed, 1 in all.",
+			"change Bob: Services confirmed back by Wile (team member, in chat).",
+			"update Bob: Resolution update posted: Fixed.",
+			"state Bob: State changed from Mitigating to Resolved.",
+			"component Bob: API: EU: Major outage → Operational.",
+		}, got)
+		for _, e := range tl {
+			require.NotEqual(t, status.MsgLegacyText, e.Message, "new entries are never legacy text")
+			require.Contains(t, status.TimelineMessages(), e.Message)
+		}
 	})
 }

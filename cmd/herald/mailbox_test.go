@@ -78,7 +78,7 @@ func TestSupportMailboxBecomesTriage(t *testing.T) {
 				"In-Reply-To: <"+sent[0].MessageID+">\r\nSubject: Re: "+sent[0].Subject+"\r\n\r\nBack to normal here.\r\n"))
 			require.Eventually(t, func() bool {
 				tl, err := a.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
-				return err == nil && strings.Contains(tl[len(tl)-1].Body, "Back to normal here.")
+				return err == nil && strings.Contains(tl[len(tl)-1].Text(), "Back to normal here.")
 			}, 30*time.Second, 100*time.Millisecond, "the reply is on the timeline")
 			require.Eventually(t, func() bool {
 				es, err := a.outbox.Emails(ctx, comms.EmailFilter{To: "cm@herald.example"})
@@ -202,7 +202,7 @@ func TestSupportMailboxAcknowledges(t *testing.T) {
 			require.Contains(t, subjects, "[Shop] Re: Still down "+inc.Reference())
 			tl, err := a.svc.Incidents.Timeline(ctx, p.ID, inc.ID)
 			require.NoError(t, err)
-			require.Contains(t, tl[len(tl)-1].Body, "Still failing.")
+			require.Contains(t, tl[len(tl)-1].Text(), "Still failing.")
 		})
 	}
 }

@@ -208,7 +208,7 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 		var said []string
 		for _, e := range tl {
 			if e.Kind == status.TimelineAlert {
-				said = append(said, e.Body)
+				said = append(said, e.Text())
 				require.Equal(t, item, e.Ref)
 			}
 		}
@@ -225,7 +225,7 @@ func TestResolvedAlertsGoOnTheIncidentTimeline(t *testing.T) {
 		b.ingest(t, a1)
 		tl3, err := b.svc.Incidents.Timeline(ctx, b.page.ID, inc.ID)
 		require.NoError(t, err)
-		require.Equal(t, "Alert firing again: HighLatency.", tl3[len(tl3)-1].Body)
+		require.Equal(t, "Alert firing again: HighLatency.", tl3[len(tl3)-1].Text())
 		require.Len(t, b.items(t), 1)
 	})
 }
@@ -261,7 +261,7 @@ func TestOpenItemKeepsItsHistoryUntilAttached(t *testing.T) {
 		var onTimeline []string
 		for _, e := range tl {
 			if e.Ref == res.Items[0] {
-				onTimeline = append(onTimeline, e.At.UTC().Format("15:04")+" "+string(e.Kind)+" "+strings.SplitN(e.Body, "\n", 2)[0])
+				onTimeline = append(onTimeline, e.At.UTC().Format("15:04")+" "+string(e.Kind)+" "+strings.SplitN(e.Text(), "\n", 2)[0])
 			}
 		}
 		require.Equal(t, []string{"12:00 customer Alert from Monitoring (alertmanager): DiskFull",

@@ -86,7 +86,7 @@ func TestConsoleDeclareAndRunIncident(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
 		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, incID)
 		require.NoError(t, err)
-		require.Equal(t, "Alert fired in monitoring.", tl[0].Body, "the note sorts by its own time")
+		require.Equal(t, "Alert fired in monitoring.", tl[0].Text(), "the note sorts by its own time")
 
 		// The public page shows the incident and the promise.
 		b.refresh(t)
@@ -578,7 +578,7 @@ func TestConsoleEditIncident(t *testing.T) {
 		require.NoError(t, err)
 		var said []string
 		for _, e := range tl {
-			said = append(said, e.Body)
+			said = append(said, e.Text())
 		}
 		require.Contains(t, said, "Severity changed from trivial to minor.")
 		require.Contains(t, said, "Incident record edited.")

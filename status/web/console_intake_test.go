@@ -205,7 +205,7 @@ func TestConsoleIntakeAttach(t *testing.T) {
 		require.NoError(t, err)
 		found := false
 		for _, e := range tl {
-			if strings.Contains(e.Body, "Since 9:00 every call fails.") && e.Ref == item.ID {
+			if strings.Contains(e.Text(), "Since 9:00 every call fails.") && e.Ref == item.ID {
 				found = true
 			}
 		}
@@ -309,7 +309,7 @@ func TestConsoleIntakeDeclare(t *testing.T) {
 		require.NoError(t, err)
 		found := false
 		for _, e := range tl {
-			found = found || strings.Contains(e.Body, "Every order fails.")
+			found = found || strings.Contains(e.Text(), "Every order fails.")
 		}
 		require.True(t, found, "the item's text is on the new timeline")
 		itemPage := br.send(http.MethodGet, "/console/inbox/"+item.ID, nil)

@@ -1,0 +1,376 @@
+package status
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TimelineMessage names what a timeline entry says. Entries store the
+// message and its parameters, never the sentence: Text renders the
+// sentence when the entry is read, so wording can change (or be
+// translated) for old entries too. Stored in timeline_entries.message;
+// the values are stable, never reuse or rename one.
+type TimelineMessage string
+
+// Timeline messages. The comment after each names its parameters.
+const (
+	MsgIncidentStarted  TimelineMessage = "incident_started"  // none
+	MsgIncidentDeclared TimelineMessage = "incident_declared" // severity, title, visibility
+	MsgUpdatePosted     TimelineMessage = "update_posted"     // kind, silent ("true"/"false"), text (the update's first line)
+	MsgStateChanged     TimelineMessage = "state_changed"     // from, to (states)
+	MsgComponentChanged TimelineMessage = "component_changed" // component (its name then), from, to (component statuses)
+
+	MsgSeverityChanged    TimelineMessage = "severity_changed"     // from, to (severities)
+	MsgVisibilityChanged  TimelineMessage = "visibility_changed"   // from, to (visibilities)
+	MsgUpdatesPublished   TimelineMessage = "updates_published"    // count, visibility
+	MsgTitleChanged       TimelineMessage = "title_changed"        // title
+	MsgPublicTitleSet     TimelineMessage = "public_title_set"     // title
+	MsgPublicTitleRemoved TimelineMessage = "public_title_removed" // none
+	MsgStartCorrected     TimelineMessage = "start_corrected"      // at (RFC 3339)
+	MsgAutoHoldingOn      TimelineMessage = "auto_holding_on"      // none
+	MsgAutoHoldingOff     TimelineMessage = "auto_holding_off"     // none
+	MsgRecordEdited       TimelineMessage = "record_edited"        // none
+
+	MsgRoleAssigned  TimelineMessage = "role_assigned"   // person, role
+	MsgRoleTakenOver TimelineMessage = "role_taken_over" // person, role, previous (the former holders' names)
+	MsgRoleRemoved   TimelineMessage = "role_removed"    // person, role
+
+	MsgServicesConfirmed          TimelineMessage = "services_confirmed"            // by, source (customer, internal), method
+	MsgServicesConfirmedByMessage TimelineMessage = "services_confirmed_by_message" // by, method, message_at (RFC 3339)
+
+	MsgPostmortemInternalSaved TimelineMessage = "postmortem_internal_saved" // none
+	MsgPostmortemDraftSaved    TimelineMessage = "postmortem_draft_saved"    // none
+	MsgPostmortemPublished     TimelineMessage = "postmortem_published"      // none
+	MsgPostmortemWithdrawn     TimelineMessage = "postmortem_withdrawn"      // none
+
+	MsgCustomersChanged TimelineMessage = "customers_changed" // added, removed, total
+
+	MsgAMInformed              TimelineMessage = "am_informed"               // none
+	MsgPostmortemDecisionYes   TimelineMessage = "postmortem_decision_yes"   // none
+	MsgPostmortemDecisionNo    TimelineMessage = "postmortem_decision_no"    // none
+	MsgContinuityPlanTriggered TimelineMessage = "continuity_plan_triggered" // none
+
+	MsgUpdateScheduled          TimelineMessage = "update_scheduled"           // kind, at (RFC 3339), zone (the page's), text (first line)
+	MsgScheduledUpdateCancelled TimelineMessage = "scheduled_update_cancelled" // at (RFC 3339)
+	MsgScheduledUpdateFailed    TimelineMessage = "scheduled_update_failed"    // reason
+
+	// Entries whose text came from outside Herald: typed by a person,
+	// written by a customer, sent by monitoring.
+	MsgCustomerMessage TimelineMessage = "customer_message" // source (intake source), from, title, text
+	MsgAlert           TimelineMessage = "alert"            // text
+	MsgNote            TimelineMessage = "note"             // text
+
+	// MsgLegacyText is an entry from before entries carried a message whose
+	// sentence the migration could not take apart; its one parameter, text,
+	// is the sentence as it was written. New entries never use it.
+	MsgLegacyText TimelineMessage = "legacy_text" // text
+)
+
+// TimelineParams are the values a timeline message is rendered with,
+// stored as a JSON object of strings. Times are RFC 3339, counts decimal.
+// A missing parameter reads as "".
+type TimelineParams map[string]string
+
+// Value stores the parameters as JSON.
+func (p TimelineParams) Value() (driver.Value, error) {
+	if p == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]string(p))
+	return string(b), err
+}
+
+// Scan reads parameters stored as JSON.
+func (p *TimelineParams) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*p = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("timeline params: cannot scan %T", src)
+	}
+	m := TimelineParams{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("timeline params: %w", err)
+	}
+	*p = m
+	return nil
+}
+
+// said is what a system-written entry says: a message and its
+// parameters. The msg… functions below build one per message, from typed
+// values, so the entry's writer never formats a sentence.
+type said struct {
+	msg    TimelineMessage
+	params TimelineParams
+}
+
+func plain(m TimelineMessage) said { return said{msg: m} }
+
+func msgIncidentDeclared(sev Severity, title string, vis Visibility) said {
+	return said{MsgIncidentDeclared, TimelineParams{"severity": string(sev), "title": title, "visibility": string(vis)}}
+}
+
+func msgUpdatePosted(kind UpdateKind, silent bool, text string) said {
+	return said{MsgUpdatePosted, TimelineParams{"kind": string(kind), "silent": strconv.FormatBool(silent), "text": text}}
+}
+
+func msgStateChanged(from, to State) said {
+	return said{MsgStateChanged, TimelineParams{"from": string(from), "to": string(to)}}
+}
+
+func msgComponentChanged(name string, from, to ComponentStatus) said {
+	return said{MsgComponentChanged, TimelineParams{"component": name, "from": string(from), "to": string(to)}}
+}
+
+func msgSeverityChanged(from, to Severity) said {
+	return said{MsgSeverityChanged, TimelineParams{"from": string(from), "to": string(to)}}
+}
+
+func msgVisibilityChanged(from, to Visibility) said {
+	return said{MsgVisibilityChanged, TimelineParams{"from": string(from), "to": string(to)}}
+}
+
+func msgUpdatesPublished(n int, to Visibility) said {
+	return said{MsgUpdatesPublished, TimelineParams{"count": strconv.Itoa(n), "visibility": string(to)}}
+}
+
+func msgTitleChanged(title string) said {
+	return said{MsgTitleChanged, TimelineParams{"title": title}}
+}
+
+func msgPublicTitleSet(title string) said {
+	return said{MsgPublicTitleSet, TimelineParams{"title": title}}
+}
+
+func msgStartCorrected(at time.Time) said {
+	return said{MsgStartCorrected, TimelineParams{"at": timeParam(at)}}
+}
+
+func msgRoleAssigned(person string, role IncidentRole) said {
+	return said{MsgRoleAssigned, TimelineParams{"person": person, "role": string(role)}}
+}
+
+func msgRoleTakenOver(person string, role IncidentRole, previous []string) said {
+	return said{MsgRoleTakenOver, TimelineParams{"person": person, "role": string(role), "previous": strings.Join(previous, ", ")}}
+}
+
+func msgRoleRemoved(person string, role IncidentRole) said {
+	return said{MsgRoleRemoved, TimelineParams{"person": person, "role": string(role)}}
+}
+
+func msgServicesConfirmed(by, source, method string) said {
+	return said{MsgServicesConfirmed, TimelineParams{"by": by, "source": source, "method": method}}
+}
+
+func msgServicesConfirmedByMessage(by, method string, messageAt time.Time) said {
+	return said{MsgServicesConfirmedByMessage, TimelineParams{"by": by, "method": method, "message_at": timeParam(messageAt)}}
+}
+
+func msgCustomersChanged(added, removed, total int) said {
+	return said{MsgCustomersChanged, TimelineParams{"added": strconv.Itoa(added), "removed": strconv.Itoa(removed),
+		"total": strconv.Itoa(total)}}
+}
+
+func msgUpdateScheduled(kind UpdateKind, at time.Time, zone, text string) said {
+	return said{MsgUpdateScheduled, TimelineParams{"kind": string(kind), "at": timeParam(at), "zone": zone, "text": text}}
+}
+
+func msgScheduledUpdateCancelled(at time.Time) said {
+	return said{MsgScheduledUpdateCancelled, TimelineParams{"at": timeParam(at)}}
+}
+
+func msgScheduledUpdateFailed(reason string) said {
+	return said{MsgScheduledUpdateFailed, TimelineParams{"reason": reason}}
+}
+
+func msgCustomerMessage(source IntakeSource, from, title, text string) said {
+	return said{MsgCustomerMessage, TimelineParams{"source": string(source), "from": from, "title": title, "text": text}}
+}
+
+// msgText is an entry that is only text from outside Herald: a note or
+// what monitoring said.
+func msgText(m TimelineMessage, text string) said {
+	return said{m, TimelineParams{"text": text}}
+}
+
+func timeParam(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Text is the entry as a sentence, in English. Parameters are plain text:
+// whoever shows it escapes it (the console's html/template does). An entry
+// whose message this release does not know shows its parameters.
+func (e *TimelineEntry) Text() string {
+	if render, ok := timelineTexts[e.Message]; ok {
+		return render(e)
+	}
+	return unknownText(e.Message, e.Params)
+}
+
+// timelineTexts renders each message. Until translations exist, these are
+// the sentences the entries were written with before they carried messages
+// (the migration 20261207120000_timeline_params relies on that).
+var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
+	MsgIncidentStarted: fixed("The incident started."),
+	MsgIncidentDeclared: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Declared %s incident %q (%s).", lower(Severity(e.param("severity")).Label()), e.param("title"), e.param("visibility"))
+	},
+	MsgUpdatePosted: func(e *TimelineEntry) string {
+		silent := ""
+		if e.param("silent") == "true" {
+			silent = " (silent)"
+		}
+		return fmt.Sprintf("%s posted%s: %s", updatePhrase(UpdateKind(e.param("kind"))), silent, e.param("text"))
+	},
+	MsgStateChanged: func(e *TimelineEntry) string {
+		return fmt.Sprintf("State changed from %s to %s.", State(e.param("from")).Label(), State(e.param("to")).Label())
+	},
+	MsgComponentChanged: func(e *TimelineEntry) string {
+		return fmt.Sprintf("%s: %s → %s.", e.param("component"), ComponentStatus(e.param("from")).Label(), ComponentStatus(e.param("to")).Label())
+	},
+	MsgSeverityChanged: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Severity changed from %s to %s.", lower(Severity(e.param("from")).Label()), lower(Severity(e.param("to")).Label()))
+	},
+	MsgVisibilityChanged: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Visibility changed from %s to %s.", e.param("from"), e.param("to"))
+	},
+	MsgUpdatesPublished: func(e *TimelineEntry) string {
+		n, _ := strconv.Atoi(e.param("count"))
+		return fmt.Sprintf("%s earlier update%s made visible to %s.", e.param("count"), plural(n), lower(Visibility(e.param("visibility")).Label()))
+	},
+	MsgTitleChanged:       func(e *TimelineEntry) string { return fmt.Sprintf("Title changed to %q.", e.param("title")) },
+	MsgPublicTitleSet:     func(e *TimelineEntry) string { return fmt.Sprintf("Public title set to %q.", e.param("title")) },
+	MsgPublicTitleRemoved: fixed("Public title removed: the public sees the title."),
+	MsgStartCorrected: func(e *TimelineEntry) string {
+		return "Start time corrected to " + e.timeText("at", time.UTC, time.RFC3339) + "."
+	},
+	MsgAutoHoldingOn:  fixed("Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update."),
+	MsgAutoHoldingOff: fixed("Automatic holding update turned off."),
+	MsgRecordEdited:   fixed("Incident record edited."),
+
+	MsgRoleAssigned: func(e *TimelineEntry) string {
+		return fmt.Sprintf("%s is now %s.", e.param("person"), lower(IncidentRole(e.param("role")).Label()))
+	},
+	MsgRoleTakenOver: func(e *TimelineEntry) string {
+		return fmt.Sprintf("%s took over as %s from %s.", e.param("person"), lower(IncidentRole(e.param("role")).Label()), e.param("previous"))
+	},
+	MsgRoleRemoved: func(e *TimelineEntry) string {
+		return fmt.Sprintf("%s is no longer %s.", e.param("person"), lower(IncidentRole(e.param("role")).Label()))
+	},
+
+	MsgServicesConfirmed: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Services confirmed back by %s (%s, %s).", e.param("by"), confirmerLabel(e.param("source")), methodLabel(e.param("method")))
+	},
+	MsgServicesConfirmedByMessage: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Services confirmed back by %s (customer contact, %s), by their message of %s.", e.param("by"),
+			methodLabel(e.param("method")), e.timeText("message_at", time.UTC, "2006-01-02 15:04 UTC"))
+	},
+
+	MsgPostmortemInternalSaved: fixed("Internal post-mortem saved."),
+	MsgPostmortemDraftSaved:    fixed("Public post-mortem draft saved."),
+	MsgPostmortemPublished:     fixed("Public post-mortem published."),
+	MsgPostmortemWithdrawn:     fixed("Public post-mortem withdrawn from the public page."),
+
+	MsgCustomersChanged: func(e *TimelineEntry) string {
+		return fmt.Sprintf("Affected customers changed: %s added, %s removed, %s in all.", e.param("added"), e.param("removed"), e.param("total"))
+	},
+
+	MsgAMInformed:              fixed("Account Management informed."),
+	MsgPostmortemDecisionYes:   fixed("Post-mortem decision: a post-mortem will be written."),
+	MsgPostmortemDecisionNo:    fixed("Post-mortem decision: no post-mortem."),
+	MsgContinuityPlanTriggered: fixed("Business continuity plan triggered."),
+
+	MsgUpdateScheduled: func(e *TimelineEntry) string {
+		loc := (&Page{TimeZone: e.param("zone")}).Location()
+		return fmt.Sprintf("Scheduled %s for %s: %s", withArticle(lower(updatePhrase(UpdateKind(e.param("kind"))))),
+			e.timeText("at", loc, "2 Jan 15:04 MST"), e.param("text"))
+	},
+	MsgScheduledUpdateCancelled: func(e *TimelineEntry) string {
+		return "Cancelled the update scheduled for " + e.timeText("at", time.UTC, time.RFC3339) + "."
+	},
+	MsgScheduledUpdateFailed: func(e *TimelineEntry) string {
+		return "The update scheduled for now was not published: " + e.param("reason") + "."
+	},
+
+	MsgCustomerMessage: func(e *TimelineEntry) string {
+		return strings.TrimSpace(fmt.Sprintf("%s from %s: %s\n\n%s", IntakeSource(e.param("source")).Label(), e.param("from"), e.param("title"), e.param("text")))
+	},
+	MsgAlert:      func(e *TimelineEntry) string { return e.param("text") },
+	MsgNote:       func(e *TimelineEntry) string { return e.param("text") },
+	MsgLegacyText: func(e *TimelineEntry) string { return e.param("text") },
+}
+
+// param returns the entry's parameter name, "" when it has none.
+func (e *TimelineEntry) param(name string) string { return e.Params[name] }
+
+// timeText returns the entry's time parameter name in loc with layout, or the
+// parameter as stored if it is not an RFC 3339 time.
+func (e *TimelineEntry) timeText(name string, loc *time.Location, layout string) string {
+	t, err := time.Parse(time.RFC3339Nano, e.param(name))
+	if err != nil {
+		return e.param(name)
+	}
+	return t.In(loc).Format(layout)
+}
+
+func fixed(s string) func(*TimelineEntry) string {
+	return func(*TimelineEntry) string { return s }
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// updatePhrase names an update of kind k: "Analysis update", or just
+// "Update" for a general one (not "Update update").
+func updatePhrase(k UpdateKind) string {
+	if l := k.Label(); l != KindGeneral.Label() {
+		return l + " update"
+	}
+	return "Update"
+}
+
+// withArticle puts "a" or "an" before a phrase in lower case.
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
+}
+
+// unknownText shows an entry whose message this release does not know (one
+// written by a newer release, say): its text if it has one, otherwise the
+// message and its parameters.
+func unknownText(m TimelineMessage, p TimelineParams) string {
+	if t, ok := p["text"]; ok {
+		return t
+	}
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString("Unknown entry")
+	if m != "" {
+		fmt.Fprintf(&b, " %q", string(m))
+	}
+	for i, k := range names {
+		sep := "; "
+		if i == 0 {
+			sep = " ("
+		}
+		fmt.Fprintf(&b, "%s%s: %s", sep, k, p[k])
+	}
+	if len(names) > 0 {
+		b.WriteString(")")
+	}
+	return b.String() + "."
+}
