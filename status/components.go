@@ -324,7 +324,7 @@ func (s *Service) ComponentGroupIDs(ctx context.Context, db bun.IDB, componentID
 	}
 	var ids []string
 	if err := db.NewSelect().Model((*Component)(nil)).Distinct().Column("group_id").
-		Where("id IN (?) AND group_id IS NOT NULL", bun.In(componentIDs)).Order("group_id").Scan(ctx, &ids); err != nil {
+		Where("id IN (?) AND group_id IS NOT NULL", bun.List(componentIDs)).Order("group_id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find the groups of %d components: %w", len(componentIDs), err)
 	}
 	return ids, nil

@@ -693,7 +693,7 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 	}
 	if len(publish) > 0 {
 		res, err := tx.NewUpdate().Model((*IncidentUpdate)(nil)).Set("visibility = ?", inc.Visibility).
-			Where("incident_id = ? AND id IN (?)", inc.ID, bun.In(publish)).Exec(ctx)
+			Where("incident_id = ? AND id IN (?)", inc.ID, bun.List(publish)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("publish earlier updates: %w", err)
 		}
@@ -917,7 +917,7 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 		inc.Updates, inc.Components = nil, nil
 	}
 	var ups []*IncidentUpdate
-	if err := db.NewSelect().Model(&ups).Where("incident_id IN (?)", bun.In(ids)).Order("display_at DESC", "created_at DESC", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ups).Where("incident_id IN (?)", bun.List(ids)).Order("display_at DESC", "created_at DESC", "id").Scan(ctx); err != nil {
 		return fmt.Errorf("load incident updates: %w", err)
 	}
 	for _, u := range ups {
@@ -926,7 +926,7 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 	var ics []*IncidentComponent
 	// In page order, so "affects A, B" reads like the page.
 	if err := db.NewSelect().Model(&ics).Join("JOIN components AS c ON c.id = ic.component_id").
-		Where("ic.incident_id IN (?)", bun.In(ids)).Order("c.position", "c.name", "ic.component_id").Scan(ctx); err != nil {
+		Where("ic.incident_id IN (?)", bun.List(ids)).Order("c.position", "c.name", "ic.component_id").Scan(ctx); err != nil {
 		return fmt.Errorf("load incident components: %w", err)
 	}
 	for _, ic := range ics {

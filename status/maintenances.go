@@ -492,7 +492,7 @@ func maintenances(ctx context.Context, db bun.IDB, f MaintenanceFilter) ([]*Main
 	var out []*Maintenance
 	q := db.NewSelect().Model(&out).Where("page_id = ?", f.PageID)
 	if len(f.States) > 0 {
-		q.Where("state IN (?)", bun.In(f.States))
+		q.Where("state IN (?)", bun.List(f.States))
 	}
 	if err := q.Order("scheduled_for DESC", "id").Limit(int64(min(f.Limit, 1000))).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list maintenance: %w", err)
@@ -515,7 +515,7 @@ func loadMaintenanceComponents(ctx context.Context, db bun.IDB, ms []*Maintenanc
 		m.ComponentIDs = nil
 	}
 	var mcs []maintenanceComponent
-	if err := db.NewSelect().Model(&mcs).Where("maintenance_id IN (?)", bun.In(ids)).Order("component_id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&mcs).Where("maintenance_id IN (?)", bun.List(ids)).Order("component_id").Scan(ctx); err != nil {
 		return fmt.Errorf("load maintenance components: %w", err)
 	}
 	for _, mc := range mcs {
@@ -536,7 +536,7 @@ func loadMaintenanceDetails(ctx context.Context, db bun.IDB, ms []*Maintenance) 
 		m.Updates = nil
 	}
 	var ups []*MaintenanceUpdate
-	if err := db.NewSelect().Model(&ups).Where("maintenance_id IN (?)", bun.In(ids)).Order("created_at DESC", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ups).Where("maintenance_id IN (?)", bun.List(ids)).Order("created_at DESC", "id").Scan(ctx); err != nil {
 		return fmt.Errorf("load maintenance updates: %w", err)
 	}
 	for _, u := range ups {

@@ -267,7 +267,7 @@ func TestKilledMidRoutingAndPublishRecovers(t *testing.T) {
 			// Exactly once: nothing is left that could send, and each
 			// recipient got one email.
 			waitFor(t, bdb, killRecoveryBound, func() (bool, string) {
-				n, err := bdb.NewSelect().Table("river_job").Where("kind IN (?)", bun.In([]string{"comms.send_email", "comms.fan_out", "inbound.route"})).
+				n, err := bdb.NewSelect().Table("river_job").Where("kind IN (?)", bun.List([]string{"comms.send_email", "comms.fan_out", "inbound.route"})).
 					Where("state NOT IN ('completed', 'cancelled', 'discarded')").Count(ctx)
 				return err == nil && n == 0, fmt.Sprintf("%d jobs left (%v)", n, err)
 			}, "every job finished")

@@ -193,7 +193,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 	var recs []*Record
 	for src, ks := range keys {
 		var part []*Record
-		if err := in.tx.NewSelect().Model(&part).Where("active AND source = ? AND key IN (?)", src, bun.In(ks)).
+		if err := in.tx.NewSelect().Model(&part).Where("active AND source = ? AND key IN (?)", src, bun.List(ks)).
 			Scan(ctx); err != nil {
 			return fmt.Errorf("look up known alerts: %w", err)
 		}
@@ -217,7 +217,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 		retired = append(retired, r.ID)
 	}
 	if len(retired) > 0 {
-		if _, err := in.tx.NewUpdate().Model((*Record)(nil)).Set("active = ?", false).Where("id IN (?)", bun.In(retired)).
+		if _, err := in.tx.NewUpdate().Model((*Record)(nil)).Set("active = ?", false).Where("id IN (?)", bun.List(retired)).
 			Exec(ctx); err != nil {
 			return fmt.Errorf("retire alerts of closed items: %w", err)
 		}

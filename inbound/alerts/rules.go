@@ -372,7 +372,7 @@ func (s *Service) remap(ctx context.Context, tx bun.Tx) error {
 	}
 	var recs []*Record
 	if len(open) > 0 {
-		if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", bun.In(open)).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", bun.List(open)).Scan(ctx); err != nil {
 			return fmt.Errorf("load alerts of open items: %w", err)
 		}
 	}
