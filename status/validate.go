@@ -29,7 +29,8 @@ func checkText(f FieldErrors, field, v string, max int, required, multiline bool
 		f.Add(field, "is too long (at most "+itoa(max)+" bytes)")
 	default:
 		for _, r := range v {
-			if r == 0 || (r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) || r == 0x7f {
+			layout := multiline && (r == '\n' || r == '\r' || r == '\t')
+			if r == 0 || (r < 0x20 && !layout) || r == 0x7f {
 				f.Add(field, "must not contain control characters")
 				return
 			}

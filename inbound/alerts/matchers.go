@@ -92,7 +92,8 @@ func validName(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && (c == ':' || '0' <= c && c <= '9')) {
+		ok := c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && (c == ':' || '0' <= c && c <= '9')
+		if !ok {
 			return false
 		}
 	}
