@@ -161,12 +161,12 @@ func TestCustomerUniqueness(t *testing.T) {
 		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Globex", Domains: []string{"globex.com"}})
 
 		_, err := b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "Initech", Domains: []string{"initech.com", "ACME.com"}})
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Equal(t, "already belongs to Acme", e.Fields["domains[1]"])
 		require.NotContains(t, e.Fields, "domains[0]")
 
 		_, err = b.svc.CreateCustomer(b.ctx, status.CustomerInput{Name: "aCME"})
-		e = requireKind(t, err, status.KindConflict)
+		e = requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Fields["name"], "Acme", "names are unique ignoring case")
 
 		// Saving a customer with its own domains and name is fine; taking
@@ -247,7 +247,7 @@ func TestUpdateCustomerStaleVersion(t *testing.T) {
 
 		second := status.CustomerInput{Name: "Acme Second", Domains: []string{"acme.net"}, OncallNotes: "second", Version: c.Version}
 		_, err = b.svc.UpdateCustomer(b.ctx, c.ID, second)
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "Someone else changed this customer")
 		require.Contains(t, e.Message, "nothing was saved")
 
@@ -461,11 +461,11 @@ func TestSetIncidentCustomersBadInput(t *testing.T) {
 		acme := statustest.Customer(t, b.svc, nil)
 
 		err := b.svc.SetIncidentCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, status.NewID()})
-		e := requireKind(t, err, status.KindInvalid)
+		e := requireKindError(t, err, status.KindInvalid)
 		require.Equal(t, "no such customer", e.Fields["customers[1]"])
 
 		err = b.svc.SetIncidentCustomers(b.ctx, other.ID, inc.ID, []string{acme.ID})
-		e = requireKind(t, err, status.KindNotFound)
+		e = requireKindError(t, err, status.KindNotFound)
 		require.Contains(t, e.Message, "Incident "+inc.ID+" not found")
 		requireKind(t, b.svc.SetIncidentCustomers(b.ctx, p.ID, status.NewID(), []string{acme.ID}), status.KindNotFound)
 
