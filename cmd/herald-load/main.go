@@ -170,7 +170,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	case <-ctx.Done():
 		return false, ctx.Err()
 	case <-exited:
-		return false, fmt.Errorf("herald serve exited: %v", exitErr)
+		return false, fmt.Errorf("herald serve exited: %w", exitErr)
 	case <-time.After(o.idle):
 	}
 	idleRSS, err := rssMiB(serve.Process.Pid)
@@ -403,7 +403,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr 
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return fmt.Errorf("herald serve exited before it was ready: %v", *exitErr)
+			return fmt.Errorf("herald serve exited before it was ready: %w", *exitErr)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -269,7 +269,7 @@ func (p *matcherParser) matcher(n int) (Matcher, error) {
 	if m.Op == "=~" || m.Op == "!~" {
 		re, err := regexp.Compile(anchor(m.Value))
 		if err != nil {
-			return m, fmt.Errorf("matcher %d (%s): bad regular expression: %v", n, m, err)
+			return m, fmt.Errorf("matcher %d (%s): bad regular expression: %w", n, m, err)
 		}
 		m.re = re
 	}

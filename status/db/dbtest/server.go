@@ -104,7 +104,7 @@ func startServer() (*pgServer, error) {
 		if time.Now().After(deadline) {
 			s.stop()
 			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("postgres did not start within 30s: %v: %s", err, log)
+			return nil, fmt.Errorf("postgres did not start within 30s: %w: %s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
