@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -963,12 +962,5 @@ func timelineForUpdate(ctx context.Context, tx bun.IDB, inc *Incident, upd *Inci
 // firstLine shortens text to its first line, at most 200 bytes.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		cut := 200
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return Cut(s, 200, "…")
 }

@@ -143,17 +143,3 @@ func checkID(f FieldErrors, field, v string) {
 		f.Add(field, "is not a valid id")
 	}
 }
-
-// Cut returns s if it fits in n bytes, else its start on a character
-// boundary followed by mark, n bytes at most in all (unless mark alone
-// is longer).
-func Cut(s string, n int, mark string) string {
-	if len(s) <= n {
-		return s
-	}
-	keep := max(0, n-len(mark))
-	for keep > 0 && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + mark
-}

@@ -72,7 +72,7 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 				// keep the others.
 				s.log.Warn("an alert could not be stored", "source", a.Source, "key", a.Key, "err", err)
 				res.Dropped++
-				res.Problems = append(res.Problems, "not stored: "+shorten(a.Source)+" "+a.Key+": "+refusal(err))
+				res.Problems = append(res.Problems, "not stored: "+status.CutTrim(a.Source, quoteLen, ellipsis)+" "+a.Key+": "+refusal(err))
 				continue
 			}
 			if err != nil {

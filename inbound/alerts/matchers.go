@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/herald-status/herald/status"
 )
 
 // Limits on a list of matchers.
@@ -189,8 +191,7 @@ func (p *matcherParser) space() {
 
 // rest is what follows the position, shortened, for error messages.
 func (p *matcherParser) rest() string {
-	r, _ := cut(p.s[p.i:], 20)
-	return r
+	return status.CutTrim(p.s[p.i:], 20, ellipsis)
 }
 
 // quoted reads a double-quoted string at the position.
