@@ -147,7 +147,7 @@ func (p *ComponentPatch) validate() error {
 		checkText(f, "description", *p.Description, MaxShortLen, false, true)
 	}
 	if p.Status != nil && !p.Status.Valid() {
-		f.Add("status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+		f.Add("status", OneOf(ComponentStatuses))
 	}
 	if p.Position != nil {
 		checkPosition(f, *p.Position)

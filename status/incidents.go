@@ -69,7 +69,7 @@ type IncidentInput struct {
 func (in *IncidentInput) checkRecord(f FieldErrors) {
 	checkText(f, "summary", in.Summary, MaxBodyLen, false, true)
 	if !in.Source.Valid() {
-		f.Add("source", "must be one of monitoring, ticket, email, phone, other")
+		f.Add("source", OneOf(Sources))
 	}
 	checkText(f, "source_reference", in.SourceReference, MaxShortLen, false, false)
 	checkText(f, "caller", in.Caller, MaxNameLen, false, false)
@@ -98,10 +98,10 @@ type UpdateInput struct {
 
 func (in *UpdateInput) validate(f FieldErrors, now time.Time) {
 	if in.State != "" && !in.State.Valid() {
-		f.Add("state", "must be one of investigating, mitigating, observing, resolved")
+		f.Add("state", OneOf(States))
 	}
 	if !in.Kind.Valid() {
-		f.Add("kind", "must be one of analysis, progress, eta, resolution, general")
+		f.Add("kind", OneOf(UpdateKinds))
 	}
 	checkText(f, "body", in.Body, MaxBodyLen, true, true)
 	checkText(f, "author", in.Author, MaxNameLen, false, false)
@@ -142,7 +142,7 @@ func checkComponentInputs(f FieldErrors, cs []ComponentStatusInput) {
 			f.Add(key+".id", "is not a valid id")
 		}
 		if !c.Status.Valid() {
-			f.Add(key+".status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+			f.Add(key+".status", OneOf(ComponentStatuses))
 		}
 		if seen[c.ComponentID] {
 			f.Add(key+".id", "is listed twice")
@@ -171,10 +171,10 @@ func (s *Service) DeclareIncident(ctx context.Context, pageID string, in Inciden
 	f := FieldErrors{}
 	checkText(f, "title", in.Title, MaxNameLen, true, false)
 	if !in.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+		f.Add("severity", OneOf(Severities))
 	}
 	if !in.Visibility.Valid() {
-		f.Add("visibility", "must be one of public, customers, internal")
+		f.Add("visibility", OneOf(Visibilities))
 	}
 	started := now
 	if in.StartedAt != nil {
@@ -541,10 +541,10 @@ func (p *IncidentPatch) validate(f FieldErrors, now time.Time) {
 		checkText(f, "public_title", *p.PublicTitle, MaxNameLen, false, false)
 	}
 	if p.Severity != nil && !p.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+		f.Add("severity", OneOf(Severities))
 	}
 	if p.Visibility != nil && !p.Visibility.Valid() {
-		f.Add("visibility", "must be one of public, customers, internal")
+		f.Add("visibility", OneOf(Visibilities))
 	}
 	if len(p.PublishUpdates) > 0 && p.Visibility == nil {
 		f.Add("publish_updates", "only with a wider visibility")

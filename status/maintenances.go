@@ -148,7 +148,7 @@ func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) e
 func (s *Service) PostMaintenanceUpdate(ctx context.Context, pageID, id string, in MaintenanceUpdateInput) (*MaintenanceUpdate, error) {
 	f := FieldErrors{}
 	if in.State != "" && !in.State.Valid() {
-		f.Add("state", "must be one of scheduled, in_progress, completed")
+		f.Add("state", OneOf(MaintenanceStates))
 	}
 	checkText(f, "body", in.Body, MaxBodyLen, true, true)
 	checkText(f, "author", in.Author, MaxNameLen, false, false)

@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,10 +26,8 @@ const (
 // IncidentRoles lists the roles in the order the console shows them.
 var IncidentRoles = []IncidentRole{RoleCommander, RoleComms, RoleLead, RoleHelp}
 
-// Valid reports whether r is a known incident role.
-func (r IncidentRole) Valid() bool {
-	return r == RoleLead || r == RoleHelp || r == RoleCommander || r == RoleComms
-}
+// Valid reports whether r is one of IncidentRoles.
+func (r IncidentRole) Valid() bool { return slices.Contains(IncidentRoles, r) }
 
 // Single reports whether only one person holds the role at a time.
 func (r IncidentRole) Single() bool { return r != RoleHelp }
@@ -71,7 +70,7 @@ type roleChange struct {
 // actor is the name written on the timeline.
 func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
 	if !role.Valid() {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"role": "must be one of lead, help, commander, comms"}}
+		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"role": OneOf(IncidentRoles)}}
 	}
 	if !ValidID(userID) {
 		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "choose a user"}}

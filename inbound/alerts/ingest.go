@@ -533,12 +533,7 @@ func cmpOr(vs ...string) string {
 
 // severityRank orders severities, "" lowest.
 func severityRank(s status.Severity) int {
-	for i, v := range []status.Severity{status.SeverityTrivial, status.SeverityMinor, status.SeverityMajor, status.SeverityBusinessContinuity} {
-		if v == s {
-			return i + 1
-		}
-	}
-	return 0
+	return slices.Index(status.Severities, s) + 1
 }
 
 // recount counts an item's alerts again and collects their components

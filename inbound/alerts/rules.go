@@ -119,7 +119,7 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, in RuleInput) (Matchers,
 		f.Add("matchers", err.Error())
 	}
 	if in.Severity != "" && !in.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity, or empty")
+		f.Add("severity", status.OneOf(status.Severities)+", or empty")
 	}
 	if in.AutoDeclare && in.ComponentID == "" {
 		f.Add("component_id", "choose a component: an incident is declared on its page")

@@ -455,8 +455,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 	}
 	now := svc.Now()
 	d := incidentConsolePage{consoleBase: s.consoleBase(c), Page: page, Incident: inc, Timeline: tl, Components: comps,
-		Names: ic.names, Loc: page.Location(), Form: form, Fields: fields, Kinds: []status.UpdateKind{status.KindAnalysis,
-			status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
+		Names: ic.names, Loc: page.Location(), Form: form, Fields: fields, Kinds: status.UpdateKinds, States: status.States,
 		Statuses: status.ComponentStatuses, Now: now, Channel: status.ChannelName(inc, page.Location()),
 		Nudges: status.Nudges(inc, 0, now),
 		Roles:  roles, RoleKinds: status.IncidentRoles, Users: users, Severities: status.Severities,
