@@ -167,7 +167,7 @@ func checkGroup(ctx context.Context, tx bun.IDB, pageID string, groupID *string)
 		return fmt.Errorf("check group: %w", err)
 	}
 	if n == 0 {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"group_id": "no such group on this page"}}
+		return FieldError("group_id", "no such group on this page")
 	}
 	return nil
 }

@@ -373,8 +373,7 @@ func (s *Service) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *I
 	for i, cs := range in {
 		c, err := componentOnPage(ctx, tx, inc.PageID, cs.ComponentID)
 		if KindOf(err) == KindNotFound {
-			return nil, &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{fmt.Sprintf("components[%d].id", i): "no such component on this page"}}
+			return nil, FieldError(fmt.Sprintf("components[%d].id", i), "no such component on this page")
 		}
 		if err != nil {
 			return nil, err
@@ -607,8 +606,7 @@ func (s *Service) UpdateIncident(ctx context.Context, pageID, id string, p Incid
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
 			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-					Fields: map[string]string{"started_at": "must be before the incident was resolved"}}
+				return FieldError("started_at", "must be before the incident was resolved")
 			}
 		}
 		if err := changeVisibility(ctx, tx, &before, inc, p.PublishUpdates, now); err != nil {
@@ -677,8 +675,7 @@ func equalTime(a, b *time.Time) bool {
 func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publish []string, now time.Time) error {
 	if old.Visibility == inc.Visibility {
 		if len(publish) > 0 {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+			return FieldError("publish_updates", "only with a wider visibility")
 		}
 		return nil
 	}
@@ -687,8 +684,7 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 		return errResolvedWidening
 	}
 	if !widen && len(publish) > 0 {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-			Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+		return FieldError("publish_updates", "only with a wider visibility")
 	}
 	if len(publish) > 0 {
 		res, err := tx.NewUpdate().Model((*IncidentUpdate)(nil)).Set("visibility = ?", inc.Visibility).
@@ -697,8 +693,7 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 			return fmt.Errorf("publish earlier updates: %w", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n != int64(len(uniq(publish))) {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{"publish_updates": "lists an update that is not an update of this incident"}}
+			return FieldError("publish_updates", "lists an update that is not an update of this incident")
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
 			"%d earlier update%s made visible to %s.", len(uniq(publish)), plural(len(uniq(publish))), strings.ToLower(inc.Visibility.Label())); err != nil {

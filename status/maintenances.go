@@ -130,8 +130,7 @@ func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) e
 	for i, id := range m.ComponentIDs {
 		if _, err := componentOnPage(ctx, tx, m.PageID, id); err != nil {
 			if KindOf(err) == KindNotFound {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-					Fields: map[string]string{fmt.Sprintf("components[%d]", i): "no such component on this page"}}
+				return FieldError(fmt.Sprintf("components[%d]", i), "no such component on this page")
 			}
 			return err
 		}

@@ -70,10 +70,10 @@ type roleChange struct {
 // actor is the name written on the timeline.
 func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
 	if !role.Valid() {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"role": OneOf(IncidentRoles)}}
+		return FieldError("role", OneOf(IncidentRoles))
 	}
 	if !ValidID(userID) {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "choose a user"}}
+		return FieldError("user", "choose a user")
 	}
 	now := s.Now()
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -83,12 +83,12 @@ func (s *Service) AssignRole(ctx context.Context, pageID, incidentID string, rol
 		u := new(User)
 		if err := tx.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
 			if KindOf(normalise(err)) == KindNotFound {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "no such user"}}
+				return FieldError("user", "no such user")
 			}
 			return fmt.Errorf("load user: %w", err)
 		}
 		if u.Disabled() {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "is disabled"}}
+			return FieldError("user", "is disabled")
 		}
 		var was []string
 		if role.Single() {
