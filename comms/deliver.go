@@ -131,7 +131,7 @@ func (o *Outbox) Problem(ctx context.Context) (*DeliveryProblem, error) {
 	if sent {
 		return nil, nil
 	}
-	n, err := o.db.NewSelect().Model((*Email)(nil)).Where("status IN (?)", bun.In([]EmailStatus{EmailQueued, EmailRetrying})).Count(ctx)
+	n, err := o.db.NewSelect().Model((*Email)(nil)).Where("status IN (?)", bun.List([]EmailStatus{EmailQueued, EmailRetrying})).Count(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count waiting emails: %w", err)
 	}
@@ -181,7 +181,7 @@ func (o *Outbox) claim(ctx context.Context, ids []string) ([]*Email, error) {
 	var claimed []*Email
 	err := o.db.NewUpdate().Model((*Email)(nil)).
 		Set("status = ?", EmailSending).Set("attempts = attempts + 1").Set("updated_at = ?", now).
-		Where("id IN (?)", bun.In(ids)).
+		Where("id IN (?)", bun.List(ids)).
 		Where("(status IN (?, ?) OR (status = ? AND updated_at < ?))", EmailQueued, EmailRetrying, EmailSending, now.Add(-staleSending)).
 		Returning("*").Scan(ctx, &claimed)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -206,7 +206,7 @@ func (o *Outbox) recordSent(ctx context.Context, es []*Email) ([]struct{}, error
 		ids[i] = e.ID
 	}
 	if _, err := o.db.NewUpdate().Model((*Email)(nil)).Set("status = ?", EmailSent).Set("last_error = ''").
-		Set("updated_at = ?", now).Set("sent_at = ?", now).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		Set("updated_at = ?", now).Set("sent_at = ?", now).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
 		return nil, err
 	}
 	o.report(ctx, es, true)

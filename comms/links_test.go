@@ -2,6 +2,7 @@ package comms_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/url"
 	"strings"
@@ -97,7 +98,7 @@ func mailParts(t *testing.T, raw []byte) (text, html string) {
 	require.NoError(t, err)
 	for {
 		p, err := r.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		require.NoError(t, err)

@@ -49,12 +49,12 @@ func TestSendAfterTheServerClosedAnIdleConnection(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
 
 	tcp := ln.Addr().(*net.TCPAddr)
 	m := comms.NewSMTPMailer(comms.SMTPConfig{Host: tcp.IP.String(), Port: tcp.Port, TLS: comms.TLSNone},
 		comms.MailerOptions{Timeout: 5 * time.Second})
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	msg := func() *mail.Msg {
 		msg := mail.NewMsg()
 		require.NoError(t, msg.From("status@status.example"))

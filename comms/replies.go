@@ -30,7 +30,7 @@ func (o *Outbox) ThreadOf(ctx context.Context, ids []string) (pageID, incidentID
 	}
 	var e Email
 	err = o.db.NewSelect().Model(&e).Column("page_id", "incident_id").
-		Where("message_id IN (?) AND incident_id <> ''", bun.In(clean)).
+		Where("message_id IN (?) AND incident_id <> ''", bun.List(clean)).
 		OrderExpr("created_at DESC").Limit(1).Scan(ctx)
 	if isNoRows(err) {
 		return "", "", false, nil

@@ -501,10 +501,10 @@ func (s *Subscribers) Recipients(ctx context.Context, pageID string, componentID
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			q = q.Where("sub.scope = ?", ScopeAll).
 				WhereOr("sub.scope = ? AND EXISTS (SELECT 1 FROM subscriber_components AS sc WHERE sc.subscriber_id = sub.id AND sc.component_id IN (?))",
-					ScopeComponents, bun.In(componentIDs))
+					ScopeComponents, bun.List(componentIDs))
 			if len(groupIDs) > 0 {
 				q = q.WhereOr("sub.scope = ? AND EXISTS (SELECT 1 FROM subscriber_groups AS sg WHERE sg.subscriber_id = sub.id AND sg.group_id IN (?))",
-					ScopeGroups, bun.In(groupIDs))
+					ScopeGroups, bun.List(groupIDs))
 			}
 			return q
 		})
@@ -544,7 +544,7 @@ func (s *Subscribers) recordDelivered(ctx context.Context, db bun.IDB, subscribe
 		return nil
 	}
 	_, err := db.NewUpdate().Model((*Subscriber)(nil)).Set("failures = 0").
-		Where("id IN (?) AND failures > 0", bun.In(subscriberIDs)).Exec(ctx)
+		Where("id IN (?) AND failures > 0", bun.List(subscriberIDs)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record delivery to %d subscribers (%s…): %w", len(subscriberIDs), subscriberIDs[0], err)
 	}

@@ -327,7 +327,7 @@ func (s *Subscribers) importRow(ctx context.Context, pageID string, line int, re
 				id, ok = byName[n]
 			}
 			if !ok {
-				row.Problem = fmt.Sprintf("no component named %q on this page", shorten(n, 80))
+				row.Problem = fmt.Sprintf("no component named %q on this page", status.Cut(n, 80, "…"))
 				return row
 			}
 			sub.ComponentIDs = append(sub.ComponentIDs, id)
@@ -357,14 +357,6 @@ func problemOf(err error) string {
 		return se.Message
 	}
 	return "could not be added (internal error)"
-}
-
-func shorten(v string, n int) string {
-	r := []rune(v)
-	if len(r) <= n {
-		return v
-	}
-	return string(r[:n]) + "…"
 }
 
 // Allow counts one use of the public form by key (the client's address)

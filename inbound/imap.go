@@ -454,11 +454,13 @@ type imapWatchdog struct {
 
 func (s *imapSession) watch(ctx context.Context) *imapWatchdog {
 	g := &imapWatchdog{d: s.timeout}
+	// Closing the connection is what makes the waiting command return;
+	// the close's own error says nothing more.
 	g.t = time.AfterFunc(s.timeout, func() {
 		g.expired.Store(true)
-		s.c.Close()
+		_ = s.c.Close()
 	})
-	g.stop = context.AfterFunc(ctx, func() { s.c.Close() })
+	g.stop = context.AfterFunc(ctx, func() { _ = s.c.Close() })
 	return g
 }
 
@@ -524,16 +526,18 @@ func (w *Watcher) dial(ctx context.Context, opts *imapclient.Options) (*imapclie
 		if cfg.TLS == "none" {
 			return imapclient.New(conn, opts), nil
 		}
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		// The connection is abandoned in each case below: the error that
+		// made us abandon it is the one to report, not the close's.
+		stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 		c, err := imapclient.NewStartTLS(conn, opts)
 		if !stop() {
 			if c != nil {
-				c.Close()
+				_ = c.Close()
 			}
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			conn.Close()
+			_ = conn.Close()
 			return nil, fmt.Errorf("STARTTLS: %w", err)
 		}
 		return c, nil
@@ -577,7 +581,7 @@ func (w *Watcher) connect(ctx context.Context) (*imapSession, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			c.Close()
+			_ = c.Close() // abandoned after the error returned below
 		}
 	}()
 
@@ -720,7 +724,7 @@ func (w *Watcher) process(ctx context.Context, s *imapSession) error {
 		for m := cmd.Next(); m != nil; m = cmd.Next() {
 			buf, err := m.Collect()
 			if err != nil {
-				cmd.Close()
+				_ = cmd.Close() // err says what went wrong
 				return err
 			}
 			// from:* also matches the last message when it is below from.

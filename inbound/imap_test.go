@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -237,6 +238,14 @@ func imapRun(t testing.TB, w *inbound.Watcher) (cancel func()) {
 
 func hasFlag(flags []string, f string) bool { return slices.Contains(flags, f) }
 
+// closeWatcher closes w and fails the test if that fails.
+func closeWatcher(t testing.TB, w *inbound.Watcher) {
+	t.Helper()
+	if err := w.Close(); err != nil {
+		t.Errorf("close watcher: %v", err)
+	}
+}
+
 func TestWatcherDeliversOnceInUIDOrderAndFlagsSeen(t *testing.T) {
 	srv := imaptest.Start(t)
 	old := srv.Append(t, "INBOX", imapMsg("old", "already read"), `\Seen`)
@@ -247,7 +256,7 @@ func TestWatcherDeliversOnceInUIDOrderAndFlagsSeen(t *testing.T) {
 	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	o.Now = func() time.Time { return at }
 	w := inbound.NewWatcher(sink, o)
-	defer w.Close()
+	defer closeWatcher(t, w)
 	ctx := context.Background()
 
 	if err := w.Poll(ctx); err != nil {
@@ -312,7 +321,7 @@ func TestWatcherMovesProcessedMessages(t *testing.T) {
 			o := imapOptions(t, srv)
 			o.Processed = "Herald/Done"
 			w := inbound.NewWatcher(sink, o)
-			defer w.Close()
+			defer closeWatcher(t, w)
 			if err := w.Poll(context.Background()); err == nil || !strings.Contains(err.Error(), "not now") {
 				t.Fatalf("Poll: %v, want the sink's error", err)
 			}
@@ -350,7 +359,7 @@ func TestWatcherDeliverFailureLosesNothing(t *testing.T) {
 		return nil
 	}
 	w := inbound.NewWatcher(sink, imapOptions(t, srv))
-	defer w.Close()
+	defer closeWatcher(t, w)
 
 	err := w.Poll(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "database is down") || !strings.Contains(err.Error(), fmt.Sprint("UID ", u2)) {
@@ -405,7 +414,7 @@ func TestWatcherCrashBetweenDeliverAndFlag(t *testing.T) {
 			return nil
 		}
 		w := inbound.NewWatcher(sink, imapOptions(t, srv))
-		defer w.Close()
+		defer closeWatcher(t, w)
 		if err := w.Poll(context.Background()); err == nil || !strings.Contains(err.Error(), "checkpoint write failed") {
 			t.Fatalf("Poll: %v", err)
 		}
@@ -439,7 +448,7 @@ func TestWatcherCrashBetweenDeliverAndFlag(t *testing.T) {
 		if st := w.State(); st.LastError != "" || st.Connected {
 			t.Errorf("state after a stop %+v, want disconnected and no error", st)
 		}
-		w.Close()
+		closeWatcher(t, w)
 		if hasFlag(srv.Flags(t, "INBOX", u1), `\Seen`) {
 			t.Fatal("message 1 flagged although the watcher stopped before flagging")
 		}
@@ -450,7 +459,7 @@ func TestWatcherCrashBetweenDeliverAndFlag(t *testing.T) {
 		// The next run sees message 1 again; the sink dedupes it.
 		sink.afterStore = nil
 		w2 := inbound.NewWatcher(sink, imapOptions(t, srv))
-		defer w2.Close()
+		defer closeWatcher(t, w2)
 		if err := w2.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -560,8 +569,10 @@ func TestWatcherPollsWithoutIdle(t *testing.T) {
 func TestWatcherTLSModes(t *testing.T) {
 	srv := imaptest.Start(t, imaptest.WithTLS())
 	_, tlsPort, _ := net.SplitHostPort(srv.TLSAddr())
-	var implicitPort int
-	fmt.Sscan(tlsPort, &implicitPort)
+	implicitPort, err := strconv.Atoi(tlsPort)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		mode    string
 		port    int
@@ -582,7 +593,7 @@ func TestWatcherTLSModes(t *testing.T) {
 				o.TLSConfig = &tls.Config{RootCAs: srv.CertPool()}
 			}
 			w := inbound.NewWatcher(sink, o)
-			defer w.Close()
+			defer closeWatcher(t, w)
 			uid := srv.Append(t, "INBOX", imapMsg("tls-"+tc.mode+fmt.Sprint(tc.trust), "x"))
 			err := w.Poll(context.Background())
 			if tc.wantErr != "" {
@@ -647,7 +658,7 @@ func TestWatcherAuthenticatesPlainWhenLoginDisabled(t *testing.T) {
 	}
 	sink := newIMAPSink()
 	w := inbound.NewWatcher(sink, o)
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +704,7 @@ func TestWatcherUIDValidityChangeRereadsEverything(t *testing.T) {
 	srv.Append(t, "INBOX", imapMsg("b", "b"))
 	sink := newIMAPSink()
 	w := inbound.NewWatcher(sink, imapOptions(t, srv))
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -733,14 +744,14 @@ func TestWatcherUIDValidityZeroIsAValue(t *testing.T) {
 	u2 := srv.Append(t, "INBOX", imapMsg("z2", "2"))
 	sink := newIMAPSink()
 	w := inbound.NewWatcher(sink, imapOptions(t, srv))
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if v, last, ok := sink.checkpoint(); !ok || v != 0 || last != u2 {
 		t.Fatalf("checkpoint %d/%d/%v, want 0/%d", v, last, ok, u2)
 	}
-	w.Close() // a new connection, as after a restart
+	closeWatcher(t, w) // a new connection, as after a restart
 	u3 := srv.Append(t, "INBOX", imapMsg("z3", "3"))
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
@@ -766,7 +777,7 @@ func TestWatcherSkipsMessageExpungedMeanwhile(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }() // a second client, only to watch
 		if err := c.Login(srv.Username, srv.Password).Wait(); err != nil {
 			t.Error(err)
 			return
@@ -781,7 +792,7 @@ func TestWatcherSkipsMessageExpungedMeanwhile(t *testing.T) {
 	}
 	srv.CreateMailbox(t, "Trash")
 	w := inbound.NewWatcher(sink, imapOptions(t, srv))
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -802,7 +813,7 @@ func TestWatcherTooLargeGetsHeaderOnly(t *testing.T) {
 	o := imapOptions(t, srv)
 	o.MaxSize = 1000
 	w := inbound.NewWatcher(sink, o)
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -863,7 +874,7 @@ func TestWatcherStreamsLargeMessage(t *testing.T) {
 	// Wrap the sink's Deliver to look at the wire after the first chunk.
 	first := &firstChunkSink{imapSink: sink, wire: &wire, at: &wireAtFirstChunk}
 	w := inbound.NewWatcher(first, o)
-	defer w.Close()
+	defer closeWatcher(t, w)
 	if err := w.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -953,21 +964,24 @@ func TestWatcherCommandTimeoutClosesHungConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	// This server's own errors do not matter: the watcher's are the test.
+	defer func() { _ = ln.Close() }()
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Write([]byte("* OK [CAPABILITY IMAP4rev1] hello\r\n"))
-			go io.Copy(io.Discard, c)
-			t.Cleanup(func() { c.Close() })
+			_, _ = c.Write([]byte("* OK [CAPABILITY IMAP4rev1] hello\r\n"))
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+			t.Cleanup(func() { _ = c.Close() })
 		}
 	}()
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	var p int
-	fmt.Sscan(port, &p)
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := inbound.NewWatcher(newIMAPSink(), inbound.WatcherOptions{
 		Config:  inbound.IMAPConfig{Host: host, Port: p, TLS: "none", Username: "u", Password: "p"},
 		Timeout: 200 * time.Millisecond,

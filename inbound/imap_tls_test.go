@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,8 +124,10 @@ func implicitPort(t testing.TB, srv *imaptest.Server) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	fmt.Sscan(p, &n)
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
@@ -161,7 +164,7 @@ func TestWatcherTrustsAPrivateCA(t *testing.T) {
 				o.TLSConfig = &tls.Config{RootCAs: tc.roots}
 			}
 			w := inbound.NewWatcher(sink, o)
-			defer w.Close()
+			defer closeWatcher(t, w)
 			id := "ca-" + strings.ReplaceAll(tc.name, " ", "-")
 			srv.Append(t, "INBOX", imapMsg(id, "x"))
 			err := w.Poll(context.Background())
@@ -241,7 +244,7 @@ func TestWatcherRefusedLoginIsAConfigurationProblem(t *testing.T) {
 	o := imapOptions(t, srv)
 	o.Config.Password = "wrong"
 	w := inbound.NewWatcher(newIMAPSink(), o)
-	defer w.Close()
+	defer closeWatcher(t, w)
 	err := w.Poll(context.Background())
 	var pe *inbound.IMAPConfigError
 	if !errors.As(err, &pe) || pe.Problem != inbound.ProblemAuth || !errors.Is(err, inbound.ErrIMAPLogin) {
@@ -286,7 +289,7 @@ func TestDovecotTrustsAPrivateCA(t *testing.T) {
 			d.append(t, "Private", imapMsg(id, "x"))
 			sink := newIMAPSink()
 			w := inbound.NewWatcher(sink, o)
-			defer w.Close()
+			defer closeWatcher(t, w)
 			err := w.Poll(context.Background())
 			if tc.trust {
 				if err != nil {
@@ -307,7 +310,7 @@ func TestDovecotTrustsAPrivateCA(t *testing.T) {
 		o := d.options(t, "Private")
 		o.Config.Password = "wrong"
 		w := inbound.NewWatcher(newIMAPSink(), o)
-		defer w.Close()
+		defer closeWatcher(t, w)
 		err := w.Poll(context.Background())
 		var pe *inbound.IMAPConfigError
 		if !errors.As(err, &pe) || pe.Problem != inbound.ProblemAuth || !strings.Contains(err.Error(), "AUTHENTICATIONFAILED") {

@@ -168,16 +168,20 @@ service anvil {
 		t.Fatalf("start dovecot: %v", err)
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	// Stopping is best effort: the Kill after 5 s is the fallback, and
+	// the exit status of an interrupted dovecot says nothing.
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
 		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			<-exited
 		}
-		out.Close()
+		if err := out.Close(); err != nil {
+			t.Error(err)
+		}
 		if t.Failed() {
 			for _, f := range []string{"stdout.log", "dovecot.log"} {
 				b, _ := os.ReadFile(filepath.Join(dir, f))
@@ -212,8 +216,10 @@ func greetingReady(addr string) bool {
 	if err != nil {
 		return false
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
+	defer func() { _ = c.Close() }() // a probe
+	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return false
+	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.Contains(line, "ready")
 }
@@ -224,8 +230,11 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 func (d *dovecot) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.port)) }
@@ -250,14 +259,14 @@ func (d *dovecot) client(t testing.TB, f func(c *imapclient.Client) error) {
 	if err != nil {
 		t.Fatalf("dial dovecot: %v", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // after Logout, or after a failure reported already
 	if err := c.Login(d.user, d.pass).Wait(); err != nil {
 		t.Fatalf("login to dovecot: %v", err)
 	}
 	if err := f(c); err != nil {
 		t.Fatal(err)
 	}
-	c.Logout().Wait()
+	_ = c.Logout().Wait() // f's work is done: a failed goodbye changes nothing
 }
 
 func (d *dovecot) create(t testing.TB, mailbox string) {
@@ -406,7 +415,7 @@ func TestDovecotWatcher(t *testing.T) {
 		d.append(t, "Rebuilt", imapMsg("d-b", "b"))
 		sink := newIMAPSink()
 		w := inbound.NewWatcher(sink, d.options(t, "Rebuilt"))
-		defer w.Close()
+		defer closeWatcher(t, w)
 		if err := w.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -449,7 +458,7 @@ func TestDovecotWatcher(t *testing.T) {
 		o := d.options(t, "Big")
 		o.MaxSize = 1000
 		w := inbound.NewWatcher(sink, o)
-		defer w.Close()
+		defer closeWatcher(t, w)
 		if err := w.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -475,13 +484,13 @@ func TestDovecotWatcher(t *testing.T) {
 		if err := w.Poll(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Poll: %v, want context.Canceled", err)
 		}
-		w.Close()
+		closeWatcher(t, w)
 		if f := d.flags(t, "Crash"); slices.Contains(f[1], `\Seen`) {
 			t.Fatalf("UID 1 flagged %v although the watcher stopped before flagging", f[1])
 		}
 		sink.afterStore = nil
 		w2 := inbound.NewWatcher(sink, d.options(t, "Crash"))
-		defer w2.Close()
+		defer closeWatcher(t, w2)
 		if err := w2.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func TestMailboxCountsMessagesAndFirstReadIsNoChange(t *testing.T) {
 		o := imapOptions(t, srv)
 		o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		w := inbound.NewWatcher(st, o)
-		defer w.Close()
+		defer closeWatcher(t, w)
 		require.NoError(t, w.Poll(ctx))
 		require.Equal(t, n, countMessages(t, bdb))
 		require.NotContains(t, logs.String(), "UIDVALIDITY changed", "a first read is no change")

@@ -96,14 +96,14 @@ func (r *Router) Route(ctx context.Context, id string) error {
 
 var errRoutedMeanwhile = errors.New("the message was routed meanwhile")
 
-// place puts the message where it belongs and returns its new status,
-// setting stored.IncidentID or stored.IntakeID.
 // thread is the incident a reply belongs to, if any.
 type thread struct {
 	pageID, incidentID string
 	ok                 bool
 }
 
+// place puts the message where it belongs and returns its new status,
+// setting stored.IncidentID or stored.IntakeID.
 func (r *Router) place(ctx context.Context, tx *status.Tx, stored *StoredMessage, msg *mime.Message, th thread) (MessageStatus, error) {
 	if msg.Report != nil && r.Report != nil {
 		found := false

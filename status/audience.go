@@ -219,7 +219,8 @@ func see(a Audience, inc *Incident, linked []string, visible func(componentID st
 			Components: []ComponentChange{}}
 		for _, ch := range u.Components {
 			// A resolution never shows a component getting worse.
-			if visible(ch.ComponentID) && !(u.State == StateResolved && ch.NewStatus.Rank() > ch.OldStatus.Rank()) {
+			worseOnResolve := u.State == StateResolved && ch.NewStatus.Rank() > ch.OldStatus.Rank()
+			if visible(ch.ComponentID) && !worseOnResolve {
 				uv.Components = append(uv.Components, ch)
 			}
 		}

@@ -68,11 +68,11 @@ func TestCloseIncident(t *testing.T) {
 		// The post-mortem gate.
 		major := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMajor})
 		_, err = b.svc.Incidents.Close(b.ctx, p.ID, major.ID, goodClose())
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "post-mortem decision")
 		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, major.ID, status.RecordPostmortemYes, "Max"))
 		_, err = b.svc.Incidents.Close(b.ctx, p.ID, major.ID, goodClose())
-		e = requireKind(t, err, status.KindConflict)
+		e = requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "write it")
 		pm := "# Post-mortem\n\nWhat we learned."
 		_, err = b.svc.Incidents.Update(b.ctx, p.ID, major.ID, status.IncidentPatch{Postmortem: &pm})

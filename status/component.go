@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -22,14 +23,7 @@ const (
 var ComponentStatuses = []ComponentStatus{Operational, DegradedPerformance, PartialOutage, MajorOutage, UnderMaintenance}
 
 // Valid reports whether s is one of ComponentStatuses.
-func (s ComponentStatus) Valid() bool {
-	for _, v := range ComponentStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func (s ComponentStatus) Valid() bool { return slices.Contains(ComponentStatuses, s) }
 
 // Label is the status in words for people.
 func (s ComponentStatus) Label() string {

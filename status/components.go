@@ -147,7 +147,7 @@ func (p *ComponentPatch) validate() error {
 		checkText(f, "description", *p.Description, MaxShortLen, false, true)
 	}
 	if p.Status != nil && !p.Status.Valid() {
-		f.Add("status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+		f.Add("status", OneOf(ComponentStatuses))
 	}
 	if p.Position != nil {
 		checkPosition(f, *p.Position)
@@ -167,7 +167,7 @@ func checkGroup(ctx context.Context, tx bun.IDB, pageID string, groupID *string)
 		return fmt.Errorf("check group: %w", err)
 	}
 	if n == 0 {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"group_id": "no such group on this page"}}
+		return FieldError("group_id", "no such group on this page")
 	}
 	return nil
 }
@@ -324,7 +324,7 @@ func (s *core) componentGroupIDs(ctx context.Context, db bun.IDB, componentIDs [
 	}
 	var ids []string
 	if err := db.NewSelect().Model((*Component)(nil)).Distinct().Column("group_id").
-		Where("id IN (?) AND group_id IS NOT NULL", bun.In(componentIDs)).Order("group_id").Scan(ctx, &ids); err != nil {
+		Where("id IN (?) AND group_id IS NOT NULL", bun.List(componentIDs)).Order("group_id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find the groups of %d components: %w", len(componentIDs), err)
 	}
 	return ids, nil

@@ -3,6 +3,7 @@ package status
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,14 +26,7 @@ const (
 var ContactRoles = []ContactRole{ContactPrimary, ContactTechnical, ContactBusiness, ContactEscalation}
 
 // Valid reports whether r is one of ContactRoles.
-func (r ContactRole) Valid() bool {
-	for _, v := range ContactRoles {
-		if r == v {
-			return true
-		}
-	}
-	return false
-}
+func (r ContactRole) Valid() bool { return slices.Contains(ContactRoles, r) }
 
 // Label is the role in words.
 func (r ContactRole) Label() string {
@@ -225,7 +219,7 @@ func checkContacts(f FieldErrors, cs []ContactInput) {
 			checkEmail(f, p+"email", c.Email)
 		}
 		if !c.Role.Valid() {
-			f.Add(p+"role", "must be one of primary, technical, business, escalation")
+			f.Add(p+"role", OneOf(ContactRoles))
 		}
 		key := strings.ToLower(c.Email) + " " + string(c.Role)
 		if c.Email != "" && seen[key] {

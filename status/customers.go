@@ -47,7 +47,7 @@ func checkCustomerFree(ctx context.Context, tx bun.IDB, c *Customer, domains []s
 		}
 		err := tx.NewSelect().TableExpr("customer_domains AS d").ColumnExpr("d.domain, cu.name").
 			Join("JOIN customers AS cu ON cu.id = d.customer_id").
-			Where("d.domain IN (?)", bun.In(domains)).Where("d.customer_id <> ?", c.ID).Scan(ctx, &taken)
+			Where("d.domain IN (?)", bun.List(domains)).Where("d.customer_id <> ?", c.ID).Scan(ctx, &taken)
 		if err != nil {
 			return fmt.Errorf("check customer domains: %w", err)
 		}
@@ -244,14 +244,14 @@ func loadCustomerDetails(ctx context.Context, db bun.IDB, cs []*Customer) error 
 		c.Domains, c.Contacts = []string{}, []*CustomerContact{}
 	}
 	var ds []customerDomain
-	if err := db.NewSelect().Model(&ds).Where("customer_id IN (?)", bun.In(ids)).Order("domain").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ds).Where("customer_id IN (?)", bun.List(ids)).Order("domain").Scan(ctx); err != nil {
 		return fmt.Errorf("load customer domains: %w", err)
 	}
 	for _, d := range ds {
 		byID[d.CustomerID].Domains = append(byID[d.CustomerID].Domains, d.Domain)
 	}
 	var cts []*CustomerContact
-	if err := db.NewSelect().Model(&cts).Where("customer_id IN (?)", bun.In(ids)).Order("position", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&cts).Where("customer_id IN (?)", bun.List(ids)).Order("position", "id").Scan(ctx); err != nil {
 		return fmt.Errorf("load customer contacts: %w", err)
 	}
 	for _, ct := range cts {
@@ -305,7 +305,7 @@ func (s *core) matchCustomer(ctx context.Context, db bun.IDB, address string) (*
 	candidates := parentDomains(normaliseDomain(addr[at+1:]))
 	if len(candidates) > 0 {
 		var ds []customerDomain
-		if err := db.NewSelect().Model(&ds).Where("domain IN (?)", bun.In(candidates)).Scan(ctx); err != nil {
+		if err := db.NewSelect().Model(&ds).Where("domain IN (?)", bun.List(candidates)).Scan(ctx); err != nil {
 			return nil, MatchUnknown, fmt.Errorf("match customer domain: %w", err)
 		}
 		if len(ds) > 0 {
@@ -423,7 +423,7 @@ func checkCustomersExist(ctx context.Context, tx bun.IDB, ids []string) error {
 		return nil
 	}
 	var found []string
-	if err := tx.NewSelect().Model((*Customer)(nil)).Column("id").Where("id IN (?)", bun.In(ids)).Scan(ctx, &found); err != nil {
+	if err := tx.NewSelect().Model((*Customer)(nil)).Column("id").Where("id IN (?)", bun.List(ids)).Scan(ctx, &found); err != nil {
 		return fmt.Errorf("check customers: %w", err)
 	}
 	exists := map[string]bool{}
@@ -442,7 +442,7 @@ func checkCustomersExist(ctx context.Context, tx bun.IDB, ids []string) error {
 func (s *core) moveIncidentCustomers(ctx context.Context, tx bun.Tx, inc *Incident, before []customerRef, added, removed []string) error {
 	if len(removed) > 0 {
 		if _, err := tx.NewDelete().Model((*incidentCustomer)(nil)).
-			Where("incident_id = ? AND customer_id IN (?)", inc.ID, bun.In(removed)).Exec(ctx); err != nil {
+			Where("incident_id = ? AND customer_id IN (?)", inc.ID, bun.List(removed)).Exec(ctx); err != nil {
 			return fmt.Errorf("unlink customers from incident %s: %w", inc.ID, err)
 		}
 	}

@@ -162,12 +162,12 @@ func TestCustomerUniqueness(t *testing.T) {
 		globex := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Globex", Domains: []string{"globex.com"}})
 
 		_, err := b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "Initech", Domains: []string{"initech.com", "ACME.com"}})
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Equal(t, "already belongs to Acme", e.Fields["domains[1]"])
 		require.NotContains(t, e.Fields, "domains[0]")
 
 		_, err = b.svc.Customers.Create(b.ctx, status.CustomerInput{Name: "aCME"})
-		e = requireKind(t, err, status.KindConflict)
+		e = requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Fields["name"], "Acme", "names are unique ignoring case")
 
 		// Saving a customer with its own domains and name is fine; taking
@@ -248,7 +248,7 @@ func TestUpdateCustomerStaleVersion(t *testing.T) {
 
 		second := status.CustomerInput{Name: "Acme Second", Domains: []string{"acme.net"}, OncallNotes: "second", Version: c.Version}
 		_, err = b.svc.Customers.Update(b.ctx, c.ID, second)
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "Someone else changed this customer")
 		require.Contains(t, e.Message, "nothing was saved")
 
@@ -465,11 +465,11 @@ func TestSetIncidentCustomersBadInput(t *testing.T) {
 		acme := statustest.Customer(t, b.svc, nil)
 
 		err := b.svc.Incidents.SetCustomers(b.ctx, p.ID, inc.ID, []string{acme.ID, status.NewID()})
-		e := requireKind(t, err, status.KindInvalid)
+		e := requireKindError(t, err, status.KindInvalid)
 		require.Equal(t, "no such customer", e.Fields["customers[1]"])
 
 		err = b.svc.Incidents.SetCustomers(b.ctx, other.ID, inc.ID, []string{acme.ID})
-		e = requireKind(t, err, status.KindNotFound)
+		e = requireKindError(t, err, status.KindNotFound)
 		require.Contains(t, e.Message, "Incident "+inc.ID+" not found")
 		requireKind(t, b.svc.Incidents.SetCustomers(b.ctx, p.ID, status.NewID(), []string{acme.ID}), status.KindNotFound)
 

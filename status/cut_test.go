@@ -32,3 +32,28 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+func TestCutTrim(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		s    string
+		n    int
+		mark string
+		want string
+	}{
+		{"fits as it is, trailing space and all", "a b ", 10, "…", "a b "},
+		{"the mark follows a word, not a space", "abc defghij", 7, "…", "abc…"},
+		{"cut inside a word keeps the word's start", "abc defghij", 9, "…", "abc de…"},
+		{"runs of white space go too", "ab \t\n cdefgh", 8, "…", "ab…"},
+		{"never half a character", "éé ééé", 6, "", "éé"},
+		{"a mark longer than n is all there is", "abc", 1, "…", "…"},
+	} {
+		got := status.CutTrim(tc.s, tc.n, tc.mark)
+		require.Equal(t, tc.want, got, tc.name)
+		require.True(t, utf8.ValidString(got), tc.name)
+		if len(tc.s) > tc.n && len(tc.mark) <= tc.n {
+			require.LessOrEqual(t, len(got), tc.n, tc.name)
+		}
+	}
+}

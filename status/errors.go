@@ -67,10 +67,21 @@ func (f FieldErrors) Add(field, msg string) {
 	}
 }
 
+// fieldsNotValid is the Message of every KindInvalid error that names
+// its fields; the fields say what is wrong.
+const fieldsNotValid = "Some fields are not valid."
+
 // Err returns nil if there are no problems, or a KindInvalid *Error.
 func (f FieldErrors) Err() error {
 	if len(f) == 0 {
 		return nil
 	}
-	return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: f}
+	return &Error{Kind: KindInvalid, Message: fieldsNotValid, Fields: f}
+}
+
+// FieldError returns the KindInvalid *Error for one field's problem: the
+// error FieldErrors{field: msg}.Err() returns, for a check made on its own
+// (often inside a transaction, against stored data).
+func FieldError(field, msg string) error {
+	return FieldErrors{field: msg}.Err()
 }

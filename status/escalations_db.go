@@ -42,7 +42,7 @@ func (s *Incidents) RecordEscalation(ctx context.Context, pageID, incidentID str
 		case RecordContinuityPlan:
 			inc.ContinuityPlanAt, msg = &now, MsgContinuityPlanTriggered
 		default:
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"record": "is not something that can be recorded"}}
+			return FieldError("record", "is not something that can be recorded")
 		}
 		inc.Version++
 		inc.UpdatedAt = now

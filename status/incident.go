@@ -21,15 +21,8 @@ const (
 // Severities lists every severity, least severe first.
 var Severities = []Severity{SeverityTrivial, SeverityMinor, SeverityMajor, SeverityBusinessContinuity}
 
-// Valid reports whether s is a known severity.
-func (s Severity) Valid() bool {
-	for _, v := range Severities {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+// Valid reports whether s is one of Severities.
+func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
 
 // Impact is the Statuspage impact value for the severity.
 func (s Severity) Impact() Impact {
@@ -97,15 +90,8 @@ const (
 // States lists every state in order.
 var States = []State{StateInvestigating, StateMitigating, StateObserving, StateResolved}
 
-// Valid reports whether s is a known state.
-func (s State) Valid() bool {
-	for _, v := range States {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+// Valid reports whether s is one of States.
+func (s State) Valid() bool { return slices.Contains(States, s) }
 
 // Open reports whether an incident in this state still needs work.
 func (s State) Open() bool { return s != StateResolved }
@@ -147,10 +133,11 @@ const (
 	VisibilityInternal  Visibility = "internal"
 )
 
-// Valid reports whether v is a known visibility.
-func (v Visibility) Valid() bool {
-	return v == VisibilityPublic || v == VisibilityCustomers || v == VisibilityInternal
-}
+// Visibilities lists every visibility, widest first.
+var Visibilities = []Visibility{VisibilityPublic, VisibilityCustomers, VisibilityInternal}
+
+// Valid reports whether v is one of Visibilities.
+func (v Visibility) Valid() bool { return slices.Contains(Visibilities, v) }
 
 // UpdateKind says what an update tells, following the cadence rule that each
 // update gives analysis, progress, ETA or (part of) the resolution.
@@ -165,10 +152,10 @@ const (
 	KindGeneral    UpdateKind = "general"
 )
 
-// UpdateKinds are the update kinds, in the order the console offers them.
+// UpdateKinds lists every update kind, in the order forms offer them.
 var UpdateKinds = []UpdateKind{KindAnalysis, KindProgress, KindETA, KindResolution, KindGeneral}
 
-// Valid reports whether k is a known kind.
+// Valid reports whether k is one of UpdateKinds.
 func (k UpdateKind) Valid() bool { return slices.Contains(UpdateKinds, k) }
 
 // Label is the kind in words.
@@ -212,14 +199,8 @@ const (
 // Sources lists the sources a person can choose.
 var Sources = []Source{SourceMonitoring, SourceTicket, SourceEmail, SourcePhone, SourceOther}
 
-// Valid reports whether s is a known source or none.
-func (s Source) Valid() bool {
-	switch s {
-	case SourceNone, SourceMonitoring, SourceTicket, SourceEmail, SourcePhone, SourceOther:
-		return true
-	}
-	return false
-}
+// Valid reports whether s is one of Sources or none.
+func (s Source) Valid() bool { return s == SourceNone || slices.Contains(Sources, s) }
 
 // Label is the source in words.
 func (s Source) Label() string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -70,7 +69,7 @@ type IncidentInput struct {
 func (in *IncidentInput) checkRecord(f FieldErrors) {
 	checkText(f, "summary", in.Summary, MaxBodyLen, false, true)
 	if !in.Source.Valid() {
-		f.Add("source", "must be one of monitoring, ticket, email, phone, other")
+		f.Add("source", OneOf(Sources))
 	}
 	checkText(f, "source_reference", in.SourceReference, MaxShortLen, false, false)
 	checkText(f, "caller", in.Caller, MaxNameLen, false, false)
@@ -99,10 +98,10 @@ type UpdateInput struct {
 
 func (in *UpdateInput) validate(f FieldErrors, now time.Time) {
 	if in.State != "" && !in.State.Valid() {
-		f.Add("state", "must be one of investigating, mitigating, observing, resolved")
+		f.Add("state", OneOf(States))
 	}
 	if !in.Kind.Valid() {
-		f.Add("kind", "must be one of analysis, progress, eta, resolution, general")
+		f.Add("kind", OneOf(UpdateKinds))
 	}
 	checkText(f, "body", in.Body, MaxBodyLen, true, true)
 	checkText(f, "author", in.Author, MaxNameLen, false, false)
@@ -143,7 +142,7 @@ func checkComponentInputs(f FieldErrors, cs []ComponentStatusInput) {
 			f.Add(key+".id", "is not a valid id")
 		}
 		if !c.Status.Valid() {
-			f.Add(key+".status", "must be one of operational, degraded_performance, partial_outage, major_outage, under_maintenance")
+			f.Add(key+".status", OneOf(ComponentStatuses))
 		}
 		if seen[c.ComponentID] {
 			f.Add(key+".id", "is listed twice")
@@ -172,10 +171,10 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 	f := FieldErrors{}
 	checkText(f, "title", in.Title, MaxNameLen, true, false)
 	if !in.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+		f.Add("severity", OneOf(Severities))
 	}
 	if !in.Visibility.Valid() {
-		f.Add("visibility", "must be one of public, customers, internal")
+		f.Add("visibility", OneOf(Visibilities))
 	}
 	started := now
 	if in.StartedAt != nil {
@@ -374,8 +373,7 @@ func (s *core) applyComponentStatuses(ctx context.Context, tx bun.IDB, inc *Inci
 	for i, cs := range in {
 		c, err := componentOnPage(ctx, tx, inc.PageID, cs.ComponentID)
 		if KindOf(err) == KindNotFound {
-			return nil, &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{fmt.Sprintf("components[%d].id", i): "no such component on this page"}}
+			return nil, FieldError(fmt.Sprintf("components[%d].id", i), "no such component on this page")
 		}
 		if err != nil {
 			return nil, err
@@ -542,10 +540,10 @@ func (p *IncidentPatch) validate(f FieldErrors, now time.Time) {
 		checkText(f, "public_title", *p.PublicTitle, MaxNameLen, false, false)
 	}
 	if p.Severity != nil && !p.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity")
+		f.Add("severity", OneOf(Severities))
 	}
 	if p.Visibility != nil && !p.Visibility.Valid() {
-		f.Add("visibility", "must be one of public, customers, internal")
+		f.Add("visibility", OneOf(Visibilities))
 	}
 	if len(p.PublishUpdates) > 0 && p.Visibility == nil {
 		f.Add("publish_updates", "only with a wider visibility")
@@ -608,8 +606,7 @@ func (s *Incidents) Update(ctx context.Context, pageID, id string, p IncidentPat
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
 			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-					Fields: map[string]string{"started_at": "must be before the incident was resolved"}}
+				return FieldError("started_at", "must be before the incident was resolved")
 			}
 		}
 		if err := changeVisibility(ctx, tx, &before, inc, p.PublishUpdates, now); err != nil {
@@ -678,8 +675,7 @@ func equalTime(a, b *time.Time) bool {
 func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publish []string, now time.Time) error {
 	if old.Visibility == inc.Visibility {
 		if len(publish) > 0 {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+			return FieldError("publish_updates", "only with a wider visibility")
 		}
 		return nil
 	}
@@ -688,18 +684,16 @@ func changeVisibility(ctx context.Context, tx bun.IDB, old, inc *Incident, publi
 		return errResolvedWidening
 	}
 	if !widen && len(publish) > 0 {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-			Fields: map[string]string{"publish_updates": "only with a wider visibility"}}
+		return FieldError("publish_updates", "only with a wider visibility")
 	}
 	if len(publish) > 0 {
 		res, err := tx.NewUpdate().Model((*IncidentUpdate)(nil)).Set("visibility = ?", inc.Visibility).
-			Where("incident_id = ? AND id IN (?)", inc.ID, bun.In(publish)).Exec(ctx)
+			Where("incident_id = ? AND id IN (?)", inc.ID, bun.List(publish)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("publish earlier updates: %w", err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n != int64(len(uniq(publish))) {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-				Fields: map[string]string{"publish_updates": "lists an update that is not an update of this incident"}}
+			return FieldError("publish_updates", "lists an update that is not an update of this incident")
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
 			msgUpdatesPublished(len(uniq(publish)), inc.Visibility)); err != nil {
@@ -916,7 +910,7 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 		inc.Updates, inc.Components = nil, nil
 	}
 	var ups []*IncidentUpdate
-	if err := db.NewSelect().Model(&ups).Where("incident_id IN (?)", bun.In(ids)).Order("display_at DESC", "created_at DESC", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ups).Where("incident_id IN (?)", bun.List(ids)).Order("display_at DESC", "created_at DESC", "id").Scan(ctx); err != nil {
 		return fmt.Errorf("load incident updates: %w", err)
 	}
 	for _, u := range ups {
@@ -925,7 +919,7 @@ func loadIncidentDetails(ctx context.Context, db bun.IDB, incs []*Incident) erro
 	var ics []*IncidentComponent
 	// In page order, so "affects A, B" reads like the page.
 	if err := db.NewSelect().Model(&ics).Join("JOIN components AS c ON c.id = ic.component_id").
-		Where("ic.incident_id IN (?)", bun.In(ids)).Order("c.position", "c.name", "ic.component_id").Scan(ctx); err != nil {
+		Where("ic.incident_id IN (?)", bun.List(ids)).Order("c.position", "c.name", "ic.component_id").Scan(ctx); err != nil {
 		return fmt.Errorf("load incident components: %w", err)
 	}
 	for _, ic := range ics {
@@ -957,12 +951,5 @@ func timelineForUpdate(ctx context.Context, tx bun.IDB, inc *Incident, upd *Inci
 // firstLine shortens text to its first line, at most 200 bytes.
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		cut := 200
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	return Cut(s, 200, "…")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,10 +25,11 @@ const (
 	IntakeAlert  IntakeSource = "alert"
 )
 
-// Valid reports whether s is a known source.
-func (s IntakeSource) Valid() bool {
-	return s == IntakeEmail || s == IntakePhone || s == IntakePortal || s == IntakeAlert
-}
+// IntakeSources lists every intake source.
+var IntakeSources = []IntakeSource{IntakeEmail, IntakePhone, IntakePortal, IntakeAlert}
+
+// Valid reports whether s is one of IntakeSources.
+func (s IntakeSource) Valid() bool { return slices.Contains(IntakeSources, s) }
 
 // Label is the source as the console shows it.
 func (s IntakeSource) Label() string {
@@ -55,6 +57,12 @@ const (
 	IntakeDeclared  IntakeState = "declared"
 	IntakeDismissed IntakeState = "dismissed"
 )
+
+// IntakeStates lists every intake state, in triage order.
+var IntakeStates = []IntakeState{IntakeOpen, IntakeAttached, IntakeDeclared, IntakeDismissed}
+
+// Valid reports whether s is one of IntakeStates.
+func (s IntakeState) Valid() bool { return slices.Contains(IntakeStates, s) }
 
 // IntakeItem is one thing that came in and waits for someone to decide
 // what it is: part of an incident, a new incident, or not an incident.
@@ -123,7 +131,7 @@ type IntakeInput struct {
 func (in *IntakeInput) validate() error {
 	f := FieldErrors{}
 	if !in.Source.Valid() {
-		f.Add("source", "must be one of email, phone, portal, alert")
+		f.Add("source", OneOf(IntakeSources))
 	}
 	// What comes from outside is kept, without the direction controls
 	// that would turn it around where it is shown.

@@ -46,9 +46,9 @@ func (s *core) liveAlertItems(ctx context.Context, db bun.IDB, f AlertItemFilter
 	q := db.NewSelect().Model(&items).Join("LEFT JOIN incidents AS i ON i.id = ii.incident_id").
 		Where("ii.source = ?", IntakeAlert).
 		Where("(ii.state = ? OR (ii.state IN (?) AND i.state <> ?))", IntakeOpen,
-			bun.In([]IntakeState{IntakeAttached, IntakeDeclared}), StateResolved)
+			bun.List([]IntakeState{IntakeAttached, IntakeDeclared}), StateResolved)
 	if f.IDs != nil {
-		q = q.Where("ii.id IN (?)", bun.In(f.IDs))
+		q = q.Where("ii.id IN (?)", bun.List(f.IDs))
 	}
 	if f.GroupKey != "" {
 		q = q.Where("ii.group_key = ?", f.GroupKey)

@@ -36,12 +36,21 @@ func setup(t *testing.T, bdb *bun.DB) *testBundle {
 }
 
 // requireKind asserts that err is a *status.Error of the given kind.
-func requireKind(t *testing.T, err error, kind status.Kind) *status.Error {
+func requireKind(t *testing.T, err error, kind status.Kind) {
 	t.Helper()
 	require.Error(t, err)
 	var e *status.Error
 	require.True(t, errors.As(err, &e), "want a *status.Error, got %T: %v", err, err)
 	require.Equal(t, kind, e.Kind, "error: %v", err)
+}
+
+// requireKindError is requireKind for callers that look further into
+// the error: it returns the *status.Error.
+func requireKindError(t *testing.T, err error, kind status.Kind) *status.Error {
+	t.Helper()
+	requireKind(t, err, kind)
+	var e *status.Error
+	errors.As(err, &e)
 	return e
 }
 
@@ -49,7 +58,7 @@ func requireKind(t *testing.T, err error, kind status.Kind) *status.Error {
 // names field.
 func requireField(t *testing.T, err error, kind status.Kind, field string) {
 	t.Helper()
-	e := requireKind(t, err, kind)
+	e := requireKindError(t, err, kind)
 	require.Contains(t, e.Fields, field, "error: %v", err)
 }
 
@@ -111,7 +120,7 @@ func TestErrors(t *testing.T) {
 		f.Add("name", "is required")
 		f.Add("name", "is too long")
 		err := f.Err()
-		e := requireKind(t, err, status.KindInvalid)
+		e := requireKindError(t, err, status.KindInvalid)
 		require.Equal(t, map[string]string{"name": "is required"}, e.Fields)
 		require.Contains(t, err.Error(), "is required")
 	})

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,10 +17,12 @@ const (
 	MaintenanceCompleted  MaintenanceState = "completed"
 )
 
-// Valid reports whether s is a known maintenance state.
-func (s MaintenanceState) Valid() bool {
-	return s == MaintenanceScheduled || s == MaintenanceInProgress || s == MaintenanceCompleted
-}
+// MaintenanceStates lists every maintenance state, in the order work
+// goes through them.
+var MaintenanceStates = []MaintenanceState{MaintenanceScheduled, MaintenanceInProgress, MaintenanceCompleted}
+
+// Valid reports whether s is one of MaintenanceStates.
+func (s MaintenanceState) Valid() bool { return slices.Contains(MaintenanceStates, s) }
 
 // Label is the state in words.
 func (s MaintenanceState) Label() string {

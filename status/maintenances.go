@@ -130,8 +130,7 @@ func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) e
 	for i, id := range m.ComponentIDs {
 		if _, err := componentOnPage(ctx, tx, m.PageID, id); err != nil {
 			if KindOf(err) == KindNotFound {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.",
-					Fields: map[string]string{fmt.Sprintf("components[%d]", i): "no such component on this page"}}
+				return FieldError(fmt.Sprintf("components[%d]", i), "no such component on this page")
 			}
 			return err
 		}
@@ -148,7 +147,7 @@ func setMaintenanceComponents(ctx context.Context, tx bun.IDB, m *Maintenance) e
 func (s *Maintenances) PostUpdate(ctx context.Context, pageID, id string, in MaintenanceUpdateInput) (*MaintenanceUpdate, error) {
 	f := FieldErrors{}
 	if in.State != "" && !in.State.Valid() {
-		f.Add("state", "must be one of scheduled, in_progress, completed")
+		f.Add("state", OneOf(MaintenanceStates))
 	}
 	checkText(f, "body", in.Body, MaxBodyLen, true, true)
 	checkText(f, "author", in.Author, MaxNameLen, false, false)
@@ -492,7 +491,7 @@ func maintenances(ctx context.Context, db bun.IDB, f MaintenanceFilter) ([]*Main
 	var out []*Maintenance
 	q := db.NewSelect().Model(&out).Where("page_id = ?", f.PageID)
 	if len(f.States) > 0 {
-		q.Where("state IN (?)", bun.In(f.States))
+		q.Where("state IN (?)", bun.List(f.States))
 	}
 	if err := q.Order("scheduled_for DESC", "id").Limit(int64(min(f.Limit, 1000))).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list maintenance: %w", err)
@@ -515,7 +514,7 @@ func loadMaintenanceComponents(ctx context.Context, db bun.IDB, ms []*Maintenanc
 		m.ComponentIDs = nil
 	}
 	var mcs []maintenanceComponent
-	if err := db.NewSelect().Model(&mcs).Where("maintenance_id IN (?)", bun.In(ids)).Order("component_id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&mcs).Where("maintenance_id IN (?)", bun.List(ids)).Order("component_id").Scan(ctx); err != nil {
 		return fmt.Errorf("load maintenance components: %w", err)
 	}
 	for _, mc := range mcs {
@@ -536,7 +535,7 @@ func loadMaintenanceDetails(ctx context.Context, db bun.IDB, ms []*Maintenance) 
 		m.Updates = nil
 	}
 	var ups []*MaintenanceUpdate
-	if err := db.NewSelect().Model(&ups).Where("maintenance_id IN (?)", bun.In(ids)).Order("created_at DESC", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ups).Where("maintenance_id IN (?)", bun.List(ids)).Order("created_at DESC", "id").Scan(ctx); err != nil {
 		return fmt.Errorf("load maintenance updates: %w", err)
 	}
 	for _, u := range ups {

@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -24,10 +25,8 @@ const (
 // IncidentRoles lists the roles in the order the console shows them.
 var IncidentRoles = []IncidentRole{RoleCommander, RoleComms, RoleLead, RoleHelp}
 
-// Valid reports whether r is a known incident role.
-func (r IncidentRole) Valid() bool {
-	return r == RoleLead || r == RoleHelp || r == RoleCommander || r == RoleComms
-}
+// Valid reports whether r is one of IncidentRoles.
+func (r IncidentRole) Valid() bool { return slices.Contains(IncidentRoles, r) }
 
 // Single reports whether only one person holds the role at a time.
 func (r IncidentRole) Single() bool { return r != RoleHelp }
@@ -70,10 +69,10 @@ type roleChange struct {
 // actor is the name written on the timeline.
 func (s *Incidents) AssignRole(ctx context.Context, pageID, incidentID string, role IncidentRole, userID, actor string) error {
 	if !role.Valid() {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"role": "must be one of lead, help, commander, comms"}}
+		return FieldError("role", OneOf(IncidentRoles))
 	}
 	if !ValidID(userID) {
-		return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "choose a user"}}
+		return FieldError("user", "choose a user")
 	}
 	now := s.Now()
 	return s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -83,12 +82,12 @@ func (s *Incidents) AssignRole(ctx context.Context, pageID, incidentID string, r
 		u := new(User)
 		if err := tx.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
 			if KindOf(normalise(err)) == KindNotFound {
-				return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "no such user"}}
+				return FieldError("user", "no such user")
 			}
 			return fmt.Errorf("load user: %w", err)
 		}
 		if u.Disabled() {
-			return &Error{Kind: KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"user": "is disabled"}}
+			return FieldError("user", "is disabled")
 		}
 		var was []string
 		if role.Single() {

@@ -21,12 +21,15 @@ const (
 // Login throttling (per account and per client address), kept in the
 // database so that it holds across replicas.
 const (
-	throttleWindow      = 15 * time.Minute
-	accountMaxFailures  = 5
-	addressMaxFailures  = 20
-	throttleLockout     = 15 * time.Minute
-	sessionTouchMinimum = time.Minute
+	throttleWindow     = 15 * time.Minute
+	accountMaxFailures = 5
+	addressMaxFailures = 20
+	throttleLockout    = 15 * time.Minute
 )
+
+// sessionTouchMinimum is how long a session is used before its last use
+// (and so its idle expiry) is written again: not a write per request.
+const sessionTouchMinimum = time.Minute
 
 // Session is a signed-in console user. Only a hash of its token is stored.
 type Session struct {

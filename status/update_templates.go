@@ -48,10 +48,10 @@ func (in *UpdateTemplateInput) validate() error {
 	f := FieldErrors{}
 	checkText(f, "name", in.Name, MaxNameLen, true, false)
 	if !in.Kind.Valid() {
-		f.Add("kind", "must be one of analysis, progress, eta, resolution, general")
+		f.Add("kind", OneOf(UpdateKinds))
 	}
 	if in.State != "" && !in.State.Valid() {
-		f.Add("state", "must be empty (any state) or one of investigating, mitigating, observing, resolved")
+		f.Add("state", "must be empty (any state) or one of "+joinValues(States))
 	}
 	checkText(f, "body", in.Body, MaxBodyLen, true, true)
 	checkPosition(f, in.Position)

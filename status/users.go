@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,10 +32,8 @@ const (
 // Roles lists every role, most powerful first.
 var Roles = []Role{RoleAdmin, RoleManager, RoleEngineer, RoleViewer}
 
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool {
-	return r == RoleAdmin || r == RoleManager || r == RoleEngineer || r == RoleViewer
-}
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // rank orders roles: the higher, the more a role may do; 0 for unknown.
 func (r Role) rank() int {
@@ -172,7 +171,7 @@ func (s *Accounts) CreateUser(ctx context.Context, in UserInput) (*User, error) 
 	checkEmail(f, "email", in.Email)
 	checkText(f, "name", in.Name, MaxNameLen, false, false)
 	if !in.Role.Valid() {
-		f.Add("role", "must be one of admin, manager, engineer, viewer")
+		f.Add("role", OneOf(Roles))
 	}
 	checkPassword(f, in.Password)
 	if err := f.Err(); err != nil {
@@ -306,7 +305,7 @@ func (s *Accounts) CreateToken(ctx context.Context, name string, role Role) (str
 	f := FieldErrors{}
 	checkText(f, "name", name, MaxNameLen, true, false)
 	if !role.Valid() {
-		f.Add("role", "must be one of admin, manager, engineer, viewer")
+		f.Add("role", OneOf(Roles))
 	}
 	if err := f.Err(); err != nil {
 		return "", nil, err

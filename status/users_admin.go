@@ -44,7 +44,7 @@ func (s *Accounts) UpdateUser(ctx context.Context, id string, p UserPatch) (*Use
 		checkText(f, "name", *p.Name, MaxNameLen, false, false)
 	}
 	if p.Role != nil && !p.Role.Valid() {
-		f.Add("role", "must be one of admin, manager, engineer, viewer")
+		f.Add("role", OneOf(Roles))
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -95,11 +95,11 @@ func TestUpdateUser_KeepsAnActiveAdmin(t *testing.T) {
 		ctx := status.WithActor(b.ctx, status.Actor{Kind: status.ActorSystem, Name: "Herald"})
 
 		_, err := b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Role: ptr(status.RoleManager)})
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "at least one active admin")
 		require.Contains(t, e.Fields, "role")
 		_, err = b.svc.Accounts.UpdateUser(ctx, first.ID, status.UserPatch{Disabled: ptr(true)})
-		e = requireKind(t, err, status.KindConflict)
+		e = requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Fields, "disabled")
 
 		// A disabled admin does not count.
@@ -126,7 +126,7 @@ func TestUpdateUser_KeepsAnActiveAdmin(t *testing.T) {
 		require.NoError(t, err)
 		self := status.WithActor(b.ctx, status.UserActor(first))
 		_, err = b.svc.Accounts.UpdateUser(self, first.ID, status.UserPatch{Disabled: ptr(true)})
-		e = requireKind(t, err, status.KindConflict)
+		e = requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "your own account")
 		_, err = b.svc.Accounts.UpdateUser(self, second.ID, status.UserPatch{Disabled: ptr(true)})
 		require.NoError(t, err, "but may disable another admin")
@@ -232,7 +232,7 @@ func TestResetPassword(t *testing.T) {
 		require.NotEqual(t, pw, other, "each reset makes a new password")
 
 		_, err = b.svc.Accounts.ResetPassword(ctx, admin.ID)
-		e := requireKind(t, err, status.KindConflict)
+		e := requireKindError(t, err, status.KindConflict)
 		require.Contains(t, e.Message, "Password page")
 		_, err = b.svc.Accounts.ResetPassword(ctx, "nope")
 		requireKind(t, err, status.KindNotFound)
@@ -290,7 +290,7 @@ func TestRevokeToken(t *testing.T) {
 		b.clock.Advance(time.Hour)
 		require.NoError(t, b.svc.Accounts.RevokeToken(b.ctx, tok.ID))
 		_, err = b.svc.Accounts.TokenByValue(b.ctx, clear)
-		e := requireKind(t, err, status.KindUnauthorized)
+		e := requireKindError(t, err, status.KindUnauthorized)
 		require.Equal(t, "The API token is not valid.", e.Message, "a revoked token is refused like an unknown one")
 		_, err = b.svc.Accounts.TokenByValue(b.ctx, keep)
 		require.NoError(t, err, "other tokens keep working")

@@ -29,7 +29,8 @@ func checkText(f FieldErrors, field, v string, max int, required, multiline bool
 		f.Add(field, "is too long (at most "+itoa(max)+" bytes)")
 	default:
 		for _, r := range v {
-			if r == 0 || (r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t'))) || r == 0x7f {
+			layout := multiline && (r == '\n' || r == '\r' || r == '\t')
+			if r == 0 || (r < 0x20 && !layout) || r == 0x7f {
 				f.Add(field, "must not contain control characters")
 				return
 			}
@@ -141,18 +142,4 @@ func checkID(f FieldErrors, field, v string) {
 	if !ValidID(v) {
 		f.Add(field, "is not a valid id")
 	}
-}
-
-// Cut returns s if it fits in n bytes, else its start on a character
-// boundary followed by mark, n bytes at most in all (unless mark alone
-// is longer).
-func Cut(s string, n int, mark string) string {
-	if len(s) <= n {
-		return s
-	}
-	keep := max(0, n-len(mark))
-	for keep > 0 && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + mark
 }

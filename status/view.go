@@ -135,7 +135,7 @@ func linkedCustomers(ctx context.Context, db bun.IDB, incs []*Incident) (map[str
 		CustomerID string `bun:"customer_id"`
 	}
 	if err := db.NewSelect().Table("incident_customers").Column("incident_id", "customer_id").
-		Where("incident_id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+		Where("incident_id IN (?)", bun.List(ids)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("load incidents' customers: %w", err)
 	}
 	for _, r := range rows {
@@ -251,7 +251,7 @@ func (s *core) loadUptime(ctx context.Context, tx bun.IDB, v *PageView, now time
 		ids[i] = c.ID
 	}
 	var changes []StatusChange
-	if err := tx.NewSelect().Model(&changes).Where("component_id IN (?)", bun.In(ids)).
+	if err := tx.NewSelect().Model(&changes).Where("component_id IN (?)", bun.List(ids)).
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.Where("changed_at >= ?", from).
 				// …and the last change before the window: the status in force at its start.

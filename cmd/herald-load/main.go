@@ -111,7 +111,11 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			logf("could not remove %s: %v", tmp, err)
+		}
+	}()
 
 	bin := o.herald
 	if bin == "" {
@@ -166,7 +170,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	case <-ctx.Done():
 		return false, ctx.Err()
 	case <-exited:
-		return false, fmt.Errorf("herald serve exited: %v", exitErr)
+		return false, fmt.Errorf("herald serve exited: %w", exitErr)
 	case <-time.After(o.idle):
 	}
 	idleRSS, err := rssMiB(serve.Process.Pid)
@@ -362,7 +366,7 @@ func fetch(ctx context.Context, url string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end below, or failed already
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, "", err
@@ -387,7 +391,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr 
 		}
 		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close() // drained: only the status matters
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
@@ -399,7 +403,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr 
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return fmt.Errorf("herald serve exited before it was ready: %v", *exitErr)
+			return fmt.Errorf("herald serve exited before it was ready: %w", *exitErr)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -430,7 +434,7 @@ func rssMiB(pid int) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read resident memory (Linux /proc needed): %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: closing loses nothing
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
@@ -473,8 +477,8 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	port := ln.Addr().(*net.TCPAddr).Port
+	return port, ln.Close()
 }
 
 func machine() string {

@@ -18,7 +18,7 @@ import (
 	"github.com/herald-status/herald/status/db"
 )
 
-func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
+func runMigrate(ctx context.Context, env *cmdEnv, args []string) (err error) {
 	if len(args) != 1 {
 		return errors.New("say up, down or status")
 	}
@@ -27,7 +27,7 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer closeDB(bdb, &err)
 	m, err := db.NewMigrator(bdb, log)
 	if err != nil {
 		return err
@@ -37,18 +37,23 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 		if err := m.Up(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintln(env.stdout, "Database is up to date.")
+		_, err = fmt.Fprintln(env.stdout, "Database is up to date.")
+		return err
 	case "down":
 		names, err := m.Down(ctx)
 		if err != nil {
 			return err
 		}
 		if len(names) == 0 {
-			fmt.Fprintln(env.stdout, "Nothing to roll back.")
+			_, err = fmt.Fprintln(env.stdout, "Nothing to roll back.")
+			return err
 		}
 		for _, n := range names {
-			fmt.Fprintf(env.stdout, "Rolled back %s\n", n)
+			if _, err := fmt.Fprintf(env.stdout, "Rolled back %s\n", n); err != nil {
+				return err
+			}
 		}
+		return nil
 	case "status":
 		states, riverOK, err := m.Status(ctx)
 		if err != nil {
@@ -59,17 +64,25 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 			if s.Applied {
 				mark = "applied"
 			}
-			fmt.Fprintf(env.stdout, "%-8s %s\n", mark, s.Name)
+			if _, err := fmt.Fprintf(env.stdout, "%-8s %s\n", mark, s.Name); err != nil {
+				return err
+			}
 		}
+		mark := "pending"
 		if riverOK {
-			fmt.Fprintln(env.stdout, "applied  job queue schema")
-		} else {
-			fmt.Fprintln(env.stdout, "pending  job queue schema")
+			mark = "applied"
 		}
-	default:
-		return fmt.Errorf("unknown migrate action %q: say up, down or status", args[0])
+		_, err = fmt.Fprintf(env.stdout, "%-8s %s\n", mark, "job queue schema")
+		return err
 	}
-	return nil
+	return fmt.Errorf("unknown migrate action %q: say up, down or status", args[0])
+}
+
+// closeDB closes the database at the end of a command, adding a failure
+// to close it to the command's error: for SQLite, closing writes the
+// last changes back from the write-ahead log.
+func closeDB(bdb io.Closer, err *error) {
+	*err = errors.Join(*err, bdb.Close())
 }
 
 func userFlags(fs *flag.FlagSet, env *cmdEnv) {
@@ -82,7 +95,8 @@ func userFlags(fs *flag.FlagSet, env *cmdEnv) {
 func readPassword(env *cmdEnv, in io.Reader) (string, error) {
 	if f, ok := in.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintf(env.stderr, "Password (at least %d characters, shown as typed): ", status.MinPasswordLen)
+			// The prompt is a courtesy: the password can be typed without it.
+			_, _ = fmt.Fprintf(env.stderr, "Password (at least %d characters, shown as typed): ", status.MinPasswordLen)
 		}
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
@@ -92,7 +106,7 @@ func readPassword(env *cmdEnv, in io.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func runUser(ctx context.Context, env *cmdEnv, args []string) error {
+func runUser(ctx context.Context, env *cmdEnv, args []string) (err error) {
 	if len(args) != 2 || (args[0] != "add" && args[0] != "passwd") {
 		return errors.New("usage: herald user add|passwd EMAIL (password on stdin)")
 	}
@@ -101,7 +115,7 @@ func runUser(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer closeDB(bdb, &err)
 	svc := status.New(bdb, status.Options{Log: log})
 	pw, err := readPassword(env, env.stdin)
 	if err != nil {
@@ -111,16 +125,16 @@ func runUser(ctx context.Context, env *cmdEnv, args []string) error {
 		if err := svc.Accounts.SetPassword(ctx, args[1], pw); err != nil {
 			return describe(err)
 		}
-		fmt.Fprintf(env.stdout, "Password of %s changed.\n", args[1])
-		return nil
+		_, err = fmt.Fprintf(env.stdout, "Password of %s changed.\n", args[1])
+		return err
 	}
 	u, err := svc.Accounts.CreateUser(ctx, status.UserInput{Email: args[1], Name: *env.opts["name"].(*string),
 		Role: status.Role(*env.opts["role"].(*string)), Password: pw})
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(env.stdout, "Created %s user %s.\n", u.Role, u.Email)
-	return nil
+	_, err = fmt.Fprintf(env.stdout, "Created %s user %s.\n", u.Role, u.Email)
+	return err
 }
 
 // describe turns a validation error into one readable line.
@@ -141,7 +155,7 @@ func tokenFlags(fs *flag.FlagSet, env *cmdEnv) {
 		"engineer (incidents and maintenance, but not deleting them) or viewer (read only)")
 }
 
-func runToken(ctx context.Context, env *cmdEnv, args []string) error {
+func runToken(ctx context.Context, env *cmdEnv, args []string) (err error) {
 	if len(args) != 2 || args[0] != "create" {
 		return errors.New("usage: herald token create [-role admin|manager|engineer|viewer] NAME")
 	}
@@ -150,17 +164,17 @@ func runToken(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer closeDB(bdb, &err)
 	role := status.Role(*env.opts["role"].(*string))
 	tok, _, err := status.New(bdb, status.Options{Log: log}).Accounts.CreateToken(ctx, args[1], role)
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintln(env.stdout, tok)
-	return nil
+	_, err = fmt.Fprintln(env.stdout, tok) // the token is shown once: not printing it is a failure
+	return err
 }
 
-func runHookToken(ctx context.Context, env *cmdEnv, args []string) error {
+func runHookToken(ctx context.Context, env *cmdEnv, args []string) (err error) {
 	if len(args) != 1 || !alerts.ValidHook(args[0]) {
 		return errors.New("usage: herald hook-token " + strings.Join(alerts.Hooks, "|"))
 	}
@@ -169,14 +183,14 @@ func runHookToken(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer closeDB(bdb, &err)
 	svc := status.New(bdb, status.Options{Log: log})
 	tok, err := alerts.New(bdb, svc, alerts.Options{Log: log}).NewToken(ctx, args[0])
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintln(env.stdout, tok)
-	return nil
+	_, err = fmt.Fprintln(env.stdout, tok) // the token is shown once: not printing it is a failure
+	return err
 }
 
 func runHealthcheck(ctx context.Context, env *cmdEnv, _ []string) error {
@@ -197,10 +211,10 @@ func runHealthcheck(ctx context.Context, env *cmdEnv, _ []string) error {
 	if err != nil {
 		return fmt.Errorf("server not reachable: %w", err)
 	}
-	defer resp.Body.Close()
+	_ = resp.Body.Close() // only the status matters; the body is not read
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("server answered %s", resp.Status)
 	}
-	fmt.Fprintln(env.stdout, "ok")
-	return nil
+	_, err = fmt.Fprintln(env.stdout, "ok")
+	return err
 }

@@ -267,7 +267,7 @@ func overallDescription(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := http.Get(base + "/api/v2/status.json")
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var doc struct {
 		Status struct {

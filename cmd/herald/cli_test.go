@@ -149,7 +149,7 @@ func TestMigrateUserTokenCommands(t *testing.T) {
 			require.NoError(t, err)
 			as := alerts.New(bdb, status.New(bdb, status.Options{}), alerts.Options{})
 			require.NoError(t, as.CheckToken(context.Background(), "alertmanager", hookTok))
-			bdb.Close()
+			require.NoError(t, bdb.Close())
 			code, _, errOut = herald(t, env, "", "hook-token", "nagios")
 			require.Equal(t, 1, code)
 			require.Contains(t, errOut, "usage: herald hook-token alertmanager|opsgenie|generic")
@@ -168,7 +168,7 @@ func requireTokenRoles(t *testing.T, dbURL string, want map[string]string) {
 	t.Helper()
 	bdb, err := db.Open(context.Background(), dbURL)
 	require.NoError(t, err)
-	defer bdb.Close()
+	t.Cleanup(func() { require.NoError(t, bdb.Close()) })
 	var rows []struct {
 		Name string `bun:"name"`
 		Role string `bun:"role"`
@@ -203,7 +203,7 @@ func TestDemoRunsTwiceWithoutDuplicating(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	bdb, err := db.Open(context.Background(), env["HERALD_DATABASE_URL"])
 	require.NoError(t, err)
-	defer bdb.Close()
+	t.Cleanup(func() { require.NoError(t, bdb.Close()) })
 	n, err := bdb.NewSelect().Table("pages").Count(context.Background())
 	require.NoError(t, err)
 	require.EqualValues(t, 2, n, "the demo pages exist once, not twice")
@@ -240,6 +240,6 @@ func TestEmptyDatabaseCreatesOneAdmin(t *testing.T) {
 	require.Empty(t, pw, "a second start must not create another admin")
 	resp, err := http.Get(a.URL + "/")
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "no page yet")
 }

@@ -84,7 +84,7 @@ func TestConsoleInBrowser(t *testing.T) {
 				if err != nil {
 					return false
 				}
-				defer resp.Body.Close()
+				defer func() { _ = resp.Body.Close() }() // read only
 				b, _ := io.ReadAll(resp.Body)
 				return strings.Contains(string(b), "The session store is overloaded")
 			}, 5*time.Second, 100*time.Millisecond)

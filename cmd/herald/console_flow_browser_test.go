@@ -374,7 +374,7 @@ func (f *incidentFlow) publishPostmortem(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }() // read only
 		var doc struct {
 			Incidents []struct{ Name, Status string } `json:"incidents"`
 		}

@@ -70,11 +70,11 @@ func stallingSMTP(t *testing.T) string {
 		}
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		_ = ln.Close() // it and its connections go with the test
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	return ln.Addr().String()
@@ -97,7 +97,7 @@ func startHeraldProcess(t *testing.T, bin string, logPath string, env ...string)
 	require.NoError(t, ln.Close())
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	require.NoError(t, err)
-	t.Cleanup(func() { logFile.Close() })
+	t.Cleanup(func() { require.NoError(t, logFile.Close()) })
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = filepath.Dir(logPath)
 	cmd.Env = append(os.Environ(), append([]string{"HERALD_LISTEN=" + addr, "HERALD_BASE_URL=http://" + addr,
@@ -115,7 +115,7 @@ func startHeraldProcess(t *testing.T, bin string, logPath string, env ...string)
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // only the status matters
 		return resp.StatusCode == http.StatusOK
 	}, time.Minute, 100*time.Millisecond, "herald serve ready")
 	return p
@@ -186,7 +186,7 @@ func TestKilledMidRoutingAndPublishRecovers(t *testing.T) {
 			dbURL := dbtest.URL(t, d)
 			bdb, err := db.Open(ctx, dbURL)
 			require.NoError(t, err)
-			t.Cleanup(func() { bdb.Close() })
+			t.Cleanup(func() { require.NoError(t, bdb.Close()) })
 			// The update is published before Herald starts (its fan-out
 			// queued with it, as Herald's own notifier does), and the
 			// mailbox is full: both are worked on from the start.
@@ -263,7 +263,7 @@ func TestKilledMidRoutingAndPublishRecovers(t *testing.T) {
 			// Exactly once: nothing is left that could send, and each
 			// recipient got one email.
 			waitFor(t, bdb, killRecoveryBound, func() (bool, string) {
-				n, err := bdb.NewSelect().Table("river_job").Where("kind IN (?)", bun.In([]string{"comms.send_email", "comms.fan_out", "inbound.route"})).
+				n, err := bdb.NewSelect().Table("river_job").Where("kind IN (?)", bun.List([]string{"comms.send_email", "comms.fan_out", "inbound.route"})).
 					Where("state NOT IN ('completed', 'cancelled', 'discarded')").Count(ctx)
 				return err == nil && n == 0, fmt.Sprintf("%d jobs left (%v)", n, err)
 			}, "every job finished")
@@ -330,7 +330,7 @@ func freezeConn(t *testing.T, dialect, dbURL string) *sql.DB {
 	}
 	require.NoError(t, err)
 	conn.SetMaxOpenConns(1)
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { require.NoError(t, conn.Close()) })
 	return conn
 }
 

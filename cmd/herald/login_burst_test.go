@@ -83,7 +83,7 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // only the status matters
 		return resp.StatusCode == http.StatusOK
 	}, time.Minute, 100*time.Millisecond)
 
@@ -94,7 +94,7 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		resp, err := c.Get(base + "/console/login")
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close() // read above
 		m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
 		require.NotNil(t, m, "login form without CSRF field")
 		form := url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {pw}}
@@ -105,7 +105,7 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		resp, err = c.Do(req)
 		require.NoError(t, err)
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close() // drained above
 		return resp.StatusCode
 	}
 	burst := func(n int, each func(i int) int) map[int]int {
@@ -144,7 +144,7 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		req.Header.Set("Cookie", "herald_login=made-up-token")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 		require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	})
 
@@ -152,7 +152,7 @@ func TestLoginBurstAgainstRealServer(t *testing.T) {
 		for _, path := range []string{"/", "/api/v2/summary.json", "/history.atom", "/history.rss", "/badge.svg", "/api/v1/pages", "/nope"} {
 			resp, err := http.Get(base + path)
 			require.NoError(t, err)
-			resp.Body.Close()
+			require.NoError(t, resp.Body.Close())
 			require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
 		}
 	})

@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 	}
 	if cmd == nil {
-		fmt.Fprintf(stderr, "herald: unknown command %q\n\n", name)
+		_, _ = fmt.Fprintf(stderr, "herald: unknown command %q\n\n", name) // the exit status tells the rest
 		usage(stderr)
 		return 2
 	}
@@ -84,12 +84,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "Usage: herald %s [flags] %s\n\n%s.\n\nFlags (each also read from its environment variable):\n", cmd.name, cmd.args, capitalise(cmd.summary))
+		_, _ = fmt.Fprintf(out, "Usage: herald %s [flags] %s\n\n%s.\n\nFlags (each also read from its environment variable):\n", cmd.name, cmd.args, capitalise(cmd.summary))
 		fs.PrintDefaults()
 	}
 	if name == "serve" && len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		usage(stdout)
-		fmt.Fprintln(stdout)
+		_, _ = fmt.Fprintln(stdout)
 	}
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -100,28 +100,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if err := errors.Join(append(envErrs, env.cfg.Validate())...); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "herald: invalid configuration: %s\n", line)
+			_, _ = fmt.Fprintf(stderr, "herald: invalid configuration: %s\n", line) // the exit status tells the rest
 		}
 		return 2
 	}
 	if err := cmd.run(ctx, env, positional); err != nil {
-		fmt.Fprintf(stderr, "herald %s: %v\n", cmd.name, err)
+		_, _ = fmt.Fprintf(stderr, "herald %s: %v\n", cmd.name, err) // the exit status tells the rest
 		return 1
 	}
 	return 0
 }
 
+// usage writes the list of commands to w. A failed write has nowhere
+// else to be reported, and the exit status says the rest.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Herald: public status pages and incident communication.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: herald [command] [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
+	var b strings.Builder
+	b.WriteString("Herald: public status pages and incident communication.\n\n")
+	b.WriteString("Usage: herald [command] [flags]\n\n")
+	b.WriteString("Commands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run \"herald COMMAND -help\" for a command's flags and their environment variables.")
+	b.WriteString("\nRun \"herald COMMAND -help\" for a command's flags and their environment variables.\n")
+	_, _ = io.WriteString(w, b.String())
 }
 
 func capitalise(s string) string {

@@ -73,7 +73,7 @@ func startAppWith(t testing.TB, dialect string, demo bool, o appOptions, setting
 			case <-time.After(40 * time.Second):
 				stopErr = errors.New("herald did not shut down within 40s")
 			}
-			a.db.Close()
+			stopErr = errors.Join(stopErr, a.db.Close())
 		})
 		return stopErr
 	}
@@ -95,7 +95,7 @@ func TestServeAnswersOnBothDatabases(t *testing.T) {
 			for _, path := range []string{"/healthz", "/readyz", "/", "/p/payments/", "/api/v2/summary.json"} {
 				resp, err := http.Get(a.URL + path)
 				require.NoError(t, err)
-				resp.Body.Close()
+				require.NoError(t, resp.Body.Close())
 				require.Equal(t, http.StatusOK, resp.StatusCode, path)
 			}
 		})

@@ -48,7 +48,7 @@ func TestMaintenanceSwitchesThePageOnTime(t *testing.T) {
 				if err != nil {
 					return false
 				}
-				defer resp.Body.Close()
+				defer func() { _ = resp.Body.Close() }() // read only
 				b, err := io.ReadAll(resp.Body)
 				return err == nil && resp.StatusCode == http.StatusOK && strings.Contains(string(b), "Maintenance in progress")
 			}

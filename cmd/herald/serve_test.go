@@ -45,7 +45,7 @@ func TestMaintenanceJobStartsDueMaintenance(t *testing.T) {
 				if err != nil {
 					return false
 				}
-				defer resp.Body.Close()
+				defer func() { _ = resp.Body.Close() }() // read only
 				var buf [4096]byte
 				n, _ := resp.Body.Read(buf[:])
 				return resp.StatusCode == 200 && strings.Contains(string(buf[:n]), m.ID)
@@ -61,7 +61,7 @@ func TestGracefulShutdown(t *testing.T) {
 	a := startApp(t, "sqlite", true)
 	resp, err := http.Get(a.URL + "/")
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	require.NoError(t, a.stop())
 	_, err = http.Get(a.URL + "/healthz")
 	require.Error(t, err, "the listener must be closed after shutdown")

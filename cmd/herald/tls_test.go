@@ -188,7 +188,7 @@ func consoleClient(t *testing.T, base, email, password string) *http.Client {
 	require.NotNil(t, m, "login form without CSRF field")
 	resp, err := c.PostForm(base+"/console/login", url.Values{"_csrf": {m[1]}, "email": {email}, "password": {password}})
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "signed in")
 	return c
 }
@@ -198,7 +198,7 @@ func consoleGet(t *testing.T, c *http.Client, url string) string {
 	t.Helper()
 	resp, err := c.Get(url)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)

@@ -73,7 +73,7 @@ func (c adminAPI) do(method, path string, body any) map[string]any {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(c.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(c.t, err)
 	require.True(c.t, resp.StatusCode/100 == 2, "%s %s: %d %s", method, path, resp.StatusCode, out)
@@ -224,7 +224,7 @@ func feedHTML(t *testing.T, url string) []string {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	require.Equal(t, http.StatusOK, resp.StatusCode, url)
 	var doc struct {
 		Entries []struct {
@@ -277,7 +277,7 @@ func TestNoScriptRunsFromUserText(t *testing.T) {
 			// escaping without it.
 			resp, err := http.Get(base + "/")
 			require.NoError(t, err)
-			resp.Body.Close()
+			require.NoError(t, resp.Body.Close())
 			require.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
 			require.NotContains(t, resp.Header.Get("Content-Security-Policy"), "unsafe-inline")
 			_, err = chromedp.Call(tb.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true})

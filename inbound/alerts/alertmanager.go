@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/herald-status/herald/status"
 )
 
 // amPayload is Prometheus Alertmanager's webhook payload, version 4.
@@ -129,13 +131,13 @@ func amConvert(p *amPayload, raw json.RawMessage, at string, m *mender, bad bool
 	case strings.TrimSpace(in.Status) != "":
 		ev, ok := amEvent(in.Status)
 		if !ok {
-			return Alert{}, refuse("%s.status: must be \"firing\" or \"resolved\", got %q", at, shorten(in.Status))
+			return Alert{}, refuse("%s.status: must be \"firing\" or \"resolved\", got %q", at, status.CutTrim(in.Status, quoteLen, ellipsis))
 		}
 		a.Event = ev
 	case strings.TrimSpace(p.Status) != "":
 		ev, ok := amEvent(p.Status)
 		if !ok {
-			return Alert{}, refuse("status: must be \"firing\" or \"resolved\", got %q (%s has no status of its own)", shorten(p.Status), at)
+			return Alert{}, refuse("status: must be \"firing\" or \"resolved\", got %q (%s has no status of its own)", status.CutTrim(p.Status, quoteLen, ellipsis), at)
 		}
 		a.Event = ev
 	default:
@@ -199,10 +201,4 @@ func amConvert(p *amPayload, raw json.RawMessage, at string, m *mender, bad bool
 	}
 	a.Problems = m.problems
 	return a, nil
-}
-
-// shorten cuts a value quoted in an error message.
-func shorten(s string) string {
-	s, _ = cut(s, 40)
-	return s
 }

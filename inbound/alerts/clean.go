@@ -37,6 +37,10 @@ func refuse(format string, args ...any) *PayloadError {
 // ellipsis marks a value that was cut.
 const ellipsis = "…"
 
+// quoteLen is how many bytes of a bad value an error message or a
+// Problem quotes.
+const quoteLen = 40
+
 // decodeJSON decodes the whole of body into v: one JSON value and
 // nothing after it but white space. Fields unknown to v are ignored.
 // Errors are *PayloadError naming the byte (counted from 1) or the field, prefixed with
@@ -228,21 +232,6 @@ func (m *mender) utf8Text(field, s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// cut returns s if it fits in n bytes, else its start, cut on a
-// character boundary, followed by an ellipsis: n bytes at most in all.
-func cut(s string, n int) (string, bool) {
-	if len(s) <= n {
-		return s, false
-	}
-	return cutOff(s, n), true
-}
-
-// cutOff is cut for an s whose end was cut off already: it ends in an
-// ellipsis even when it fits.
-func cutOff(s string, n int) string {
-	return strings.TrimRightFunc(status.Cut(s, n-len(ellipsis), ""), unicode.IsSpace) + ellipsis
-}
-
 // text cleans a free-text value of one or more lines: valid UTF-8, no
 // control characters but line breaks and tabs, cut to limit bytes.
 func (m *mender) text(field, s string, limit int) string {
@@ -273,11 +262,13 @@ func (m *mender) clean(field, s string, limit int, multiline bool) string {
 	if ctl {
 		m.notef("%s: control characters removed", field)
 	}
-	cutIt := long
+	cutIt := long || len(s) > limit
 	if long {
-		s = cutOff(s, limit)
+		// Only the start of a huge value is left: it ends in the
+		// ellipsis even where it fits now.
+		s = status.CutTrim(s, limit-len(ellipsis), "") + ellipsis
 	} else {
-		s, cutIt = cut(s, limit)
+		s = status.CutTrim(s, limit, ellipsis)
 	}
 	if cutIt {
 		m.notef("%s cut to %d bytes", field, limit)
@@ -392,13 +383,10 @@ func (m *mender) labels(in map[string]string) map[string]string {
 			empty = true
 			continue
 		}
-		var c bool
-		if name, c = cut(name, MaxLabelNameLen); c {
-			cutName = true
-		}
-		if value, c = cut(value, MaxLabelValueLen); c {
-			cutValue = true
-		}
+		cutName = cutName || len(name) > MaxLabelNameLen
+		cutValue = cutValue || len(value) > MaxLabelValueLen
+		name = status.CutTrim(name, MaxLabelNameLen, ellipsis)
+		value = status.CutTrim(value, MaxLabelValueLen, ellipsis)
 		if old, dup := out[name]; dup && old <= value {
 			continue // two names that clean to one: keep one, the same one each time
 		}
@@ -475,8 +463,7 @@ func (m *mender) when(field, s string) time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		q, _ := cut(s, 40)
-		m.notef("%s: not an RFC 3339 time: %q", field, q)
+		m.notef("%s: not an RFC 3339 time: %q", field, status.CutTrim(s, quoteLen, ellipsis))
 		return time.Time{}
 	}
 	if t.Year() <= 1 {
@@ -496,8 +483,7 @@ func (m *mender) epoch(field string, raw json.RawMessage) time.Time {
 	text = strings.TrimSpace(text)
 	f, err := strconv.ParseFloat(text, 64)
 	if !ok || err != nil || f < 0 || f > 9.2e18 || f != f {
-		q, _ := cut(text, 40)
-		m.notef("%s: not a time since the epoch: %q", field, q)
+		m.notef("%s: not a time since the epoch: %q", field, status.CutTrim(text, quoteLen, ellipsis))
 		return time.Time{}
 	}
 	if f == 0 {

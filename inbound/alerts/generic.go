@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/herald-status/herald/status"
 )
 
 // genericAlert is one alert of the generic payload.
@@ -121,7 +123,7 @@ func genericConvert(raw json.RawMessage, at string, bad bool) (Alert, error) {
 	case src == "alertmanager" || src == "opsgenie":
 		return Alert{}, refuse("%s: %q has a hook of its own: send its payloads there", field("source"), src)
 	case !sourceName.MatchString(src):
-		return Alert{}, refuse("%s: must be 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, got %q", field("source"), shorten(src))
+		return Alert{}, refuse("%s: must be 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, got %q", field("source"), status.CutTrim(src, quoteLen, ellipsis))
 	}
 	a.Source = src
 
@@ -132,7 +134,7 @@ func genericConvert(raw json.RawMessage, at string, bad bool) (Alert, error) {
 		a.Event = Resolved
 	default:
 		st, _ = valid(in.Status)
-		return Alert{}, refuse("%s: must be \"firing\" or \"resolved\", got %q", field("status"), shorten(st))
+		return Alert{}, refuse("%s: must be \"firing\" or \"resolved\", got %q", field("status"), status.CutTrim(st, quoteLen, ellipsis))
 	}
 
 	a.Title = m.title("title", in.Title)

@@ -72,7 +72,7 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 				// keep the others.
 				s.log.Warn("an alert could not be stored", "source", a.Source, "key", a.Key, "err", err)
 				res.Dropped++
-				res.Problems = append(res.Problems, "not stored: "+shorten(a.Source)+" "+a.Key+": "+refusal(err))
+				res.Problems = append(res.Problems, "not stored: "+status.CutTrim(a.Source, quoteLen, ellipsis)+" "+a.Key+": "+refusal(err))
 				continue
 			}
 			if err != nil {
@@ -193,7 +193,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 	var recs []*Record
 	for src, ks := range keys {
 		var part []*Record
-		if err := in.tx.NewSelect().Model(&part).Where("active AND source = ? AND key IN (?)", src, bun.In(ks)).
+		if err := in.tx.NewSelect().Model(&part).Where("active AND source = ? AND key IN (?)", src, bun.List(ks)).
 			Scan(ctx); err != nil {
 			return fmt.Errorf("look up known alerts: %w", err)
 		}
@@ -217,7 +217,7 @@ func (in *ingest) load(ctx context.Context, batch []Alert) error {
 		retired = append(retired, r.ID)
 	}
 	if len(retired) > 0 {
-		if _, err := in.tx.NewUpdate().Model((*Record)(nil)).Set("active = ?", false).Where("id IN (?)", bun.In(retired)).
+		if _, err := in.tx.NewUpdate().Model((*Record)(nil)).Set("active = ?", false).Where("id IN (?)", bun.List(retired)).
 			Exec(ctx); err != nil {
 			return fmt.Errorf("retire alerts of closed items: %w", err)
 		}
@@ -533,12 +533,7 @@ func cmpOr(vs ...string) string {
 
 // severityRank orders severities, "" lowest.
 func severityRank(s status.Severity) int {
-	for i, v := range []status.Severity{status.SeverityTrivial, status.SeverityMinor, status.SeverityMajor, status.SeverityBusinessContinuity} {
-		if v == s {
-			return i + 1
-		}
-	}
-	return 0
+	return slices.Index(status.Severities, s) + 1
 }
 
 // recount counts an item's alerts again and collects their components

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/herald-status/herald/status"
 )
 
 // Limits on a list of matchers.
@@ -92,7 +94,8 @@ func validName(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && (c == ':' || '0' <= c && c <= '9')) {
+		ok := c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && (c == ':' || '0' <= c && c <= '9')
+		if !ok {
 			return false
 		}
 	}
@@ -188,8 +191,7 @@ func (p *matcherParser) space() {
 
 // rest is what follows the position, shortened, for error messages.
 func (p *matcherParser) rest() string {
-	r, _ := cut(p.s[p.i:], 20)
-	return r
+	return status.CutTrim(p.s[p.i:], 20, ellipsis)
 }
 
 // quoted reads a double-quoted string at the position.
@@ -268,7 +270,7 @@ func (p *matcherParser) matcher(n int) (Matcher, error) {
 	if m.Op == "=~" || m.Op == "!~" {
 		re, err := regexp.Compile(anchor(m.Value))
 		if err != nil {
-			return m, fmt.Errorf("matcher %d (%s): bad regular expression: %v", n, m, err)
+			return m, fmt.Errorf("matcher %d (%s): bad regular expression: %w", n, m, err)
 		}
 		m.re = re
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/herald-status/herald/status"
 )
 
 // ogPayload is OpsGenie's outgoing webhook integration payload.
@@ -56,7 +58,7 @@ func ParseOpsgenie(body []byte) (alerts []Alert, ignored string, err error) {
 		a.Event = Acknowledged
 	default:
 		act, _ := valid(*p.Action)
-		return nil, fmt.Sprintf("action %q is not one Herald acts on", shorten(act)), nil
+		return nil, fmt.Sprintf("action %q is not one Herald acts on", status.CutTrim(act, quoteLen, ellipsis)), nil
 	}
 	if kind := rawKind(p.Alert); kind != "an object" {
 		if kind == "null" || kind == "nothing" {

@@ -119,7 +119,7 @@ func (s *Service) check(ctx context.Context, tx *status.Tx, in RuleInput) (Match
 		f.Add("matchers", err.Error())
 	}
 	if in.Severity != "" && !in.Severity.Valid() {
-		f.Add("severity", "must be one of trivial, minor, major, business_continuity, or empty")
+		f.Add("severity", status.OneOf(status.Severities)+", or empty")
 	}
 	if in.AutoDeclare && in.ComponentID == "" {
 		f.Add("component_id", "choose a component: an incident is declared on its page")
@@ -372,7 +372,7 @@ func (s *Service) remap(ctx context.Context, tx *status.Tx) error {
 	}
 	var recs []*Record
 	if len(open) > 0 {
-		if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", bun.In(open)).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&recs).Where("intake_id IN (?)", bun.List(open)).Scan(ctx); err != nil {
 			return fmt.Errorf("load alerts of open items: %w", err)
 		}
 	}

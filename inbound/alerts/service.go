@@ -146,7 +146,7 @@ func (s *Service) IncidentCount(ctx context.Context, incidentID string) (Count, 
 	}
 	if sum.AllResolved() {
 		var last []time.Time
-		if err := s.db.NewSelect().Model((*Record)(nil)).ColumnExpr("resolved_at").Where("intake_id IN (?)", bun.In(ids)).
+		if err := s.db.NewSelect().Model((*Record)(nil)).ColumnExpr("resolved_at").Where("intake_id IN (?)", bun.List(ids)).
 			Where("resolved_at IS NOT NULL").OrderExpr("resolved_at DESC").Limit(1).Scan(ctx, &last); err != nil {
 			return Count{}, fmt.Errorf("find the last resolved alert of incident %s: %w", incidentID, err)
 		}

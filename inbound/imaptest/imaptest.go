@@ -227,7 +227,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		srv.Serve(&listener{Listener: ln, s: s})
+		if err := srv.Serve(&listener{Listener: ln, s: s}); err != nil && !ended.Load() {
+			t.Errorf("imaptest: serve: %v", err)
+		}
 	}()
 	if cfg.tls {
 		tln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -238,12 +240,16 @@ func Start(t testing.TB, opts ...Option) *Server {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			srv.Serve(tls.NewListener(&listener{Listener: tln, s: s}, tlsConfig))
+			if err := srv.Serve(tls.NewListener(&listener{Listener: tln, s: s}, tlsConfig)); err != nil && !ended.Load() {
+				t.Errorf("imaptest: serve TLS: %v", err)
+			}
 		}()
 	}
 	t.Cleanup(func() {
 		ended.Store(true)
-		srv.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("imaptest: close: %v", err)
+		}
 		wg.Wait()
 	})
 	return s
@@ -320,7 +326,7 @@ func (s *Server) DropConnections() int {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.Close()
+		_ = c.Close() // dropping is the point: one that closed already is dropped too
 	}
 	return len(conns)
 }
@@ -390,7 +396,7 @@ func (s *Server) Messages(t testing.TB, mailbox string) []Message {
 	if err != nil {
 		t.Fatalf("imaptest: dial: %v", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // a look only: nothing to lose
 	msgs, err := s.messages(c, mailbox)
 	if err != nil {
 		t.Fatalf("imaptest: %v", err)

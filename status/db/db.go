@@ -124,7 +124,7 @@ func Open(ctx context.Context, rawURL string) (*bun.DB, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := bdb.PingContext(pingCtx); err != nil {
-		bdb.Close()
+		_ = bdb.Close() // the ping's error is the one to report
 		return nil, fmt.Errorf("connect to %s database: %w", t.Dialect, err)
 	}
 	return bdb, nil

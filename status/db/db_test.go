@@ -49,7 +49,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			ctx := context.Background()
 			bdb, err := db.Open(ctx, dbtest.EmptyURL(t, d))
 			require.NoError(t, err)
-			defer bdb.Close()
+			defer func() { require.NoError(t, bdb.Close()) }()
 			m, err := db.NewMigrator(bdb, nil)
 			require.NoError(t, err)
 
@@ -93,7 +93,7 @@ func TestMigrationFailingHalfwayIsNotRecorded(t *testing.T) {
 			ctx := context.Background()
 			bdb, err := db.Open(ctx, dbtest.EmptyURL(t, d))
 			require.NoError(t, err)
-			defer bdb.Close()
+			defer func() { require.NoError(t, bdb.Close()) }()
 			fsys := fstest.MapFS{
 				"20260101000000_good.tx.up.sql": {Data: []byte("CREATE TABLE good (id integer PRIMARY KEY);")},
 				"20260102000000_bad.tx.up.sql": {Data: []byte(
@@ -130,7 +130,7 @@ func TestConcurrentReplicasMigrateOnce(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			defer bdb.Close()
+			defer func() { require.NoError(t, bdb.Close()) }()
 			m, err := db.NewMigrator(bdb, nil)
 			if err != nil {
 				errs[i] = err
@@ -145,7 +145,7 @@ func TestConcurrentReplicasMigrateOnce(t *testing.T) {
 	}
 	bdb, err := db.Open(ctx, u)
 	require.NoError(t, err)
-	defer bdb.Close()
+	defer func() { require.NoError(t, bdb.Close()) }()
 	var applied int
 	require.NoError(t, bdb.NewSelect().Table("herald_migrations").ColumnExpr("count(*)").Scan(ctx, &applied))
 	m, err := db.NewMigrator(bdb, nil)

@@ -79,7 +79,9 @@ func (m *Migrator) withLock(ctx context.Context, fn func() error) error {
 	if err != nil {
 		return fmt.Errorf("reserve connection for migration lock: %w", err)
 	}
-	defer conn.Close()
+	// Closing hands the connection back to the pool; the lock is released
+	// before that (or ends with the session if the unlock failed).
+	defer func() { _ = conn.Close() }()
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockKey)); err != nil {
 		return fmt.Errorf("take migration lock: %w", err)
 	}

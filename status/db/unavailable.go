@@ -66,7 +66,12 @@ func answered(err error) bool {
 // one line each per outage, however many queries fail meanwhile, so
 // callers need not log these errors themselves.
 func LogOutages(bdb *bun.DB, log *slog.Logger) {
-	bdb.AddQueryHook(&outageLog{log: log})
+	// WithQueryHook returns a copy with the hook (AddQueryHook, which
+	// changed bdb itself, is deprecated); storing the copy in *bdb keeps
+	// this function's contract that bdb itself logs, as callers may have
+	// handed it out already. A bun.DB shares its state through a pointer,
+	// so the copy is the same database.
+	*bdb = *bdb.WithQueryHook(&outageLog{log: log})
 }
 
 // outageLog is the query hook of LogOutages.

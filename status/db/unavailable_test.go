@@ -29,7 +29,7 @@ func TestIsUnavailablePostgres(t *testing.T) {
 	px := dbtest.NewProxy(t)
 	bdb, err := db.Open(ctx, px.URL)
 	require.NoError(t, err)
-	t.Cleanup(func() { bdb.Close() })
+	t.Cleanup(func() { _ = bdb.Close() }) // its connections may have been cut
 
 	_, err = bdb.ExecContext(ctx, "SELECT * FROM no_such_table")
 	require.Error(t, err)
@@ -65,14 +65,14 @@ func TestIsUnavailablePostgres(t *testing.T) {
 	// runs into its deadline.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { _ = ln.Close() }) // a fake server: its errors are not the test
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() })
+			t.Cleanup(func() { _ = c.Close() })
 		}
 	}()
 	_, err = db.Open(ctx, "postgres://herald@"+ln.Addr().String()+"/herald?sslmode=disable&connect_timeout=1")
@@ -90,7 +90,7 @@ func TestIsUnavailableSQLiteBusy(t *testing.T) {
 	path := filepath.Join(dir, "busy.db")
 	holder, err := db.Open(ctx, "sqlite://"+path)
 	require.NoError(t, err)
-	t.Cleanup(func() { holder.Close() })
+	t.Cleanup(func() { require.NoError(t, holder.Close()) })
 	_, err = holder.ExecContext(ctx, "CREATE TABLE t (x INTEGER)")
 	require.NoError(t, err)
 	tx, err := holder.BeginTx(ctx, nil) // immediate: holds the write lock
@@ -102,7 +102,7 @@ func TestIsUnavailableSQLiteBusy(t *testing.T) {
 	// A second process's connection, with a short busy timeout.
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(50)&_txlock=immediate")
 	require.NoError(t, err)
-	t.Cleanup(func() { other.Close() })
+	t.Cleanup(func() { _ = other.Close() }) // it saw the database busy on purpose
 	_, err = other.ExecContext(ctx, "INSERT INTO t VALUES (2)")
 	require.Error(t, err)
 	require.True(t, db.IsUnavailable(err), "busy beyond the timeout: %v", err)
@@ -120,7 +120,7 @@ func TestOutageIsLoggedOnce(t *testing.T) {
 	px := dbtest.NewProxy(t)
 	bdb, err := db.Open(ctx, px.URL)
 	require.NoError(t, err)
-	t.Cleanup(func() { bdb.Close() })
+	t.Cleanup(func() { _ = bdb.Close() }) // its connections may have been cut
 	var logs bytes.Buffer
 	db.LogOutages(bdb, slog.New(slog.NewTextHandler(&logs, nil)))
 

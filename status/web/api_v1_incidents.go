@@ -299,7 +299,7 @@ func (s *Server) postUpdate(c *fiber.Ctx, resolve bool) error {
 		Body: *req.Body, Author: deref(req.Author), Notify: req.Notify, Components: componentInputs(req.Components)}
 	if resolve {
 		if in.State != "" && in.State != status.StateResolved {
-			return &status.Error{Kind: status.KindInvalid, Message: "Some fields are not valid.", Fields: map[string]string{"state": "must be resolved (or left out) when resolving"}}
+			return status.FieldError("state", "must be resolved (or left out) when resolving")
 		}
 		in.State = status.StateResolved
 		if in.Kind == "" {

@@ -90,10 +90,8 @@ func (s *Server) listIntake(c *fiber.Ctx) error {
 	fe := status.FieldErrors{}
 	f := status.IntakeFilter{State: status.IntakeState(c.Query("state")), Before: c.Query("before"),
 		Limit: queryInt(c, fe, "limit", 50, 1, 500)}
-	switch f.State {
-	case "", status.IntakeOpen, status.IntakeAttached, status.IntakeDeclared, status.IntakeDismissed:
-	default:
-		fe.Add("state", "must be one of open, attached, declared, dismissed")
+	if f.State != "" && !f.State.Valid() {
+		fe.Add("state", status.OneOf(status.IntakeStates))
 	}
 	if err := fe.Err(); err != nil {
 		return err

@@ -290,7 +290,7 @@ func hasState(states []status.MaintenanceState, s status.MaintenanceState) bool 
 // like Statuspage.
 const apiLimit = 50
 
-// apiDocument builds the JSON document of one /api/v2 endpoint; ok is false
+// document builds the JSON document of one /api/v2 endpoint; ok is false
 // for an unknown endpoint.
 func (a *apiView) document(name string) (any, bool) {
 	upcoming := []status.MaintenanceState{status.MaintenanceScheduled}

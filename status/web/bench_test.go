@@ -166,7 +166,9 @@ func serveInMemory(b *testing.B, app *fiber.App) *fasthttp.HostClient {
 	b.Cleanup(func() {
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 		_ = ln.Close()
-		<-done
+		if err := <-done; err != nil {
+			b.Errorf("listener: %v", err)
+		}
 	})
 	return &fasthttp.HostClient{
 		Addr:     "status.test",

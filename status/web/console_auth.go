@@ -142,19 +142,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if code >= 500 {
 			return err
 		}
-		return s.renderLogin(c, code, truncateForm(email, 254), msg)
+		return s.renderLogin(c, code, status.Cut(email, 254, ""), msg)
 	}
 	// A new session id at every login: a planted cookie is worthless.
 	s.setCookie(c, s.sessionCookie(), token, status.MaxSessionAge)
 	s.clearCookie(c, loginCSRFCookie)
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
-}
-
-func truncateForm(v string, n int) string {
-	if len(v) > n {
-		return v[:n]
-	}
-	return v
 }
 
 // logout serves POST /console/logout.

@@ -31,7 +31,7 @@ func init() {
 	})
 }
 
-// signedIn returns a browser signed in as a new user with role.
+// customerBrowser returns a browser signed in as a new user with role.
 func customerBrowser(t *testing.T, b *testBundle, role status.Role) *browser {
 	t.Helper()
 	u := statustest.User(t, b.svc, &statustest.UserOpts{Role: role, Password: consolePassword})
@@ -40,7 +40,7 @@ func customerBrowser(t *testing.T, b *testBundle, role status.Role) *browser {
 	return br
 }
 
-// customerForm is a valid new-customer form with the CSRF token of page.
+// newCustomerForm is a valid new-customer form with the CSRF token of page.
 func newCustomerForm(t *testing.T, page reply) url.Values {
 	t.Helper()
 	return url.Values{

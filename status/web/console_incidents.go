@@ -118,8 +118,8 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	started := parseLocalTime(fields, "started_at", form.Get("started_at"), page.Location())
 	next := nextUpdateChoice(fields, form.Get("next_update"), s.deps.Service.Now())
 	comps := componentChoices(form)
-	if err := fields.Err(); err != nil {
-		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, err.(*status.Error).Fields)
+	if len(fields) > 0 {
+		return s.renderDeclare(c, fiber.StatusUnprocessableEntity, page.ID, form, fields)
 	}
 	customers := form["customer"]
 	user := s.consoleBase(c).User
@@ -501,8 +501,8 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
 		fields.Add("form", "This form is incomplete (its version is missing). Reload the page and try again.")
 	}
-	if err := fields.Err(); err != nil {
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	if len(fields) > 0 {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 	}
 	notify := form.Get("notify") == "on"
 	in := status.UpdateInput{
@@ -545,8 +545,8 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
 		fields.Add("edit", "This form is incomplete (its version is missing). Reload the page and try again.")
 	}
-	if err := fields.Err(); err != nil {
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	if len(fields) > 0 {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 	}
 	sev, vis := status.Severity(form.Get("severity")), status.Visibility(form.Get("visibility"))
 	if form.Get("review") != "confirmed" {
@@ -603,8 +603,8 @@ func (s *Server) addConsoleNote(c *fiber.Ctx) error {
 	}
 	fields := status.FieldErrors{}
 	at := parseLocalTime(fields, "note_at", form.Get("note_at"), page.Location())
-	if err := fields.Err(); err != nil {
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, err.(*status.Error).Fields)
+	if len(fields) > 0 {
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 	}
 	_, err = s.deps.Service.Incidents.AddNote(c.UserContext(), page.ID, c.Params("id"), form.Get("note"), authorName(s.consoleBase(c).User), at)
 	if status.KindOf(err) == status.KindInvalid {

@@ -443,14 +443,6 @@ func intakeSender(item *status.IntakeItem) string {
 	return item.SenderName + " (" + contact + ")"
 }
 
-// cutBytes cuts v to at most n bytes without splitting a character.
-func cutBytes(v string, n int) string {
-	if len(v) <= n {
-		return v
-	}
-	return strings.ToValidUTF8(v[:n], "")
-}
-
 // prefillFromIntake fills the declare form from the open inbox item id,
 // for GET /console/incidents/new?intake=ID. It returns a notice instead
 // when the item is unknown or was decided already, and leaves the form
@@ -471,7 +463,7 @@ func (s *Server) prefillFromIntake(c *fiber.Ctx, form url.Values, id string) (st
 	form.Set("summary", item.Body)
 	form.Set("source", string(intakeIncidentSource(item.Source)))
 	form.Set("source_reference", item.Reference)
-	form.Set("caller", cutBytes(intakeSender(item), status.MaxNameLen))
+	form.Set("caller", status.Cut(intakeSender(item), status.MaxNameLen, ""))
 	if item.CustomerID != "" {
 		form.Set("customer", item.CustomerID)
 	}
@@ -485,9 +477,9 @@ func (s *Server) prefillFromIntake(c *fiber.Ctx, form url.Values, id string) (st
 // source reference, its severity, and its components, down as badly as
 // the severity says.
 func prefillFromAlerts(form url.Values, item *status.IntakeItem) {
-	form.Set("caller", cutBytes(item.RecordedBy, status.MaxNameLen))
+	form.Set("caller", status.Cut(item.RecordedBy, status.MaxNameLen, ""))
 	if item.Link != "" {
-		form.Set("source_reference", cutBytes(item.Link, status.MaxShortLen))
+		form.Set("source_reference", status.Cut(item.Link, status.MaxShortLen, ""))
 	}
 	if item.Severity.Valid() {
 		form.Set("severity", string(item.Severity))

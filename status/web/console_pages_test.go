@@ -47,7 +47,7 @@ func pagesBrowser(t *testing.T, b *testBundle, role status.Role) (*browser, stri
 	return br, csrfOf(t, br.send(http.MethodGet, "/console/", nil))
 }
 
-// post sends form with the CSRF token tok.
+// postWith sends form to path with the CSRF token tok.
 func (br *browser) postWith(path, tok string, form url.Values) reply {
 	br.t.Helper()
 	if form == nil {

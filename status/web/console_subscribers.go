@@ -175,7 +175,7 @@ func (h *subscriberHandlers) importSubscribers(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // an upload, only read
 		in = f
 	} else if text := c.FormValue("csv"); strings.TrimSpace(text) != "" {
 		in = strings.NewReader(text)

@@ -25,8 +25,7 @@ type templatesPage struct {
 func (d templatesPage) Value(name string) string { return d.Form.Get(name) }
 
 func (s *Server) templatesPage(c *fiber.Ctx) templatesPage {
-	d := templatesPage{consoleBase: s.consoleBase(c), Form: url.Values{}, Kinds: []status.UpdateKind{status.KindAnalysis,
-		status.KindProgress, status.KindETA, status.KindResolution, status.KindGeneral}, States: status.States,
+	d := templatesPage{consoleBase: s.consoleBase(c), Form: url.Values{}, Kinds: status.UpdateKinds, States: status.States,
 		Placeholders: status.TemplatePlaceholders}
 	d.CanEdit = d.User != nil && d.User.Role == status.RoleAdmin
 	return d

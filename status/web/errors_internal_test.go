@@ -80,7 +80,7 @@ func TestHandleErrorHidesInternalErrors(t *testing.T) {
 				req := httptest.NewRequest(http.MethodGet, "http://err.example"+path, nil)
 				resp, err := app.Test(req, -1)
 				require.NoError(t, err)
-				defer resp.Body.Close()
+				defer func() { _ = resp.Body.Close() }() // read only
 				body, err := io.ReadAll(resp.Body)
 				require.NoError(t, err)
 
@@ -139,7 +139,7 @@ func TestHandleErrorHidesInternalErrors(t *testing.T) {
 				require.NoError(t, err)
 				body, err := io.ReadAll(resp.Body)
 				require.NoError(t, err)
-				resp.Body.Close()
+				require.NoError(t, resp.Body.Close())
 				require.Equal(t, want.code, resp.StatusCode)
 				require.Contains(t, string(body), want.msg)
 				require.NotContains(t, string(body), `"ref"`, "only internal errors get a reference")
@@ -161,7 +161,7 @@ func TestLoggedPathLeavesOutTokens(t *testing.T) {
 	for _, path := range []string{"/hooks/generic/s3cr3t-t0ken", "/hooks/generic"} {
 		resp, err := app.Test(httptest.NewRequest(http.MethodPost, path, nil))
 		require.NoError(t, err)
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 	}
 	require.Equal(t, []string{"/hooks/generic/…", "/hooks/generic"}, got)
 }

@@ -20,7 +20,7 @@ type hookIgnored struct {
 func (s *Server) receiveHook(c *fiber.Ctx) error {
 	hook := c.Params("hook")
 	if s.deps.Alerts == nil || !alerts.ValidHook(hook) {
-		return status.Errorf(status.KindNotFound, "There is no hook %q; the hooks are %s.", cutBytes(hook, 64),
+		return status.Errorf(status.KindNotFound, "There is no hook %q; the hooks are %s.", status.Cut(hook, 64, ""),
 			strings.Join(alerts.Hooks, ", "))
 	}
 	ctx := status.WithActor(c.UserContext(), status.Actor{Kind: status.ActorSystem, Name: "Monitoring (" + hook + " hook)"})

@@ -99,7 +99,7 @@ func doApp(t *testing.T, srv *web.Server, req *http.Request) reply {
 	t.Helper()
 	resp, err := srv.App().Test(req, -1)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return reply{Code: resp.StatusCode, Header: resp.Header, Body: body}
@@ -243,14 +243,14 @@ func postOverLimit(t *testing.T, srv *web.Server, path, token, start string) rep
 	})
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // the answer below is the test
 	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
 	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: herald.example.org\r\nAuthorization: Bearer %s\r\n"+
 		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, token, 2<<20, start)
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return reply{Code: resp.StatusCode, Header: resp.Header, Body: body}

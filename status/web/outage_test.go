@@ -114,7 +114,7 @@ func TestWritesDuringPostgresOutageAnswer503(t *testing.T) {
 	px := dbtest.NewProxy(t)
 	bdb, err := db.Open(t.Context(), px.URL)
 	require.NoError(t, err)
-	t.Cleanup(func() { bdb.Close() })
+	t.Cleanup(func() { _ = bdb.Close() }) // its connections may have been cut
 	w := setupOutage(t, bdb)
 
 	px.Cut()
@@ -147,13 +147,13 @@ func TestWritesDuringSQLiteLockAnswer503(t *testing.T) {
 	u := dbtest.URL(t, db.SQLite)
 	bdb, err := db.Open(t.Context(), u)
 	require.NoError(t, err)
-	t.Cleanup(func() { bdb.Close() })
+	t.Cleanup(func() { _ = bdb.Close() }) // it saw the database locked on purpose
 	w := setupOutage(t, bdb)
 
 	// Another process takes the write lock and keeps it.
 	other, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(u, "sqlite://")+"?_txlock=immediate")
 	require.NoError(t, err)
-	t.Cleanup(func() { other.Close() })
+	t.Cleanup(func() { _ = other.Close() }) // it held the lock on purpose
 	lock, err := other.BeginTx(context.Background(), nil)
 	require.NoError(t, err)
 	_, err = lock.Exec("UPDATE settings SET value = value")

@@ -25,7 +25,7 @@ func pageShows(srv *web.Server, path, want string) bool {
 	if err != nil {
 		return false
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read only
 	body, err := io.ReadAll(resp.Body)
 	return err == nil && resp.StatusCode == http.StatusOK && strings.Contains(string(body), want)
 }

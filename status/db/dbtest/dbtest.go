@@ -9,6 +9,7 @@ package dbtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,7 +43,9 @@ func Main(m *testing.M) {
 		server.stop()
 	}
 	if sqliteTemplateDir != "" {
-		os.RemoveAll(sqliteTemplateDir)
+		if err := os.RemoveAll(sqliteTemplateDir); err != nil {
+			fmt.Fprintf(os.Stderr, "dbtest: remove the SQLite template: %v\n", err)
+		}
 	}
 	os.Exit(code)
 }
@@ -70,7 +73,11 @@ func Open(t testing.TB, dialect string) *bun.DB {
 	if err != nil {
 		t.Fatalf("dbtest: open %s: %v", dialect, err)
 	}
-	t.Cleanup(func() { bdb.Close() })
+	t.Cleanup(func() {
+		if err := bdb.Close(); err != nil {
+			t.Errorf("dbtest: close %s: %v", dialect, err)
+		}
+	})
 	return bdb
 }
 
@@ -159,13 +166,13 @@ func setupPostgres() error {
 	return nil
 }
 
-func migrateURL(u string) error {
+func migrateURL(u string) (err error) {
 	ctx := context.Background()
 	bdb, err := db.Open(ctx, u)
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer func() { err = errors.Join(err, bdb.Close()) }()
 	m, err := db.NewMigrator(bdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err

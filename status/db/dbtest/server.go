@@ -74,7 +74,7 @@ func startServer() (*pgServer, error) {
 	initdb := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.Stdout, initdb.Stderr = &out, &out
 	if err := initdb.Run(); err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // best effort: the initdb error is the one to report
 		return nil, fmt.Errorf("initdb: %w: %s", err, out.String())
 	}
 	logFile, err := os.Create(filepath.Join(dir, "server.log"))
@@ -86,7 +86,8 @@ func startServer() (*pgServer, error) {
 		"-c", "max_connections=300", "-c", "shared_buffers=64MB")
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
+		_ = logFile.Close()
+		_ = os.RemoveAll(dir) // best effort: the start error is the one to report
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	s.url = "postgres://postgres@/postgres?host=" + url.QueryEscape(dir) + "&sslmode=disable"
@@ -95,7 +96,7 @@ func startServer() (*pgServer, error) {
 		c, err := sql.Open("pgx", s.url)
 		if err == nil {
 			err = c.Ping()
-			c.Close()
+			_ = c.Close() // a probe: only the ping's answer matters
 		}
 		if err == nil {
 			return s, nil
@@ -103,7 +104,7 @@ func startServer() (*pgServer, error) {
 		if time.Now().After(deadline) {
 			s.stop()
 			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("postgres did not start within 30s: %v: %s", err, log)
+			return nil, fmt.Errorf("postgres did not start within 30s: %w: %s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -111,7 +112,7 @@ func startServer() (*pgServer, error) {
 
 func (s *pgServer) stop() {
 	if pgAdmin != nil {
-		pgAdmin.Close()
+		_ = pgAdmin.Close() // the server goes down next anyway
 	}
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
@@ -123,5 +124,7 @@ func (s *pgServer) stop() {
 			_ = s.cmd.Process.Kill()
 		}
 	}
-	os.RemoveAll(s.dir)
+	if err := os.RemoveAll(s.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "dbtest: remove the PostgreSQL directory: %v\n", err)
+	}
 }
