@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
-	"github.com/herald-status/herald/migrations"
 	"github.com/herald-status/herald/status"
 	"github.com/herald-status/herald/status/db"
 	"github.com/herald-status/herald/status/db/dbtest"
@@ -55,7 +54,7 @@ type oldIncident struct {
 // migrationsBefore returns the dialect's migrations older than name.
 func migrationsBefore(t *testing.T, dialect, name string) fs.FS {
 	t.Helper()
-	all, err := migrations.FS(dialect)
+	all, err := db.Migrations(dialect)
 	require.NoError(t, err)
 	files, err := fs.ReadDir(all, ".")
 	require.NoError(t, err)
@@ -167,7 +166,7 @@ func TestTimelineMigration(t *testing.T) {
 			ctx := t.Context()
 			bdb, err := db.Open(ctx, dbtest.EmptyURL(t, d))
 			require.NoError(t, err)
-			t.Cleanup(func() { bdb.Close() })
+			t.Cleanup(func() { require.NoError(t, bdb.Close()) })
 			require.NoError(t, db.NewMigratorFS(bdb, migrationsBefore(t, d, timelineParamsMigration), nil).Up(ctx))
 
 			svc := status.New(bdb, status.Options{Now: func() time.Time { return epoch.Add(3 * time.Hour) }})

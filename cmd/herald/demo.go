@@ -16,21 +16,21 @@ func demoFlags(fs *flag.FlagSet, env *cmdEnv) {
 	env.opts["reset"] = fs.Bool("reset", false, "replace the demo pages if they exist already")
 }
 
-func runDemo(ctx context.Context, env *cmdEnv, _ []string) error {
+func runDemo(ctx context.Context, env *cmdEnv, _ []string) (err error) {
 	log := newLogger(env.cfg, env.stderr)
 	bdb, err := openDB(ctx, env.cfg, log, true)
 	if err != nil {
 		return err
 	}
-	defer bdb.Close()
+	defer closeDB(bdb, &err)
 	now := time.Now().UTC().Truncate(time.Minute)
 	clock := demo.NewClock(now)
 	svc := status.New(bdb, status.Options{Log: log, Now: clock.Now})
 	err = demo.Seed(ctx, svc, clock, *env.opts["reset"].(*bool))
 	if errors.Is(err, demo.ErrExists) {
 		// Running the quick start twice must still start Herald.
-		fmt.Fprintf(env.stdout, "The demo pages exist already; \"herald demo -reset\" replaces them.\n")
-		return nil
+		_, err = fmt.Fprintf(env.stdout, "The demo pages exist already; \"herald demo -reset\" replaces them.\n")
+		return err
 	}
 	if err != nil {
 		return err
@@ -41,6 +41,6 @@ func runDemo(ctx context.Context, env *cmdEnv, _ []string) error {
 	if _, err := setupAdmin(ctx, env.cfg, log, svc); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Demo ready. Run \"herald\" and open %s/ (Northwind Cloud) or %s/p/payments/.\n", env.cfg.BaseURL, env.cfg.BaseURL)
-	return nil
+	_, err = fmt.Fprintf(env.stdout, "Demo ready. Run \"herald\" and open %s/ (Northwind Cloud) or %s/p/payments/.\n", env.cfg.BaseURL, env.cfg.BaseURL)
+	return err
 }

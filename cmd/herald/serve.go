@@ -45,13 +45,11 @@ func openDB(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*
 	}
 	if migrate {
 		m, err := db.NewMigrator(bdb, log)
-		if err != nil {
-			bdb.Close()
-			return nil, err
+		if err == nil {
+			err = m.Up(ctx)
 		}
-		if err := m.Up(ctx); err != nil {
-			bdb.Close()
-			return nil, err
+		if err != nil {
+			return nil, errors.Join(err, bdb.Close())
 		}
 	}
 	return bdb, nil
@@ -154,7 +152,7 @@ func setupAdmin(ctx context.Context, cfg *Config, log *slog.Logger, svc *status.
 	return pw, nil
 }
 
-func runServe(ctx context.Context, env *cmdEnv, args []string) error {
+func runServe(ctx context.Context, env *cmdEnv, args []string) (err error) {
 	if len(args) > 0 {
 		return fmt.Errorf("unexpected arguments %q", args)
 	}
@@ -165,7 +163,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer closeDB(a.db, &err)
 	if _, err := setupAdmin(ctx, cfg, log, a.svc); err != nil {
 		return err
 	}

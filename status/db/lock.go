@@ -59,7 +59,7 @@ func HoldLock(ctx context.Context, bdb *bun.DB, key int64) (context.Context, fun
 		defer done()
 		var released bool
 		_ = conn.QueryRowContext(uctx, "SELECT pg_advisory_unlock($1)", key).Scan(&released)
-		conn.Close()
+		_ = conn.Close() // the lock is not held: nothing to give back
 	}
 	return lctx, release, nil
 }

@@ -223,3 +223,7 @@ func (m *Migrator) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Migrations returns the embedded migrations of dialect, for tools and
+// tests that apply only some of them.
+func Migrations(dialect string) (fs.FS, error) { return migrations.FS(dialect) }
