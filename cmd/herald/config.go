@@ -14,12 +14,12 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/herald-status/herald/comms"
 	"github.com/herald-status/herald/inbound"
 	"github.com/herald-status/herald/status/db"
+	"github.com/herald-status/herald/status/web"
 )
 
 // Config is Herald's whole configuration, read from HERALD_* environment
@@ -54,6 +54,7 @@ type Config struct {
 	mailer  comms.MailerOptions
 	imap    *inbound.IMAPConfig
 	tls     *tls.Config // the system's roots and TLSCAFile's; nil: the system's
+	proxies []string    // TrustedProxies
 }
 
 // setting is one configuration knob: its flag, environment variable,
@@ -197,10 +198,10 @@ func (c *Config) Validate() error {
 			bad(env, "%q is not an email address", v)
 		}
 	}
-	for _, p := range c.trustedProxies() {
-		if !validProxy(p) {
-			bad("HERALD_TRUSTED_PROXIES", "%q is not an IP address or CIDR range", p)
-		}
+	if ps, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		bad("HERALD_TRUSTED_PROXIES", "%v", err)
+	} else {
+		c.proxies = ps
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("HERALD_LOG_LEVEL", "must be debug, info, warn or error")
@@ -248,16 +249,6 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("no PEM certificate in %s (want -----BEGIN CERTIFICATE----- blocks)", path)
 	}
 	return roots, nil
-}
-
-func (c *Config) trustedProxies() []string {
-	var out []string
-	for _, p := range strings.Split(c.TrustedProxies, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // LogValue keeps secrets out of logs.

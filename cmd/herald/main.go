@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -130,13 +129,6 @@ func capitalise(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func validProxy(p string) bool {
-	if _, _, err := net.ParseCIDR(p); err == nil {
-		return true
-	}
-	return net.ParseIP(p) != nil
 }
 
 // parseInterleaved parses flags wherever they stand among the positional

@@ -94,7 +94,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		return nil, err
 	}
 	a.server, err = web.New(web.Deps{Alerts: a.alerts, Outbox: a.outbox, Messages: store, Subscribers: subs,
-		Secret: []byte(secret), Service: a.svc, Log: log, BaseURL: cfg.baseURL, TrustedProxies: cfg.trustedProxies(),
+		Secret: []byte(secret), Service: a.svc, Log: log, BaseURL: cfg.baseURL, TrustedProxies: cfg.proxies,
 		Ready: migrator.Ready})
 	if err != nil {
 		return nil, err

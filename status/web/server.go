@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -157,3 +158,20 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWith
 // pageURL is the absolute URL of a page's root: its first host name with
 // the base URL's scheme, or the base URL with /p/{slug}.
 func (s *Server) pageURL(p *status.Page) string { return p.URL(s.deps.BaseURL) }
+
+// ParseTrustedProxies reads a comma-separated list of IP addresses and
+// CIDR ranges (Deps.TrustedProxies), naming the first entry that is
+// neither.
+func ParseTrustedProxies(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
