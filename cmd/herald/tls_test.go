@@ -150,10 +150,15 @@ func TestWithoutThePrivateCAConnectionsAreRefused(t *testing.T) {
 			}, 30*time.Second, 100*time.Millisecond, "the problem is kept for the console")
 			require.Equal(t, comms.ProblemTLS, p.Kind)
 			require.Contains(t, p.Reply, "certificate signed by unknown authority")
-			es, err := a.outbox.Emails(ctx, comms.EmailFilter{})
-			require.NoError(t, err)
-			require.Len(t, es, 1)
-			require.Equal(t, comms.EmailRetrying, es[0].Status, "held, not failed")
+			// The problem is recorded as the attempt fails; the email is
+			// marked retrying as that attempt ends.
+			require.Eventually(t, func() bool {
+				es, err := a.outbox.Emails(ctx, comms.EmailFilter{})
+				require.NoError(t, err)
+				require.Len(t, es, 1)
+				require.NotEqual(t, comms.EmailFailed, es[0].Status, "held, not failed")
+				return es[0].Status == comms.EmailRetrying
+			}, 10*time.Second, 50*time.Millisecond, "held, not failed")
 			require.Empty(t, smtp.Messages())
 
 			store := inbound.NewStore(a.db, inbound.StoreOptions{})
