@@ -540,7 +540,7 @@ func (s *Incidents) ByReference(ctx context.Context, subject string) (pageID, in
 	return "", "", false, nil
 }
 
-// incidentWith is IncidentByID without its details, read through db (a
+// incidentWith is Incidents.ByID without its details, read through db (a
 // transaction the caller holds).
 func (s *core) incidentWith(ctx context.Context, db bun.IDB, pageID, id string) (*Incident, error) {
 	return incidentOnPage(ctx, db, pageID, id)
