@@ -1,6 +1,8 @@
 package status
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,18 +150,45 @@ func PostmortemRequired(d time.Duration, sev Severity) bool {
 	return d > PostmortemDecisionAfter || sev == SeverityMajor || sev == SeverityBusinessContinuity
 }
 
+// OperationsChannel is where incidents below major are handled.
+const OperationsChannel = "#operations"
+
+// ownChannel reports whether incidents of sev get a chat channel of their
+// own: major and business continuity ones do.
+func ownChannel(sev Severity) bool {
+	return sev == SeverityMajor || sev == SeverityBusinessContinuity
+}
+
 // ChannelName returns the internal chat channel for inc: for major and
-// business continuity incidents "#incident-YYYY-MM-DD", the date StartedAt
-// falls on in loc (UTC when loc is nil); for every other severity
-// "#operations".
+// business continuity incidents their own, given when they became one
+// ("#incident-YYYY-MM-DD", the date StartedAt falls on in the page's time
+// zone, "-2", "-3"… for the next ones that day); for every other severity
+// OperationsChannel. An incident from before channels were given gets the
+// day's name in loc (UTC when nil).
 func ChannelName(inc *Incident, loc *time.Location) string {
-	if inc.Severity != SeverityMajor && inc.Severity != SeverityBusinessContinuity {
-		return "#operations"
+	if !ownChannel(inc.Severity) {
+		return OperationsChannel
 	}
+	if inc.Channel != "" {
+		return inc.Channel
+	}
+	return dayChannel(inc.StartedAt, loc)
+}
+
+func dayChannel(started time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return "#incident-" + inc.StartedAt.In(loc).Format(time.DateOnly)
+	return "#incident-" + started.In(loc).Format(time.DateOnly)
+}
+
+// NextChannel returns the first of base, base-2, base-3… not in taken.
+func NextChannel(base string, taken []string) string {
+	name := base
+	for n := 2; slices.Contains(taken, name); n++ {
+		name = fmt.Sprintf("%s-%d", base, n)
+	}
+	return name
 }
 
 // elapsed is inc's duration at now, never negative (a start in the future

@@ -202,3 +202,31 @@ func TestChannelName(t *testing.T) {
 		})
 	}
 }
+
+// A given channel stands; a minor incident is in operations whatever it
+// was given when it was major.
+func TestChannelNameGiven(t *testing.T) {
+	t.Parallel()
+	inc := &status.Incident{Severity: status.SeverityMajor, StartedAt: epoch, Channel: "#incident-2026-03-10-2"}
+	require.Equal(t, "#incident-2026-03-10-2", status.ChannelName(inc, time.UTC))
+	inc.Severity = status.SeverityMinor
+	require.Equal(t, status.OperationsChannel, status.ChannelName(inc, time.UTC))
+}
+
+func TestNextChannel(t *testing.T) {
+	t.Parallel()
+	base := "#incident-2026-03-10"
+	for _, tc := range []struct {
+		taken []string
+		want  string
+	}{
+		{nil, base},
+		{[]string{base}, base + "-2"},
+		{[]string{base, base + "-2"}, base + "-3"},
+		{[]string{base, base + "-3"}, base + "-2"},
+		{[]string{base + "-2"}, base},
+		{[]string{base + "-20", base + "-2x"}, base},
+	} {
+		require.Equal(t, tc.want, status.NextChannel(base, tc.taken), "%v", tc.taken)
+	}
+}

@@ -223,10 +223,13 @@ func (s Source) Label() string {
 type Incident struct {
 	bun.BaseModel `bun:"table:incidents,alias:i"`
 
-	ID           string     `bun:"id,pk"`
-	PageID       string     `bun:"page_id"`
-	Title        string     `bun:"title"`
-	Severity     Severity   `bun:"severity"`
+	ID       string   `bun:"id,pk"`
+	PageID   string   `bun:"page_id"`
+	Title    string   `bun:"title"`
+	Severity Severity `bun:"severity"`
+	// Channel is the chat channel given when the incident became major
+	// or business continuity (see ChannelName); empty before.
+	Channel      string     `bun:"channel"`
 	State        State      `bun:"state"`
 	Visibility   Visibility `bun:"visibility"`
 	StartedAt    time.Time  `bun:"started_at"`

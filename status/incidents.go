@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status/db"
 )
 
 // maxBackdate is how far back an incident's start may be recorded.
@@ -201,6 +203,9 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 		// Inserted as investigating; applyUpdate moves it to the first
 		// update's state with that state's side effects.
 		inc.State = StateInvestigating
+		if err := giveChannel(ctx, tx, inc); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(inc).Exec(ctx); err != nil {
 			return fmt.Errorf("insert incident: %w", err)
 		}
@@ -639,6 +644,9 @@ func (s *Incidents) Update(ctx context.Context, pageID, id string, p IncidentPat
 // version, and, when the public sees the difference, a new public time and
 // page version (which rebuilds the public snapshots).
 func saveIncident(ctx context.Context, tx bun.IDB, before, inc *Incident, now time.Time) error {
+	if err := giveChannel(ctx, tx, inc); err != nil {
+		return err
+	}
 	inc.UpdatedAt = now
 	inc.Version++
 	if publicChange(before, inc) {
@@ -952,4 +960,34 @@ func timelineForUpdate(ctx context.Context, tx bun.IDB, inc *Incident, upd *Inci
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return Cut(s, 200, "…")
+}
+
+// channelLock serialises giving out chat channels across replicas (a
+// PostgreSQL transaction advisory lock); SQLite has one writer anyway.
+const channelLock = 0x6368616e6e656c // "channel"
+
+// giveChannel gives inc its own chat channel, inside tx, when it is major
+// or business continuity and has none yet: the first free name of the day
+// it started, in its page's time zone.
+func giveChannel(ctx context.Context, tx bun.IDB, inc *Incident) error {
+	if inc.Channel != "" || !ownChannel(inc.Severity) {
+		return nil
+	}
+	p, err := pageByID(ctx, tx, inc.PageID)
+	if err != nil {
+		return err
+	}
+	if db.DialectOf(tx) == db.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", channelLock); err != nil {
+			return fmt.Errorf("lock channel names: %w", err)
+		}
+	}
+	base := dayChannel(inc.StartedAt, p.Location())
+	var taken []string
+	if err := tx.NewSelect().Model((*Incident)(nil)).Column("channel").
+		Where("channel = ? OR channel LIKE ?", base, base+"-%").Scan(ctx, &taken); err != nil {
+		return fmt.Errorf("list the channels of %s: %w", base, err)
+	}
+	inc.Channel = NextChannel(base, taken)
+	return nil
 }

@@ -682,3 +682,46 @@ func TestIncidentVocabulary(t *testing.T) {
 		require.Equal(t, 90*time.Minute, inc.Duration(epoch.Add(90*time.Minute)))
 	})
 }
+
+// Each major or business-continuity incident gets a channel of its own,
+// named for the day it started in the page's time zone and numbered after
+// the first; it is given when an incident becomes major and kept; minor
+// ones run in #operations. The admin API's JSON carries it.
+func TestIncidentChannels(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		other := statustest.Page(t, b.svc, nil)
+		late := epoch.Add(-time.Duration(epoch.Hour())*time.Hour + 23*time.Hour + 30*time.Minute) // 23:30 UTC: the next day in Berlin
+		day := "#incident-" + late.In(mustZone(t, "Europe/Berlin")).Format(time.DateOnly)
+		b.clock.Set(late.Add(time.Minute))
+		first := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMajor, StartedAt: &late})
+		require.Equal(t, day, first.Channel)
+		second := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityBusinessContinuity, StartedAt: &late})
+		require.Equal(t, day+"-2", second.Channel)
+		minor := statustest.Incident(t, b.svc, other.ID, &statustest.IncidentOpts{Severity: status.SeverityMinor, StartedAt: &late})
+		require.Empty(t, minor.Channel)
+		require.Equal(t, status.OperationsChannel, status.ChannelName(minor, nil))
+
+		up, err := b.svc.Incidents.Update(b.ctx, other.ID, minor.ID, status.IncidentPatch{Severity: statustest.Ptr(status.SeverityMajor)})
+		require.NoError(t, err)
+		require.Equal(t, "#incident-"+late.UTC().Format(time.DateOnly), up.Channel, "the other page is in UTC")
+		up, err = b.svc.Incidents.Update(b.ctx, p.ID, first.ID, status.IncidentPatch{Severity: statustest.Ptr(status.SeverityMinor)})
+		require.NoError(t, err)
+		require.Equal(t, day, up.Channel, "kept")
+		require.Equal(t, status.OperationsChannel, status.ChannelName(up, nil))
+		up, err = b.svc.Incidents.Update(b.ctx, p.ID, first.ID, status.IncidentPatch{Severity: statustest.Ptr(status.SeverityMajor)})
+		require.NoError(t, err)
+		require.Equal(t, day, up.Channel, "the same channel again, not a new one")
+		third := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMajor, StartedAt: &late})
+		require.Equal(t, day+"-3", third.Channel)
+	})
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	require.NoError(t, err)
+	return loc
+}

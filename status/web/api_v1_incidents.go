@@ -40,6 +40,7 @@ type incidentJSON struct {
 	Title        string                `json:"title"`
 	PublicTitle  string                `json:"public_title"`
 	Severity     status.Severity       `json:"severity"`
+	Channel      string                `json:"channel"`
 	State        status.State          `json:"state"`
 	Visibility   status.Visibility     `json:"visibility"`
 	StartedAt    time.Time             `json:"started_at"`
@@ -53,7 +54,7 @@ type incidentJSON struct {
 }
 
 func toIncidentJSON(inc *status.Incident) incidentJSON {
-	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, PublicTitle: inc.PublicTitle, Severity: inc.Severity, State: inc.State,
+	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, PublicTitle: inc.PublicTitle, Severity: inc.Severity, Channel: status.ChannelName(inc, nil), State: inc.State,
 		Visibility: inc.Visibility, StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
 		Postmortem: inc.Postmortem, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
 		Components: []componentStatusJSON{}, Updates: []updateJSON{}}

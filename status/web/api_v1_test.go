@@ -208,6 +208,7 @@ func TestAdminAPICRUD(t *testing.T) {
 		require.Equal(t, "Acme", affected[0].Name)
 		require.Equal(t, "investigating", inc["state"])
 		require.Equal(t, "major", inc["severity"])
+		require.Equal(t, "#incident-"+b.clock.Now().UTC().Format(time.DateOnly), inc["channel"], "its own chat channel")
 		require.Len(t, inc["updates"], 1)
 		require.Equal(t, []any{map[string]any{"id": cid, "status": "major_outage"}}, inc["components"])
 		incs := pages + "/incidents/" + iid
@@ -225,6 +226,7 @@ func TestAdminAPICRUD(t *testing.T) {
 		inc = b.object(t, http.StatusOK, http.MethodPatch, incs, map[string]any{"title": "API errors", "severity": "minor"})
 		require.Equal(t, "API errors", inc["title"])
 		require.Equal(t, "minor", inc["severity"])
+		require.Equal(t, "#operations", inc["channel"], "minor incidents run in #operations")
 		require.Equal(t, "mitigating", inc["state"], "a patch does not change the state")
 
 		open := "?open=true"

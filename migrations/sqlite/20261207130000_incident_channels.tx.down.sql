@@ -1,0 +1,2 @@
+DROP INDEX incidents_channel;
+ALTER TABLE incidents DROP COLUMN channel;
