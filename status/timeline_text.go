@@ -74,36 +74,40 @@ const (
 // TimelineParams are the values a timeline message is rendered with,
 // stored as a JSON object of strings. Times are RFC 3339, counts decimal.
 // A missing parameter reads as "".
-type TimelineParams map[string]string
+type TimelineParams = Strings
 
-// Value stores the parameters as JSON.
-func (p TimelineParams) Value() (driver.Value, error) {
-	if p == nil {
+// Strings is a map of strings stored as a JSON object (timeline
+// parameters, alert labels).
+type Strings map[string]string
+
+// Value stores the map as a JSON object.
+func (m Strings) Value() (driver.Value, error) {
+	if m == nil {
 		return "{}", nil
 	}
-	b, err := json.Marshal(map[string]string(p))
+	b, err := json.Marshal(map[string]string(m))
 	return string(b), err
 }
 
-// Scan reads parameters stored as JSON.
-func (p *TimelineParams) Scan(src any) error {
+// Scan reads a map stored as a JSON object.
+func (m *Strings) Scan(src any) error {
 	var b []byte
 	switch v := src.(type) {
 	case nil:
-		*p = nil
+		*m = nil
 		return nil
 	case string:
 		b = []byte(v)
 	case []byte:
 		b = v
 	default:
-		return fmt.Errorf("timeline params: cannot scan %T", src)
+		return fmt.Errorf("JSON object of strings: cannot scan %T", src)
 	}
-	m := TimelineParams{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("timeline params: %w", err)
+	out := Strings{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("JSON object of strings: %w", err)
 	}
-	*p = m
+	*m = out
 	return nil
 }
 

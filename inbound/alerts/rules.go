@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,35 +20,10 @@ import (
 type Labels map[string]string
 
 // Value stores the labels as JSON.
-func (l Labels) Value() (driver.Value, error) {
-	if l == nil {
-		return "{}", nil
-	}
-	b, err := json.Marshal(map[string]string(l))
-	return string(b), err
-}
+func (l Labels) Value() (driver.Value, error) { return status.Strings(l).Value() }
 
 // Scan reads labels stored as JSON.
-func (l *Labels) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*l = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("labels: cannot scan %T", src)
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("labels: %w", err)
-	}
-	*l = m
-	return nil
-}
+func (l *Labels) Scan(src any) error { return (*status.Strings)(l).Scan(src) }
 
 // String is the labels as name="value" pairs in name order.
 func (l Labels) String() string {
