@@ -1,6 +1,7 @@
 package comms
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -24,6 +25,10 @@ type Watch struct {
 	// AccountManagement is where escalation notices go when the affected
 	// customers name no account manager of their own.
 	AccountManagement string
+	// Security is the information-security officer's address, told once
+	// of each incident marked as a security matter until it is recorded
+	// as reported; empty tells nobody.
+	Security string
 	// Jobs queues the maintenance reminders' fan-outs.
 	Jobs status.JobQueue
 }
@@ -146,6 +151,13 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 		return err
 	}
 	for _, f := range flags {
+		if f.Kind == status.FlagSecurityReport && !f.Done && w.Security != "" {
+			out = append(out, internal{key: "security:" + inc.ID + ":" + string(inc.Security), to: w.Security,
+				subject: inc.Security.Label() + ": " + oneLine(inc.Title),
+				text: fmt.Sprintf("%s.\n\nIncident: %s (%s, %s), started %s, declared by %s\n%s\n", f.Reason, inc.Title,
+					strings.ToLower(inc.Severity.Label()), inc.State.Label(), inc.StartedAt.In(p.Location()).Format("2 Jan 15:04 MST"),
+					cmp.Or(inc.DeclaredBy, "Herald"), link)})
+		}
 		if f.Done || (f.Kind != status.FlagAccountManagement && f.Kind != status.FlagPostmortemDecision) {
 			continue
 		}
@@ -160,7 +172,11 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 		return nil
 	}
 	return w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
+		room := status.VideoRoom(inc, p)
 		for _, m := range out {
+			if room != "" {
+				m.text += "\nVideo room: " + room + "\n"
+			}
 			_, err := w.Outbox.Queue(ctx, tx.Tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
 				To: m.to, Subject: m.subject, Text: m.text})
 			if err != nil {

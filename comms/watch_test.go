@@ -72,7 +72,7 @@ func TestWatchSendsInternalNoticesOnce(t *testing.T) {
 		require.NotContains(t, keys(got), "am@northwind.example Escalation: Slow", "the customer's own manager is told instead")
 
 		// Recorded as done: no more notices of that kind.
-		require.NoError(t, svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.RecordAMInformed, "Casey"))
+		require.NoError(t, svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.EscalationStep{What: status.RecordAMInformed, DecidedBy: "Casey"}))
 		clock.Advance(3 * time.Hour) // past 4 h: the post-mortem decision
 		tick()
 		got = sent()

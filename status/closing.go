@@ -22,16 +22,29 @@ type CloseInput struct {
 	Solution           string
 	Remaining          string
 	FollowUps          string
-	Author             string
+	// ContinuityNotNeeded says why a business-continuity incident did
+	// not need the plan, when it was not triggered and no reason is on
+	// record yet.
+	ContinuityNotNeeded string
+	Author              string
 	Notify             *bool
 	Version            int // the incident version the form was based on
 }
 
-// postmortemGate refuses to resolve an incident that needs a post-mortem
-// decision (over 4 h, major or business continuity) until the decision is
-// recorded and, if it is yes, the post-mortem is written (a draft will do).
-func postmortemGate(inc *Incident, now time.Time) error {
-	if !inc.State.Open() || !PostmortemRequired(inc.Duration(now), inc.Severity) {
+// closingGate refuses to resolve a business-continuity incident until
+// the plan is recorded as triggered or not needed (with the reason), and
+// one that needs a post-mortem decision (over 4 h, major or business
+// continuity) until the decision is recorded and, if it is yes, the
+// post-mortem is written (a draft will do).
+func closingGate(inc *Incident, now time.Time) error {
+	if !inc.State.Open() {
+		return nil
+	}
+	if inc.Severity == SeverityBusinessContinuity && inc.ContinuityPlanAt == nil && strings.TrimSpace(inc.ContinuityNotNeeded) == "" {
+		return &Error{Kind: KindConflict, Message: "Record that the business continuity plan was triggered, or why it was not needed, before resolving.",
+			Fields: map[string]string{"continuity_not_needed": "say why the plan was not needed, or record it as triggered"}}
+	}
+	if !PostmortemRequired(inc.Duration(now), inc.Severity) {
 		return nil
 	}
 	switch {
@@ -65,6 +78,7 @@ func (s *Incidents) Close(ctx context.Context, pageID, incidentID string, in Clo
 	checkText(f, "solution", in.Solution, MaxBodyLen, true, true)
 	checkText(f, "remaining", in.Remaining, MaxBodyLen, false, true)
 	checkText(f, "follow_ups", in.FollowUps, MaxShortLen, false, true)
+	checkText(f, "continuity_not_needed", in.ContinuityNotNeeded, MaxShortLen, false, true)
 	for _, line := range strings.Split(in.FollowUps, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			checkURL(f, "follow_ups", line)
@@ -85,10 +99,20 @@ func (s *Incidents) Close(ctx context.Context, pageID, incidentID string, in Clo
 		if in.Version != 0 && in.Version != inc.Version {
 			return Errorf(KindConflict, "Someone else changed this incident meanwhile. Reload it, check what changed, and close again.")
 		}
-		if err := postmortemGate(inc, now); err != nil {
+		before := *inc
+		if reason := strings.TrimSpace(in.ContinuityNotNeeded); reason != "" && inc.Severity == SeverityBusinessContinuity &&
+			inc.ContinuityPlanAt == nil && inc.ContinuityNotNeeded == "" {
+			inc.ContinuityNotNeeded = reason
+			if _, err := tx.NewUpdate().Model(inc).Column("continuity_not_needed").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("record why the continuity plan was not needed: %w", err)
+			}
+			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, in.Author, now, now, msgContinuityNotNeeded(reason)); err != nil {
+				return err
+			}
+		}
+		if err := closingGate(inc, now); err != nil {
 			return err
 		}
-		before := *inc
 		by := strings.TrimSpace(in.ConfirmedBy)
 		if by != inc.ConfirmedBy || in.ConfirmationSource != inc.ConfirmationSource || in.ConfirmationMethod != inc.ConfirmationMethod {
 			// A confirmation on record stays as it was, with its message;

@@ -76,7 +76,7 @@ func (s *Incidents) Desk(ctx context.Context, pageID, id string) (*Desk, error) 
 	}
 	d.View = d.Incident.InternalView()
 	d.Channel = ChannelName(d.Incident, d.Page.Location())
-	d.Nudges = Nudges(d.Incident, 0, d.Now)
+	d.Nudges = Nudges(d.Incident, NudgeInput{Customers: len(d.Customers), Roles: d.Roles, Location: d.Page.Location()}, d.Now)
 	if cad, ok := CadenceOf(d.Incident); ok {
 		d.Cadence, d.HasCadence = cad, true
 		d.Holding = cad.State(d.Now) != CadenceOnTime && HoldingDraft(d.Incident, d.Page.Location(), d.Now) != ""

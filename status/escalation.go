@@ -43,6 +43,7 @@ type FlagKind string
 
 // Escalation steps.
 const (
+	FlagSecurityReport     FlagKind = "security_report"
 	FlagBusinessContinuity FlagKind = "business_continuity"
 	FlagAccountManagement  FlagKind = "account_management"
 	FlagPostmortemDecision FlagKind = "postmortem_decision"
@@ -73,11 +74,16 @@ type EscalationInput struct {
 	AccountManagementInformedAt *time.Time // nil: not informed yet
 	PostmortemDecision          PostmortemDecision
 	ContinuityPlanAt            *time.Time // nil: business continuity plan not triggered yet
+	SecurityReportedAt          *time.Time // nil: not reported to the information-security officer yet
 }
 
 // Escalations returns the escalation steps inc has reached at now, most
 // urgent first, each with Done set from in:
-//   - FlagBusinessContinuity when the severity is business continuity;
+//   - FlagSecurityReport when inc is an information-security incident or
+//     a vulnerability: report it to the information-security officer;
+//   - FlagBusinessContinuity when the severity is business continuity,
+//     until the incident is resolved (resolving needs the plan triggered or
+//     the reason it was not needed, see Close);
 //   - FlagAccountManagement when the incident has run longer than
 //     AccountManagementAfter (exactly 2 h is not longer), or when it is at
 //     least the RepeatCount-th incident on one of its components: counting
@@ -92,7 +98,17 @@ type EscalationInput struct {
 func Escalations(inc *Incident, in EscalationInput, now time.Time) []Flag {
 	var flags []Flag
 	d := elapsed(inc, now)
-	if inc.Severity == SeverityBusinessContinuity {
+	switch inc.Security {
+	case SecurityIncident:
+		flags = append(flags, Flag{Kind: FlagSecurityReport,
+			Reason: "Information-security incident: report it to the information-security officer (or the governance role) if that has not happened yet",
+			Done:   in.SecurityReportedAt != nil})
+	case SecurityVulnerability:
+		flags = append(flags, Flag{Kind: FlagSecurityReport,
+			Reason: "Security vulnerability: follow the vulnerability process and report it to the information-security officer",
+			Done:   in.SecurityReportedAt != nil})
+	}
+	if inc.Severity == SeverityBusinessContinuity && inc.State.Open() && inc.ResolvedAt == nil {
 		flags = append(flags, Flag{Kind: FlagBusinessContinuity,
 			Reason: "Business continuity incident: trigger the business continuity plan",
 			Done:   in.ContinuityPlanAt != nil})

@@ -56,7 +56,7 @@ func TestEscalationsFromTheDatabase(t *testing.T) {
 		require.False(t, am.Done)
 		require.Contains(t, am.Reason, "Database")
 
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, status.RecordAMInformed, "Max"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, status.EscalationStep{What: status.RecordAMInformed, DecidedBy: "Max"}))
 		b.clock.Advance(5 * time.Hour)
 		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, third.ID)
 		require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestEscalationsFromTheDatabase(t *testing.T) {
 		require.NotNil(t, pm, "over 4 h asks for the post-mortem decision")
 		require.False(t, pm.Done)
 
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, status.RecordPostmortemNo, "Max"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, status.EscalationStep{What: status.RecordPostmortemNo, DecidedBy: "Max"}))
 		got, err = b.svc.Incidents.ByID(b.ctx, p.ID, third.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.PostmortemNo, got.PostmortemDecision)
@@ -76,7 +76,7 @@ func TestEscalationsFromTheDatabase(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, flagOf(flags, status.FlagPostmortemDecision).Done)
 
-		err = b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, "coffee", "Max")
+		err = b.svc.Incidents.RecordEscalation(b.ctx, p.ID, third.ID, status.EscalationStep{What: "coffee", DecidedBy: "Max"})
 		requireField(t, err, status.KindInvalid, "record")
 		tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, third.ID)
 		require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestEscalationsFromTheDatabase(t *testing.T) {
 		for _, e := range tl {
 			bodies = append(bodies, e.Text())
 		}
-		require.Contains(t, bodies, "Account Management informed.")
-		require.Contains(t, bodies, "Post-mortem decision: no post-mortem.")
+		require.Contains(t, bodies, "Account Management informed: Max, recorded by Herald.")
+		require.Contains(t, bodies, "Post-mortem decision by Max (Account Management), recorded by Herald: no post-mortem.")
 	})
 }

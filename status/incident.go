@@ -279,6 +279,30 @@ type Incident struct {
 	PostmortemDecidedBy string             `bun:"postmortem_decided_by"`
 	PostmortemDecidedAt *time.Time         `bun:"postmortem_decided_at"`
 	ContinuityPlanAt    *time.Time         `bun:"continuity_plan_at"`
+	// ContinuityNotNeeded says why a business-continuity incident did
+	// not need the plan; resolving one needs this or ContinuityPlanAt.
+	ContinuityNotNeeded string `bun:"continuity_not_needed"`
+	// AMInformedRecordedBy and PostmortemRecordedBy name who recorded the
+	// step when it was not the member of Account Management named in
+	// AMInformedBy or PostmortemDecidedBy; empty when they recorded it.
+	AMInformedRecordedBy string `bun:"am_informed_recorded_by"`
+	PostmortemRecordedBy string `bun:"postmortem_recorded_by"`
+
+	// Security marks an information-security incident or a vulnerability;
+	// SecurityReportedAt is when it was reported to the
+	// information-security officer, and by whom.
+	Security           SecurityKind `bun:"security"`
+	SecurityReportedAt *time.Time   `bun:"security_reported_at"`
+	SecurityReportedBy string       `bun:"security_reported_by"`
+	// OutOfHours is set when the incident was declared outside the
+	// page's office hours: the on-call guide applies.
+	OutOfHours bool `bun:"out_of_hours"`
+	// VideoRoom is the incident's video room when it is not the page's.
+	VideoRoom string `bun:"video_room"`
+	// ContactChannels are the channels agreed with the affected customers
+	// and NextContactAt the next time they are to be contacted there.
+	ContactChannels ContactChannels `bun:"contact_channels,type:text"`
+	NextContactAt   *time.Time      `bun:"next_contact_at"`
 
 	// Closing (DESIGN.md §1): who confirmed the services are back, and the
 	// closing summary.

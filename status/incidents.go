@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,14 @@ type IncidentInput struct {
 	// IntakeID names the triage item the incident is declared from: it is
 	// marked declared, and what it says goes on the timeline.
 	IntakeID string
+
+	// Security marks an information-security incident or a
+	// vulnerability; with no Visibility given it makes the incident
+	// internal (see DefaultVisibility). Without it, Visibility is
+	// required.
+	Security SecurityKind
+	// VideoRoom is the incident's own video room, when not the page's.
+	VideoRoom string
 }
 
 func (in *IncidentInput) checkRecord(f FieldErrors) {
@@ -78,6 +87,10 @@ func (in *IncidentInput) checkRecord(f FieldErrors) {
 	checkText(f, "reproduce", in.Reproduce, MaxBodyLen, false, true)
 	checkText(f, "contact", in.Contact, MaxNameLen, false, false)
 	checkText(f, "affected_customers", in.AffectedCustomers, MaxShortLen, false, true)
+	if !in.Security.Valid() {
+		f.Add("security", OneOf(SecurityKinds))
+	}
+	checkURL(f, "video_room", strings.TrimSpace(in.VideoRoom))
 }
 
 // UpdateInput describes an update to an incident.
@@ -175,6 +188,9 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 	if !in.Severity.Valid() {
 		f.Add("severity", OneOf(Severities))
 	}
+	if in.Visibility == "" && in.Security != SecurityNone {
+		in.Visibility = DefaultVisibility(in.Security)
+	}
 	if !in.Visibility.Valid() {
 		f.Add("visibility", OneOf(Visibilities))
 	}
@@ -195,11 +211,14 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 		State: in.State, Visibility: in.Visibility, StartedAt: started, CreatedAt: now, UpdatedAt: now,
 		Summary: in.Summary, Source: in.Source, SourceReference: strings.TrimSpace(in.SourceReference),
 		Caller: strings.TrimSpace(in.Caller), Reproduce: in.Reproduce, Contact: strings.TrimSpace(in.Contact),
-		AffectedCustomers: in.AffectedCustomers, DeclaredBy: strings.TrimSpace(in.Author), Version: 0}
+		AffectedCustomers: in.AffectedCustomers, DeclaredBy: strings.TrimSpace(in.Author), Version: 0,
+		Security: in.Security, VideoRoom: strings.TrimSpace(in.VideoRoom)}
 	err := s.inTx(ctx, &pageID, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := pageByID(ctx, tx, pageID); err != nil {
+		page, err := pageByID(ctx, tx, pageID)
+		if err != nil {
 			return err
 		}
+		inc.OutOfHours = !page.Office.Open(now, page.Location())
 		// Inserted as investigating; applyUpdate moves it to the first
 		// update's state with that state's side effects.
 		inc.State = StateInvestigating
@@ -216,6 +235,9 @@ func (s *Incidents) Declare(ctx context.Context, pageID string, in IncidentInput
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineDeclared, in.Author, now, now,
 			msgIncidentDeclared(inc.Severity, inc.Title, inc.Visibility)); err != nil {
+			return err
+		}
+		if err := declaredNotes(ctx, tx, inc, page, in.Author, now); err != nil {
 			return err
 		}
 		if in.IntakeID != "" {
@@ -271,7 +293,7 @@ func (s *Incidents) PostUpdate(ctx context.Context, pageID, incidentID string, i
 			in.State = inc.State
 		}
 		if in.State == StateResolved {
-			if err := postmortemGate(inc, now); err != nil {
+			if err := closingGate(inc, now); err != nil {
 				return err
 			}
 		}
@@ -532,6 +554,18 @@ type IncidentPatch struct {
 	// AutoHolding turns the automatic holding update on or off.
 	AutoHolding *bool
 
+	// Security marks or unmarks the incident as a security matter.
+	Security *SecurityKind
+	// VideoRoom sets the incident's own video room; empty means the
+	// page's.
+	VideoRoom *string
+	// ContactChannels and NextContactAt are what was agreed with the
+	// affected customers: how to keep in touch, and when next. A changed
+	// next contact time must be in the future, within a week; a pointer
+	// to nil clears it.
+	ContactChannels *ContactChannels
+	NextContactAt   **time.Time
+
 	// Version, when not zero, is the incident version the form was based
 	// on: if the incident changed since, the patch is refused.
 	Version int
@@ -569,8 +603,44 @@ func (p *IncidentPatch) validate(f FieldErrors, now time.Time) {
 		checkText(f, "postmortem", *p.Postmortem, MaxBodyLen, false, true)
 	}
 	rec := IncidentInput{Source: SourceNone, Summary: deref(p.Summary), Reproduce: deref(p.Reproduce),
-		Contact: deref(p.Contact), AffectedCustomers: deref(p.AffectedCustomers)}
+		Contact: deref(p.Contact), AffectedCustomers: deref(p.AffectedCustomers), VideoRoom: deref(p.VideoRoom)}
+	if p.Security != nil {
+		rec.Security = *p.Security
+	}
 	rec.checkRecord(f)
+	if p.ContactChannels != nil {
+		checkContactChannels(f, *p.ContactChannels)
+	}
+}
+
+// MaxNextContactAhead is how far ahead a next contact time may be set.
+const MaxNextContactAhead = 7 * 24 * time.Hour
+
+func checkNextContact(next *time.Time, now time.Time) error {
+	switch {
+	case next == nil:
+		return nil
+	case !next.After(now):
+		return FieldError("next_contact_at", "must be in the future")
+	case next.After(now.Add(MaxNextContactAhead)):
+		return FieldError("next_contact_at", "must be within a week")
+	}
+	return nil
+}
+
+// declaredNotes writes on a new incident's timeline what the process
+// asks the team to know from the start: declared out of hours, a
+// security matter.
+func declaredNotes(ctx context.Context, tx bun.IDB, inc *Incident, page *Page, actor string, now time.Time) error {
+	if inc.OutOfHours {
+		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, actor, now, now, msgOutOfHours(page.Office)); err != nil {
+			return err
+		}
+	}
+	if inc.Security != SecurityNone {
+		return addTimeline(ctx, tx, inc.ID, TimelineChange, actor, now, now, msgSecurityMarked(SecurityNone, inc.Security))
+	}
+	return nil
 }
 
 // Update applies patch to an incident. Widening the visibility of
@@ -608,6 +678,26 @@ func (s *Incidents) Update(ctx context.Context, pageID, id string, p IncidentPat
 		setIf(&inc.Reproduce, p.Reproduce)
 		setIf(&inc.AffectedCustomers, p.AffectedCustomers)
 		setIf(&inc.AutoHolding, p.AutoHolding)
+		setIf(&inc.Security, p.Security)
+		if p.VideoRoom != nil {
+			inc.VideoRoom = strings.TrimSpace(*p.VideoRoom)
+		}
+		if p.ContactChannels != nil {
+			inc.ContactChannels = *p.ContactChannels
+		}
+		if p.NextContactAt != nil {
+			next := *p.NextContactAt
+			if next != nil {
+				t := next.UTC().Truncate(time.Second)
+				next = &t
+			}
+			if !equalTime(next, inc.NextContactAt) {
+				if err := checkNextContact(next, now); err != nil {
+					return err
+				}
+			}
+			inc.NextContactAt = next
+		}
 		if p.StartedAt != nil {
 			inc.StartedAt = p.StartedAt.UTC().Truncate(time.Microsecond)
 			if inc.ResolvedAt != nil && inc.StartedAt.After(*inc.ResolvedAt) {
@@ -626,7 +716,11 @@ func (s *Incidents) Update(ctx context.Context, pageID, id string, p IncidentPat
 				return err
 			}
 		}
-		if err := timelineForPatch(ctx, tx, &before, inc, now); err != nil {
+		page, err := pageByID(ctx, tx, pageID)
+		if err != nil {
+			return err
+		}
+		if err := timelineForPatch(ctx, tx, &before, inc, page, now); err != nil {
 			return err
 		}
 		if err := saveIncident(ctx, tx, &before, inc, now); err != nil {
@@ -740,7 +834,7 @@ func plural(n int) string {
 }
 
 // timelineForPatch writes what a patch changed on the incident's timeline.
-func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now time.Time) error {
+func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, page *Page, now time.Time) error {
 	type entry struct {
 		kind TimelineKind
 		said said
@@ -771,6 +865,15 @@ func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, now t
 			s = plain(MsgAutoHoldingOn)
 		}
 		entries = append(entries, entry{TimelineChange, s})
+	}
+	if old.Security != inc.Security {
+		entries = append(entries, entry{TimelineChange, msgSecurityMarked(old.Security, inc.Security)})
+	}
+	if old.VideoRoom != inc.VideoRoom {
+		entries = append(entries, entry{TimelineChange, msgVideoRoomSet(inc.VideoRoom)})
+	}
+	if !slices.Equal(old.ContactChannels, inc.ContactChannels) || !equalTime(old.NextContactAt, inc.NextContactAt) {
+		entries = append(entries, entry{TimelineChange, msgContactAgreed(inc.ContactChannels, inc.NextContactAt, page.TimeZone)})
 	}
 	if old.Summary != inc.Summary || old.Reproduce != inc.Reproduce || old.Contact != inc.Contact || old.AffectedCustomers != inc.AffectedCustomers {
 		entries = append(entries, entry{TimelineChange, plain(MsgRecordEdited)})

@@ -175,7 +175,7 @@ func TestIncidentLifecycle(t *testing.T) {
 		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.Equal(t, status.KindConflict, status.KindOf(err))
 		require.Contains(t, status.Message(err), "post-mortem decision")
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Casey"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.EscalationStep{What: status.RecordPostmortemYes, DecidedBy: "Casey"}))
 		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.Equal(t, status.KindConflict, status.KindOf(err), "a yes needs the post-mortem written")
 		_, err = b.svc.Incidents.SavePostmortem(b.ctx, p.ID, inc.ID, status.PostmortemInput{Kind: status.PostmortemInternal,

@@ -19,6 +19,11 @@ type Page struct {
 	TimeZone     string `bun:"time_zone"`
 	SupportEmail string `bun:"support_email"`
 	SupportURL   string `bun:"support_url"`
+	// The team's process settings (DESIGN.md §1), internal only.
+	Office           OfficeHours `bun:"embed:office_"`
+	OncallGuideURL   string      `bun:"oncall_guide_url"`  // what applies outside office hours
+	VideoRoomURL     string      `bun:"video_room_url"`    // the team's standing video room
+	VulnerabilityURL string      `bun:"vulnerability_url"` // the vulnerability process
 	// Version grows with every change to the page's public data; replicas
 	// compare it to decide when to rebuild their snapshot.
 	Version   int64     `bun:"version"`

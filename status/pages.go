@@ -17,6 +17,11 @@ type PageInput struct {
 	SupportEmail string
 	SupportURL   string
 	Hosts        []string
+	// The team's process settings, internal only.
+	Office           OfficeHours
+	OncallGuideURL   string
+	VideoRoomURL     string
+	VulnerabilityURL string
 }
 
 // PagePatch changes some fields of a page; nil fields stay as they are.
@@ -28,6 +33,11 @@ type PagePatch struct {
 	SupportEmail *string
 	SupportURL   *string
 	Hosts        *[]string
+	// Office sets the office hours (no days: none kept).
+	Office           *OfficeHours
+	OncallGuideURL   *string
+	VideoRoomURL     *string
+	VulnerabilityURL *string
 }
 
 func (p *PagePatch) validate() error {
@@ -49,6 +59,15 @@ func (p *PagePatch) validate() error {
 	}
 	if p.SupportURL != nil {
 		checkURL(f, "support_url", *p.SupportURL)
+	}
+	if p.Office != nil {
+		p.Office.check(f)
+	}
+	for field, v := range map[string]*string{"oncall_guide_url": p.OncallGuideURL, "video_room_url": p.VideoRoomURL,
+		"vulnerability_url": p.VulnerabilityURL} {
+		if v != nil {
+			checkURL(f, field, strings.TrimSpace(*v))
+		}
 	}
 	if p.Hosts != nil {
 		if len(*p.Hosts) > 20 {
@@ -82,14 +101,17 @@ func (s *Pages) Create(ctx context.Context, in PageInput) (*Page, error) {
 	}
 	hosts := normaliseHosts(in.Hosts)
 	patch := PagePatch{Slug: &in.Slug, Name: &in.Name, Description: &in.Description, TimeZone: &in.TimeZone,
-		SupportEmail: &in.SupportEmail, SupportURL: &in.SupportURL, Hosts: &hosts}
+		SupportEmail: &in.SupportEmail, SupportURL: &in.SupportURL, Hosts: &hosts, Office: &in.Office,
+		OncallGuideURL: &in.OncallGuideURL, VideoRoomURL: &in.VideoRoomURL, VulnerabilityURL: &in.VulnerabilityURL}
 	if err := patch.validate(); err != nil {
 		return nil, err
 	}
 	now := s.Now()
 	p := &Page{ID: NewID(), Slug: in.Slug, Name: strings.TrimSpace(in.Name), Description: in.Description,
 		TimeZone: in.TimeZone, SupportEmail: in.SupportEmail, SupportURL: in.SupportURL,
-		Version: 1, CreatedAt: now, UpdatedAt: now, Hosts: hosts}
+		Version: 1, CreatedAt: now, UpdatedAt: now, Hosts: hosts, Office: in.Office.normalised(),
+		OncallGuideURL: strings.TrimSpace(in.OncallGuideURL), VideoRoomURL: strings.TrimSpace(in.VideoRoomURL),
+		VulnerabilityURL: strings.TrimSpace(in.VulnerabilityURL)}
 	err := s.inTx(ctx, &p.ID, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkSlugFree(ctx, tx, p.Slug, ""); err != nil {
 			return err
@@ -169,6 +191,15 @@ func (s *Pages) Update(ctx context.Context, id string, patch PagePatch) (*Page, 
 		setIf(&p.TimeZone, patch.TimeZone)
 		setIf(&p.SupportEmail, patch.SupportEmail)
 		setIf(&p.SupportURL, patch.SupportURL)
+		if patch.Office != nil {
+			p.Office = patch.Office.normalised()
+		}
+		for dst, v := range map[*string]*string{&p.OncallGuideURL: patch.OncallGuideURL, &p.VideoRoomURL: patch.VideoRoomURL,
+			&p.VulnerabilityURL: patch.VulnerabilityURL} {
+			if v != nil {
+				*dst = strings.TrimSpace(*v)
+			}
+		}
 		p.UpdatedAt = s.Now()
 		p.Version++
 		if _, err := tx.NewUpdate().Model(p).WherePK().Exec(ctx); err != nil {

@@ -234,7 +234,7 @@ func (s *core) publishScheduled(ctx context.Context, pageID, id string) (bool, e
 		in.validate(f, now)
 		var gate error
 		if in.State == StateResolved {
-			gate = postmortemGate(inc, now)
+			gate = closingGate(inc, now)
 		}
 		switch {
 		case !inc.State.Open():

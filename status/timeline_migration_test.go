@@ -37,6 +37,19 @@ type oldTimelineEntry struct {
 	Channel    string    `bun:"channel"`
 }
 
+// oldPage is the least of a page the old incident needs.
+type oldPage struct {
+	bun.BaseModel `bun:"table:pages"`
+
+	ID        string    `bun:"id,pk"`
+	Slug      string    `bun:"slug"`
+	Name      string    `bun:"name"`
+	TimeZone  string    `bun:"time_zone"`
+	Version   int64     `bun:"version"`
+	CreatedAt time.Time `bun:"created_at"`
+	UpdatedAt time.Time `bun:"updated_at"`
+}
+
 // oldIncident is the least of an incident the old entries need.
 type oldIncident struct {
 	bun.BaseModel `bun:"table:incidents"`
@@ -171,7 +184,8 @@ func TestTimelineMigration(t *testing.T) {
 			require.NoError(t, db.NewMigratorFS(bdb, migrationsBefore(t, d, timelineParamsMigration), nil).Up(ctx))
 
 			svc := status.New(bdb, status.Options{Now: func() time.Time { return epoch.Add(3 * time.Hour) }})
-			p, err := svc.Pages.Create(ctx, status.PageInput{Slug: "old", Name: "Old"})
+			p := &oldPage{ID: status.NewID(), Slug: "old", Name: "Old", TimeZone: "Etc/UTC", Version: 1, CreatedAt: epoch, UpdatedAt: epoch}
+			_, err = bdb.NewInsert().Model(p).Exec(ctx)
 			require.NoError(t, err)
 			inc := &oldIncident{ID: status.NewID(), PageID: p.ID, Title: "Old", Severity: "major", State: "resolved",
 				Visibility: "public", StartedAt: epoch, CreatedAt: epoch, UpdatedAt: epoch}

@@ -242,7 +242,7 @@ func TestTimelineLifecycle(t *testing.T) {
 			require.NoError(t, b.svc.Incidents.CancelScheduledUpdate(b.ctx, p.ID, inc.ID, su.ID, "Bob"))
 		}
 		for _, r := range []status.EscalationRecord{status.RecordAMInformed, status.RecordContinuityPlan, status.RecordPostmortemNo, status.RecordPostmortemYes} {
-			require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, r, "Bob"))
+			require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.EscalationStep{What: r, DecidedBy: "Bob"}))
 		}
 		for _, in := range []status.PostmortemInput{{Kind: status.PostmortemInternal, Action: status.PostmortemSave, Text: "We learnt."},
 			{Kind: status.PostmortemPublic, Action: status.PostmortemSave, Text: "Draft."},
@@ -292,10 +292,10 @@ func TestTimelineLifecycle(t *testing.T) {
 			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
 			"change Bob: Scheduled an update for 10 Mar 15:00 CET: Later.",
 			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
-			"change Bob: Account Management informed.",
-			"change Bob: Business continuity plan triggered.",
-			"change Bob: Post-mortem decision: no post-mortem.",
-			"change Bob: Post-mortem decision: a post-mortem will be written.",
+			"change Herald: Account Management informed: Bob, recorded by Herald.",
+			"change Herald: Business continuity plan triggered.",
+			"change Herald: Post-mortem decision by Bob (Account Management), recorded by Herald: no post-mortem.",
+			"change Herald: Post-mortem decision by Bob (Account Management), recorded by Herald: a post-mortem will be written.",
 			"change Herald: Internal post-mortem saved.",
 			"change Herald: Public post-mortem draft saved.",
 			"change Herald: Public post-mortem published.",

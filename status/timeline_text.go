@@ -54,6 +54,14 @@ const (
 	MsgPostmortemDecisionYes   TimelineMessage = "postmortem_decision_yes"   // none
 	MsgPostmortemDecisionNo    TimelineMessage = "postmortem_decision_no"    // none
 	MsgContinuityPlanTriggered TimelineMessage = "continuity_plan_triggered" // none
+	MsgAMInformedBy            TimelineMessage = "am_informed_by"            // by (who in Account Management), recorded_by ("" when by recorded it)
+	MsgPostmortemDecided       TimelineMessage = "postmortem_decided"        // decision (yes, no), by, recorded_by
+	MsgContinuityNotNeeded     TimelineMessage = "continuity_not_needed"     // reason
+	MsgSecurityMarked          TimelineMessage = "security_marked"           // from, to (security kinds)
+	MsgSecurityReported        TimelineMessage = "security_reported"         // none
+	MsgOutOfHours              TimelineMessage = "out_of_hours"              // hours (the office hours in words)
+	MsgContactAgreed           TimelineMessage = "contact_agreed"            // channels (comma-separated), next_at (RFC 3339 or ""), zone
+	MsgVideoRoomSet            TimelineMessage = "video_room_set"            // url ("" when back to the page's)
 
 	MsgUpdateScheduled          TimelineMessage = "update_scheduled"           // kind, at (RFC 3339), zone (the page's), text (first line)
 	MsgScheduledUpdateCancelled TimelineMessage = "scheduled_update_cancelled" // at (RFC 3339)
@@ -186,6 +194,47 @@ func msgCustomersChanged(added, removed, total int) said {
 		"total": strconv.Itoa(total)}}
 }
 
+func msgAMInformed(by, recordedBy string) said {
+	return said{MsgAMInformedBy, TimelineParams{"by": by, "recorded_by": recordedBy}}
+}
+
+func msgPostmortemDecided(d PostmortemDecision, by, recordedBy string) said {
+	return said{MsgPostmortemDecided, TimelineParams{"decision": string(d), "by": by, "recorded_by": recordedBy}}
+}
+
+func msgContinuityNotNeeded(reason string) said {
+	return said{MsgContinuityNotNeeded, TimelineParams{"reason": reason}}
+}
+
+func msgSecurityMarked(from, to SecurityKind) said {
+	return said{MsgSecurityMarked, TimelineParams{"from": string(from), "to": string(to)}}
+}
+
+func msgOutOfHours(h OfficeHours) said {
+	return said{MsgOutOfHours, TimelineParams{"hours": h.String()}}
+}
+
+func msgContactAgreed(cs ContactChannels, next *time.Time, zone string) said {
+	p := TimelineParams{"channels": lower(cs.String()), "next_at": "", "zone": zone}
+	if next != nil {
+		p["next_at"] = timeParam(*next)
+	}
+	return said{MsgContactAgreed, p}
+}
+
+func msgVideoRoomSet(url string) said {
+	return said{MsgVideoRoomSet, TimelineParams{"url": url}}
+}
+
+// recordedBy is ", recorded by NAME" for an Account Management step
+// recorded by someone else, "" otherwise.
+func recordedBy(e *TimelineEntry) string {
+	if r := e.param("recorded_by"); r != "" {
+		return ", recorded by " + r
+	}
+	return ""
+}
+
 func msgUpdateScheduled(kind UpdateKind, at time.Time, zone, text string) said {
 	return said{MsgUpdateScheduled, TimelineParams{"kind": string(kind), "at": timeParam(at), "zone": zone, "text": text}}
 }
@@ -292,6 +341,46 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 	MsgPostmortemDecisionYes:   fixed("Post-mortem decision: a post-mortem will be written."),
 	MsgPostmortemDecisionNo:    fixed("Post-mortem decision: no post-mortem."),
 	MsgContinuityPlanTriggered: fixed("Business continuity plan triggered."),
+	MsgAMInformedBy: func(e *TimelineEntry) string {
+		return "Account Management informed: " + e.param("by") + recordedBy(e) + "."
+	},
+	MsgPostmortemDecided: func(e *TimelineEntry) string {
+		what := "a post-mortem will be written"
+		if e.param("decision") == string(PostmortemNo) {
+			what = "no post-mortem"
+		}
+		return fmt.Sprintf("Post-mortem decision by %s (Account Management)%s: %s.", e.param("by"), recordedBy(e), what)
+	},
+	MsgContinuityNotNeeded: func(e *TimelineEntry) string {
+		return "Business continuity plan not needed: " + e.param("reason")
+	},
+	MsgSecurityMarked: func(e *TimelineEntry) string {
+		if to := SecurityKind(e.param("to")); to != SecurityNone {
+			return "Marked as " + withArticle(lower(to.Label())) + "."
+		}
+		return "No longer marked as a security matter (was " + withArticle(lower(SecurityKind(e.param("from")).Label())) + ")."
+	},
+	MsgSecurityReported: fixed("Reported to the information-security officer."),
+	MsgOutOfHours: func(e *TimelineEntry) string {
+		return "Declared outside office hours (" + e.param("hours") + "): the on-call guide applies."
+	},
+	MsgContactAgreed: func(e *TimelineEntry) string {
+		channels := e.param("channels")
+		if channels == "" {
+			channels = "none"
+		}
+		next := "none set"
+		if e.param("next_at") != "" {
+			next = e.timeText("next_at", (&Page{TimeZone: e.param("zone")}).Location(), "2 Jan 15:04 MST")
+		}
+		return "Contact with the customers agreed: " + channels + "; next contact " + next + "."
+	},
+	MsgVideoRoomSet: func(e *TimelineEntry) string {
+		if e.param("url") == "" {
+			return "Video room: back to the team's standing room."
+		}
+		return "Video room for this incident: " + e.param("url")
+	},
 
 	MsgUpdateScheduled: func(e *TimelineEntry) string {
 		loc := (&Page{TimeZone: e.param("zone")}).Location()

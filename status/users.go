@@ -60,13 +60,16 @@ func (r Role) AtLeast(least Role) bool {
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID           string    `bun:"id,pk"`
-	Email        string    `bun:"email"`
-	Name         string    `bun:"name"`
-	Role         Role      `bun:"role"`
-	PasswordHash string    `bun:"password_hash" json:"-"`
-	CreatedAt    time.Time `bun:"created_at"`
-	UpdatedAt    time.Time `bun:"updated_at"`
+	ID    string `bun:"id,pk"`
+	Email string `bun:"email"`
+	Name  string `bun:"name"`
+	Role  Role   `bun:"role"`
+	// AccountManagement marks a member of Account Management, who
+	// takes the post-mortem decision (DESIGN.md §1).
+	AccountManagement bool      `bun:"account_management"`
+	PasswordHash      string    `bun:"password_hash" json:"-"`
+	CreatedAt         time.Time `bun:"created_at"`
+	UpdatedAt         time.Time `bun:"updated_at"`
 	// DisabledAt is set while the user may not sign in.
 	DisabledAt *time.Time `bun:"disabled_at"`
 	// LastLoginAt is the last successful sign-in. It is left out of the

@@ -106,7 +106,7 @@ func TestPublicView_Uptime(t *testing.T) {
 		b.clock.Set(time.Date(2026, time.March, 8, 15, 0, 0, 0, time.UTC)) // midnight 9 March in Tokyo
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Components: affect(young.ID, status.MajorOutage)})
 		b.clock.Advance(6 * time.Hour)
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.EscalationStep{What: status.RecordPostmortemNo, DecidedBy: "Casey"}))
 		_, err := b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		b.clock.Set(epoch)
@@ -168,7 +168,7 @@ func TestPublicView_Overall(t *testing.T) {
 		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Severity: status.SeverityMajor})
 		require.Equal(t, status.ImpactMajor, overall().Indicator, "an open public incident outranks maintenance")
 		b.clock.Advance(time.Minute)
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.RecordPostmortemNo, "Casey"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, inc.ID, status.EscalationStep{What: status.RecordPostmortemNo, DecidedBy: "Casey"}))
 		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Body: "Fixed."})
 		require.NoError(t, err)
 		require.Equal(t, status.ImpactMaintenance, overall().Indicator, "a resolved incident no longer counts")

@@ -40,6 +40,7 @@ type Config struct {
 	Secret                 string
 	ServiceDeskEmail       string
 	AccountManagementEmail string
+	SecurityEmail          string
 	Workers                bool
 	MailAcknowledge        bool
 	AutoMigrate            bool
@@ -84,6 +85,7 @@ func (c *Config) settings() []setting {
 		{flag: "secret", env: "HERALD_SECRET", def: "", usage: "key for session and link tokens (unset: generated, kept in the database)", str: &c.Secret},
 		{flag: "service-desk-email", env: "HERALD_SERVICE_DESK_EMAIL", def: "", usage: "where dismissed intake goes", str: &c.ServiceDeskEmail},
 		{flag: "account-management-email", env: "HERALD_ACCOUNT_MANAGEMENT_EMAIL", def: "", usage: "where escalation notices go", str: &c.AccountManagementEmail},
+		{flag: "security-email", env: "HERALD_SECURITY_EMAIL", def: "", usage: "the information-security officer, told of security incidents", str: &c.SecurityEmail},
 		{flag: "workers", env: "HERALD_WORKERS", def: "true", usage: "run background workers (false: this replica serves HTTP only)", boolean: &c.Workers},
 		{flag: "auto-migrate", env: "HERALD_AUTO_MIGRATE", def: "true", usage: "apply database migrations when serve starts", boolean: &c.AutoMigrate},
 		{flag: "admin-email", env: "HERALD_ADMIN_EMAIL", def: "admin@localhost", usage: "email of the first admin user, created on an empty database", str: &c.AdminEmail},
@@ -190,7 +192,7 @@ func (c *Config) Validate() error {
 		bad("HERALD_SECRET", "must be at least 32 characters (or unset to let Herald generate one)")
 	}
 	for env, v := range map[string]string{"HERALD_SERVICE_DESK_EMAIL": c.ServiceDeskEmail,
-		"HERALD_ACCOUNT_MANAGEMENT_EMAIL": c.AccountManagementEmail, "HERALD_ADMIN_EMAIL": c.AdminEmail} {
+		"HERALD_ACCOUNT_MANAGEMENT_EMAIL": c.AccountManagementEmail, "HERALD_SECURITY_EMAIL": c.SecurityEmail, "HERALD_ADMIN_EMAIL": c.AdminEmail} {
 		if v == "" && env != "HERALD_ADMIN_EMAIL" {
 			continue
 		}

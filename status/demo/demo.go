@@ -194,7 +194,7 @@ func demoPastIncident(ctx context.Context, svc *status.Service, clock *Clock, rn
 	clock.Set(clock.Now().Add(step))
 	// Closed by the process: major incidents get a published post-mortem.
 	if sev == status.SeverityMajor {
-		if err := svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.RecordPostmortemYes, "Incident commander"); err != nil {
+		if err := svc.Incidents.RecordEscalation(ctx, p.ID, inc.ID, status.EscalationStep{What: status.RecordPostmortemYes, DecidedBy: "Incident commander"}); err != nil {
 			return err
 		}
 		pm := fmt.Sprintf("## Summary\n\n%s\n\n## Impact\n\n%s was unavailable for about %s.\n\n## Root cause\n\n%s\n\n## Action items\n\n- Add an alert for the early signs.\n",

@@ -218,7 +218,7 @@ func benchData(b *testing.B, svc *status.Service) {
 			Components: []status.ComponentStatusInput{{ComponentID: c.ID, Status: status.PartialOutage}},
 			Body:       fmt.Sprintf("We are seeing elevated 5xx error rates on %s and are investigating.", c.Name)})
 		// Started days ago: the post-mortem decision comes before resolving.
-		if err := svc.Incidents.RecordEscalation(b.Context(), p.ID, inc.ID, status.RecordPostmortemNo, "bench"); err != nil {
+		if err := svc.Incidents.RecordEscalation(b.Context(), p.ID, inc.ID, status.EscalationStep{What: status.RecordPostmortemNo, DecidedBy: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := svc.Incidents.PostUpdate(b.Context(), p.ID, inc.ID, status.UpdateInput{State: status.StateResolved,

@@ -59,7 +59,7 @@ func TestConsoleDashboard(t *testing.T) {
 		require.Contains(t, body, "/console/pages/"+p.ID+"/incidents/"+long.ID)
 		require.Contains(t, body, "/console/pages/"+p.ID+"/incidents/"+fresh.ID)
 
-		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, long.ID, status.RecordAMInformed, "Casey"))
+		require.NoError(t, b.svc.Incidents.RecordEscalation(b.ctx, p.ID, long.ID, status.EscalationStep{What: status.RecordAMInformed, DecidedBy: "Casey"}))
 		body = br.send(http.MethodGet, "/console/", nil).String()
 		require.NotContains(t, body, "inform Account Management", "a step done no longer needs anyone")
 		require.NotContains(t, body, "waiting in the triage inbox", "an empty inbox says nothing")

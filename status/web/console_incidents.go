@@ -400,6 +400,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Severities: status.Severities, Methods: status.ConfirmationMethods, Scheduled: desk.Scheduled, Customers: desk.Customers,
 		AllCustomers: desk.AllCustomers, Templates: status.TemplatesFor(desk.Templates, inc.State), HasCadence: desk.HasCadence,
 		Holding: desk.Holding, incidentPanel: panel}
+	d.Flash = incidentNotices[c.Query("done")]
 	if desk.HasCadence {
 		d.Cadence, d.DueIn = desk.CadenceState(), dueText(desk.Cadence.Due.Sub(now))
 	}
@@ -644,18 +645,45 @@ func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
 }
 
 // recordConsoleEscalation serves POST /console/pages/:page/incidents/:id/escalations:
-// records that Account Management was informed, the post-mortem decision, or
-// that the continuity plan was triggered.
+// records that Account Management was informed, the post-mortem decision,
+// the continuity plan triggered or not needed, or the security report.
 func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
-	err := s.deps.Service.Incidents.RecordEscalation(c.UserContext(), c.Params("page"), c.Params("id"),
-		status.EscalationRecord(c.FormValue("record")), authorName(s.consoleBase(c).User))
-	if status.KindOf(err) == status.KindInvalid {
-		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, url.Values{}, map[string]string{"flags": "That cannot be recorded."})
+	form := formValues(c)
+	what := status.EscalationRecord(form.Get("record"))
+	err := s.deps.Service.Incidents.RecordEscalation(c.UserContext(), c.Params("page"), c.Params("id"), status.EscalationStep{
+		What: what, DecidedBy: form.Get("decided_by"), Reason: form.Get("reason")})
+	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
+		code, msg, f := classify(err)
+		fields := map[string]string{"flags": "Not recorded: " + msg}
+		switch {
+		case f["decided_by"] != "" && strings.TrimSpace(form.Get("decided_by")) == "":
+			fields["flags"] = "Not recorded: name the person in Account Management who decided (you are not marked as Account Management)."
+		case f["reason"] != "" && strings.TrimSpace(form.Get("reason")) == "":
+			fields["flags"] = "Not recorded: say why the business continuity plan was not needed."
+		case f["decided_by"] != "":
+			fields["flags"] = "Not recorded: the name of who decided " + f["decided_by"] + "."
+		case f["reason"] != "":
+			fields["flags"] = "Not recorded: the reason " + f["reason"] + "."
+		}
+		return s.renderConsoleIncident(c, code, form, fields)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id")), fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done="+string(what)+"#flags-h", fiber.StatusSeeOther)
+}
+
+// incidentNotices are the success messages the incident page shows after
+// a change, by the done parameter its redirect carries (never the text
+// itself, so nobody can put words on the page through a link).
+var incidentNotices = map[string]string{
+	string(status.RecordAMInformed):          "Recorded: Account Management informed.",
+	string(status.RecordPostmortemYes):       "Recorded: the post-mortem decision (yes).",
+	string(status.RecordPostmortemNo):        "Recorded: the post-mortem decision (no).",
+	string(status.RecordContinuityPlan):      "Recorded: business continuity plan triggered.",
+	string(status.RecordContinuityNotNeeded): "Recorded: the business continuity plan was not needed, and why.",
+	string(status.RecordSecurityReported):    "Recorded: reported to the information-security officer.",
+	"process":                                "Saved: security, contact with the customers and video room.",
 }
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.
@@ -681,7 +709,8 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 		ConfirmationMethod: form.Get("confirmation_method"),
 		Message:            form.Get("message"), Resolution: status.Resolution(form.Get("close_resolution")),
 		Cause: form.Get("cause"), Solution: form.Get("solution"), Remaining: form.Get("remaining"),
-		FollowUps: form.Get("follow_ups"), Author: authorName(s.consoleBase(c).User), Notify: &notify, Version: version})
+		FollowUps: form.Get("follow_ups"), ContinuityNotNeeded: form.Get("continuity_not_needed"),
+		Author: authorName(s.consoleBase(c).User), Notify: &notify, Version: version})
 	switch status.KindOf(err) {
 	case status.KindInvalid, status.KindConflict:
 		code, msg, f := classify(err)

@@ -234,8 +234,8 @@ func (w *leakWorld) buildOpen(t *testing.T) {
 	_, err = svc.Incidents.AddNote(ctx, pid, inc.ID, w.mark("internal note", "zqinternalnotezq", mayTeam), "Casey", nil)
 	require.NoError(t, err)
 	require.NoError(t, svc.Incidents.AssignRole(ctx, pid, inc.ID, status.RoleCommander, w.user.ID, "Casey"))
-	require.NoError(t, svc.Incidents.RecordEscalation(ctx, pid, inc.ID, status.RecordAMInformed,
-		w.mark("escalation: who informed Account Management", "zqescalatedbyzq", mayTeam)))
+	require.NoError(t, svc.Incidents.RecordEscalation(ctx, pid, inc.ID, status.EscalationStep{What: status.RecordAMInformed,
+		DecidedBy: w.mark("escalation: who in Account Management was informed", "zqescalatedbyzq", mayTeam)}))
 	_, err = svc.Incidents.ScheduleUpdate(ctx, pid, inc.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: w.mark("scheduled update (not yet published)", "zqscheduledzq", mayTeam)}, epoch.Add(2*time.Hour))
 	require.NoError(t, err)

@@ -77,7 +77,7 @@ func buildWorld(t *testing.T, b *testBundle) *world {
 		Body: "A fix is deployed; we are watching."})
 	require.NoError(t, err)
 	b.clock.Advance(30 * time.Minute)
-	require.NoError(t, svc.Incidents.RecordEscalation(ctx, w.page.ID, w.past.ID, status.RecordPostmortemNo, "Casey"))
+	require.NoError(t, svc.Incidents.RecordEscalation(ctx, w.page.ID, w.past.ID, status.EscalationStep{What: status.RecordPostmortemNo, DecidedBy: "Casey"}))
 	_, err = svc.Incidents.PostUpdate(ctx, w.page.ID, w.past.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
 		Resolution: status.ResolutionPermanent, Body: "Logins work again."})
 	require.NoError(t, err)
