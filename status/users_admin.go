@@ -31,9 +31,12 @@ type UserPatch struct {
 	Name     *string
 	Role     *Role
 	Disabled *bool
+	// AccountManagement marks or unmarks a member of Account Management.
+	AccountManagement *bool
 }
 
-// UpdateUser changes a user's name, role or whether they may sign in, and
+// UpdateUser changes a user's name, role, Account Management flag or
+// whether they may sign in, and
 // records the change in the audit log. Disabling a user ends all their
 // sessions. Herald keeps at least one active admin: demoting or disabling
 // the last one is KindConflict, as is disabling oneself (the actor in ctx).
@@ -67,6 +70,7 @@ func (s *Accounts) UpdateUser(ctx context.Context, id string, p UserPatch) (*Use
 		if p.Role != nil {
 			u.Role = *p.Role
 		}
+		setIf(&u.AccountManagement, p.AccountManagement)
 		if p.Disabled != nil && *p.Disabled != u.Disabled() {
 			u.DisabledAt = nil
 			if *p.Disabled {
@@ -77,7 +81,7 @@ func (s *Accounts) UpdateUser(ctx context.Context, id string, p UserPatch) (*Use
 			return err
 		}
 		u.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(u).Column("name", "role", "disabled_at", "updated_at").WherePK().Exec(ctx); err != nil {
+		if _, err := tx.NewUpdate().Model(u).Column("name", "role", "account_management", "disabled_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user %s: %w", id, err)
 		}
 		action := "update"
