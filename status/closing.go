@@ -27,8 +27,8 @@ type CloseInput struct {
 	// record yet.
 	ContinuityNotNeeded string
 	Author              string
-	Notify             *bool
-	Version            int // the incident version the form was based on
+	Notify              *bool
+	Version             int // the incident version the form was based on
 }
 
 // closingGate refuses to resolve a business-continuity incident until
