@@ -30,6 +30,8 @@ type declarePage struct {
 	Sources    []status.Source
 	Statuses   []status.ComponentStatus
 	Expected   func(status.Severity) string
+	// SecurityKinds are the security marks to choose from.
+	SecurityKinds []status.SecurityKind
 }
 
 // Value returns the submitted value of a form field.
@@ -88,7 +90,8 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 		return status.Errorf(status.KindNotFound, "There is no status page yet. Create one first.")
 	}
 	d := declarePage{consoleBase: s.consoleBase(c), Pages: pages, Page: pages[0], Form: form, Fields: fields,
-		Severities: status.Severities, Sources: status.Sources, Statuses: status.ComponentStatuses[1:], Expected: status.ExpectedResolution}
+		Severities: status.Severities, Sources: status.Sources, Statuses: status.ComponentStatuses[1:], Expected: status.ExpectedResolution,
+		SecurityKinds: status.SecurityKinds}
 	for _, p := range pages {
 		if p.ID == pageID {
 			d.Page = p
@@ -123,8 +126,16 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	}
 	customers := form["customer"]
 	user := s.consoleBase(c).User
+	security, vis := status.SecurityKind(form.Get("security")), status.Visibility(form.Get("visibility"))
+	madeInternal := security != status.SecurityNone && vis == status.VisibilityPublic && form.Get("security_public") == ""
+	if madeInternal {
+		// A security matter goes public only once the
+		// information-security officer agreed.
+		vis = status.DefaultVisibility(security)
+	}
 	inc, err := s.deps.Service.Incidents.Declare(c.UserContext(), page.ID, status.IncidentInput{
-		Title: form.Get("title"), Severity: status.Severity(form.Get("severity")), Visibility: status.Visibility(form.Get("visibility")),
+		Title: form.Get("title"), Severity: status.Severity(form.Get("severity")), Visibility: vis,
+		Security: security, VideoRoom: form.Get("video_room"),
 		StartedAt: started, Components: comps, Body: form.Get("body"), Kind: status.KindAnalysis, Author: authorName(user),
 		NextUpdate: next, Summary: form.Get("summary"), Source: status.Source(form.Get("source")),
 		SourceReference: form.Get("source_reference"), Caller: form.Get("caller"), Reproduce: form.Get("reproduce"),
@@ -141,7 +152,11 @@ func (s *Server) declareIncident(c *fiber.Ctx) error {
 	if err := s.deps.Service.Incidents.AssignRole(c.UserContext(), page.ID, inc.ID, status.RoleCommander, user.ID, authorName(user)); err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(page.ID, inc.ID), fiber.StatusSeeOther)
+	to := incidentURL(page.ID, inc.ID)
+	if madeInternal {
+		to += "?done=security_internal"
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 // staleCustomers is what the console says when a chosen customer was
@@ -684,6 +699,8 @@ var incidentNotices = map[string]string{
 	string(status.RecordContinuityNotNeeded): "Recorded: the business continuity plan was not needed, and why.",
 	string(status.RecordSecurityReported):    "Recorded: reported to the information-security officer.",
 	"process":                                "Saved: security, contact with the customers and video room.",
+	"security_internal": "Declared internal: a security matter goes public only once the information-security officer agrees. " +
+		"Report it to them now (see Needs attention).",
 }
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.
