@@ -49,7 +49,7 @@ func (d declarePage) Chosen(name, value string) bool {
 // &intake=ID the form starts from that open inbox item.
 func (s *Server) showDeclare(c *fiber.Ctx) error {
 	form := url.Values{"severity": {string(status.SeverityMinor)}, "visibility": {string(status.VisibilityPublic)},
-		"next_update": {"30"}, "contact": {s.consoleBase(c).User.Email}}
+		"next_update": {"30"}}
 	var fields map[string]string
 	if id := c.Query("intake"); id != "" {
 		notice, err := s.prefillFromIntake(c, form, id)
