@@ -25,7 +25,9 @@ const (
 //	public incident: public title, updates     yes      yes        yes
 //	the team's title of a retitled incident    no       if C's     yes
 //	customers-only update of an incident       no       if C's     yes
-//	the record, notes, timeline, roles         no       no         yes
+//	the record's contact (ContactOf)        with the incident     yes
+//	the rest of the record, notes, timeline    no       no         yes
+//	roles                                      no       no         yes
 //	internal incident and its updates          no       no         yes
 //	hidden components                          no       no         yes
 //	public post-mortem (published)             yes      yes        yes
