@@ -33,15 +33,27 @@ type notice struct {
 	public     bool     // on the public page
 }
 
-// noticeData is what the email templates show.
+// noticeData is what the email templates show. An incident's update
+// says what DESIGN.md §1 asks of every status: which services are
+// affected, what happened (title and body), when it started, the current
+// state, the next update and whom to contact.
 type noticeData struct {
 	PageName, Title, State, Kind, When string
 	Body                               string
 	BodyHTML                           htmltemplate.HTML
-	Components, NextUpdate             string
-	IncidentURL                        string
-	Customer                           string // set for a customer contact's email
-	ManageURL, UnsubscribeURL          string // set for a subscriber's email
+	// Components names what is affected: the incident's visible
+	// components, or the maintenance's.
+	Components string
+	// Changes are the component statuses this update changed.
+	Changes string
+	// Started, Current, NextUpdate and Contact are an incident's, empty
+	// for maintenance; NextUpdate is empty, and UpdateLate set, once the
+	// promised time has passed.
+	Started, Current, NextUpdate, Contact string
+	UpdateLate                            bool
+	IncidentURL                           string
+	Customer                              string // set for a customer contact's email
+	ManageURL, UnsubscribeURL             string // set for a subscriber's email
 }
 
 // newNotice prepares the emails of update updID as view v shows it; nil
@@ -68,13 +80,21 @@ func newNotice(page *status.Page, v *status.IncidentView, updID string, base *ur
 	n.data = noticeData{PageName: page.Name, Title: v.Title, State: upd.State.Label(), Kind: kind,
 		When: upd.DisplayAt.In(loc).Format("Jan 2, 2006 15:04 MST"), Body: templates.PlainTextAt(upd.Body, base),
 		BodyHTML: templates.MarkdownAt(upd.Body, base)}
-	var names []string
+	var changes []string
 	for _, ch := range upd.Components {
-		names = append(names, ch.Name+": "+ch.NewStatus.Label())
+		changes = append(changes, ch.Name+": "+ch.NewStatus.Label())
 	}
-	n.data.Components = strings.Join(names, ", ")
+	n.data.Changes = strings.Join(changes, ", ")
+	n.data.Components = strings.Join(v.Affected, ", ")
+	n.data.Started = v.StartedAt.In(loc).Format("Jan 2, 2006 15:04 MST")
+	n.data.Current = v.State.Label()
+	n.data.Contact = v.Contact
 	if v.NextUpdateAt != nil && v.State.Open() {
-		n.data.NextUpdate = v.NextUpdateAt.In(loc).Format("15:04 MST")
+		if v.NextUpdateLate {
+			n.data.UpdateLate = true
+		} else {
+			n.data.NextUpdate = v.NextUpdateAt.In(loc).Format("15:04 MST")
+		}
 	}
 	if v.Public {
 		n.public = true

@@ -13,8 +13,9 @@ import (
 
 // Watch sends the internal notices of the process, checked on every clock
 // tick (on the leader only): the communication manager's reminder 5
-// minutes before a customer update is due, the incident commander's notice
-// when it is overdue, and Account Management's notices at 2 h, at the third
+// minutes before an update is due, the incident commander's notice when it
+// is overdue (worded by the incident's audience: an internal incident's
+// update is for the ticket, see status.CadenceWordsFor), and Account Management's notices at 2 h, at the third
 // incident on a component within 48 h and for the post-mortem decision.
 // Each notice has a dedupe key naming its incident and occasion, so it goes
 // out once however often the tick runs, on however many replicas.
@@ -118,13 +119,14 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 	if cad, ok := status.CadenceOf(inc); ok {
 		slot := cad.Due.UTC().Format("20060102T1504")
 		loc := p.Location()
+		words := status.CadenceWordsFor(inc.Visibility)
 		switch cad.State(now) {
 		case status.CadenceDueSoon:
 			for _, to := range holders(roles, status.RoleComms, status.RoleCommander) {
 				out = append(out, internal{key: "reminder:" + inc.ID + ":" + slot + ":" + to, to: to,
-					subject: "Customer update due at " + cad.Due.In(loc).Format("15:04 MST") + ": " + oneLine(inc.Title),
-					text: fmt.Sprintf("The next customer update of %q is due at %s.\n\nPost it (or a holding update) here:\n%s\n",
-						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
+					subject: words.Due + " at " + cad.Due.In(loc).Format("15:04 MST") + ": " + oneLine(inc.Title),
+					text: fmt.Sprintf("The next %s of %q is due at %s.\n\nPost it (or a holding update) here:\n%s\n",
+						words.Update, inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
 			}
 		case status.CadenceOverdue:
 			posted, err := w.Service.Incidents.PostHoldingUpdate(ctx, p.ID, inc.ID, cad.Due)
@@ -136,9 +138,9 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 			}
 			for _, to := range holders(roles, status.RoleCommander) {
 				out = append(out, internal{key: "overdue:" + inc.ID + ":" + slot + ":" + to, to: to,
-					subject: "Customer update overdue: " + oneLine(inc.Title),
-					text: fmt.Sprintf("The customer update of %q was due at %s and has not been posted.\n\n%s\n",
-						inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
+					subject: words.Overdue + ": " + oneLine(inc.Title),
+					text: fmt.Sprintf("The %s of %q was due at %s and has not been posted.\n\n%s\n",
+						words.Update, inc.Title, cad.Due.In(loc).Format("15:04 MST"), link)})
 			}
 		}
 	}

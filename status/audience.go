@@ -2,6 +2,7 @@ package status
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,7 +25,9 @@ const (
 //	public incident: public title, updates     yes      yes        yes
 //	the team's title of a retitled incident    no       if C's     yes
 //	customers-only update of an incident       no       if C's     yes
-//	the record, notes, timeline, roles         no       no         yes
+//	the record's contact (ContactOf)        with the incident     yes
+//	the rest of the record, notes, timeline    no       no         yes
+//	roles                                      no       no         yes
 //	internal incident and its updates          no       no         yes
 //	hidden components                          no       no         yes
 //	public post-mortem (published)             yes      yes        yes
@@ -129,8 +132,20 @@ type IncidentView struct {
 	ResolvedAt   *time.Time
 	CreatedAt    time.Time
 	// UpdatedAt is the last change this audience can see.
-	UpdatedAt    time.Time
-	NextUpdateAt *time.Time
+	UpdatedAt time.Time
+	// NextUpdateAt is the promised time of the next update while the
+	// incident is open; NextUpdateLate is set when that time had passed
+	// when the view was read, so outputs say an update is on its way
+	// instead of showing a time gone by as if it were to come.
+	NextUpdateAt   *time.Time
+	NextUpdateLate bool
+	// Affected names the affected components this audience may see, in
+	// the page's order, on every update (not only those that change one).
+	Affected []string
+	// Contact is whom to ask about the incident: the record's contact,
+	// else the page's support address, else its support URL; empty when
+	// there is none.
+	Contact string
 	// Postmortem is the published post-mortem.
 	Postmortem   string
 	PostmortemAt *time.Time
@@ -186,17 +201,33 @@ func (v *IncidentView) First(u *UpdateView) bool {
 	return len(v.Updates) > 0 && v.Updates[len(v.Updates)-1] == u
 }
 
+// sight is what an incident is seen with besides itself: its page (for
+// the support address), the page's components in order, which of them the
+// audience may see, and when the view is read.
+type sight struct {
+	page       *Page        // nil: no support address to fall back on
+	components []*Component // nil: no names for Affected
+	visible    func(componentID string) bool
+	now        time.Time // zero: the next update is never late
+}
+
 // see is the one place that decides what audience a sees of inc (loaded
 // with its updates and components). linked are the ids of the customers the
-// incident affects; visible says which components the audience may see. It
-// returns nil when the audience may not see the incident at all.
-func see(a Audience, inc *Incident, linked []string, visible func(componentID string) bool) *IncidentView {
+// incident affects; at says which components the audience may see, and
+// with what page and time the view is read. It returns nil when the
+// audience may not see the incident at all.
+func see(a Audience, inc *Incident, linked []string, at sight) *IncidentView {
 	if !a.sees(inc.Visibility, linked) {
 		return nil
 	}
+	visible := at.visible
 	v := &IncidentView{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, Severity: inc.Severity, State: inc.State,
 		Public: inc.Public(), StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
-		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, NextUpdateAt: inc.NextUpdateAt}
+		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, Contact: ContactOf(inc, at.page)}
+	if inc.State.Open() && inc.NextUpdateAt != nil {
+		v.NextUpdateAt = inc.NextUpdateAt
+		v.NextUpdateLate = !at.now.IsZero() && !at.now.Before(*inc.NextUpdateAt)
+	}
 	if inc.PublicTitle != "" && !a.affected(linked) {
 		// Only the team and the incident's own customers read the
 		// team's title, which may name a customer.
@@ -208,6 +239,11 @@ func see(a Audience, inc *Incident, linked []string, visible func(componentID st
 	for _, ic := range inc.Components {
 		if visible(ic.ComponentID) {
 			v.Components = append(v.Components, &IncidentComponent{IncidentID: ic.IncidentID, ComponentID: ic.ComponentID, Status: ic.Status})
+		}
+	}
+	for _, c := range at.components {
+		if visible(c.ID) && slices.ContainsFunc(v.Components, func(ic *IncidentComponent) bool { return ic.ComponentID == c.ID }) {
+			v.Affected = append(v.Affected, c.Name)
 		}
 	}
 	for _, u := range inc.Updates {
@@ -237,4 +273,21 @@ func see(a Audience, inc *Incident, linked []string, visible func(componentID st
 		}
 	}
 	return v
+}
+
+// ContactOf is whom to ask about inc, as every customer-facing update
+// says (DESIGN.md §1): the record's contact when it names one, else the
+// page's support address, else its support URL; empty when there is none.
+// p may be nil (no page to fall back on).
+func ContactOf(inc *Incident, p *Page) string {
+	if c := strings.TrimSpace(inc.Contact); c != "" {
+		return c
+	}
+	if p == nil {
+		return ""
+	}
+	if p.SupportEmail != "" {
+		return p.SupportEmail
+	}
+	return p.SupportURL
 }

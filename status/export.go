@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// TimelineMarkdown renders an incident's record, roles, customer updates
-// and timeline as a Markdown document, for tickets and post-mortems. Times
+// TimelineMarkdown renders an incident's record, roles, updates (customer
+// or internal ones, by its audience) and timeline as a Markdown document, for tickets and post-mortems. Times
 // are shown in loc.
 func TimelineMarkdown(inc *Incident, roles []*RoleAssignment, timeline []*TimelineEntry, names map[string]string, loc *time.Location) string {
 	var b strings.Builder
@@ -46,7 +46,7 @@ func TimelineMarkdown(inc *Incident, roles []*RoleAssignment, timeline []*Timeli
 		}
 	}
 	if len(inc.Updates) > 0 {
-		b.WriteString("\n## Customer updates\n")
+		fmt.Fprintf(&b, "\n## %s\n", CadenceWordsFor(inc.Visibility).Updates)
 		for i := len(inc.Updates) - 1; i >= 0; i-- {
 			u := inc.Updates[i]
 			fmt.Fprintf(&b, "\n### %s · %s · %s\n\n%s\n", at(u.DisplayAt), u.State.Label(), u.Kind.Label(), strings.TrimSpace(u.Body))

@@ -261,7 +261,7 @@ type Incident struct {
 	SourceReference   string `bun:"source_reference"`   // alert, ticket or link
 	Caller            string `bun:"caller"`             // who called or wrote
 	Reproduce         string `bun:"reproduce"`          // how to reproduce or check it
-	Contact           string `bun:"contact"`            // who to contact with questions
+	Contact           string `bun:"contact"`            // who to contact with questions: every update shows it
 	AffectedCustomers string `bun:"affected_customers"` // internal only
 	DeclaredBy        string `bun:"declared_by"`
 	// NextUpdateAt is the promised time of the next customer update while

@@ -763,7 +763,7 @@ func publicChange(old, inc *Incident) bool {
 	}
 	return old.Visibility != inc.Visibility || old.Title != inc.Title || old.PublicTitle != inc.PublicTitle ||
 		old.Severity != inc.Severity || !old.StartedAt.Equal(inc.StartedAt) || old.Postmortem != inc.Postmortem ||
-		!equalTime(old.PostmortemAt, inc.PostmortemAt)
+		!equalTime(old.PostmortemAt, inc.PostmortemAt) || old.Contact != inc.Contact
 }
 
 func equalTime(a, b *time.Time) bool {

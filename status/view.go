@@ -70,8 +70,9 @@ func (s *Pages) View(ctx context.Context, a Audience, pageID string) (*PageView,
 				byID[c.ID] = &cp
 			}
 		}
+		at := sight{page: v.Page, components: all, visible: visible, now: now}
 		for _, inc := range incs {
-			if iv := see(a, inc, linked[inc.ID], visible); iv != nil {
+			if iv := see(a, inc, linked[inc.ID], at); iv != nil {
 				v.Incidents = append(v.Incidents, iv)
 			}
 			if a.Kind != AudiencePublic && inc.State.Open() && !inc.Public() && a.sees(inc.Visibility, linked[inc.ID]) {
@@ -165,7 +166,7 @@ func (s *Incidents) Views(ctx context.Context, pageID, id string, as ...Audience
 	var vs []*IncidentView
 	err := s.db.RunInTx(ctx, snapshotTx(s.db), func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		vs, err = incidentViews(ctx, tx, pageID, id, as)
+		vs, err = incidentViews(ctx, tx, pageID, id, as, s.Now())
 		return err
 	})
 	return vs, normalise(err)
@@ -174,7 +175,7 @@ func (s *Incidents) Views(ctx context.Context, pageID, id string, as ...Audience
 // incidentViewWith is IncidentView read through db (a transaction the
 // caller holds).
 func (s *core) incidentViewWith(ctx context.Context, db bun.IDB, a Audience, pageID, id string) (*IncidentView, error) {
-	vs, err := incidentViews(ctx, db, pageID, id, []Audience{a})
+	vs, err := incidentViews(ctx, db, pageID, id, []Audience{a}, s.Now())
 	if err != nil {
 		return nil, normalise(err)
 	}
@@ -184,8 +185,14 @@ func (s *core) incidentViewWith(ctx context.Context, db bun.IDB, a Audience, pag
 	return vs[0], nil
 }
 
-func incidentViews(ctx context.Context, tx bun.IDB, pageID, id string, as []Audience) ([]*IncidentView, error) {
+// incidentViews reads an incident of the page once and returns what each
+// audience sees of it at now (nil for one that may not see it).
+func incidentViews(ctx context.Context, tx bun.IDB, pageID, id string, as []Audience, now time.Time) ([]*IncidentView, error) {
 	inc, err := incidentOnPage(ctx, tx, pageID, id)
+	if err != nil {
+		return nil, err
+	}
+	page, err := pageByID(ctx, tx, pageID)
 	if err != nil {
 		return nil, err
 	}
@@ -202,16 +209,17 @@ func incidentViews(ctx context.Context, tx bun.IDB, pageID, id string, as []Audi
 	}
 	vs := make([]*IncidentView, len(as))
 	for i, a := range as {
-		vs[i] = see(a, inc, linked[inc.ID], componentsFor(a, all))
+		vs[i] = see(a, inc, linked[inc.ID], sight{page: page, components: all, visible: componentsFor(a, all), now: now})
 	}
 	return vs, nil
 }
 
 // InternalView is the team's view of an incident already loaded with its
 // updates and components: every update with the audience it was posted
-// for.
+// for. Read without the page, it names no affected components, its
+// contact is the record's only, and its next update is never late.
 func (inc *Incident) InternalView() *IncidentView {
-	return see(Internal(), inc, nil, func(string) bool { return true })
+	return see(Internal(), inc, nil, sight{visible: func(string) bool { return true }})
 }
 
 func (v *PageView) updatedAt() time.Time {

@@ -185,3 +185,118 @@ func TestPublicView_NotFound(t *testing.T) {
 		}
 	})
 }
+
+// Each audience's view of an incident carries what every update must say
+// (DESIGN.md §1): the affected components it may see, by name in the
+// page's order; whom to contact (the record's contact, else the page's
+// support address); and the next update, marked late once its time has
+// passed, none once resolved.
+func TestIncidentViewCarriesWhatEveryUpdateSays(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin", SupportEmail: "support@acme.example",
+			SupportURL: "https://acme.example/help"})
+		second := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Website", Position: 2})
+		first := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "API", Position: 1})
+		hidden := statustest.Component(t, b.svc, p.ID, &statustest.ComponentOpts{Name: "Backend", Position: 3, Hidden: true})
+		acme := statustest.Customer(t, b.svc, &statustest.CustomerOpts{Name: "Acme"})
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Errors", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityCustomers, Body: "Looking.", Contact: "  Erin, +49 30 5550100 ", Customers: []string{acme.ID},
+			Components: affect(second.ID, status.PartialOutage, hidden.ID, status.MajorOutage, first.ID, status.DegradedPerformance)})
+		require.NoError(t, err)
+		require.NotNil(t, inc.NextUpdateAt)
+
+		views := func() (customer, team *status.IncidentView) {
+			t.Helper()
+			vs, err := b.svc.Incidents.Views(b.ctx, p.ID, inc.ID, status.CustomerAudience(acme.ID), status.Internal(), status.Public())
+			require.NoError(t, err)
+			require.Nil(t, vs[2], "the public does not see a customers-only incident")
+			return vs[0], vs[1]
+		}
+		cv, tv := views()
+		require.Equal(t, []string{"API", "Website"}, cv.Affected, "by the page's order, hidden ones left out")
+		require.Equal(t, []string{"API", "Website", "Backend"}, tv.Affected, "the team sees every one")
+		require.Equal(t, "Erin, +49 30 5550100", cv.Contact)
+		requireTimePtr(t, *inc.NextUpdateAt, cv.NextUpdateAt)
+		require.False(t, cv.NextUpdateLate)
+
+		b.clock.Set(*inc.NextUpdateAt)
+		cv, _ = views()
+		require.True(t, cv.NextUpdateLate, "late from the promised time on")
+		requireTimePtr(t, *inc.NextUpdateAt, cv.NextUpdateAt)
+
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{Contact: statustest.Ptr("")})
+		require.NoError(t, err)
+		cv, _ = views()
+		require.Equal(t, "support@acme.example", cv.Contact, "no contact in the record: the page's support address")
+
+		_, err = b.svc.Pages.Update(b.ctx, p.ID, status.PagePatch{SupportEmail: statustest.Ptr("")})
+		require.NoError(t, err)
+		cv, _ = views()
+		require.Equal(t, "https://acme.example/help", cv.Contact, "nor a support address: its support URL")
+
+		_, err = b.svc.Incidents.PostUpdate(b.ctx, p.ID, inc.ID, status.UpdateInput{State: status.StateResolved, Kind: status.KindResolution,
+			Resolution: status.ResolutionPermanent, Body: "Fixed."})
+		require.NoError(t, err)
+		cv, _ = views()
+		require.Nil(t, cv.NextUpdateAt, "resolved: no next update")
+		require.False(t, cv.NextUpdateLate)
+
+		pv, err := b.svc.Pages.View(b.ctx, status.CustomerAudience(acme.ID), p.ID)
+		require.NoError(t, err)
+		require.Len(t, pv.Incidents, 1)
+		require.Equal(t, []string{"API", "Website"}, pv.Incidents[0].Affected, "the page's view says the same")
+		require.Equal(t, "https://acme.example/help", pv.Incidents[0].Contact)
+	})
+}
+
+// The public sees a public incident's contact, so changing it is a public
+// change: the page is rebuilt and its public time moves.
+func TestPublicIncidentContactIsPublic(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		pub := statustest.Incident(t, b.svc, p.ID, nil)
+		version := func() int64 {
+			vs, err := b.svc.Pages.Versions(b.ctx)
+			require.NoError(t, err)
+			return vs[p.ID]
+		}
+		v0 := version()
+		b.clock.Advance(time.Hour)
+		_, err := b.svc.Incidents.Update(b.ctx, p.ID, pub.ID, status.IncidentPatch{Contact: statustest.Ptr("ops@acme.example")})
+		require.NoError(t, err)
+		require.Greater(t, version(), v0)
+		v, err := b.svc.Pages.View(b.ctx, status.Public(), p.ID)
+		require.NoError(t, err)
+		requireTime(t, b.clock.Now(), v.UpdatedAt)
+		require.Equal(t, "ops@acme.example", v.Incidents[0].Contact)
+	})
+}
+
+// Every customer-facing update names whom to contact: the record's
+// contact, else the page's support address, else its support URL.
+func TestContactOf(t *testing.T) {
+	t.Parallel()
+	both := &status.Page{SupportEmail: "support@acme.example", SupportURL: "https://acme.example/help"}
+	for _, tc := range []struct {
+		name    string
+		contact string
+		page    *status.Page
+		want    string
+	}{
+		{"the record's contact wins", "Erin, +49 30 5550100", both, "Erin, +49 30 5550100"},
+		{"spaces only are no contact", "  \t ", both, "support@acme.example"},
+		{"the page's support address", "", both, "support@acme.example"},
+		{"the page's support URL", "", &status.Page{SupportURL: "https://acme.example/help"}, "https://acme.example/help"},
+		{"a page without either", "", &status.Page{}, ""},
+		{"no page", "", nil, ""},
+		{"no page, the record's contact", "ops@acme.example", nil, "ops@acme.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, status.ContactOf(&status.Incident{Contact: tc.contact}, tc.page))
+		})
+	}
+}

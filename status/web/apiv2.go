@@ -204,7 +204,11 @@ func (a *apiView) incident(inc *status.IncidentView) spIncident {
 		if i == 0 && out.NextUpdateAt != nil {
 			// The promise travels with the newest update, so widgets that
 			// show only update bodies show it too.
-			body += "\n\nNext update by " + inc.NextUpdateAt.In(a.v.Page.Location()).Format("15:04 MST") + "."
+			if inc.NextUpdateLate {
+				body += "\n\nAn update is on its way."
+			} else {
+				body += "\n\nNext update by " + inc.NextUpdateAt.In(a.v.Page.Location()).Format("15:04 MST") + "."
+			}
 		}
 		su := spUpdate{ID: u.ID, Status: u.State.Statuspage(), Body: body, IncidentID: inc.ID, CreatedAt: ts(u.CreatedAt),
 			UpdatedAt: ts(u.CreatedAt), DisplayAt: ts(u.DisplayAt), DeliverNotifications: u.Notify,

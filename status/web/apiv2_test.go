@@ -278,8 +278,8 @@ func TestAPIv2(t *testing.T) {
 					require.Nil(t, active["monitoring_at"])
 					ups := active["incident_updates"].([]any)
 					require.Len(t, ups, 2)
-					require.Equal(t, "Rolling back.\n\nNext update by 11:40 UTC.", ups[0].(map[string]any)["body"],
-						"newest update first, carrying the promised next update")
+					require.Equal(t, "Rolling back.\n\nAn update is on its way.", ups[0].(map[string]any)["body"],
+						"newest update first, carrying the promised next update, whose time (11:40) has passed at 12:00")
 					require.Equal(t, "2026-03-10T11:40:00.000Z", active["next_update_at"])
 					require.Equal(t, "We identified a faulty deploy.", ups[1].(map[string]any)["body"])
 					require.Nil(t, ups[0].(map[string]any)["affected_components"], "the update touched only a hidden component")

@@ -37,6 +37,12 @@ type declarePage struct {
 // Value returns the submitted value of a form field.
 func (d declarePage) Value(name string) string { return d.Form.Get(name) }
 
+// Words are the words for the regular update of an incident of the
+// visibility chosen on the form.
+func (d declarePage) Words() status.CadenceWords {
+	return status.CadenceWordsFor(status.Visibility(d.Value("visibility")))
+}
+
 // Chosen reports whether value is among the submitted values of name.
 func (d declarePage) Chosen(name, value string) bool {
 	for _, v := range d.Form[name] {
@@ -51,7 +57,7 @@ func (d declarePage) Chosen(name, value string) bool {
 // &intake=ID the form starts from that open inbox item.
 func (s *Server) showDeclare(c *fiber.Ctx) error {
 	form := url.Values{"severity": {string(status.SeverityMinor)}, "visibility": {string(status.VisibilityPublic)},
-		"next_update": {"30"}, "contact": {s.consoleBase(c).User.Email}}
+		"next_update": {"30"}}
 	var fields map[string]string
 	if id := c.Query("intake"); id != "" {
 		notice, err := s.prefillFromIntake(c, form, id)
@@ -756,6 +762,12 @@ func (s *Server) previewMarkdown(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentType, htmlType)
 	return c.SendString(string(templates.Markdown(body)))
+}
+
+// Words are the words for the incident's regular update: customer or
+// internal, by its audience.
+func (d incidentConsolePage) Words() status.CadenceWords {
+	return status.CadenceWordsFor(d.Incident.Visibility)
 }
 
 // Audience says who an update of the incident reaches, for the form.

@@ -281,7 +281,7 @@ func TestConsoleTimelineExport(t *testing.T) {
 		require.Contains(t, md, "Ann: Two lines # injected heading\n", "timeline entries stay on one line")
 		require.NotContains(t, md, "\n# injected")
 		for _, want := range []string{"- Alerted by: Phone call · Bob", "- Components: API (Partial outage)", "## What happened\n\nIt broke.",
-			"- Technical lead: Vic", "## Customer updates", "Looking.", "## Timeline", "Vic is now technical lead."} {
+			"- Technical lead: Vic", "## Internal updates" /* an internal incident's */, "Looking.", "## Timeline", "Vic is now technical lead."} {
 			require.Contains(t, md, want)
 		}
 		anon := newBrowser(t, b)

@@ -218,16 +218,17 @@ func (w *leakWorld) buildResolved(t *testing.T) {
 func (w *leakWorld) buildOpen(t *testing.T) {
 	svc, ctx, pid := w.b.svc, w.b.ctx, w.page.ID
 	inc, err := svc.Incidents.Declare(ctx, pid, status.IncidentInput{Severity: status.SeverityMinor, Visibility: status.VisibilityPublic,
-		Title:             w.mark("open public incident: title", "zqopentitlezq", mayAll, audiencePublic),
-		Body:              w.mark("open public incident: first update", "zqopenbodyzq", mayAll, audiencePublic),
-		Components:        affect(w.pub.ID, status.PartialOutage, w.hidden.ID, status.MajorOutage),
-		Author:            w.mark("update author", "zqupdateauthorzq", mayTeam),
-		Summary:           w.mark("record: what happened", "zqsummaryzq", mayTeam),
-		Source:            status.SourcePhone,
-		SourceReference:   w.mark("record: source reference", "zqsourcereferencezq", mayTeam),
-		Caller:            w.mark("record: caller", "zqcallerzq", mayTeam),
-		Reproduce:         w.mark("record: how to check it", "zqreproducezq", mayTeam),
-		Contact:           w.mark("record: contact", "zqcontactzq", mayTeam),
+		Title:           w.mark("open public incident: title", "zqopentitlezq", mayAll, audiencePublic),
+		Body:            w.mark("open public incident: first update", "zqopenbodyzq", mayAll, audiencePublic),
+		Components:      affect(w.pub.ID, status.PartialOutage, w.hidden.ID, status.MajorOutage),
+		Author:          w.mark("update author", "zqupdateauthorzq", mayTeam),
+		Summary:         w.mark("record: what happened", "zqsummaryzq", mayTeam),
+		Source:          status.SourcePhone,
+		SourceReference: w.mark("record: source reference", "zqsourcereferencezq", mayTeam),
+		Caller:          w.mark("record: caller", "zqcallerzq", mayTeam),
+		Reproduce:       w.mark("record: how to check it", "zqreproducezq", mayTeam),
+		// Every update names whom to contact, to all who see the incident.
+		Contact:           w.mark("record: contact", "zqcontactzq", mayAll, audiencePublic),
 		AffectedCustomers: w.mark("record: affected customers (free text)", "zqaffectedcustomerszq", mayTeam)})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, inc)
@@ -265,6 +266,7 @@ func (w *leakWorld) buildNonPublic(t *testing.T) {
 		Body:       w.mark("internal incident: first update", "zqinternalbodyzq", mayTeam),
 		Components: affect(w.pub.ID, status.MajorOutage), Customers: []string{w.custA.ID}})
 	w.mark("internal incident: id", internal.ID, mayTeam)
+	w.record(t, internal, "internal incident", mayTeam)
 	_, err := svc.Incidents.PostUpdate(ctx, pid, internal.ID, status.UpdateInput{Kind: status.KindProgress,
 		Body: w.mark("internal incident: second update", "zqinternalupdatezq", mayTeam)})
 	require.NoError(t, err)
@@ -282,9 +284,23 @@ func (w *leakWorld) buildNonPublic(t *testing.T) {
 			Body:       w.mark("customers-only incident of "+c.x+": update", "zqcustomersonly"+c.x+"bodyzq", c.may, c.a),
 			Components: affect(w.pub.ID, status.DegradedPerformance), Customers: []string{c.cust.ID}})
 		w.mark("customers-only incident of "+c.x+": id", inc.ID, c.may)
+		w.record(t, inc, "customers-only incident of "+c.x, c.may, c.a)
 		w.incidents = append(w.incidents, inc)
 		w.linked[c.cust.ID] = append(w.linked[c.cust.ID], inc.ID)
 	}
+}
+
+// record fills in the record of a non-public incident: its contact, which
+// every update shows to those in may (and must be seen by must), and the
+// fields that are the team's only.
+func (w *leakWorld) record(t *testing.T, inc *status.Incident, what string, may []leakAudience, must ...leakAudience) {
+	x := strings.ReplaceAll(strings.ReplaceAll(what, " ", ""), "-", "")
+	_, err := w.b.svc.Incidents.Update(w.b.ctx, w.page.ID, inc.ID, status.IncidentPatch{
+		Contact:           statustest.Ptr(w.mark(what+": record's contact", "zq"+x+"contactzq", may, must...)),
+		Summary:           statustest.Ptr(w.mark(what+": record's what happened", "zq"+x+"summaryzq", mayTeam)),
+		Reproduce:         statustest.Ptr(w.mark(what+": record's how to check it", "zq"+x+"reproducezq", mayTeam)),
+		AffectedCustomers: statustest.Ptr(w.mark(what+": record's affected customers", "zq"+x+"affectedzq", mayTeam))})
+	require.NoError(t, err)
 }
 
 // buildWidened makes an incident of customer A's, widened to public with a

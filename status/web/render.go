@@ -77,15 +77,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return "ok"
 		},
-		"affected": func(inc *status.IncidentView, names map[string]string) string {
-			var out []string
-			for _, ic := range inc.Components {
-				if n, ok := names[ic.ComponentID]; ok {
-					out = append(out, n)
-				}
-			}
-			return strings.Join(out, ", ")
-		},
+		"join": strings.Join,
 		"names": func(ids []string, names map[string]string) string {
 			var out []string
 			for _, id := range ids {
