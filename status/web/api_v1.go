@@ -98,6 +98,23 @@ type pageJSON struct {
 	URL          string    `json:"url"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	pageProcessJSON
+}
+
+// pageProcessJSON is how the team running a page works: office hours,
+// the on-call guide, the standing video room, the vulnerability process.
+type pageProcessJSON struct {
+	OfficeHours      officeHoursJSON `json:"office_hours"`
+	OncallGuideURL   string          `json:"oncall_guide_url"`
+	VideoRoomURL     string          `json:"video_room_url"`
+	VulnerabilityURL string          `json:"vulnerability_url"`
+}
+
+type officeHoursJSON struct {
+	Days     []string `json:"days"`
+	Opens    string   `json:"opens"`
+	Closes   string   `json:"closes"`
+	Holidays []string `json:"holidays"`
 }
 
 func (s *Server) pageJSON(p *status.Page) pageJSON {
@@ -107,7 +124,21 @@ func (s *Server) pageJSON(p *status.Page) pageJSON {
 	}
 	return pageJSON{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, TimeZone: p.TimeZone,
 		SupportEmail: p.SupportEmail, SupportURL: p.SupportURL, Hosts: hosts, URL: s.pageURL(p),
-		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		pageProcessJSON: pageProcessJSON{OncallGuideURL: p.OncallGuideURL, VideoRoomURL: p.VideoRoomURL, VulnerabilityURL: p.VulnerabilityURL,
+			OfficeHours: officeHoursJSON{Days: splitList(p.Office.Days, ","), Opens: p.Office.Opens, Closes: p.Office.Closes,
+				Holidays: splitList(p.Office.Holidays, "\n")}}}
+}
+
+// splitList splits s by sep, never nil.
+func splitList(s, sep string) []string {
+	out := []string{}
+	for _, v := range strings.Split(s, sep) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 type pageRequest struct {
@@ -118,6 +149,20 @@ type pageRequest struct {
 	SupportEmail *string   `json:"support_email"`
 	SupportURL   *string   `json:"support_url"`
 	Hosts        *[]string `json:"hosts"`
+
+	OfficeHours      *officeHoursJSON `json:"office_hours"`
+	OncallGuideURL   *string          `json:"oncall_guide_url"`
+	VideoRoomURL     *string          `json:"video_room_url"`
+	VulnerabilityURL *string          `json:"vulnerability_url"`
+}
+
+// office is the request's office hours, nil when it names none.
+func (r *pageRequest) office() *status.OfficeHours {
+	if r.OfficeHours == nil {
+		return nil
+	}
+	return &status.OfficeHours{Days: strings.Join(r.OfficeHours.Days, ","), Opens: r.OfficeHours.Opens,
+		Closes: r.OfficeHours.Closes, Holidays: strings.Join(r.OfficeHours.Holidays, "\n")}
 }
 
 func deref[T any](p *T) T {
@@ -154,7 +199,8 @@ func (s *Server) createPage(c *fiber.Ctx) error {
 	}
 	p, err := s.deps.Service.Pages.Create(c.UserContext(), status.PageInput{Slug: *req.Slug, Name: *req.Name,
 		Description: deref(req.Description), TimeZone: deref(req.TimeZone), SupportEmail: deref(req.SupportEmail),
-		SupportURL: deref(req.SupportURL), Hosts: deref(req.Hosts)})
+		SupportURL: deref(req.SupportURL), Hosts: deref(req.Hosts), Office: deref(req.office()),
+		OncallGuideURL: deref(req.OncallGuideURL), VideoRoomURL: deref(req.VideoRoomURL), VulnerabilityURL: deref(req.VulnerabilityURL)})
 	if err != nil {
 		return err
 	}
@@ -181,7 +227,8 @@ func (s *Server) updatePage(c *fiber.Ctx) error {
 		return err
 	}
 	p, err = s.deps.Service.Pages.Update(c.UserContext(), p.ID, status.PagePatch{Slug: req.Slug, Name: req.Name,
-		Description: req.Description, TimeZone: req.TimeZone, SupportEmail: req.SupportEmail, SupportURL: req.SupportURL, Hosts: req.Hosts})
+		Description: req.Description, TimeZone: req.TimeZone, SupportEmail: req.SupportEmail, SupportURL: req.SupportURL, Hosts: req.Hosts,
+		Office: req.office(), OncallGuideURL: req.OncallGuideURL, VideoRoomURL: req.VideoRoomURL, VulnerabilityURL: req.VulnerabilityURL})
 	if err != nil {
 		return err
 	}

@@ -51,13 +51,39 @@ type incidentJSON struct {
 	UpdatedAt    time.Time             `json:"updated_at"`
 	Components   []componentStatusJSON `json:"components"`
 	Updates      []updateJSON          `json:"updates"`
+	processJSON
+}
+
+// processJSON is what the incident process recorded on an incident.
+type processJSON struct {
+	Security             status.SecurityKind       `json:"security"`
+	SecurityReportedAt   *time.Time                `json:"security_reported_at"`
+	SecurityReportedBy   string                    `json:"security_reported_by"`
+	OutOfHours           bool                      `json:"out_of_hours"`
+	VideoRoom            string                    `json:"video_room"`
+	ContactChannels      []status.ContactChannel   `json:"contact_channels"`
+	NextContactAt        *time.Time                `json:"next_contact_at"`
+	AMInformedAt         *time.Time                `json:"account_management_informed_at"`
+	AMInformedBy         string                    `json:"account_management_informed"`
+	AMInformedRecordedBy string                    `json:"account_management_informed_recorded_by"`
+	PostmortemDecision   status.PostmortemDecision `json:"postmortem_decision"`
+	PostmortemDecidedBy  string                    `json:"postmortem_decided_by"`
+	PostmortemRecordedBy string                    `json:"postmortem_decision_recorded_by"`
+	ContinuityPlanAt     *time.Time                `json:"continuity_plan_at"`
+	ContinuityNotNeeded  string                    `json:"continuity_not_needed"`
 }
 
 func toIncidentJSON(inc *status.Incident) incidentJSON {
 	out := incidentJSON{ID: inc.ID, PageID: inc.PageID, Title: inc.Title, PublicTitle: inc.PublicTitle, Severity: inc.Severity, Channel: status.ChannelName(inc, nil), State: inc.State,
 		Visibility: inc.Visibility, StartedAt: inc.StartedAt, MonitoringAt: inc.MonitoringAt, ResolvedAt: inc.ResolvedAt,
 		Postmortem: inc.Postmortem, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
-		Components: []componentStatusJSON{}, Updates: []updateJSON{}}
+		Components: []componentStatusJSON{}, Updates: []updateJSON{},
+		processJSON: processJSON{Security: inc.Security, SecurityReportedAt: inc.SecurityReportedAt, SecurityReportedBy: inc.SecurityReportedBy,
+			OutOfHours: inc.OutOfHours, VideoRoom: inc.VideoRoom, ContactChannels: append([]status.ContactChannel{}, inc.ContactChannels...),
+			NextContactAt: inc.NextContactAt, AMInformedAt: inc.AMInformedAt, AMInformedBy: inc.AMInformedBy,
+			AMInformedRecordedBy: inc.AMInformedRecordedBy, PostmortemDecision: inc.PostmortemDecision,
+			PostmortemDecidedBy: inc.PostmortemDecidedBy, PostmortemRecordedBy: inc.PostmortemRecordedBy,
+			ContinuityPlanAt: inc.ContinuityPlanAt, ContinuityNotNeeded: inc.ContinuityNotNeeded}}
 	for _, ic := range inc.Components {
 		out.Components = append(out.Components, componentStatusJSON{ID: ic.ComponentID, Status: ic.Status})
 	}
@@ -95,6 +121,10 @@ type incidentRequest struct {
 	Notify     *bool                 `json:"notify"`
 	// CustomerIDs are the ids of the affected customers.
 	CustomerIDs []string `json:"customers"`
+	// Security marks a security matter; visibility then defaults to
+	// internal.
+	Security  *status.SecurityKind `json:"security"`
+	VideoRoom *string              `json:"video_room"`
 }
 
 // listIncidents serves GET /api/v1/pages/:page/incidents?open=true&limit=N&offset=N.
@@ -152,17 +182,18 @@ func (s *Server) createIncident(c *fiber.Ctx) error {
 		return err
 	}
 	f := status.FieldErrors{}
+	security := deref(req.Security)
 	requireFields(f, map[string]bool{"title": req.Title != nil, "severity": req.Severity != nil,
-		"visibility": req.Visibility != nil, "body": req.Body != nil})
+		"visibility": req.Visibility != nil || security != status.SecurityNone, "body": req.Body != nil})
 	started := parseTime(f, "started_at", req.StartedAt)
 	eta := parseTime(f, "eta", req.ETA)
 	if err := f.Err(); err != nil {
 		return err
 	}
 	inc, err := s.deps.Service.Incidents.Declare(c.UserContext(), p.ID, status.IncidentInput{Title: *req.Title,
-		Severity: *req.Severity, Visibility: *req.Visibility, State: deref(req.State), StartedAt: started,
+		Severity: *req.Severity, Visibility: deref(req.Visibility), State: deref(req.State), StartedAt: started,
 		Components: componentInputs(req.Components), Body: *req.Body, Kind: deref(req.Kind), ETA: eta, Resolution: deref(req.Resolution),
-		Author: deref(req.Author), Notify: req.Notify, Customers: req.CustomerIDs})
+		Author: deref(req.Author), Notify: req.Notify, Customers: req.CustomerIDs, Security: security, VideoRoom: deref(req.VideoRoom)})
 	if err != nil {
 		return err
 	}
@@ -213,6 +244,12 @@ type incidentPatchRequest struct {
 	PublishUpdates []string `json:"publish_updates"`
 	StartedAt      *string  `json:"started_at"`
 	Postmortem     *string  `json:"postmortem"`
+
+	Security        *status.SecurityKind     `json:"security"`
+	VideoRoom       *string                  `json:"video_room"`
+	ContactChannels *[]status.ContactChannel `json:"contact_channels"`
+	// NextContactAt sets the next contact time (RFC 3339); "" clears it.
+	NextContactAt *string `json:"next_contact_at"`
 }
 
 // updateIncident serves PATCH /api/v1/pages/:page/incidents/:id.
@@ -231,12 +268,26 @@ func (s *Server) updateIncident(c *fiber.Ctx) error {
 	}
 	f := status.FieldErrors{}
 	started := parseTime(f, "started_at", req.StartedAt)
+	var next **time.Time
+	if req.NextContactAt != nil {
+		var t *time.Time
+		if *req.NextContactAt != "" {
+			t = parseTime(f, "next_contact_at", req.NextContactAt)
+		}
+		next = &t
+	}
 	if err := f.Err(); err != nil {
 		return err
 	}
-	inc, err := s.deps.Service.Incidents.Update(c.UserContext(), p.ID, c.Params("id"), status.IncidentPatch{Title: req.Title,
+	patch := status.IncidentPatch{Title: req.Title,
 		PublicTitle: req.PublicTitle, Severity: req.Severity, Visibility: req.Visibility, PublishUpdates: req.PublishUpdates,
-		StartedAt: started, Postmortem: req.Postmortem, Version: version})
+		StartedAt: started, Postmortem: req.Postmortem, Version: version, Security: req.Security, VideoRoom: req.VideoRoom,
+		NextContactAt: next}
+	if req.ContactChannels != nil {
+		cs := status.ContactChannels(*req.ContactChannels)
+		patch.ContactChannels = &cs
+	}
+	inc, err := s.deps.Service.Incidents.Update(c.UserContext(), p.ID, c.Params("id"), patch)
 	if errors.Is(err, status.ErrIncidentChanged) {
 		return fiber.NewError(fiber.StatusPreconditionFailed, "The incident changed since the version If-Match names. Read it again, check what changed, and send the change again.")
 	}
@@ -257,6 +308,37 @@ func (s *Server) deleteIncident(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type escalationRequest struct {
+	Record    *status.EscalationRecord `json:"record"`
+	DecidedBy string                   `json:"decided_by"`
+	Reason    string                   `json:"reason"`
+}
+
+// recordEscalation serves POST /api/v1/pages/:page/incidents/:id/escalations:
+// records an escalation step (Account Management informed, the
+// post-mortem decision with who decided, the continuity plan triggered
+// or not needed, the security report) and answers with the incident.
+func (s *Server) recordEscalation(c *fiber.Ctx) error {
+	p, err := s.page(c)
+	if err != nil {
+		return err
+	}
+	var req escalationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := status.FieldErrors{}
+	requireFields(f, map[string]bool{"record": req.Record != nil})
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := s.deps.Service.Incidents.RecordEscalation(c.UserContext(), p.ID, c.Params("id"), status.EscalationStep{
+		What: *req.Record, DecidedBy: req.DecidedBy, Reason: req.Reason}); err != nil {
+		return err
+	}
+	return s.getIncident(c)
 }
 
 type updateRequest struct {

@@ -126,6 +126,9 @@ func userForm(u *status.User) url.Values {
 	if u.Disabled() {
 		f.Set("disabled", "1")
 	}
+	if u.AccountManagement {
+		f.Set("account_management", "1")
+	}
 	return f
 }
 
@@ -176,7 +179,9 @@ func (s *Server) saveUser(c *fiber.Ctx) error {
 	}
 	form := formValues(c)
 	name, role, disabled := form.Get("name"), status.Role(form.Get("role")), form.Get("disabled") != ""
-	updated, err := s.deps.Service.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{Name: &name, Role: &role, Disabled: &disabled})
+	am := form.Get("account_management") != ""
+	updated, err := s.deps.Service.Accounts.UpdateUser(ctx, u.ID, status.UserPatch{Name: &name, Role: &role, Disabled: &disabled,
+		AccountManagement: &am})
 	if fields := fieldsOf(err); fields != nil {
 		return s.renderUser(c, fiber.StatusUnprocessableEntity, userPage{Edit: u, Form: form, Fields: fields, Error: status.Message(err)})
 	}

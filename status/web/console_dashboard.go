@@ -18,6 +18,9 @@ type dashboardPage struct {
 	now         time.Time
 }
 
+// Passed reports whether t is past at the time the dashboard was read.
+func (d dashboardPage) Passed(t *time.Time) bool { return t != nil && d.now.After(*t) }
+
 type dashboardIncident struct {
 	Incident   *status.Incident
 	Page       *status.Page

@@ -315,6 +315,11 @@ type incidentConsolePage struct {
 	View *status.IncidentView
 	// Methods are the ways a confirmation can come.
 	Methods []string
+	// SecurityKinds and ContactChannels are the process form's choices;
+	// VideoRoom is where the team meets about the incident.
+	SecurityKinds   []status.SecurityKind
+	ContactChannels []status.ContactChannel
+	VideoRoom       string
 	// The panel that asks before something is recorded or becomes more
 	// public, shown at the top of the page.
 	incidentPanel
@@ -420,7 +425,8 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Nudges: desk.Nudges, Flags: desk.Flags, Roles: desk.Roles, RoleKinds: status.IncidentRoles, Users: desk.Users,
 		Severities: status.Severities, Methods: status.ConfirmationMethods, Scheduled: desk.Scheduled, Customers: desk.Customers,
 		AllCustomers: desk.AllCustomers, Templates: status.TemplatesFor(desk.Templates, inc.State), HasCadence: desk.HasCadence,
-		Holding: desk.Holding, incidentPanel: panel}
+		Holding: desk.Holding, incidentPanel: panel, SecurityKinds: status.SecurityKinds,
+		ContactChannels: status.AllContactChannels, VideoRoom: status.VideoRoom(inc, page)}
 	d.Flash = incidentNotices[c.Query("done")]
 	if desk.HasCadence {
 		d.Cadence, d.DueIn = desk.CadenceState(), dueText(desk.Cadence.Due.Sub(now))
@@ -486,6 +492,18 @@ func fillIncidentForm(form url.Values, desk *status.Desk) {
 		form.Set("affected_customers", inc.AffectedCustomers)
 		if inc.AutoHolding {
 			form.Set("auto_holding", "on")
+		}
+	}
+	if _, editing := form["process"]; !editing {
+		form.Set("security", string(inc.Security))
+		form.Set("video_room", inc.VideoRoom)
+		form["contact_channel"] = nil
+		for _, ch := range inc.ContactChannels {
+			form.Add("contact_channel", string(ch))
+		}
+		form.Del("next_contact_at")
+		if inc.NextContactAt != nil {
+			form.Set("next_contact_at", inc.NextContactAt.In(loc).Format("2006-01-02T15:04"))
 		}
 	}
 	if form.Get("postmortem_internal") == "" {
@@ -707,6 +725,47 @@ var incidentNotices = map[string]string{
 	"process":                                "Saved: security, contact with the customers and video room.",
 	"security_internal": "Declared internal: a security matter goes public only once the information-security officer agrees. " +
 		"Report it to them now (see Needs attention).",
+}
+
+// saveConsoleProcess serves POST /console/pages/:page/incidents/:id/process:
+// the security mark, the contact agreed with the customers and the video
+// room.
+func (s *Server) saveConsoleProcess(c *fiber.Ctx) error {
+	form := formValues(c)
+	form.Set("process", "1")
+	page, err := s.deps.Service.Pages.ByID(c.UserContext(), c.Params("page"))
+	if err != nil {
+		return err
+	}
+	fields := status.FieldErrors{}
+	next := parseLocalTime(fields, "next_contact_at", form.Get("next_contact_at"), page.Location())
+	channels := status.ContactChannels{}
+	for _, ch := range form["contact_channel"] {
+		channels = append(channels, status.ContactChannel(ch))
+	}
+	security, room := status.SecurityKind(form.Get("security")), form.Get("video_room")
+	if len(fields) == 0 {
+		var version int
+		_, _ = fmt.Sscan(form.Get("version"), &version)
+		_, err = s.deps.Service.Incidents.Update(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
+			Security: &security, VideoRoom: &room, ContactChannels: &channels, NextContactAt: &next, Version: version})
+		if k := status.KindOf(err); k != status.KindInvalid && k != status.KindConflict {
+			if err != nil {
+				return err
+			}
+			return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=process#contact-h", fiber.StatusSeeOther)
+		}
+		var msg string
+		_, msg, fields = classify(err)
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		fields["process_form"] = "Not saved: " + msg
+	}
+	if fields["process_form"] == "" {
+		fields["process_form"] = "Not saved: see the messages below."
+	}
+	return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 }
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.

@@ -244,16 +244,45 @@ func TestConsoleRecordsEscalations(t *testing.T) {
 		require.Contains(t, page.String(), `value="am_informed"`, "past 2 h the manager is asked to inform Account Management")
 		require.Contains(t, page.String(), `value="continuity_plan"`)
 		tok := csrfOf(t, page)
-		for _, rec := range []string{"am_informed", "continuity_plan"} {
-			r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {rec}})
-			require.Equal(t, http.StatusSeeOther, r.Code, rec)
+		r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {"am_informed"}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "someone outside Account Management names who decided")
+		require.Contains(t, r.String(), "Not recorded: name the person in Account Management who decided")
+		require.Contains(t, r.String(), `name="decided_by"`)
+		for _, rec := range []url.Values{{"record": {"am_informed"}, "decided_by": {"Ada <AM>"}}, {"record": {"continuity_plan"}}} {
+			rec.Set("_csrf", tok)
+			r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", rec)
+			require.Equal(t, http.StatusSeeOther, r.Code, rec.Get("record"))
+			require.Contains(t, r.Header.Get("Location"), "?done="+rec.Get("record"))
+			page = br.send(http.MethodGet, r.Header.Get("Location"), nil)
+			require.Contains(t, page.String(), `class="flash"`, "the change is confirmed at the top")
 		}
 		page = br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
 		require.NotContains(t, page.String(), `value="am_informed"`)
-		require.Contains(t, page.String(), "Account Management informed.")
-		r := br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {"<b>"}})
+		require.Contains(t, page.String(), "Account Management informed: Ada &lt;AM&gt;, recorded by Max.")
+		r = br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {"<b>"}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
-		require.Contains(t, r.String(), "That cannot be recorded.")
+		require.Contains(t, r.String(), "Not recorded")
+		require.NotContains(t, r.String(), "<b>")
+
+		// A member of Account Management decides in their own name.
+		_, err := b.svc.Accounts.UpdateUser(b.ctx, m.ID, status.UserPatch{AccountManagement: statustest.Ptr(true)})
+		require.NoError(t, err)
+		page = br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.Contains(t, page.String(), `value="postmortem_yes"`)
+		require.NotContains(t, page.String(), `name="decided_by"`)
+		r = br.send(http.MethodPost, incidentURLOf(p.ID, inc.ID)+"/escalations", url.Values{"_csrf": {tok}, "record": {"postmortem_no"}})
+		require.Equal(t, http.StatusSeeOther, r.Code)
+		page = br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.Contains(t, page.String(), "Post-mortem decision by Max (Account Management): no post-mortem.")
+
+		// The business continuity close needs the plan or the reason; the
+		// plan was triggered above, so the checklist is done, and it ends
+		// with the incident.
+		_, err = b.svc.Incidents.Close(b.ctx, p.ID, inc.ID, status.CloseInput{ConfirmedBy: "Max", ConfirmationSource: "internal",
+			ConfirmationMethod: "chat", Message: "Back.", Resolution: status.ResolutionPermanent, Cause: "Power.", Solution: "Generator."})
+		require.NoError(t, err)
+		page = br.send(http.MethodGet, incidentURLOf(p.ID, inc.ID), nil)
+		require.NotContains(t, page.String(), "Business continuity: trigger the continuity plan")
 	})
 }
 
@@ -317,7 +346,7 @@ func TestConsoleCloseWithPostmortem(t *testing.T) {
 		require.Contains(t, r.String(), "Record the post-mortem decision before resolving")
 		require.Contains(t, r.String(), "Logs filled the disk.", "what was typed is kept")
 
-		r = br.send(http.MethodPost, loc+"/escalations", url.Values{"_csrf": {tok}, "record": {"postmortem_yes"}})
+		r = br.send(http.MethodPost, loc+"/escalations", url.Values{"_csrf": {tok}, "record": {"postmortem_yes"}, "decided_by": {"Ada"}})
 		require.Equal(t, http.StatusSeeOther, r.Code)
 		pm := "# Disk full\n\nWe rotate logs now. <script>x()</script>"
 		r = br.send(http.MethodPost, loc+"/postmortem", url.Values{"_csrf": {tok}, "postmortem": {pm}})

@@ -198,7 +198,10 @@ func pageInput(form url.Values) status.PageInput {
 	}
 	return status.PageInput{Slug: strings.TrimSpace(form.Get("slug")), Name: form.Get("name"),
 		Description: form.Get("description"), TimeZone: strings.TrimSpace(form.Get("time_zone")),
-		SupportEmail: strings.TrimSpace(form.Get("support_email")), SupportURL: strings.TrimSpace(form.Get("support_url")), Hosts: hosts}
+		SupportEmail: strings.TrimSpace(form.Get("support_email")), SupportURL: strings.TrimSpace(form.Get("support_url")), Hosts: hosts,
+		Office: status.OfficeHours{Days: form.Get("office_days"), Opens: form.Get("office_opens"), Closes: form.Get("office_closes"),
+			Holidays: form.Get("office_holidays")},
+		OncallGuideURL: form.Get("oncall_guide_url"), VideoRoomURL: form.Get("video_room_url"), VulnerabilityURL: form.Get("vulnerability_url")}
 }
 
 // hostFields folds "hosts[2]" errors into the hosts field, naming the line.
@@ -306,7 +309,8 @@ func (s *Server) saveConsolePage(c *fiber.Ctx) error {
 	in := pageInput(form)
 	_, err := s.deps.Service.Pages.Update(c.UserContext(), c.Params("page"), status.PagePatch{Slug: &in.Slug, Name: &in.Name,
 		Description: &in.Description, TimeZone: &in.TimeZone, SupportEmail: &in.SupportEmail, SupportURL: &in.SupportURL,
-		Hosts: &in.Hosts})
+		Hosts: &in.Hosts, Office: &in.Office, OncallGuideURL: &in.OncallGuideURL, VideoRoomURL: &in.VideoRoomURL,
+		VulnerabilityURL: &in.VulnerabilityURL})
 	if code, fields, ok := refusedForm(err); ok {
 		return s.renderConsolePage(c, code, sentForm{Sent: "settings", Form: form, Fields: hostFields(fields)})
 	}

@@ -39,6 +39,7 @@ var consoleAccess = map[string]string{
 	"POST /console/pages/:page/incidents/:id/scheduled/:sid/cancel": "writer",
 	"POST /console/pages/:page/incidents/:id/roles":                 "writer",
 	"POST /console/pages/:page/incidents/:id/escalations":           "writer",
+	"POST /console/pages/:page/incidents/:id/process":               "writer",
 	"POST /console/pages/:page/incidents/:id/close":                 "writer",
 	"POST /console/pages/:page/incidents/:id/postmortem":            "writer",
 }
