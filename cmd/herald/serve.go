@@ -109,7 +109,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	}
 	commsJobs := comms.Jobs{Outbox: a.outbox, Tick: o.tick,
 		FanOut: &comms.FanOut{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, Audience: subs.Audience(cfg.baseURL), Tokens: tokens},
-		Watch:  &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail,
+		Watch: &comms.Watch{Service: a.svc, Outbox: a.outbox, BaseURL: cfg.baseURL, AccountManagement: cfg.AccountManagementEmail,
 			Security: cfg.SecurityEmail, Jobs: jobs}}
 	periodic, err := a.svc.RegisterJobs(workers, o.tick)
 	if err != nil {
