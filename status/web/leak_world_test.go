@@ -122,6 +122,14 @@ func (w *leakWorld) buildPage(t *testing.T) {
 	svc := w.b.svc
 	w.page = statustest.Page(t, svc, &statustest.PageOpts{Slug: "leak", Name: "Leak Cloud", Hosts: []string{leakHost},
 		SupportEmail: "support@herald.example.org"})
+	page, err := svc.Pages.Update(w.b.ctx, w.page.ID, status.PagePatch{
+		Office: &status.OfficeHours{Days: "mon", Opens: "09:00", Closes: "10:00",
+			Holidays: w.mark("page: holidays", "2031-01-02", mayTeam)},
+		OncallGuideURL:   statustest.Ptr("https://wiki.example/" + w.mark("page: on-call guide", "zqoncallguidezq", mayTeam)),
+		VideoRoomURL:     statustest.Ptr("https://meet.example/" + w.mark("page: video room", "zqvideoroomzq", mayTeam)),
+		VulnerabilityURL: statustest.Ptr("https://wiki.example/" + w.mark("page: vulnerability process", "zqvulnprocesszq", mayTeam))})
+	require.NoError(t, err)
+	w.page = page
 	w.group = statustest.Group(t, svc, w.page.ID, &statustest.GroupOpts{Position: 2,
 		Name: w.mark("group of hidden components: name", "zqhiddengroupzq", mayTeam)})
 	w.pub = statustest.Component(t, svc, w.page.ID, &statustest.ComponentOpts{Position: 1,
@@ -229,9 +237,15 @@ func (w *leakWorld) buildOpen(t *testing.T) {
 		Reproduce:       w.mark("record: how to check it", "zqreproducezq", mayTeam),
 		// Every update names whom to contact, to all who see the incident.
 		Contact:           w.mark("record: contact", "zqcontactzq", mayAll, audiencePublic),
-		AffectedCustomers: w.mark("record: affected customers (free text)", "zqaffectedcustomerszq", mayTeam)})
+		AffectedCustomers: w.mark("record: affected customers (free text)", "zqaffectedcustomerszq", mayTeam),
+		VideoRoom:         "https://meet.example/" + w.mark("incident: video room", "zqincidentroomzq", mayTeam)})
 	require.NoError(t, err)
 	w.incidents = append(w.incidents, inc)
+	channels, next := status.ContactChannels{status.ChannelPhone}, statustest.Ptr(epoch.Add(3*time.Hour+17*time.Minute))
+	_, err = svc.Incidents.Update(ctx, pid, inc.ID, status.IncidentPatch{ContactChannels: &channels, NextContactAt: &next,
+		Security: statustest.Ptr(status.SecurityVulnerability)})
+	require.NoError(t, err)
+	require.NoError(t, svc.Incidents.RecordEscalation(ctx, pid, inc.ID, status.EscalationStep{What: status.RecordSecurityReported}))
 	_, err = svc.Incidents.AddNote(ctx, pid, inc.ID, w.mark("internal note", "zqinternalnotezq", mayTeam), "Casey", nil)
 	require.NoError(t, err)
 	require.NoError(t, svc.Incidents.AssignRole(ctx, pid, inc.ID, status.RoleCommander, w.user.ID, "Casey"))
