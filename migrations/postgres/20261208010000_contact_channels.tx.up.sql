@@ -16,3 +16,6 @@ ALTER TABLE customers ADD COLUMN oncall_url text NOT NULL DEFAULT '';
 -- ('' when nothing was forwarded), which an undo tells.
 ALTER TABLE intake_items ADD COLUMN customer_chosen boolean NOT NULL DEFAULT false;
 ALTER TABLE intake_items ADD COLUMN forwarded_to text NOT NULL DEFAULT '';
+-- Items dismissed before: where their forward went, from the forward itself.
+UPDATE intake_items SET forwarded_to = (SELECT e.to_addr FROM emails AS e WHERE e.dedupe_key = 'forward:' || intake_items.id)
+WHERE state = 'dismissed' AND EXISTS (SELECT 1 FROM emails AS e WHERE e.dedupe_key = 'forward:' || intake_items.id);
