@@ -58,10 +58,14 @@ func (s *Server) renderPhoneForm(c *fiber.Ctx, code int, form url.Values, fields
 	}
 	if search && q != "" {
 		hits, err := s.deps.Service.Customers.Search(c.UserContext(), q)
-		if status.KindOf(err) == status.KindInvalid {
+		switch {
+		case status.KindOf(err) == status.KindInvalid:
 			d.Fields["customer_q"] = "search for at most 200 characters of a name or number, without control characters"
-			code = fiber.StatusUnprocessableEntity
-		} else if err != nil {
+			if d.Choices, err = s.allCallerChoices(c); err != nil {
+				return err
+			}
+			return s.renderConsole(c, fiber.StatusUnprocessableEntity, "console/intake_phone.html", d)
+		case err != nil:
 			return err
 		}
 		for _, h := range hits {
@@ -75,15 +79,26 @@ func (s *Server) renderPhoneForm(c *fiber.Ctx, code int, form url.Values, fields
 		preselect(form, d.Choices)
 	}
 	if len(d.Choices) == 0 {
-		all, err := s.deps.Service.Customers.List(c.UserContext())
-		if err != nil {
+		var err error
+		if d.Choices, err = s.allCallerChoices(c); err != nil {
 			return err
-		}
-		for _, cu := range all {
-			d.Choices = append(d.Choices, callerChoice{Customer: cu})
 		}
 	}
 	return s.renderConsole(c, code, "console/intake_phone.html", d)
+}
+
+// allCallerChoices offers every customer, for a picker without a search
+// (or whose search found nobody).
+func (s *Server) allCallerChoices(c *fiber.Ctx) ([]callerChoice, error) {
+	all, err := s.deps.Service.Customers.List(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]callerChoice, len(all))
+	for i, cu := range all {
+		out[i] = callerChoice{Customer: cu}
+	}
+	return out, nil
 }
 
 // searchSummary says what a search for q found.
