@@ -75,19 +75,46 @@ func (n *Notifier) CustomerWrote(ctx context.Context, tx *status.Tx, inc *status
 		&river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }
 
+// noServiceDesk is why nothing is forwarded without a service desk
+// address.
+const noServiceDesk = "no service desk address is set (HERALD_SERVICE_DESK_EMAIL)"
+
+// DismissalForwarding says where dismissed intake items go: the service
+// desk, or nowhere when no address is set.
+func (n *Notifier) DismissalForwarding() status.Forwarding {
+	if n.ServiceDesk == "" {
+		return status.Forwarding{Why: noServiceDesk}
+	}
+	return status.Forwarding{To: n.ServiceDesk}
+}
+
 // IntakeDismissed forwards a dismissed intake item to the service desk
 // and says so for the item's note.
-func (n *Notifier) IntakeDismissed(ctx context.Context, tx *status.Tx, item *status.IntakeItem) (string, error) {
-	if n.ServiceDesk == "" {
-		return "Not forwarded: no service desk address is set (HERALD_SERVICE_DESK_EMAIL).", nil
+func (n *Notifier) IntakeDismissed(ctx context.Context, tx *status.Tx, item *status.IntakeItem) (status.Forwarding, error) {
+	fw := n.DismissalForwarding()
+	if fw.To == "" {
+		return fw, nil
 	}
 	if n.Outbox == nil {
-		return "", errors.New("forward intake item: no outbox")
+		return status.Forwarding{}, errors.New("forward intake item: no outbox")
 	}
-	if err := n.Outbox.ForwardIntake(ctx, tx.Tx, item, n.ServiceDesk); err != nil {
-		return "", err
+	if err := n.Outbox.ForwardIntake(ctx, tx.Tx, item, fw.To); err != nil {
+		return status.Forwarding{}, err
 	}
-	return "Forwarded to " + n.ServiceDesk + ".", nil
+	return fw, nil
+}
+
+// IntakeDismissalUndone tells the service desk that an item forwarded to
+// it was taken back as a possible incident; a dismissal that forwarded
+// nothing tells nobody.
+func (n *Notifier) IntakeDismissalUndone(ctx context.Context, tx *status.Tx, item *status.IntakeItem) error {
+	if item.ForwardedTo == "" {
+		return nil
+	}
+	if n.Outbox == nil {
+		return errors.New("tell the service desk of an undone dismissal: no outbox")
+	}
+	return n.Outbox.IntakeTakenBack(ctx, tx.Tx, item)
 }
 
 func (n *Notifier) queue(ctx context.Context, tx *status.Tx, args river.JobArgs, opts *river.InsertOpts) error {

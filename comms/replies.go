@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,7 +182,7 @@ func (o *Outbox) ForwardIntake(ctx context.Context, tx bun.Tx, item *status.Inta
 	who := strings.TrimSpace(item.SenderName + " " + item.SenderEmail + " " + item.SenderPhone)
 	fmt.Fprintf(&b, "From: %s\nReceived: %s (%s)\n\n%s\n\n%s\n", oneLine(who), item.CreatedAt.UTC().Format(time.RFC1123Z),
 		item.Source.Label(), oneLine(item.Title), item.Body)
-	e := &Email{DedupeKey: "forward:" + item.ID, Kind: "forward", To: to, Subject: "Fwd: " + oneLine(item.Title), Text: b.String()}
+	e := &Email{DedupeKey: forwardKey(item), Kind: "forward", To: to, Subject: "Fwd: " + oneLine(item.Title), Text: b.String()}
 	if validMessageID(item.SenderEmail) && strings.Contains(item.SenderEmail, "@") {
 		e.ReplyTo = item.SenderEmail
 	}
@@ -191,6 +192,46 @@ func (o *Outbox) ForwardIntake(ctx context.Context, tx bun.Tx, item *status.Inta
 	_, err := o.Queue(ctx, tx, e)
 	return err
 }
+
+// forwardKey is the dedupe key of the forward of one dismissal of an
+// item: a dismissal undone and made again forwards the item again.
+func forwardKey(item *status.IntakeItem) string {
+	key := "forward:" + item.ID
+	if item.DecidedAt != nil {
+		key += ":" + strconv.FormatInt(item.DecidedAt.UnixMicro(), 10)
+	}
+	return key
+}
+
+// IntakeTakenBack queues, inside tx, a short note to the service desk an
+// intake item was forwarded to (item is the item as it was dismissed):
+// the item was taken back as a possible incident. It answers the forward,
+// so mail clients show them together.
+func (o *Outbox) IntakeTakenBack(ctx context.Context, tx bun.Tx, item *status.IntakeItem) error {
+	var fwd Email
+	err := tx.NewSelect().Model(&fwd).Column("message_id").Where("dedupe_key = ?", forwardKey(item)).Limit(1).Scan(ctx)
+	if err != nil && !isNoRows(err) {
+		return fmt.Errorf("find the forward of intake item %s: %w", item.ID, err)
+	}
+	var b strings.Builder
+	b.WriteString("Herald's triage has taken back an item it forwarded to you as not an incident:\n" +
+		"the team is looking at it as a possible incident again.\n\n")
+	fmt.Fprintf(&b, "Taken back by: %s\n", oneLine(status.ActorFrom(ctx).Name))
+	if item.DecidedAt != nil {
+		fmt.Fprintf(&b, "Forwarded: %s\n", item.DecidedAt.UTC().Format(time.RFC1123Z))
+	}
+	fmt.Fprintf(&b, "Subject: %s\n\nPlease leave it aside for now. If it is not an incident after all, it will be forwarded to you again.\n",
+		oneLine(item.Title))
+	e := &Email{DedupeKey: "forward-undone:" + strings.TrimPrefix(forwardKey(item), "forward:"), Kind: KindForwardTakenBack,
+		To: item.ForwardedTo, Subject: "Taken back: " + oneLine(item.Title), Text: b.String(), InReplyTo: fwd.MessageID}
+	_, err = o.Queue(ctx, tx, e)
+	return err
+}
+
+// KindForwardTakenBack is the kind of the note telling the service desk
+// that a forwarded intake item was taken back (team only, like
+// "forward").
+const KindForwardTakenBack = "forward_taken_back"
 
 // Acknowledgement is what an automatic answer to a person who wrote in
 // says.

@@ -20,8 +20,8 @@ func newCustomerLists(c *Customer, in CustomerInput, now time.Time) {
 	sort.Strings(c.Domains)
 	c.Contacts = make([]*CustomerContact, len(in.Contacts))
 	for i, ci := range in.Contacts {
-		c.Contacts[i] = &CustomerContact{ID: NewID(), CustomerID: c.ID, Name: ci.Name, Email: ci.Email, Role: ci.Role,
-			Position: i, CreatedAt: now}
+		c.Contacts[i] = &CustomerContact{ID: NewID(), CustomerID: c.ID, Name: ci.Name, Email: ci.Email, Phone: ci.Phone,
+			PhoneKey: PhoneKey(ci.Phone), PreferredChannel: ci.PreferredChannel, Role: ci.Role, Position: i, CreatedAt: now}
 	}
 }
 
@@ -103,7 +103,7 @@ func (s *Customers) Create(ctx context.Context, in CustomerInput) (*Customer, er
 	}
 	now := s.Now()
 	c := &Customer{ID: NewID(), Name: in.Name, AccountManagerEmail: in.AccountManagerEmail, OncallNotes: in.OncallNotes,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
+		OncallURL: in.OncallURL, Version: 1, CreatedAt: now, UpdatedAt: now}
 	newCustomerLists(c, in, now)
 	err := s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkCustomerFree(ctx, tx, c, in.Domains); err != nil {
@@ -145,14 +145,14 @@ func (s *Customers) Update(ctx context.Context, id string, in CustomerInput) (*C
 			return staleCustomer()
 		}
 		c := &Customer{ID: old.ID, Name: in.Name, AccountManagerEmail: in.AccountManagerEmail, OncallNotes: in.OncallNotes,
-			Version: old.Version + 1, CreatedAt: old.CreatedAt, UpdatedAt: now}
+			OncallURL: in.OncallURL, Version: old.Version + 1, CreatedAt: old.CreatedAt, UpdatedAt: now}
 		newCustomerLists(c, in, now)
 		if err := checkCustomerFree(ctx, tx, c, in.Domains); err != nil {
 			return err
 		}
 		// The version in the WHERE clause settles a race between two saves
 		// that both read the old version.
-		res, err := tx.NewUpdate().Model(c).Column("name", "account_manager_email", "oncall_notes", "version", "updated_at").
+		res, err := tx.NewUpdate().Model(c).Column("name", "account_manager_email", "oncall_notes", "oncall_url", "version", "updated_at").
 			Where("id = ? AND version = ?", id, old.Version).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update customer %s: %w", id, err)

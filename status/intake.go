@@ -78,9 +78,13 @@ type IntakeItem struct {
 	SenderEmail string       `bun:"sender_email"`
 	SenderPhone string       `bun:"sender_phone"`
 	// CustomerID is the sender's customer, "" when unknown; CustomerMatch
-	// says how it was found.
-	CustomerID    string        `bun:"customer_id"`
-	CustomerMatch CustomerMatch `bun:"customer_match"`
+	// says how it was found by the sender's address. CustomerChosen is
+	// set when a person chose the customer instead (recording a call):
+	// CustomerMatch is then MatchContact when they chose one of its
+	// contacts, else MatchUnknown. Matched tells both apart.
+	CustomerID     string        `bun:"customer_id"`
+	CustomerMatch  CustomerMatch `bun:"customer_match"`
+	CustomerChosen bool          `bun:"customer_chosen"`
 	// UnverifiedThread marks a reply whose references point at an incident
 	// of another customer than the sender's: it is never attached to that
 	// incident by itself.
@@ -93,6 +97,9 @@ type IntakeItem struct {
 	DecidedBy        string     `bun:"decided_by"`
 	DecidedAt        *time.Time `bun:"decided_at"`
 	Note             string     `bun:"note"` // why it was dismissed, where it was forwarded
+	// ForwardedTo is the address the item's dismissal forwarded it to,
+	// "" when it is not dismissed or nothing was forwarded.
+	ForwardedTo string `bun:"forwarded_to"`
 	// An alert item's grouping and suggestions (inbound/alerts keeps
 	// them): the Alertmanager group, the ids of the components its alerts
 	// map to (comma-separated), the suggested severity, the first alert's
@@ -126,6 +133,12 @@ type IntakeInput struct {
 	InboundID        string
 	UnverifiedThread bool
 	RecordedBy       string
+	// CustomerID is the customer a person chose for the item (recording
+	// a call), "" to match the sender's address; ContactID optionally
+	// names one of its contacts, whose name, address and number fill the
+	// sender fields left empty.
+	CustomerID string
+	ContactID  string
 }
 
 func (in *IntakeInput) validate() error {
@@ -149,16 +162,28 @@ func (in *IntakeInput) validate() error {
 	checkText(f, "sender_phone", in.SenderPhone, 64, false, false)
 	checkText(f, "reference", in.Reference, MaxNameLen, false, false)
 	checkText(f, "recorded_by", in.RecordedBy, MaxNameLen, false, false)
-	if in.Source == IntakePhone && strings.TrimSpace(in.SenderName) == "" && strings.TrimSpace(in.SenderPhone) == "" {
+	if in.CustomerID != "" {
+		checkID(f, "customer", in.CustomerID)
+	}
+	switch {
+	case in.ContactID != "" && in.CustomerID == "":
+		f.Add("contact", "choose the contact's customer too")
+	case in.ContactID != "":
+		checkID(f, "contact", in.ContactID)
+	}
+	if in.Source == IntakePhone && strings.TrimSpace(in.SenderName) == "" && strings.TrimSpace(in.SenderPhone) == "" &&
+		in.ContactID == "" {
 		f.Add("sender_name", "say who called, or the number")
 	}
 	return f.Err()
 }
 
-// Create puts a new item in the triage inbox, with the sender's
-// customer matched by contact address, then email domain. An item whose
-// source and reference were seen before is not created again: the first
-// one is returned, with created false.
+// Create puts a new item in the triage inbox, with the customer chosen
+// in in.CustomerID or else the sender's customer matched by contact
+// address, then email domain. A chosen customer or contact that does not
+// exist (deleted meanwhile) is a KindInvalid error for field "customer"
+// or "contact". An item whose source and reference were seen before is
+// not created again: the first one is returned, with created false.
 func (s *Intake) Create(ctx context.Context, in IntakeInput) (item *IntakeItem, created bool, err error) {
 	err = s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		item, created, err = s.createIntakeTx(ctx, tx, in)
@@ -188,7 +213,11 @@ func (s *core) createIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*
 		SenderName: strings.TrimSpace(in.SenderName), SenderEmail: strings.ToLower(strings.TrimSpace(in.SenderEmail)),
 		SenderPhone: strings.TrimSpace(in.SenderPhone), CustomerMatch: MatchUnknown, UnverifiedThread: in.UnverifiedThread,
 		Reference: in.Reference, InboundID: in.InboundID, RecordedBy: strings.TrimSpace(in.RecordedBy), CreatedAt: now, UpdatedAt: now}
-	if item.SenderEmail != "" {
+	if in.CustomerID != "" {
+		if err := chooseCustomer(ctx, tx, item, in.CustomerID, in.ContactID); err != nil {
+			return nil, false, err
+		}
+	} else if item.SenderEmail != "" {
 		c, how, err := s.matchCustomer(ctx, tx, item.SenderEmail)
 		switch {
 		case err == nil:
@@ -204,6 +233,45 @@ func (s *core) createIntakeTx(ctx context.Context, tx bun.Tx, in IntakeInput) (*
 		return nil, false, err
 	}
 	return item, true, nil
+}
+
+// chooseCustomer gives item the customer a person chose and, with
+// contactID, fills the sender fields left empty from that contact.
+func chooseCustomer(ctx context.Context, tx bun.Tx, item *IntakeItem, customerID, contactID string) error {
+	c, err := customerByID(ctx, tx, customerID)
+	if KindOf(err) == KindNotFound {
+		return FieldError("customer", "there is no such customer (any more); choose again")
+	}
+	if err != nil {
+		return err
+	}
+	item.CustomerID, item.CustomerChosen, item.CustomerMatch = c.ID, true, MatchUnknown
+	if contactID == "" {
+		return nil
+	}
+	i := slices.IndexFunc(c.Contacts, func(ct *CustomerContact) bool { return ct.ID == contactID })
+	if i < 0 {
+		return FieldError("contact", "that is not a contact of "+c.Name+" (any more); choose again")
+	}
+	ct := c.Contacts[i]
+	item.CustomerMatch = MatchContact
+	item.SenderName = cmpOr(item.SenderName, ct.Name)
+	item.SenderEmail = cmpOr(item.SenderEmail, strings.ToLower(ct.Email))
+	item.SenderPhone = cmpOr(item.SenderPhone, ct.Phone)
+	return nil
+}
+
+// MatchChosen is how an item's customer was found when a person chose it
+// (Matched; never stored as CustomerMatch).
+const MatchChosen CustomerMatch = "chosen"
+
+// Matched says how the item's customer was found: MatchChosen when a
+// person chose it, else CustomerMatch.
+func (item *IntakeItem) Matched() CustomerMatch {
+	if item.CustomerChosen {
+		return MatchChosen
+	}
+	return item.CustomerMatch
 }
 
 // IntakeFilter selects intake items, newest first.
@@ -275,13 +343,23 @@ func openIntake(ctx context.Context, tx bun.Tx, id string) (*IntakeItem, error) 
 	return item, nil
 }
 
+// intakeDecision is a triage decision on an open item: its new state,
+// the incident it went to, the note, where it was forwarded.
+type intakeDecision struct {
+	state              IntakeState
+	pageID, incidentID string
+	note, forwardedTo  string
+	at                 time.Time
+}
+
 // decideIntake records a triage decision on an open item.
-func decideIntake(ctx context.Context, tx bun.Tx, item *IntakeItem, st IntakeState, pageID, incidentID, note string, now time.Time) error {
+func decideIntake(ctx context.Context, tx bun.Tx, item *IntakeItem, d intakeDecision) error {
 	before := *item
-	actor := ActorFrom(ctx).Name
-	item.State, item.PageID, item.IncidentID, item.Note = st, pageID, incidentID, note
+	actor, now, st, pageID := ActorFrom(ctx).Name, d.at, d.state, d.pageID
+	item.State, item.PageID, item.IncidentID, item.Note, item.ForwardedTo = st, pageID, d.incidentID, d.note, d.forwardedTo
 	item.DecidedBy, item.DecidedAt, item.UpdatedAt = actor, &now, now
-	res, err := tx.NewUpdate().Model(item).Column("state", "page_id", "incident_id", "note", "decided_by", "decided_at", "updated_at").
+	res, err := tx.NewUpdate().Model(item).
+		Column("state", "page_id", "incident_id", "note", "forwarded_to", "decided_by", "decided_at", "updated_at").
 		WherePK().Where("state = ?", IntakeOpen).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("decide intake item %s: %w", item.ID, err)
@@ -393,38 +471,8 @@ func (s *Intake) Attach(ctx context.Context, id, pageID, incidentID string) erro
 		if err := intakeTimeline(ctx, tx, item, inc.ID, now); err != nil {
 			return err
 		}
-		return decideIntake(ctx, tx, item, IntakeAttached, pageID, inc.ID, "", now)
+		return decideIntake(ctx, tx, item, intakeDecision{state: IntakeAttached, pageID: pageID, incidentID: inc.ID, at: now})
 	})
-}
-
-// Dismiss closes an open item as not an incident, with the reason
-// (where it was forwarded, for example).
-func (s *Intake) Dismiss(ctx context.Context, id, note string) (*IntakeItem, error) {
-	f := FieldErrors{}
-	checkText(f, "note", note, MaxShortLen, false, true)
-	if err := f.Err(); err != nil {
-		return nil, err
-	}
-	var item *IntakeItem
-	err := s.inTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if item, err = openIntake(ctx, tx, id); err != nil {
-			return err
-		}
-		note = strings.TrimSpace(note)
-		// Told first, so its record goes into the one decision written.
-		candidate := *item
-		candidate.State, candidate.Note = IntakeDismissed, note
-		record, err := s.notify.IntakeDismissed(ctx, &Tx{Tx: tx, s: s.svc}, &candidate)
-		if err != nil {
-			return err
-		}
-		if record != "" {
-			note = strings.TrimSpace(note + "\n" + record)
-		}
-		return decideIntake(ctx, tx, item, IntakeDismissed, "", "", note, s.Now())
-	})
-	return item, err
 }
 
 // ComponentIDs returns the ids of the components an alert item maps to.
@@ -469,7 +517,7 @@ func declaredFromIntake(ctx context.Context, tx bun.Tx, id string, inc *Incident
 	if err := intakeTimeline(ctx, tx, item, inc.ID, now); err != nil {
 		return err
 	}
-	return decideIntake(ctx, tx, item, IntakeDeclared, inc.PageID, inc.ID, "", now)
+	return decideIntake(ctx, tx, item, intakeDecision{state: IntakeDeclared, pageID: inc.PageID, incidentID: inc.ID, at: now})
 }
 
 // CustomerMessage is what a customer wrote about an incident, as it goes

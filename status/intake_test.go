@@ -111,12 +111,12 @@ func TestIntakeDecisions(t *testing.T) {
 		var forwarded []string
 		failForward := false
 		svc := status.New(bdb, status.Options{Now: clock.Now, Notifier: &statustest.Notifier{
-			Dismissed: func(item *status.IntakeItem) (string, error) {
+			Dismissed: func(item *status.IntakeItem) (status.Forwarding, error) {
 				if failForward {
-					return "", errors.New("service desk unreachable")
+					return status.Forwarding{}, errors.New("service desk unreachable")
 				}
 				forwarded = append(forwarded, item.ID+" "+item.Note)
-				return "Forwarded to desk@example.com.", nil
+				return status.Forwarding{To: "desk@example.com"}, nil
 			}}})
 		ctx := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
 		p := statustest.Page(t, svc, nil)

@@ -15,9 +15,41 @@ type Notifier interface {
 	// incident's timeline.
 	CustomerWrote(ctx context.Context, tx *Tx, inc *Incident, m CustomerMessage) error
 	// IntakeDismissed hears of an intake item dismissed as not an
-	// incident, before the decision is written; what it returns
-	// ("Forwarded to desk@example.com.") is added to the item's note.
-	IntakeDismissed(ctx context.Context, tx *Tx, item *IntakeItem) (string, error)
+	// incident, before the decision is written, and says where it
+	// forwarded the item: that is recorded with the decision and added to
+	// the item's note ("Forwarded to desk@example.com.").
+	IntakeDismissed(ctx context.Context, tx *Tx, item *IntakeItem) (Forwarding, error)
+	// IntakeDismissalUndone hears of a dismissal undone: item is the item
+	// as it was dismissed (ForwardedTo says where it went), open again
+	// once the transaction commits.
+	IntakeDismissalUndone(ctx context.Context, tx *Tx, item *IntakeItem) error
+	// DismissalForwarding says where IntakeDismissed would forward an item
+	// now, so that the person dismissing it is told before deciding.
+	DismissalForwarding() Forwarding
+}
+
+// Forwarding says where an intake item dismissed as not an incident is
+// forwarded.
+type Forwarding struct {
+	// To is the service desk's address; "" when nothing is forwarded.
+	To string
+	// Why says, when To is "", why nothing is forwarded ("no service desk
+	// address is set (HERALD_SERVICE_DESK_EMAIL)"); "" when nobody is
+	// there to forward anything.
+	Why string
+}
+
+// Note is what the item's note says of it: "Forwarded to
+// desk@example.com." or "Not forwarded: " and why; "" when there is
+// nothing to say.
+func (f Forwarding) Note() string {
+	switch {
+	case f.To != "":
+		return "Forwarded to " + f.To + "."
+	case f.Why != "":
+		return "Not forwarded: " + f.Why + "."
+	}
+	return ""
 }
 
 // NopNotifier tells nobody.
@@ -36,7 +68,13 @@ func (NopNotifier) MaintenanceUpdated(context.Context, *Tx, *Maintenance, *Maint
 // CustomerWrote does nothing.
 func (NopNotifier) CustomerWrote(context.Context, *Tx, *Incident, CustomerMessage) error { return nil }
 
-// IntakeDismissed does nothing and adds nothing to the note.
-func (NopNotifier) IntakeDismissed(context.Context, *Tx, *IntakeItem) (string, error) {
-	return "", nil
+// IntakeDismissed forwards nothing and adds nothing to the note.
+func (NopNotifier) IntakeDismissed(context.Context, *Tx, *IntakeItem) (Forwarding, error) {
+	return Forwarding{}, nil
 }
+
+// IntakeDismissalUndone does nothing.
+func (NopNotifier) IntakeDismissalUndone(context.Context, *Tx, *IntakeItem) error { return nil }
+
+// DismissalForwarding forwards nothing.
+func (NopNotifier) DismissalForwarding() Forwarding { return Forwarding{} }

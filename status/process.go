@@ -176,42 +176,6 @@ func DefaultVisibility(k SecurityKind) Visibility {
 	return VisibilityPublic
 }
 
-// ContactChannel is a way of keeping in touch with an affected customer
-// during an incident, as agreed with them (DESIGN.md §1).
-type ContactChannel string
-
-// Contact channels.
-const (
-	ChannelTicket ContactChannel = "ticket"
-	ChannelEmail  ContactChannel = "email"
-	ChannelPhone  ContactChannel = "phone"
-	ChannelChat   ContactChannel = "chat"
-	ChannelVideo  ContactChannel = "video"
-)
-
-// AllContactChannels lists every channel, in the order forms offer them.
-var AllContactChannels = []ContactChannel{ChannelTicket, ChannelEmail, ChannelPhone, ChannelChat, ChannelVideo}
-
-// Valid reports whether c is one of AllContactChannels.
-func (c ContactChannel) Valid() bool { return slices.Contains(AllContactChannels, c) }
-
-// Label is the channel in words.
-func (c ContactChannel) Label() string {
-	switch c {
-	case ChannelTicket:
-		return "Ticket"
-	case ChannelEmail:
-		return "Email"
-	case ChannelPhone:
-		return "Phone"
-	case ChannelChat:
-		return "Chat"
-	case ChannelVideo:
-		return "Video call"
-	}
-	return string(c)
-}
-
 // ContactChannels is a set of channels, stored comma-separated.
 type ContactChannels []ContactChannel
 

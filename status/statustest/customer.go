@@ -18,6 +18,7 @@ type CustomerOpts struct {
 	Contacts            []status.ContactInput
 	AccountManagerEmail string
 	OncallNotes         string
+	OncallURL           string
 }
 
 // Customer creates a customer.
@@ -28,7 +29,7 @@ func Customer(t testing.TB, svc *status.Service, o *CustomerOpts) *status.Custom
 	}
 	n := next()
 	in := status.CustomerInput{Name: o.Name, Domains: o.Domains, Contacts: o.Contacts,
-		AccountManagerEmail: o.AccountManagerEmail, OncallNotes: o.OncallNotes}
+		AccountManagerEmail: o.AccountManagerEmail, OncallNotes: o.OncallNotes, OncallURL: o.OncallURL}
 	if in.Name == "" {
 		in.Name = fmt.Sprintf("Customer %d", n)
 	}

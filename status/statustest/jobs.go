@@ -57,17 +57,31 @@ func (j *Jobs) Args() []river.JobArgs {
 	return append([]river.JobArgs(nil), j.args...)
 }
 
-// Notifier is a status.Notifier for tests: Dismissed, when set, hears of
-// dismissed intake items; everything else is heard by nobody.
+// Notifier is a status.Notifier for tests: Dismissed and Undone, when
+// set, hear of dismissed intake items and of dismissals undone, and Desk
+// is where dismissals forward items; everything else is heard by nobody.
 type Notifier struct {
 	status.NopNotifier
-	Dismissed func(item *status.IntakeItem) (string, error)
+	Dismissed func(item *status.IntakeItem) (status.Forwarding, error)
+	Undone    func(item *status.IntakeItem) error
+	Desk      status.Forwarding
 }
 
 // IntakeDismissed calls Dismissed.
-func (n *Notifier) IntakeDismissed(_ context.Context, _ *status.Tx, item *status.IntakeItem) (string, error) {
+func (n *Notifier) IntakeDismissed(_ context.Context, _ *status.Tx, item *status.IntakeItem) (status.Forwarding, error) {
 	if n.Dismissed == nil {
-		return "", nil
+		return status.Forwarding{}, nil
 	}
 	return n.Dismissed(item)
 }
+
+// IntakeDismissalUndone calls Undone.
+func (n *Notifier) IntakeDismissalUndone(_ context.Context, _ *status.Tx, item *status.IntakeItem) error {
+	if n.Undone == nil {
+		return nil
+	}
+	return n.Undone(item)
+}
+
+// DismissalForwarding returns Desk.
+func (n *Notifier) DismissalForwarding() status.Forwarding { return n.Desk }

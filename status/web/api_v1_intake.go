@@ -26,6 +26,8 @@ type intakeJSON struct {
 	DecidedBy        string              `json:"decided_by"`
 	DecidedAt        *time.Time          `json:"decided_at"`
 	Note             string              `json:"note"`
+	// ForwardedTo is where the item's dismissal forwarded it.
+	ForwardedTo string `json:"forwarded_to"`
 	// What an alert item's alerts suggest.
 	Components     []string        `json:"components"`
 	Severity       status.Severity `json:"severity"`
@@ -43,9 +45,9 @@ func toIntakeJSON(it *status.IntakeItem) intakeJSON {
 		return &s
 	}
 	return intakeJSON{ID: it.ID, Source: it.Source, State: it.State, Title: it.Title, Body: it.Body, SenderName: it.SenderName,
-		SenderEmail: it.SenderEmail, SenderPhone: it.SenderPhone, CustomerID: orNil(it.CustomerID), CustomerMatch: string(it.CustomerMatch),
+		SenderEmail: it.SenderEmail, SenderPhone: it.SenderPhone, CustomerID: orNil(it.CustomerID), CustomerMatch: string(it.Matched()),
 		UnverifiedThread: it.UnverifiedThread, Reference: it.Reference, IncidentID: orNil(it.IncidentID), DecidedBy: it.DecidedBy,
-		DecidedAt: it.DecidedAt, Note: it.Note, Components: append([]string{}, it.ComponentIDs()...), Severity: it.Severity,
+		DecidedAt: it.DecidedAt, Note: it.Note, ForwardedTo: it.ForwardedTo, Components: append([]string{}, it.ComponentIDs()...), Severity: it.Severity,
 		Link: it.Link, AcknowledgedBy: it.AcknowledgedBy, AcknowledgedAt: it.AcknowledgedAt, CreatedAt: it.CreatedAt}
 }
 

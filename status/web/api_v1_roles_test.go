@@ -49,6 +49,8 @@ var apiAccess = map[string]status.Role{
 	"PATCH /api/v1/pages/:page/maintenances/:id":        status.RoleEngineer,
 	"DELETE /api/v1/pages/:page/maintenances/:id":       status.RoleManager,
 	"POST /api/v1/pages/:page/maintenances/:id/updates": status.RoleEngineer,
+	"GET /api/v1/customers":                             status.RoleViewer,
+	"GET /api/v1/customers/:id":                         status.RoleViewer,
 	"GET /api/v1/intake":                                status.RoleViewer,
 	"GET /api/v1/intake/:id":                            status.RoleViewer,
 	"POST /api/v1/intake/tickets":                       status.RoleEngineer,

@@ -61,10 +61,11 @@ func (s *Server) showCustomers(c *fiber.Ctx) error {
 }
 
 // contactRow is one row of the contacts table in the customer form. N
-// numbers its fields: contacts.N.name, contacts.N.email, contacts.N.role.
+// numbers its fields: contacts.N.name, contacts.N.email, contacts.N.phone,
+// contacts.N.preferred_channel, contacts.N.role.
 type contactRow struct {
-	N                 int
-	Name, Email, Role string
+	N                                 int
+	Name, Email, Phone, Channel, Role string
 }
 
 // Num is the row's number for people, from 1.
@@ -78,6 +79,7 @@ type customerPage struct {
 	Rows      []contactRow
 	Fields    map[string]string
 	Roles     []status.ContactRole
+	Channels  []status.ContactChannel
 	CanWrite  bool
 	Loc       *time.Location
 }
@@ -85,7 +87,8 @@ type customerPage struct {
 // Value returns the submitted value of a form field.
 func (d customerPage) Value(name string) string { return d.Form.Get(name) }
 
-// Field returns the error of a contact row's field ("name", "email", "role").
+// Field returns the error of a contact row's field ("name", "email",
+// "phone", "preferred_channel", "role").
 func (d customerPage) Field(r contactRow, name string) string {
 	return d.Fields[fmt.Sprintf("contacts.%d.%s", r.N, name)]
 }
@@ -192,7 +195,7 @@ func (s *Server) renderCustomer(c *fiber.Ctx, code int, cu *status.Customer, for
 // incidents affecting the customer (none for a new one).
 func (s *Server) customerData(c *fiber.Ctx, cu *status.Customer, form url.Values, rows []contactRow, fields map[string]string) (customerPage, error) {
 	d := customerPage{consoleBase: s.consoleBase(c), Customer: cu, Form: form, Rows: rows, Fields: fields,
-		Roles: status.ContactRoles, Loc: time.UTC}
+		Roles: status.ContactRoles, Channels: status.AllContactChannels, Loc: time.UTC}
 	d.CanWrite = customerWriter(d.User)
 	if cu != nil {
 		var err error
@@ -207,11 +210,12 @@ func (s *Server) customerData(c *fiber.Ctx, cu *status.Customer, form url.Values
 // spare empty rows.
 func customerFormOf(cu *status.Customer) (url.Values, []contactRow) {
 	form := url.Values{"name": {cu.Name}, "domains": {strings.Join(cu.Domains, "\n")},
-		"account_manager_email": {cu.AccountManagerEmail}, "oncall_notes": {cu.OncallNotes},
+		"account_manager_email": {cu.AccountManagerEmail}, "oncall_notes": {cu.OncallNotes}, "oncall_url": {cu.OncallURL},
 		"version": {strconv.Itoa(cu.Version)}}
 	rows := make([]contactRow, len(cu.Contacts))
 	for i, ct := range cu.Contacts {
-		rows[i] = contactRow{N: i, Name: ct.Name, Email: ct.Email, Role: string(ct.Role)}
+		rows[i] = contactRow{N: i, Name: ct.Name, Email: ct.Email, Phone: ct.Phone, Channel: string(ct.PreferredChannel),
+			Role: string(ct.Role)}
 	}
 	return form, withSpareRows(rows)
 }
@@ -226,12 +230,12 @@ func withSpareRows(rows []contactRow) []contactRow {
 		if n+i == 0 {
 			role = status.ContactPrimary
 		}
-		rows = append(rows, contactRow{N: n + i, Role: string(role)})
+		rows = append(rows, contactRow{N: n + i, Role: string(role), Channel: string(status.ChannelEmail)})
 	}
 	return rows
 }
 
-var contactField = regexp.MustCompile(`^contacts\.([0-9]{1,4})\.(name|email|role)$`)
+var contactField = regexp.MustCompile(`^contacts\.([0-9]{1,4})\.(name|email|phone|preferred_channel|role)$`)
 
 // contactRowNumbers returns the row numbers of the submitted contact
 // fields, in order.
@@ -259,7 +263,8 @@ func formRows(form url.Values) []contactRow {
 	var rows []contactRow
 	for _, n := range contactRowNumbers(form) {
 		p := fmt.Sprintf("contacts.%d.", n)
-		rows = append(rows, contactRow{N: n, Name: form.Get(p + "name"), Email: form.Get(p + "email"), Role: form.Get(p + "role")})
+		rows = append(rows, contactRow{N: n, Name: form.Get(p + "name"), Email: form.Get(p + "email"), Phone: form.Get(p + "phone"),
+			Channel: form.Get(p + "preferred_channel"), Role: form.Get(p + "role")})
 	}
 	if len(rows) == 0 {
 		return withSpareRows(nil)
@@ -268,20 +273,21 @@ func formRows(form url.Values) []contactRow {
 }
 
 // customerInput reads the customer form. Domains are separated by lines,
-// commas or spaces. A contact row whose name and email are both empty is
-// left out: clearing a row removes the contact. rows[i] is the form row of
+// commas or spaces. A contact row whose name, email and phone are all
+// empty is left out: clearing a row removes the contact. rows[i] is the form row of
 // the input's contact i.
 func customerInput(form url.Values) (in status.CustomerInput, rows []int) {
 	in = status.CustomerInput{Name: form.Get("name"), AccountManagerEmail: form.Get("account_manager_email"),
-		OncallNotes: form.Get("oncall_notes")}
+		OncallNotes: form.Get("oncall_notes"), OncallURL: form.Get("oncall_url")}
 	in.Domains = strings.FieldsFunc(form.Get("domains"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	for _, n := range contactRowNumbers(form) {
 		p := fmt.Sprintf("contacts.%d.", n)
-		name, email := form.Get(p+"name"), form.Get(p+"email")
-		if strings.TrimSpace(name) == "" && strings.TrimSpace(email) == "" {
+		name, email, phone := form.Get(p+"name"), form.Get(p+"email"), form.Get(p+"phone")
+		if strings.TrimSpace(name+email+phone) == "" {
 			continue
 		}
-		in.Contacts = append(in.Contacts, status.ContactInput{Name: name, Email: email, Role: status.ContactRole(form.Get(p + "role"))})
+		in.Contacts = append(in.Contacts, status.ContactInput{Name: name, Email: email, Phone: phone,
+			PreferredChannel: status.ContactChannel(form.Get(p + "preferred_channel")), Role: status.ContactRole(form.Get(p + "role"))})
 		rows = append(rows, n)
 	}
 	return in, rows
@@ -289,7 +295,7 @@ func customerInput(form url.Values) (in status.CustomerInput, rows []int) {
 
 var (
 	domainField      = regexp.MustCompile(`^domains\[([0-9]+)\]$`)
-	contactListField = regexp.MustCompile(`^contacts\[([0-9]+)\]\.(name|email|role)$`)
+	contactListField = regexp.MustCompile(`^contacts\[([0-9]+)\]\.(name|email|phone|preferred_channel|role)$`)
 )
 
 // customerFields maps the service's field names to the form's: every

@@ -131,7 +131,15 @@ type intakeItemPage struct {
 	DeclarePage string
 	// Entries are what happened to the item while it waited.
 	Entries []*status.IntakeEntry
+	// Plan, when set, asks to confirm a dismissal: where it will go.
+	Plan *status.DismissalPlan
+	// Now is the service clock's time the page was read at: whether the
+	// dismissal can still be undone.
+	Now time.Time
 }
+
+// CanUndo reports whether the item's dismissal can be undone now.
+func (d intakeItemPage) CanUndo() bool { return status.CanUndoDismissal(d.Item, d.Now) }
 
 // alertsShown is how many alerts an item page lists.
 const alertsShown = 1000
@@ -153,6 +161,10 @@ func (s *Server) showIntakeItem(c *fiber.Ctx) error {
 		d.Flash = "The call was recorded."
 	case c.Query("acknowledged") != "":
 		d.Flash = "Acknowledged."
+	case c.Query("dismissed") != "" && d.Item.State == status.IntakeDismissed:
+		d.Flash = "Closed as not an incident. " + forwardedSentence(d.Item, s.deps.Service.Intake.Forwarding())
+	case c.Query("undone") != "" && d.Item.State == status.IntakeOpen:
+		d.Flash = "The dismissal was undone: the item is open again."
 	}
 	return s.renderConsole(c, fiber.StatusOK, "console/intake_item.html", d)
 }
@@ -172,7 +184,8 @@ func (s *Server) renderIntakeItem(c *fiber.Ctx, code int, form url.Values, field
 func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string]string) (intakeItemPage, error) {
 	ctx, svc := c.UserContext(), s.deps.Service
 	base := s.consoleBase(c)
-	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: time.UTC}
+	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: time.UTC,
+		Now: svc.Now()}
 	var err error
 	if d.Item, err = svc.Intake.Item(ctx, c.Params("id")); err != nil {
 		return d, err
@@ -364,52 +377,6 @@ func (s *Server) attachIntakeItem(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(incidentURL(pageID, incidentID)+"#timeline", fiber.StatusSeeOther)
-}
-
-// dismissIntakeItem serves POST /console/inbox/:id/dismiss: the item is
-// not an incident; the note says why or where it went.
-func (s *Server) dismissIntakeItem(c *fiber.Ctx) error {
-	form := formValues(c)
-	_, err := s.deps.Service.Intake.Dismiss(c.UserContext(), c.Params("id"), form.Get("note"))
-	if status.KindOf(err) == status.KindInvalid {
-		_, _, f := classify(err)
-		return s.renderIntakeItem(c, fiber.StatusUnprocessableEntity, form, f)
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect("/console/inbox?dismissed=1", fiber.StatusSeeOther)
-}
-
-type phonePage struct {
-	consoleBase
-	Form   url.Values
-	Fields map[string]string
-}
-
-// Value returns the submitted value of a form field.
-func (d phonePage) Value(name string) string { return d.Form.Get(name) }
-
-// showPhoneForm serves GET /console/inbox/phone.
-func (s *Server) showPhoneForm(c *fiber.Ctx) error {
-	return s.renderConsole(c, fiber.StatusOK, "console/intake_phone.html", phonePage{consoleBase: s.consoleBase(c), Form: url.Values{}})
-}
-
-// recordPhoneCall serves POST /console/inbox/phone: the call becomes an
-// open inbox item, recorded by the signed-in user.
-func (s *Server) recordPhoneCall(c *fiber.Ctx) error {
-	form := formValues(c)
-	base := s.consoleBase(c)
-	item, _, err := s.deps.Service.Intake.Create(c.UserContext(), status.IntakeInput{Source: status.IntakePhone,
-		Title: form.Get("title"), Body: form.Get("body"), SenderName: form.Get("sender_name"),
-		SenderPhone: form.Get("sender_phone"), RecordedBy: authorName(base.User)})
-	if code, fields, ok := refusedForm(err); ok {
-		return s.renderConsole(c, code, "console/intake_phone.html", phonePage{consoleBase: base, Form: form, Fields: fields})
-	}
-	if err != nil {
-		return err
-	}
-	return c.Redirect("/console/inbox/"+item.ID+"?recorded=1", fiber.StatusSeeOther)
 }
 
 // intakeIncidentSource is the incident source an item's source stands for.

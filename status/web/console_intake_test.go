@@ -247,10 +247,15 @@ func TestConsoleIntakeDismiss(t *testing.T) {
 		require.Contains(t, r.String(), strings.Repeat("n", 2001)+"</textarea>", "what was typed is kept")
 
 		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/dismiss", url.Values{"_csrf": {tok}, "note": {"Forwarded to billing."}})
+		require.Equal(t, http.StatusOK, r.Code, "asked first")
+		require.Contains(t, r.String(), "Close as not an incident?")
+		r = br.send(http.MethodPost, "/console/inbox/"+item.ID+"/dismiss", url.Values{"_csrf": {tok}, "note": {"Forwarded to billing."},
+			"confirm": {"1"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.String())
-		require.Equal(t, "/console/inbox?dismissed=1", r.Header.Get("Location"))
-		list := br.send(http.MethodGet, r.Header.Get("Location"), nil)
-		require.Contains(t, list.String(), "closed as not an incident")
+		require.Equal(t, "/console/inbox/"+item.ID+"?dismissed=1", r.Header.Get("Location"))
+		shown := br.send(http.MethodGet, r.Header.Get("Location"), nil)
+		require.Contains(t, shown.String(), "Closed as not an incident. Nothing was forwarded.")
+		list := br.send(http.MethodGet, "/console/inbox", nil)
 		require.NotContains(t, list.String(), item.ID)
 
 		got, err := b.svc.Intake.Item(b.ctx, item.ID)

@@ -228,7 +228,7 @@ func TestAPIRecordsEscalationsAndResolvesAMajorIncident(t *testing.T) {
 		require.NotNil(t, inc.SecurityReportedAt)
 
 		pj := b.must(t, http.StatusOK, http.MethodPatch, "/api/v1/pages/"+p.ID, map[string]any{
-			"office_hours": map[string]any{"days": []string{"mon", "fri"}, "opens": "09:00", "closes": "17:00", "holidays": []string{"2026-12-25"}},
+			"office_hours":   map[string]any{"days": []string{"mon", "fri"}, "opens": "09:00", "closes": "17:00", "holidays": []string{"2026-12-25"}},
 			"video_room_url": "https://meet.example/ops"}).(map[string]any)
 		require.Equal(t, map[string]any{"days": []any{"mon", "fri"}, "opens": "09:00", "closes": "17:00", "holidays": []any{"2026-12-25"}},
 			pj["office_hours"])

@@ -48,8 +48,9 @@ var leakRouteExclusions = []struct{ prefix, why string }{
 // leakTeamEmailKinds are the email kinds that reach the team only, so the
 // matrix has no row for them.
 var leakTeamEmailKinds = map[string]string{
-	"internal": "cadence reminders, escalation and reply notices to the incident's role holders and Account Management, security notices to the information-security officer",
-	"forward":  "intake dismissed as not an incident, forwarded to the team's service desk",
+	"internal":           "cadence reminders, escalation and reply notices to the incident's role holders and Account Management, security notices to the information-security officer",
+	"forward":            "intake dismissed as not an incident, forwarded to the team's service desk",
+	"forward_taken_back": "the note telling the team's service desk that a forwarded intake item was taken back",
 }
 
 // TestLeakMatrixShowsEachAudienceOnlyWhatItMaySee proves README's "Who sees
@@ -273,7 +274,8 @@ func (w *leakWorld) consoleOutputs(t *testing.T) []leakOutput {
 	pid := w.page.ID
 	paths := []string{"/console/pages/" + pid, "/console/pages/" + pid + "/maintenance/" + w.maint.ID,
 		"/console/customers/" + w.custA.ID, "/console/customers/" + w.custB.ID, "/console/templates/" + w.template.ID,
-		"/console/inbox/" + w.intake.ID, "/console/users", "/console/tokens"}
+		"/console/inbox/" + w.intake.ID, "/console/users", "/console/tokens",
+		"/console/inbox/" + w.takenBack.ID, "/console/customers/search?q=zqcustomer", "/console/customers/search?q=0711+4242+9001"}
 	for _, inc := range w.incidents {
 		paths = append(paths, "/console/pages/"+pid+"/incidents/"+inc.ID)
 	}
@@ -289,11 +291,15 @@ func (w *leakWorld) consoleOutputs(t *testing.T) []leakOutput {
 	return outs
 }
 
-// adminAPIOutputs are the admin API's incidents, the team's too.
+// adminAPIOutputs are the admin API's incidents and customers, the
+// team's too.
 func (w *leakWorld) adminAPIOutputs(t *testing.T) []leakOutput {
-	outs := make([]leakOutput, len(w.incidents))
-	for i, inc := range w.incidents {
-		path := "/api/v1/pages/" + w.page.ID + "/incidents/" + inc.ID
+	paths := []string{"/api/v1/customers", "/api/v1/customers/" + w.custA.ID}
+	for _, inc := range w.incidents {
+		paths = append(paths, "/api/v1/pages/"+w.page.ID+"/incidents/"+inc.ID)
+	}
+	outs := make([]leakOutput, len(paths))
+	for i, path := range paths {
 		outs[i] = leakOutput{name: "admin API " + path, audience: audienceTeam, path: path, fetch: func() []byte {
 			t.Helper()
 			r := w.b.do(t, apiRequest(http.MethodGet, path, w.apiToken, nil))

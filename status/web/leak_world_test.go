@@ -70,6 +70,7 @@ type leakWorld struct {
 	apiToken          string // a viewer's, for the admin API
 	template          *status.UpdateTemplate
 	intake            *status.IntakeItem
+	takenBack         *status.IntakeItem // dismissed, forwarded to the service desk, then taken back
 	maint             *status.Maintenance
 	incidents         []*status.Incident  // every incident of the page
 	linked            map[string][]string // customer id → ids of its incidents
@@ -152,9 +153,11 @@ func (w *leakWorld) buildCustomers(t *testing.T) {
 			Name:    w.mark("customer "+x+": name", "zqcustomer"+x+"zq", may),
 			Domains: []string{domain},
 			Contacts: []status.ContactInput{{Name: w.mark("customer "+x+": contact name", "zqcontactname"+x+"zq", may),
-				Email: addr, Role: status.ContactPrimary}},
+				Email: addr, Role: status.ContactPrimary, PreferredChannel: status.ChannelPhone,
+				Phone: w.mark("customer "+x+": contact phone", map[string]string{"a": "0711 4242 9001", "b": "0711 4242 9002"}[x], may)}},
 			AccountManagerEmail: w.mark("customer "+x+": account manager", "zqaccountmanager"+x+"zq", mayTeam) + "@herald.example.org",
 			OncallNotes:         w.mark("customer "+x+": on-call notes", "zqoncallnotes"+x+"zq", mayTeam),
+			OncallURL:           "https://wiki.example/" + w.mark("customer "+x+": on-call wiki link", "zqoncallurl"+x+"zq", mayTeam),
 		})
 		w.mark("customer "+x+": id", c.ID, may)
 		w.audienceOf[addr] = a
@@ -183,6 +186,26 @@ func (w *leakWorld) buildTeam(t *testing.T) {
 		Body:        w.mark("intake item: body", "zqintakebodyzq", mayTeam),
 		SenderName:  w.mark("intake item: caller", "zqintakecallerzq", mayTeam),
 		SenderPhone: "+49 30 5550199"})
+	require.NoError(t, err)
+	w.buildTakenBack(t)
+}
+
+// leakServiceDesk is where the world's dismissed intake is forwarded.
+const leakServiceDesk = "servicedesk@herald.example.org"
+
+// buildTakenBack dismisses a phone call as not an incident, which
+// forwards it to the service desk, and takes the dismissal back, which
+// tells the desk: both emails are the team's.
+func (w *leakWorld) buildTakenBack(t *testing.T) {
+	desk := status.New(w.b.db, status.Options{Now: w.b.svc.Now, Notifier: &comms.Notifier{Outbox: w.box, ServiceDesk: leakServiceDesk}})
+	w.audienceOf[leakServiceDesk] = audienceTeam
+	item, _, err := desk.Intake.Create(w.b.ctx, status.IntakeInput{Source: status.IntakePhone, CustomerID: w.custA.ID,
+		Title:      w.mark("taken-back intake item: title", "zqtakenbacktitlezq", mayTeam),
+		SenderName: w.mark("taken-back intake item: caller", "zqtakenbackcallerzq", mayTeam)})
+	require.NoError(t, err)
+	_, err = desk.Intake.Dismiss(w.b.ctx, item.ID, w.mark("taken-back intake item: dismissal note", "zqdismissnotezq", mayTeam))
+	require.NoError(t, err)
+	w.takenBack, err = desk.Intake.UndoDismissal(w.b.ctx, item.ID)
 	require.NoError(t, err)
 }
 
