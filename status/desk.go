@@ -24,6 +24,8 @@ type Desk struct {
 	Flags     []Flag // escalations due or done
 	Nudges    []Nudge
 	Scheduled []*ScheduledUpdate
+	// Requests are the confirmation requests, oldest first.
+	Requests []*ConfirmationRequest
 	// Customers are those the incident affects; AllCustomers the choice.
 	Customers    []*Customer
 	AllCustomers []*Customer
@@ -121,6 +123,9 @@ func (d *Desk) read(ctx context.Context, db bun.IDB, pageID, id string) error {
 		return err
 	}
 	if d.Scheduled, err = scheduledUpdates(ctx, db, inc.ID); err != nil {
+		return err
+	}
+	if d.Requests, err = confirmationRequests(ctx, db, inc.ID); err != nil {
 		return err
 	}
 	if d.Customers, err = incidentCustomers(ctx, db, inc.ID); err != nil {

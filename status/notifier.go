@@ -18,6 +18,10 @@ type Notifier interface {
 	// incident, before the decision is written; what it returns
 	// ("Forwarded to desk@example.com.") is added to the item's note.
 	IntakeDismissed(ctx context.Context, tx *Tx, item *IntakeItem) (string, error)
+	// ConfirmationRequested hears of a request that the services be
+	// confirmed back: it writes to the customers' primary contacts, each
+	// from their own customer's view, or to the team member asked.
+	ConfirmationRequested(ctx context.Context, tx *Tx, ask *ConfirmationAsked) error
 }
 
 // NopNotifier tells nobody.
@@ -40,3 +44,6 @@ func (NopNotifier) CustomerWrote(context.Context, *Tx, *Incident, CustomerMessag
 func (NopNotifier) IntakeDismissed(context.Context, *Tx, *IntakeItem) (string, error) {
 	return "", nil
 }
+
+// ConfirmationRequested does nothing.
+func (NopNotifier) ConfirmationRequested(context.Context, *Tx, *ConfirmationAsked) error { return nil }
