@@ -273,6 +273,8 @@ type incidentConsolePage struct {
 	RoleKinds  []status.IncidentRole
 	Users      []*status.User
 	Scheduled  []*status.ScheduledUpdate
+	// Requests are the confirmation requests, oldest first.
+	Requests []*status.ConfirmationRequest
 	// Customers are the incident's affected customers; AllCustomers the
 	// choice.
 	Customers    []*status.Customer
@@ -400,6 +402,10 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Severities: status.Severities, Methods: status.ConfirmationMethods, Scheduled: desk.Scheduled, Customers: desk.Customers,
 		AllCustomers: desk.AllCustomers, Templates: status.TemplatesFor(desk.Templates, inc.State), HasCadence: desk.HasCadence,
 		Holding: desk.Holding, incidentPanel: panel}
+	d.Requests = desk.Requests
+	if f := requestedFlash(desk.Requests, c.Query("requested")); f != "" {
+		d.Flash = f
+	}
 	if desk.HasCadence {
 		d.Cadence, d.DueIn = desk.CadenceState(), dueText(desk.Cadence.Due.Sub(now))
 	}
