@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -335,9 +334,4 @@ func (r *ConfirmationRequest) Asked() string {
 
 func countOf(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + plural(n)
-}
-
-// Unanswered returns the requests that have no answer yet.
-func Unanswered(rs []*ConfirmationRequest) []*ConfirmationRequest {
-	return slices.DeleteFunc(slices.Clone(rs), func(r *ConfirmationRequest) bool { return r.Answered() })
 }

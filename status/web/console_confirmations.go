@@ -102,6 +102,12 @@ func (d incidentConsolePage) PrimaryContacts() int {
 	return n
 }
 
+// CanAskCustomers reports whether a customer request would reach anyone:
+// the request form starts from it, else from asking the team.
+func (d incidentConsolePage) CanAskCustomers() bool {
+	return d.PrimaryContacts() > 0 && d.Incident.Visibility != status.VisibilityInternal
+}
+
 // RequestAudience says whom a customer request would write to, for the
 // request form.
 func (d incidentConsolePage) RequestAudience() string {
