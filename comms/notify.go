@@ -31,13 +31,20 @@ func (FanOutArgs) Kind() string { return "comms.fan_out" }
 //   - a customer's reply on an incident's timeline: a notice to the
 //     incident's communication manager;
 //   - an intake item dismissed as not an incident: the item forwarded to
-//     the service desk, when ServiceDesk is set.
+//     the service desk, when ServiceDesk is set;
+//   - a request that the services be confirmed back: the emails to the
+//     customers' primary contacts, or the notice to the team member asked.
 type Notifier struct {
 	Jobs   status.JobQueue
 	Outbox *Outbox
 	// ServiceDesk is where dismissed intake items are forwarded; empty
 	// forwards nothing.
 	ServiceDesk string
+	// BaseURL is Herald's address (HERALD_BASE_URL), for links in emails.
+	BaseURL *url.URL
+	// Tokens signs customers' private links to incidents that are not
+	// public; nil leaves them out.
+	Tokens *Tokens
 }
 
 var _ status.Notifier = (*Notifier)(nil)

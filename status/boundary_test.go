@@ -24,7 +24,7 @@ var statusTables = []string{
 	"pages", "page_hosts", "component_groups", "components", "component_status_changes",
 	"incidents", "incident_components", "incident_updates", "incident_roles", "incident_customers", "timeline_entries",
 	"maintenances", "maintenance_components", "maintenance_updates", "scheduled_updates", "update_templates",
-	"customers", "customer_contacts", "customer_domains", "intake_items", "intake_entries",
+	"customers", "customer_contacts", "customer_domains", "intake_items", "intake_entries", "confirmation_requests",
 }
 
 // otherTables are the tables other packages own, by owner.

@@ -57,7 +57,8 @@ func closingGate(inc *Incident, now time.Time) error {
 }
 
 // Close resolves an incident after checking the closing rules: the
-// confirmation is recorded, the cause and solution are written down, and
+// confirmation is recorded (a new one answers the confirmation requests
+// still open), the cause and solution are written down, and
 // the post-mortem gate holds (an incident over 4 h, or major or business
 // continuity, needs the post-mortem decision, and with "yes" the
 // post-mortem itself, before it can close). Refusals are KindInvalid with
@@ -119,8 +120,13 @@ func (s *Incidents) Close(ctx context.Context, pageID, incidentID string, in Clo
 			// anything else is a new one, given at closing.
 			inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod, inc.ConfirmationRef, inc.ConfirmedAt =
 				by, in.ConfirmationSource, in.ConfirmationMethod, "", &now
-			if err := addTimeline(ctx, tx, inc.ID, TimelineChange, in.Author, now, now,
-				msgServicesConfirmed(inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod)); err != nil {
+			e, err := addTimelineEntry(ctx, tx, inc.ID, TimelineChange, in.Author, now, now,
+				msgServicesConfirmed(inc.ConfirmedBy, inc.ConfirmationSource, inc.ConfirmationMethod))
+			if err != nil {
+				return err
+			}
+			// The confirmation given at closing answers every request still open.
+			if err := answerRequests(ctx, tx, inc.ID, e.ID, by, now, now); err != nil {
 				return err
 			}
 		}
@@ -248,7 +254,8 @@ type ConfirmInput struct {
 
 // ConfirmFromEntry records that a customer contact confirmed the services
 // are back, by the message in a timeline entry: the name and method as the
-// person recording it checked them. Errors: KindNotFound for an unknown
+// person recording it checked them. The confirmation requests made before
+// the message came are answered by it. Errors: KindNotFound for an unknown
 // entry, KindInvalid for a wrong name or method or an entry that is not a
 // customer's message, KindConflict once the incident is resolved.
 func (s *Incidents) ConfirmFromEntry(ctx context.Context, pageID, incidentID, entryID string, in ConfirmInput) error {
@@ -280,6 +287,10 @@ func (s *Incidents) ConfirmFromEntry(ctx context.Context, pageID, incidentID, en
 		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
 			msgServicesConfirmedByMessage(inc.ConfirmedBy, inc.ConfirmationMethod, c.At)); err != nil {
+			return err
+		}
+		// The message answers the requests made before it came.
+		if err := answerRequests(ctx, tx, inc.ID, c.EntryID, inc.ConfirmedBy, c.At, c.At); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "confirm", SubjectType: "incident", SubjectID: inc.ID, PageID: pageID,

@@ -24,6 +24,8 @@ type Desk struct {
 	Flags     []Flag // escalations due or done
 	Nudges    []Nudge
 	Scheduled []*ScheduledUpdate
+	// Requests are the confirmation requests, oldest first.
+	Requests []*ConfirmationRequest
 	// Customers are those the incident affects; AllCustomers the choice.
 	Customers    []*Customer
 	AllCustomers []*Customer
@@ -76,7 +78,8 @@ func (s *Incidents) Desk(ctx context.Context, pageID, id string) (*Desk, error) 
 	}
 	d.View = d.Incident.InternalView()
 	d.Channel = ChannelName(d.Incident, d.Page.Location())
-	d.Nudges = Nudges(d.Incident, NudgeInput{Customers: len(d.Customers), Roles: d.Roles, Location: d.Page.Location()}, d.Now)
+	d.Nudges = Nudges(d.Incident, NudgeInput{Customers: len(d.Customers), Roles: d.Roles, Location: d.Page.Location(),
+		ConfirmationRequested: len(d.Requests) > 0}, d.Now)
 	if cad, ok := CadenceOf(d.Incident); ok {
 		d.Cadence, d.HasCadence = cad, true
 		d.Holding = cad.State(d.Now) != CadenceOnTime && HoldingDraft(d.Incident, d.Page.Location(), d.Now) != ""
@@ -121,6 +124,9 @@ func (d *Desk) read(ctx context.Context, db bun.IDB, pageID, id string) error {
 		return err
 	}
 	if d.Scheduled, err = scheduledUpdates(ctx, db, inc.ID); err != nil {
+		return err
+	}
+	if d.Requests, err = confirmationRequests(ctx, db, inc.ID); err != nil {
 		return err
 	}
 	if d.Customers, err = incidentCustomers(ctx, db, inc.ID); err != nil {

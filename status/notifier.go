@@ -26,6 +26,10 @@ type Notifier interface {
 	// DismissalForwarding says where IntakeDismissed would forward an item
 	// now, so that the person dismissing it is told before deciding.
 	DismissalForwarding() Forwarding
+	// ConfirmationRequested hears of a request that the services be
+	// confirmed back: it writes to the customers' primary contacts, each
+	// from their own customer's view, or to the team member asked.
+	ConfirmationRequested(ctx context.Context, tx *Tx, ask *ConfirmationAsked) error
 }
 
 // Forwarding says where an intake item dismissed as not an incident is
@@ -78,3 +82,6 @@ func (NopNotifier) IntakeDismissalUndone(context.Context, *Tx, *IntakeItem) erro
 
 // DismissalForwarding forwards nothing.
 func (NopNotifier) DismissalForwarding() Forwarding { return Forwarding{} }
+
+// ConfirmationRequested does nothing.
+func (NopNotifier) ConfirmationRequested(context.Context, *Tx, *ConfirmationAsked) error { return nil }

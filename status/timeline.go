@@ -71,12 +71,18 @@ func stamp(now time.Time) time.Time {
 
 // addTimeline writes what s says on an incident's timeline, at at.
 func addTimeline(ctx context.Context, tx bun.IDB, incidentID string, kind TimelineKind, actor string, at, now time.Time, s said) error {
+	_, err := addTimelineEntry(ctx, tx, incidentID, kind, actor, at, now, s)
+	return err
+}
+
+// addTimelineEntry is addTimeline returning the entry written.
+func addTimelineEntry(ctx context.Context, tx bun.IDB, incidentID string, kind TimelineKind, actor string, at, now time.Time, s said) (*TimelineEntry, error) {
 	e := &TimelineEntry{ID: NewID(), IncidentID: incidentID, Kind: kind, Message: s.msg, Params: s.params,
 		Actor: strings.TrimSpace(actor), At: at, CreatedAt: stamp(now)}
 	if err := insertTimeline(ctx, tx, e); err != nil {
-		return fmt.Errorf("add timeline entry: %w", err)
+		return nil, fmt.Errorf("add timeline entry: %w", err)
 	}
-	return nil
+	return e, nil
 }
 
 // insertTimeline inserts entries. The body column holds the sentences of

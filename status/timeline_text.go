@@ -43,6 +43,13 @@ const (
 	MsgServicesConfirmed          TimelineMessage = "services_confirmed"            // by, source (customer, internal), method
 	MsgServicesConfirmedByMessage TimelineMessage = "services_confirmed_by_message" // by, method, message_at (RFC 3339)
 
+	// Confirmation requests: from the affected customers (counts only: the
+	// timeline feeds the internal post-mortem, and names of customers stay
+	// in the request itself) or from a team member; text is the request's
+	// message, "" without one.
+	MsgConfirmationRequestedFromCustomers TimelineMessage = "confirmation_requested_from_customers" // customers, contacts, not_asked (counts), text
+	MsgConfirmationRequestedFromTeam      TimelineMessage = "confirmation_requested_from_team"      // person, text
+
 	MsgPostmortemInternalSaved TimelineMessage = "postmortem_internal_saved" // none
 	MsgPostmortemDraftSaved    TimelineMessage = "postmortem_draft_saved"    // none
 	MsgPostmortemPublished     TimelineMessage = "postmortem_published"      // none
@@ -189,6 +196,15 @@ func msgServicesConfirmedByMessage(by, method string, messageAt time.Time) said 
 	return said{MsgServicesConfirmedByMessage, TimelineParams{"by": by, "method": method, "message_at": timeParam(messageAt)}}
 }
 
+func msgConfirmationRequestedFromCustomers(customers, contacts, notAsked int, text string) said {
+	return said{MsgConfirmationRequestedFromCustomers, TimelineParams{"customers": strconv.Itoa(customers),
+		"contacts": strconv.Itoa(contacts), "not_asked": strconv.Itoa(notAsked), "text": text}}
+}
+
+func msgConfirmationRequestedFromTeam(person, text string) said {
+	return said{MsgConfirmationRequestedFromTeam, TimelineParams{"person": person, "text": text}}
+}
+
 func msgCustomersChanged(added, removed, total int) said {
 	return said{MsgCustomersChanged, TimelineParams{"added": strconv.Itoa(added), "removed": strconv.Itoa(removed),
 		"total": strconv.Itoa(total)}}
@@ -328,6 +344,24 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 			methodLabel(e.param("method")), e.timeText("message_at", time.UTC, "2006-01-02 15:04 UTC"))
 	},
 
+	MsgConfirmationRequestedFromCustomers: func(e *TimelineEntry) string {
+		n, _ := strconv.Atoi(e.param("customers"))
+		c, _ := strconv.Atoi(e.param("contacts"))
+		out := fmt.Sprintf("Confirmation that the services are back requested by email from %s affected customer%s (%s primary contact%s).",
+			e.param("customers"), plural(n), e.param("contacts"), plural(c))
+		switch na, _ := strconv.Atoi(e.param("not_asked")); {
+		case na == 1:
+			out += " 1 affected customer without a primary contact was not asked."
+		case na > 1:
+			out += fmt.Sprintf(" %d affected customers without a primary contact were not asked.", na)
+		}
+		return withRequestText(out, e.param("text"))
+	},
+	MsgConfirmationRequestedFromTeam: func(e *TimelineEntry) string {
+		return withRequestText(fmt.Sprintf("Confirmation that the services are back requested from %s (team member).", e.param("person")),
+			e.param("text"))
+	},
+
 	MsgPostmortemInternalSaved: fixed("Internal post-mortem saved."),
 	MsgPostmortemDraftSaved:    fixed("Public post-mortem draft saved."),
 	MsgPostmortemPublished:     fixed("Public post-mortem published."),
@@ -400,6 +434,14 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 	MsgAlert:      func(e *TimelineEntry) string { return e.param("text") },
 	MsgNote:       func(e *TimelineEntry) string { return e.param("text") },
 	MsgLegacyText: func(e *TimelineEntry) string { return e.param("text") },
+}
+
+// withRequestText adds a confirmation request's message to its sentence.
+func withRequestText(sentence, text string) string {
+	if text == "" {
+		return sentence
+	}
+	return sentence + " Message: " + text
 }
 
 // param returns the entry's parameter name, "" when it has none.

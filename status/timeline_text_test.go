@@ -50,6 +50,15 @@ func TestTimelineText(t *testing.T) {
 			"Services confirmed back by Wile (team member, in a meeting or video call)."},
 		{status.MsgServicesConfirmedByMessage, params{"by": "Wile", "method": "email", "message_at": "2026-12-07T11:20:59Z"},
 			"Services confirmed back by Wile (customer contact, by email), by their message of 2026-12-07 11:20 UTC."},
+		{status.MsgConfirmationRequestedFromCustomers, params{"customers": "1", "contacts": "1", "not_asked": "0", "text": ""},
+			"Confirmation that the services are back requested by email from 1 affected customer (1 primary contact)."},
+		{status.MsgConfirmationRequestedFromCustomers, params{"customers": "2", "contacts": "3", "not_asked": "2", "text": "Please check."},
+			"Confirmation that the services are back requested by email from 2 affected customers (3 primary contacts). " +
+				"2 affected customers without a primary contact were not asked. Message: Please check."},
+		{status.MsgConfirmationRequestedFromTeam, params{"person": "Jane", "text": ""},
+			"Confirmation that the services are back requested from Jane (team member)."},
+		{status.MsgConfirmationRequestedFromTeam, params{"person": "Jane", "text": "Queue depth?"},
+			"Confirmation that the services are back requested from Jane (team member). Message: Queue depth?"},
 		{status.MsgPostmortemInternalSaved, nil, "Internal post-mortem saved."},
 		{status.MsgPostmortemDraftSaved, nil, "Public post-mortem draft saved."},
 		{status.MsgPostmortemPublished, nil, "Public post-mortem published."},
@@ -115,7 +124,7 @@ func TestTimelineTextBadParams(t *testing.T) {
 			p := params{}
 			for _, k := range []string{"severity", "title", "visibility", "kind", "silent", "text", "from", "to", "component",
 				"count", "at", "person", "role", "previous", "by", "source", "method", "message_at", "added", "removed",
-				"total", "zone", "reason"} {
+				"total", "zone", "reason", "customers", "contacts", "not_asked"} {
 				p[k] = h
 			}
 			e := &status.TimelineEntry{Message: m, Params: p}

@@ -39,6 +39,7 @@ func TestConsoleIncidentFlowInBrowser(t *testing.T) {
 				{"roles", f.assignRoles},
 				{"updates", f.postUpdates},
 				{"countdown", f.watchCountdown},
+				{"request", f.requestConfirmation},
 				{"close", f.close},
 				{"postmortem", f.publishPostmortem},
 			} {
@@ -330,6 +331,7 @@ func (f *incidentFlow) close(t *testing.T) {
 	require.Equal(t, int64(http.StatusOK), submit(t, tb, closeButton))
 	summary := textOf(t, tb, `section[aria-labelledby="summary-h"]`)
 	for _, want := range []string{"Closing summary", "Casey, checking the login graphs (team member, monitoring)",
+		"Answered: confirmed by Casey, checking the login graphs",
 		"The session store ran out of connections after its restart.", "Raised the connection limit and added a standby store.",
 		"Alert on the connection count.", "https://tickets.example.com/OPS-123"} {
 		require.Contains(t, summary, want)

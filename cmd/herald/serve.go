@@ -77,8 +77,8 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	store := inbound.NewStore(bdb, inbound.StoreOptions{Own: []string{cfg.MailFrom}, Now: o.now, Jobs: jobs})
 	a.outbox = comms.NewOutbox(bdb, comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: jobs,
 		RetryFor: cfg.MailRetryFor, Mailer: newMailer(cfg, log), Attachments: store.Original})
-	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs,
-		Notifier: &comms.Notifier{Jobs: jobs, Outbox: a.outbox, ServiceDesk: cfg.ServiceDeskEmail}})
+	notifier := &comms.Notifier{Jobs: jobs, Outbox: a.outbox, ServiceDesk: cfg.ServiceDeskEmail, BaseURL: cfg.baseURL}
+	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs, Notifier: notifier})
 	secret := cfg.Secret
 	if secret == "" {
 		if secret, err = a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {
@@ -86,6 +86,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 		}
 	}
 	tokens := comms.NewTokens([]byte(secret))
+	notifier.Tokens = tokens
 	subs := comms.NewSubscribers(bdb, a.svc, a.outbox, tokens, cfg.baseURL)
 	a.outbox.OnDelivered(subs.Delivered)
 	a.alerts = alerts.New(bdb, a.svc, alerts.Options{Window: cfg.AlertWindow, Log: log})

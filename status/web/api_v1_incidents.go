@@ -51,6 +51,8 @@ type incidentJSON struct {
 	UpdatedAt    time.Time             `json:"updated_at"`
 	Components   []componentStatusJSON `json:"components"`
 	Updates      []updateJSON          `json:"updates"`
+	// ConfirmationRequests are given for one incident, not in lists.
+	ConfirmationRequests *[]*status.ConfirmationRequest `json:"confirmation_requests,omitempty"`
 	processJSON
 }
 
@@ -210,8 +212,14 @@ func (s *Server) getIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	reqs, err := s.deps.Service.Incidents.ConfirmationRequests(c.UserContext(), inc.ID)
+	if err != nil {
+		return err
+	}
 	setVersionTag(c, inc)
-	return c.JSON(toIncidentJSON(inc))
+	out := toIncidentJSON(inc)
+	out.ConfirmationRequests = &reqs
+	return c.JSON(out)
 }
 
 // setVersionTag names the incident's version as the answer's ETag, for a

@@ -42,8 +42,14 @@ type consoleBase struct {
 	User        *status.User
 	CSRF        string
 	Flash       string
-	inbox       func() int // counts the open triage items, once a request
+	// Alert is a refusal to show at the top of the page, beside the
+	// form's own messages; a handler sets it with c.Locals(localAlert, …).
+	Alert string
+	inbox func() int // counts the open triage items, once a request
 }
+
+// localAlert is the request local holding consoleBase.Alert.
+const localAlert = "alert"
 
 // Inbox is the number of open triage items, shown in the navigation. It
 // is counted only when a page shows it, so handlers that only need the
@@ -75,6 +81,7 @@ func (s *Server) consoleBase(c *fiber.Ctx) consoleBase {
 	if sess, ok := c.Locals("session").(*status.Session); ok {
 		b.CSRF = sess.CSRF
 	}
+	b.Alert, _ = c.Locals(localAlert).(string)
 	return b
 }
 

@@ -294,6 +294,8 @@ type incidentConsolePage struct {
 	RoleKinds  []status.IncidentRole
 	Users      []*status.User
 	Scheduled  []*status.ScheduledUpdate
+	// Requests are the confirmation requests, oldest first.
+	Requests []*status.ConfirmationRequest
 	// Customers are the incident's affected customers; AllCustomers the
 	// choice.
 	Customers    []*status.Customer
@@ -428,6 +430,10 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		Holding: desk.Holding, incidentPanel: panel, SecurityKinds: status.SecurityKinds,
 		ContactChannels: status.AllContactChannels, VideoRoom: status.VideoRoom(inc, page)}
 	d.Flash = incidentNotices[c.Query("done")]
+	d.Requests = desk.Requests
+	if f := requestedFlash(desk.Requests, c.Query("requested")); f != "" {
+		d.Flash = f
+	}
 	if desk.HasCadence {
 		d.Cadence, d.DueIn = desk.CadenceState(), dueText(desk.Cadence.Due.Sub(now))
 	}

@@ -48,7 +48,7 @@ var leakRouteExclusions = []struct{ prefix, why string }{
 // leakTeamEmailKinds are the email kinds that reach the team only, so the
 // matrix has no row for them.
 var leakTeamEmailKinds = map[string]string{
-	"internal":           "cadence reminders, escalation and reply notices to the incident's role holders and Account Management, security notices to the information-security officer",
+	"internal":           "cadence reminders, escalation and reply notices to the incident's role holders and Account Management, security notices to the information-security officer, confirmation requests to a team member",
 	"forward":            "intake dismissed as not an incident, forwarded to the team's service desk",
 	"forward_taken_back": "the note telling the team's service desk that a forwarded intake item was taken back",
 }

@@ -115,6 +115,7 @@ func newLeakWorld(t *testing.T, bdb *bun.DB) *leakWorld {
 	w.b.clock.Set(epoch)
 	w.fanOut(t)
 	w.acknowledgeAll(t)
+	w.requestConfirmations(t)
 	w.b.refresh(t)
 	return w
 }

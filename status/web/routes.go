@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	console.Post("/pages/:page/incidents/:id/roles", writers, s.assignConsoleRole)
 	console.Post("/pages/:page/incidents/:id/escalations", writers, s.recordConsoleEscalation)
 	console.Post("/pages/:page/incidents/:id/process", writers, s.saveConsoleProcess)
+	console.Post("/pages/:page/incidents/:id/confirmation-requests", writers, s.requestConsoleConfirmation)
 	console.Post("/pages/:page/incidents/:id/close", writers, s.closeConsoleIncident)
 	console.Post("/pages/:page/incidents/:id/postmortem", writers, s.savePostmortem)
 
@@ -198,6 +199,7 @@ func (s *Server) routes() {
 	api.post("/pages/:page/incidents/:id/updates", engineer, s.postIncidentUpdate)
 	api.post("/pages/:page/incidents/:id/resolve", engineer, s.resolveIncident)
 	api.post("/pages/:page/incidents/:id/escalations", engineer, s.recordEscalation)
+	api.post("/pages/:page/incidents/:id/confirmation-requests", engineer, s.requestConfirmation)
 	api.get("/pages/:page/maintenances", viewer, s.listMaintenances)
 	api.post("/pages/:page/maintenances", engineer, s.createMaintenance)
 	api.get("/pages/:page/maintenances/:id", viewer, s.getMaintenance)
