@@ -82,24 +82,14 @@ func (l StringList) Value() (driver.Value, error) {
 
 // Scan reads a list stored as a JSON array.
 func (l *StringList) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*l = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("JSON array of strings: cannot scan %T", src)
-	}
 	var out []string
-	if err := json.Unmarshal(b, &out); err != nil {
-		return fmt.Errorf("JSON array of strings: %w", err)
+	ok, err := scanJSON(src, &out, "JSON array of strings")
+	if ok {
+		*l = out
+	} else if err == nil {
+		*l = nil
 	}
-	*l = out
-	return nil
+	return err
 }
 
 // RequestConfirmationInput is a request for confirmation that the

@@ -106,24 +106,34 @@ func (m Strings) Value() (driver.Value, error) {
 
 // Scan reads a map stored as a JSON object.
 func (m *Strings) Scan(src any) error {
+	out := Strings{}
+	ok, err := scanJSON(src, &out, "JSON object of strings")
+	if ok {
+		*m = out
+	} else if err == nil {
+		*m = nil
+	}
+	return err
+}
+
+// scanJSON decodes a JSON column value into out; ok is false for NULL,
+// which leaves out alone. what names the column's type in errors.
+func scanJSON(src, out any, what string) (ok bool, err error) {
 	var b []byte
 	switch v := src.(type) {
 	case nil:
-		*m = nil
-		return nil
+		return false, nil
 	case string:
 		b = []byte(v)
 	case []byte:
 		b = v
 	default:
-		return fmt.Errorf("JSON object of strings: cannot scan %T", src)
+		return false, fmt.Errorf("%s: cannot scan %T", what, src)
 	}
-	out := Strings{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return fmt.Errorf("JSON object of strings: %w", err)
+	if err := json.Unmarshal(b, out); err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
-	*m = out
-	return nil
+	return true, nil
 }
 
 // said is what a system-written entry says: a message and its
