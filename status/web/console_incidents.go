@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"sort"
 	"strings"
@@ -801,9 +802,15 @@ func (s *Server) closeConsoleIncident(c *fiber.Ctx) error {
 		Author: authorName(s.consoleBase(c).User), Notify: &notify, Version: version})
 	switch status.KindOf(err) {
 	case status.KindInvalid, status.KindConflict:
-		code, msg, f := classify(err)
+		code, msg, fields := classify(err)
+		f := maps.Clone(fields)
 		if f == nil {
-			f = map[string]string{"close": msg}
+			f = map[string]string{}
+		}
+		// A process rule's refusal (a conflict) says what to do first:
+		// it shows above the form besides the field it names.
+		if len(fields) == 0 || status.KindOf(err) == status.KindConflict {
+			f["close"] = msg
 		}
 		if m, ok := f["resolution"]; ok {
 			f["close_resolution"] = m
