@@ -310,8 +310,11 @@ func (f *incidentFlow) close(t *testing.T) {
 	// The decision is asked for where the page says it is needed.
 	pmYes := `button[name=record][value=postmortem_yes]`
 	require.Equal(t, 1, count(t, tb, pmYes), "the decision can be recorded where it is asked for")
+	// Casey is not in Account Management: she names who decided.
+	setField(t, tb, `#decided-by-postmortem_decision`, "Ada Lovelace")
 	require.Equal(t, int64(http.StatusOK), submit(t, tb, pmYes))
-	require.Contains(t, timeline(t, tb), "Casey: Post-mortem decision: a post-mortem will be written.")
+	require.Contains(t, timeline(t, tb),
+		"Casey: Post-mortem decision by Ada Lovelace (Account Management), recorded by Casey: a post-mortem will be written.")
 
 	if !eval[bool](t, tb, `document.querySelector('details:has(#postmortem)').open`) {
 		require.NoError(t, chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`details:has(#postmortem) > summary`))))
