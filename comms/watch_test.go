@@ -129,3 +129,50 @@ func TestWatchPostsTheHoldingUpdate(t *testing.T) {
 		require.Contains(t, strings.Join(bodies, "\n"), "Automatic holding update turned on")
 	})
 }
+
+// A security matter is told to the information-security officer once,
+// until it is recorded as reported; every internal notice names the video
+// room.
+func TestWatchTellsTheSecurityOfficer(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		h := newHarness(t, bdb, true)
+		clock := statustest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		ctx := t.Context()
+		w := &comms.Watch{Service: svc, Outbox: h.box, Security: "iso@northwind.example"}
+		p := statustest.Page(t, svc, nil)
+		_, err := svc.Pages.Update(ctx, p.ID, status.PagePatch{VideoRoomURL: statustest.Ptr("https://meet.northwind.example/ops")})
+		require.NoError(t, err)
+		inc, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Odd logins", Severity: status.SeverityMinor,
+			Body: "Looking.", Author: "Ann", Security: status.SecurityIncident})
+		require.NoError(t, err)
+		plain := statustest.Incident(t, svc, p.ID, &statustest.IncidentOpts{Title: "Slow"})
+		count := func(to string) (int, string) {
+			var es []*comms.Email
+			require.NoError(t, bdb.NewSelect().Model(&es).Where("to_addr = ?", to).Scan(ctx))
+			if len(es) == 0 {
+				return 0, ""
+			}
+			return len(es), es[0].Subject + "\n" + es[0].Text
+		}
+		require.NoError(t, w.Run(ctx))
+		require.NoError(t, w.Run(ctx))
+		n, text := count("iso@northwind.example")
+		require.Equal(t, 1, n, "told once however often the watch runs")
+		require.Contains(t, text, "Information-security incident: Odd logins")
+		require.Contains(t, text, "report it to the information-security officer")
+		require.Contains(t, text, "Video room: https://meet.northwind.example/ops")
+		require.Contains(t, text, "/incidents/"+inc.ID)
+		require.NotContains(t, text, plain.ID, "ordinary incidents are not the officer's")
+
+		// Recorded as reported on a second security incident: no notice.
+		other, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Scan", Severity: status.SeverityMinor,
+			Body: "Looking.", Security: status.SecurityVulnerability})
+		require.NoError(t, err)
+		require.NoError(t, svc.Incidents.RecordEscalation(ctx, p.ID, other.ID, status.EscalationStep{What: status.RecordSecurityReported}))
+		require.NoError(t, w.Run(ctx))
+		n, _ = count("iso@northwind.example")
+		require.Equal(t, 1, n)
+	})
+}
