@@ -96,5 +96,6 @@ func (n *Notifier) confirmationNotice(ask *status.ConfirmationAsked) *Email {
 	fmt.Fprintf(&b, "Once you have checked that they work, record the confirmation on the incident's close form "+
 		"(confirmed internally), or tell %s:\n%s\n", oneLine(req.RequestedBy), link)
 	return &Email{DedupeKey: "confirm:" + req.ID + ":u." + u.ID, Kind: "internal", PageID: page.ID, IncidentID: v.ID,
-		To: u.Email, Subject: "Please confirm the services are back: " + oneLine(v.Title) + " [" + v.Reference() + "]", Text: b.String()}
+		To: u.Email, Subject: "Please confirm the services are back: " + oneLine(v.Title) + " [" + v.Reference() + "]",
+		Text: withVideoRoom(b.String(), ask.VideoRoom)}
 }

@@ -47,6 +47,8 @@ func TestConfirmationRequestEmails(t *testing.T) {
 			Customers: []string{acme.ID, globex.ID}})
 		_, err = svc.Incidents.AddNote(ctx, p.ID, inc.ID, "INTERNAL: db1 password rotated", "Casey", nil)
 		require.NoError(t, err)
+		_, err = svc.Incidents.Update(ctx, p.ID, inc.ID, status.IncidentPatch{VideoRoom: statustest.Ptr("https://meet.team.example/checkout")})
+		require.NoError(t, err)
 
 		actor := status.WithActor(ctx, status.Actor{Kind: status.ActorUser, ID: jane.ID, Name: "Max Commander"})
 		req, err := svc.Incidents.RequestConfirmation(actor, p.ID, inc.ID, status.RequestConfirmationInput{
@@ -142,7 +144,9 @@ func TestConfirmationRequestEmails(t *testing.T) {
 				require.Contains(t, e.Text, "Check the payment queue too.")
 				require.Contains(t, e.Text, "https://herald.example.org/console/pages/"+p.ID+"/incidents/"+inc.ID+"#close-h")
 				require.Contains(t, e.Subject, "Checkout errors")
+				require.Contains(t, e.Text, "Video room: https://meet.team.example/checkout")
 			default:
+				require.NotContains(t, e.Text+e.HTML, "meet.team.example", "the team's video room is the team's")
 				require.Equal(t, comms.KindConfirmationRequest, e.Kind)
 				require.Equal(t, inc.ID, e.IncidentID)
 				require.Contains(t, e.Text, "Please try a test order <b>now</b>.", "the message as typed in the text part")

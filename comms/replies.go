@@ -141,14 +141,21 @@ func (w *Watch) ReplyNotice(ctx context.Context, a ReplyNoticeArgs) error {
 	if len(to) == 0 {
 		return nil // nobody to tell; the reply is on the timeline
 	}
+	page, err := w.Service.Pages.ByID(ctx, a.PageID)
+	if status.KindOf(err) == status.KindNotFound {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("reply notice: %w", err)
+	}
 	link := strings.TrimRight(baseString(w.BaseURL), "/") + "/console/pages/" + a.PageID + "/incidents/" + inc.ID
 	excerpt := status.Cut(a.Excerpt, 2000, "…")
 	return w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		for _, addr := range to {
 			_, err := w.Outbox.Queue(ctx, tx.Tx, &Email{DedupeKey: "reply:" + a.Ref + ":" + addr, Kind: "internal", PageID: a.PageID,
 				IncidentID: inc.ID, To: addr, Subject: "Customer reply: " + oneLine(inc.Title),
-				Text: fmt.Sprintf("%s wrote about %q:\n\n%s\n\n%s\n\nThe reply is on the incident's timeline:\n%s\n",
-					oneLine(a.From), inc.Title, oneLine(a.Subject), excerpt, link)})
+				Text: withVideoRoom(fmt.Sprintf("%s wrote about %q:\n\n%s\n\n%s\n\nThe reply is on the incident's timeline:\n%s\n",
+					oneLine(a.From), inc.Title, oneLine(a.Subject), excerpt, link), status.VideoRoom(inc, page))})
 			if err != nil {
 				return err
 			}

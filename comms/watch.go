@@ -176,17 +176,23 @@ func (w *Watch) check(ctx context.Context, p *status.Page, inc *status.Incident,
 	return w.Service.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		room := status.VideoRoom(inc, p)
 		for _, m := range out {
-			if room != "" {
-				m.text += "\nVideo room: " + room + "\n"
-			}
 			_, err := w.Outbox.Queue(ctx, tx.Tx, &Email{DedupeKey: m.key, Kind: "internal", PageID: p.ID, IncidentID: inc.ID,
-				To: m.to, Subject: m.subject, Text: m.text})
+				To: m.to, Subject: m.subject, Text: withVideoRoom(m.text, room)})
 			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// withVideoRoom ends an internal notice's text with the video room where
+// the team meets about the incident, when there is one (DESIGN.md §1).
+func withVideoRoom(text, room string) string {
+	if room == "" {
+		return text
+	}
+	return text + "\nVideo room: " + room + "\n"
 }
 
 var escalationSubject = map[status.FlagKind]string{

@@ -166,6 +166,16 @@ func TestWatchTellsTheSecurityOfficer(t *testing.T) {
 		require.Contains(t, text, "/incidents/"+inc.ID)
 		require.NotContains(t, text, plain.ID, "ordinary incidents are not the officer's")
 
+		// A customer's reply notice names the room too.
+		cm := statustest.User(t, svc, &statustest.UserOpts{Email: "cm@northwind.example"})
+		require.NoError(t, svc.Incidents.AssignRole(ctx, p.ID, inc.ID, status.RoleComms, cm.ID, "x"))
+		require.NoError(t, w.ReplyNotice(ctx, comms.ReplyNoticeArgs{PageID: p.ID, IncidentID: inc.ID, Ref: "r1",
+			From: "wile@acme.example", Subject: "Still odd", Excerpt: "We see more odd logins."}))
+		n, text = count("cm@northwind.example")
+		require.Equal(t, 1, n)
+		require.Contains(t, text, "We see more odd logins.")
+		require.Contains(t, text, "Video room: https://meet.northwind.example/ops")
+
 		// Recorded as reported on a second security incident: no notice.
 		other, err := svc.Incidents.Declare(ctx, p.ID, status.IncidentInput{Title: "Scan", Severity: status.SeverityMinor,
 			Body: "Looking.", Security: status.SecurityVulnerability})

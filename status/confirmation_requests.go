@@ -116,6 +116,9 @@ type ConfirmationAsked struct {
 	// internal request.
 	User *User
 	Team *IncidentView
+	// VideoRoom is where the team meets about the incident, for the
+	// internal request's notice.
+	VideoRoom string
 }
 
 // CustomerAsked is one customer a confirmation request asks: its name,
@@ -165,7 +168,7 @@ func (s *Incidents) RequestConfirmation(ctx context.Context, pageID, incidentID 
 		if err != nil {
 			return err
 		}
-		ask := &ConfirmationAsked{Request: req, Page: page}
+		ask := &ConfirmationAsked{Request: req, Page: page, VideoRoom: VideoRoom(inc, page)}
 		var say said
 		if in.Kind == ConfirmationCustomer {
 			if err := askCustomers(ctx, tx, inc, ask); err != nil {
