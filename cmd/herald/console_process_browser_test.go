@@ -106,16 +106,11 @@ func (p *processWalk) declare(t *testing.T, sess context.Context, title, sev, se
 	return tb, p.w.a.URL + path
 }
 
-// flash is the success message at the top of the page. It must be in the
-// first screenful unless the answer leads to the part of the page that
-// changed (an address with a #fragment): then that part must be.
+// flash is the success message at the top of the page, in the first
+// screenful.
 func flash(t *testing.T, tb *tab) string {
 	t.Helper()
-	if hash := eval[string](t, tb, `location.hash`); hash != "" {
-		requireFirstScreen(t, tb, hash)
-	} else {
-		requireFirstScreen(t, tb, ".flash")
-	}
+	requireFirstScreen(t, tb, ".flash")
 	return textOf(t, tb, ".flash")
 }
 

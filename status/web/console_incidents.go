@@ -716,7 +716,7 @@ func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done="+string(what)+"#flags-h", fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done="+string(what), fiber.StatusSeeOther)
 }
 
 // incidentNotices are the success messages the incident page shows after
@@ -760,7 +760,7 @@ func (s *Server) saveConsoleProcess(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
-			return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=process#contact-h", fiber.StatusSeeOther)
+			return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=process", fiber.StatusSeeOther)
 		}
 		var msg string
 		_, msg, fields = classify(err)
