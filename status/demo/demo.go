@@ -41,7 +41,10 @@ type demoGroup struct {
 var demoPages = []demoPage{
 	{in: status.PageInput{Slug: "northwind", Name: "Northwind Cloud", TimeZone: "Europe/Berlin",
 		Description:  "Hosting, databases and networking for Northwind customers.",
-		SupportEmail: "support@northwind.example", SupportURL: "https://northwind.example/support"},
+		SupportEmail: "support@northwind.example", SupportURL: "https://northwind.example/support",
+		Office:         status.OfficeHours{Days: "mon,tue,wed,thu,fri", Opens: "08:00", Closes: "18:00", Holidays: "2026-12-24\n2026-12-25\n2026-12-31"},
+		OncallGuideURL: "https://wiki.northwind.example/on-call", VideoRoomURL: "https://meet.northwind.example/operations",
+		VulnerabilityURL: "https://wiki.northwind.example/security/vulnerabilities"},
 		groups: []demoGroup{
 			{"Platform", []string{"Public API", "Customer dashboard", "Authentication"}},
 			{"Data", []string{"PostgreSQL clusters", "Object storage", "Backups"}},
