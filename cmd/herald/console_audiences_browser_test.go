@@ -143,7 +143,7 @@ func (au *audiences) postmortems(t *testing.T) {
 	inc, err := svc.Incidents.Declare(ctx, w.page.ID, status.IncidentInput{Title: title, Severity: status.SeverityMinor,
 		Visibility: status.VisibilityPublic, Body: first, Author: "Casey",
 		Components: []status.ComponentStatusInput{{ComponentID: w.login.ID, Status: status.PartialOutage}},
-		Summary:    summary, Source: status.SourcePhone, Caller: caller, Contact: caller + ", " + phone, Reproduce: check,
+		Summary:    summary, Source: status.SourcePhone, SourceReference: phone, Caller: caller, Contact: "the Shop support desk", Reproduce: check,
 		Customers: []string{acme.ID, globex.ID}})
 	require.NoError(t, err)
 	require.NoError(t, svc.Incidents.AssignRole(ctx, w.page.ID, inc.ID, status.RoleCommander, w.casey.ID, "Casey"))
@@ -195,6 +195,7 @@ func (au *audiences) postmortems(t *testing.T) {
 		for _, m := range markers {
 			require.NotContains(t, main, m, "the public incident page has nothing of the record")
 		}
+		require.Contains(t, main, "the Shop support desk", "whom to contact goes with every update")
 		pt.requireQuiet(t, "the public incident page")
 	}) {
 		return
@@ -382,7 +383,7 @@ func (au *audiences) confirmation(t *testing.T) {
 		setField(t, tb, "#sender_phone", "+1 555 0100 200")
 		setField(t, tb, "#title", "Logins work again")
 		setField(t, tb, "#body", call)
-		require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action="/console/inbox/phone"] button[type=submit]`))
+		require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action="/console/inbox/phone"] p > button[type=submit]:not([name])`))
 		callID = strings.TrimPrefix(eval[string](t, tb, `location.pathname`), "/console/inbox/")
 		require.True(t, status.ValidID(callID), "recording the call leads to its item, not %s", callID)
 		for _, id := range []string{mail.ID, callID} {
