@@ -38,7 +38,7 @@ func (s *Server) requestConsoleConfirmation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?requested="+url.QueryEscape(req.ID)+"#request-h",
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?requested="+url.QueryEscape(req.ID),
 		fiber.StatusSeeOther)
 }
 
