@@ -45,6 +45,9 @@ type consoleBase struct {
 	// Alert is a refusal to show at the top of the page, beside the
 	// form's own messages; a handler sets it with c.Locals(localAlert, …).
 	Alert string
+	// Refusal sums up a refused form at the top of the page: what to fix,
+	// each linking to the form; nil when nothing was refused.
+	Refusal *refusal
 	inbox func() int // counts the open triage items, once a request
 }
 

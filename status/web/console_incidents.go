@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/url"
@@ -99,6 +100,9 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 	d := declarePage{consoleBase: s.consoleBase(c), Pages: pages, Page: pages[0], Form: form, Fields: fields,
 		Severities: status.Severities, Sources: status.Sources, Statuses: status.ComponentStatuses[1:], Expected: status.ExpectedResolution,
 		SecurityKinds: status.SecurityKinds}
+	if code >= 400 {
+		d.Refusal = refusalOf("declare-form", fields)
+	}
 	for _, p := range pages {
 		if p.ID == pageID {
 			d.Page = p
@@ -197,7 +201,7 @@ func (s *Server) setConsoleCustomers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#customers-h", fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done=customers#customers-h", fiber.StatusSeeOther)
 }
 
 func incidentURL(pageID, incidentID string) string {
@@ -323,6 +327,9 @@ type incidentConsolePage struct {
 	SecurityKinds   []status.SecurityKind
 	ContactChannels []status.ContactChannel
 	VideoRoom       string
+	// Notice is a success message shown in the section NoticeAt (the one
+	// the change's redirect leads to) rather than at the top.
+	Notice, NoticeAt string
 	// The panel that asks before something is recorded or becomes more
 	// public, shown at the top of the page.
 	incidentPanel
@@ -430,7 +437,16 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		AllCustomers: desk.AllCustomers, Templates: status.TemplatesFor(desk.Templates, inc.State), HasCadence: desk.HasCadence,
 		Holding: desk.Holding, incidentPanel: panel, SecurityKinds: status.SecurityKinds,
 		ContactChannels: status.AllContactChannels, VideoRoom: status.VideoRoom(inc, page)}
+	if code >= 400 {
+		d.Refusal = refusalOf(incidentFormSection(c.Path()), d.Fields)
+	}
 	d.Flash = incidentNotices[c.Query("done")]
+	if c.Query("done") == "update" {
+		d.Flash = s.publishedNotice(ctx, page, inc, d.Contacts())
+	}
+	if at := noticeSection[c.Query("done")]; at != "" {
+		d.NoticeAt, d.Notice, d.Flash = at, d.Flash, ""
+	}
 	d.Requests = desk.Requests
 	if f := requestedFlash(desk.Requests, c.Query("requested")); f != "" {
 		d.Flash = f
@@ -572,7 +588,14 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(page.ID, c.Params("id")), fiber.StatusSeeOther)
+	done := "update"
+	switch {
+	case publishAt != nil:
+		done = "scheduled"
+	case !notify:
+		done = "update_silent"
+	}
+	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done="+done, fiber.StatusSeeOther)
 }
 
 // editConsoleIncident serves POST /console/pages/:page/incidents/:id/edit:
@@ -625,7 +648,7 @@ func (s *Server) editConsoleIncident(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(page.ID, c.Params("id")), fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=edit", fiber.StatusSeeOther)
 }
 
 // cancelScheduledUpdate serves
@@ -638,7 +661,7 @@ func (s *Server) cancelScheduledUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#scheduled-h", fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done=cancelled#scheduled-h", fiber.StatusSeeOther)
 }
 
 // addConsoleNote serves POST /console/pages/:page/incidents/:id/notes.
@@ -664,7 +687,7 @@ func (s *Server) addConsoleNote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"#timeline", fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=note#timeline", fiber.StatusSeeOther)
 }
 
 // assignConsoleRole serves POST /console/pages/:page/incidents/:id/roles:
@@ -687,7 +710,7 @@ func (s *Server) assignConsoleRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"#roles", fiber.StatusSeeOther)
+	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done=roles#roles", fiber.StatusSeeOther)
 }
 
 // recordConsoleEscalation serves POST /console/pages/:page/incidents/:id/escalations:
@@ -719,6 +742,46 @@ func (s *Server) recordConsoleEscalation(c *fiber.Ctx) error {
 	return c.Redirect(incidentURL(c.Params("page"), c.Params("id"))+"?done="+string(what), fiber.StatusSeeOther)
 }
 
+// incidentFormSection is the id of the incident page's section holding
+// the form that path posts to.
+func incidentFormSection(path string) string {
+	for suffix, id := range map[string]string{"/updates": "post-h", "/edit": "edit-h", "/close": "close-h",
+		"/escalations": "flags-h", "/process": "contact-h", "/roles": "roles", "/customers": "customers-h",
+		"/notes": "timeline", "/postmortem": "postmortem", "/confirmation-requests": "request-h", "/confirm": "confirm-h"} {
+		if strings.HasSuffix(path, suffix) {
+			return id
+		}
+	}
+	return ""
+}
+
+// noticeSection names the section a change's redirect leads to: its
+// success message shows there, in view, instead of at the top.
+var noticeSection = map[string]string{"customers": "customers-h", "cancelled": "scheduled-h", "note": "timeline", "roles": "roles"}
+
+// publishedNotice says who an update just published reaches: the public
+// page and its confirmed subscribers for a public incident, and the
+// affected customers' contacts.
+func (s *Server) publishedNotice(ctx context.Context, page *status.Page, inc *status.Incident, contacts int) string {
+	var to []string
+	if inc.Public() {
+		subs := 0
+		if s.deps.Subscribers != nil {
+			if n, err := s.deps.Subscribers.Counts(ctx, page.ID); err == nil {
+				subs = n[comms.SubscriberConfirmed]
+			}
+		}
+		to = append(to, fmt.Sprintf("the public page and up to %d confirmed subscriber%s", subs, plural(subs)))
+	}
+	if contacts > 0 && inc.Visibility != status.VisibilityInternal {
+		to = append(to, fmt.Sprintf("%d customer contact%s", contacts, plural(contacts)))
+	}
+	if len(to) == 0 {
+		return "Update published for the team (internal incident): nobody outside was emailed."
+	}
+	return "Update published; it goes to " + strings.Join(to, " and ") + "."
+}
+
 // incidentNotices are the success messages the incident page shows after
 // a change, by the done parameter its redirect carries (never the text
 // itself, so nobody can put words on the page through a link).
@@ -730,6 +793,13 @@ var incidentNotices = map[string]string{
 	string(status.RecordContinuityNotNeeded): "Recorded: the business continuity plan was not needed, and why.",
 	string(status.RecordSecurityReported):    "Recorded: reported to the information-security officer.",
 	"process":                                "Saved: security, contact with the customers and video room.",
+	"update_silent":                          "Update published silently: nobody was emailed.",
+	"scheduled":                              "Update scheduled: it is listed under Scheduled updates and goes out at its time.",
+	"cancelled":                              "The scheduled update was cancelled.",
+	"edit":                                   "Saved: the incident's title, severity, visibility and record.",
+	"customers":                              "Saved: the affected customers.",
+	"note":                                   "Added to the timeline.",
+	"roles":                                  "Saved: the roles.",
 	"security_internal": "Declared internal: a security matter goes public only once the information-security officer agrees. " +
 		"Report it to them now (see Needs attention).",
 }
