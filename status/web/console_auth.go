@@ -48,7 +48,7 @@ type consoleBase struct {
 	// Refusal sums up a refused form at the top of the page: what to fix,
 	// each linking to the form; nil when nothing was refused.
 	Refusal *refusal
-	inbox func() int // counts the open triage items, once a request
+	inbox   func() int // counts the open triage items, once a request
 }
 
 // localAlert is the request local holding consoleBase.Alert.
