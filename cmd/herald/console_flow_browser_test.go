@@ -198,7 +198,9 @@ func (f *incidentFlow) postUpdates(t *testing.T) {
 			}
 			setField(t, tb, "#body", u.body)
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action$="/updates"] button[type=submit]`), u.kind)
-			require.Equal(t, f.console, eval[string](t, tb, `location.href`), "%s: back on the incident", u.kind)
+			require.Equal(t, f.console+"?done=update", eval[string](t, tb, `location.href`), "%s: back on the incident", u.kind)
+			require.True(t, strings.HasPrefix(textOf(t, tb, ".flash"), "Update published"), "%s: the page says it was published and to whom", u.kind)
+			requireFirstScreen(t, tb, ".flash")
 			cons := updateHead(t, tb, u.body)
 			public := awaitUpdate(t, pub, f.public, u.body)
 			for _, want := range u.head {
