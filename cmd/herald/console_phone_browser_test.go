@@ -31,7 +31,7 @@ func TestConsoleOnAPhoneInBrowser(t *testing.T) {
 				Title:    "Logins fail for customers of the EU region after the 10:00 deploy of the authentication service",
 				Severity: status.SeverityMajor, Visibility: status.VisibilityPublic, Customers: []string{acme.ID},
 				Components: []status.ComponentStatusInput{{ComponentID: w.login.ID, Status: status.MajorOutage}},
-				Body: "We are investigating: https://status.example/a/very/long/link/that/does/not/break/on/its/own/anywhere/at/all"})
+				Body:       "We are investigating: https://status.example/a/very/long/link/that/does/not/break/on/its/own/anywhere/at/all"})
 			sess := newSession(t, browser)
 			tb := signIn(t, sess, w.a.URL, w.casey)
 			require.NoError(t, chromedp.Do(tb.ctx, chromedp.EmulateViewport(phoneWidth, 844)))
@@ -70,7 +70,9 @@ func TestConsoleOnAPhoneInBrowser(t *testing.T) {
 			tb.open(t, w.a.URL+"/console/")
 			navH := eval[float64](t, tb, `document.querySelector('header.top, body > header').getBoundingClientRect().height`)
 			require.Less(t, navH, 120.0, "the header with its navigation stays small on a phone")
-			navShown := func() bool { return eval[bool](t, tb, `getComputedStyle(document.querySelector('#console-nav')).display !== 'none'`) }
+			navShown := func() bool {
+				return eval[bool](t, tb, `getComputedStyle(document.querySelector('#console-nav')).display !== 'none'`)
+			}
 			require.False(t, navShown(), "the navigation waits behind its menu button")
 			screenshot(t, tb, "console-dashboard-phone-"+d+".png")
 			require.NoError(t, chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for=nav-toggle]`))))
