@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -106,5 +107,36 @@ func TestConsoleIncidentFeedback(t *testing.T) {
 		body = r.String()
 		require.Positive(t, strings.Index(body, `id="error-summary"`))
 		require.Contains(t, body, `<a href="#declare-form">Title: `)
+	})
+}
+
+// When an update is due, the dashboard row and the incident's header lead
+// straight to posting it, and to the holding draft.
+func TestConsoleDueUpdateIsOneClickAway(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, nil)
+		inc := statustest.Incident(t, b.svc, p.ID, &statustest.IncidentOpts{Title: "Slow API", Visibility: status.VisibilityPublic})
+		u := statustest.User(t, b.svc, &statustest.UserOpts{Password: consolePassword})
+		v := statustest.User(t, b.svc, &statustest.UserOpts{Role: status.RoleViewer, Password: consolePassword})
+		br := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, br.login(u.Email, consolePassword).Code)
+		loc := incidentURLOf(p.ID, inc.ID)
+		require.NotContains(t, br.send(http.MethodGet, "/console/", nil).String(), "Post the update", "nothing is due yet")
+
+		b.clock.Advance(31 * time.Minute)
+		dash := br.send(http.MethodGet, "/console/", nil).String()
+		require.Contains(t, dash, `<a href="`+loc+`#post-h" class="action">Post the update</a>`)
+		page := br.send(http.MethodGet, loc, nil).String()
+		start := strings.Index(page, `<header class="incident-head`)
+		require.Positive(t, start)
+		head := page[start : start+strings.Index(page[start:], "</header>")]
+		require.Contains(t, head, `<a href="#post-h" class="action">Post the update</a>`)
+		require.Contains(t, head, `<a href="?draft=holding#post-h" class="action">Start from a holding update</a>`)
+
+		vb := newBrowser(t, b)
+		require.Equal(t, http.StatusSeeOther, vb.login(v.Email, consolePassword).Code)
+		require.NotContains(t, vb.send(http.MethodGet, "/console/", nil).String(), "Post the update", "viewers post nothing")
 	})
 }
