@@ -122,6 +122,13 @@ type publicBase struct {
 type cardData struct {
 	*publicBase
 	Incident *status.IncidentView
+	// Updates are the updates the card shows, newest first.
+	Updates []*status.UpdateView
+	// Latest is set when the card shows only the latest update, with the
+	// incident's contact and a link to the incident's page, which has the
+	// Earlier updates the card leaves out.
+	Latest  bool
+	Earlier int
 }
 
 type mcardData struct {
@@ -129,8 +136,22 @@ type mcardData struct {
 	M *status.Maintenance
 }
 
-// Card pairs an incident with the page data for the "incident-card" partial.
-func (b *publicBase) Card(inc *status.IncidentView) cardData { return cardData{b, inc} }
+// Card pairs an incident with the page data for the "incident-card"
+// partial, with every update.
+func (b *publicBase) Card(inc *status.IncidentView) cardData {
+	return cardData{publicBase: b, Incident: inc, Updates: inc.Updates}
+}
+
+// LatestCard is Card with the latest update only and a link to the rest,
+// as Statuspage shows active incidents: several long-running incidents
+// must not push the components out of sight.
+func (b *publicBase) LatestCard(inc *status.IncidentView) cardData {
+	d := cardData{publicBase: b, Incident: inc, Latest: true}
+	if len(inc.Updates) > 0 {
+		d.Updates, d.Earlier = inc.Updates[:1], len(inc.Updates)-1
+	}
+	return d
+}
 
 // MCard pairs a maintenance with the page data for "maintenance-card".
 func (b *publicBase) MCard(m *status.Maintenance) mcardData { return mcardData{b, m} }
