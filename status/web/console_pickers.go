@@ -25,7 +25,7 @@ type componentPicker struct {
 	AllAffected string
 	// AllError is what is wrong with the "all affected" choice.
 	AllError string
-	Sections    []pickerSection
+	Sections []pickerSection
 }
 
 // pickerSection is one fieldset of a picker.
@@ -69,13 +69,14 @@ func updatePicker(desk *status.Desk, form url.Values, fields map[string]string) 
 		AllError: fields[allAffectedField]}
 	held := heldStatuses(desk.Incident)
 	affected := pickerSection{Legend: "Affected by this incident", Affected: true}
-	for _, c := range desk.Components {
-		if st, ok := held[c.ID]; ok {
-			sel := string(st)
+	// In the public page's order too, hidden ones last.
+	for _, sec := range status.ComponentSections(desk.Groups, desk.Components, func(c *status.Component) bool { _, ok := held[c.ID]; return !ok }) {
+		for _, c := range sec.Components {
+			sel := string(held[c.ID])
 			if v, typed := form["component."+c.ID]; typed && len(v) > 0 {
 				sel = v[0]
 			}
-			affected.Components = append(affected.Components, pickerItem{Component: c, Now: st, Selected: sel})
+			affected.Components = append(affected.Components, pickerItem{Component: c, Now: held[c.ID], Selected: sel})
 		}
 	}
 	if len(affected.Components) > 0 {
