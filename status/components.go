@@ -111,8 +111,12 @@ func (s *Pages) DeleteGroup(ctx context.Context, pageID, id string) error {
 
 // Groups returns a page's groups by position.
 func (s *Pages) Groups(ctx context.Context, pageID string) ([]*ComponentGroup, error) {
+	return groups(ctx, s.db, pageID)
+}
+
+func groups(ctx context.Context, db bun.IDB, pageID string) ([]*ComponentGroup, error) {
 	var gs []*ComponentGroup
-	if err := s.db.NewSelect().Model(&gs).Where("page_id = ?", pageID).Order("position", "name", "id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&gs).Where("page_id = ?", pageID).Order("position", "name", "id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
 	return gs, nil

@@ -17,6 +17,7 @@ type Desk struct {
 	View       *IncidentView
 	Timeline   []*TimelineEntry
 	Components []*Component      // the page's, in order
+	Groups     []*ComponentGroup // the page's, in order
 	Names      map[string]string // component id → name
 	Roles      []*RoleAssignment
 	// Users may be given a role: every user not disabled.
@@ -107,6 +108,9 @@ func (d *Desk) read(ctx context.Context, db bun.IDB, pageID, id string) error {
 	}
 	for _, c := range d.Components {
 		d.Names[c.ID] = c.Name
+	}
+	if d.Groups, err = groups(ctx, db, d.Page.ID); err != nil {
+		return err
 	}
 	if d.Roles, err = roles(ctx, db, inc.ID); err != nil {
 		return err

@@ -26,6 +26,8 @@ type declarePage struct {
 	Pages      []*status.Page
 	Page       *status.Page
 	Components []*status.Component
+	// Picker is the affected components' part of the form.
+	Picker     componentPicker
 	Form       url.Values
 	Fields     map[string]string
 	Severities []status.Severity
@@ -90,6 +92,7 @@ func formFields(fields map[string]string) map[string]string {
 func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
 	fields = formFields(fields)
+	pickerAlert(c, "Incident not declared", fields)
 	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return err
@@ -111,6 +114,11 @@ func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.V
 	if d.Components, err = s.deps.Service.Pages.Components(ctx, d.Page.ID); err != nil {
 		return err
 	}
+	groups, err := s.deps.Service.Pages.Groups(ctx, d.Page.ID)
+	if err != nil {
+		return err
+	}
+	d.Picker = declarePicker(groups, d.Components, form)
 	if d.Customers, err = s.deps.Service.Customers.List(ctx); err != nil {
 		return err
 	}
@@ -280,6 +288,8 @@ type incidentConsolePage struct {
 	Incident   *status.Incident
 	Timeline   []*status.TimelineEntry
 	Components []*status.Component
+	// Picker is the update form's component part.
+	Picker     componentPicker
 	Names      map[string]string
 	Cadence    status.CadenceStatus
 	HasCadence bool
@@ -472,6 +482,7 @@ func (s *Server) renderIncidentPanel(c *fiber.Ctx, code int, form url.Values, fi
 		}
 	}
 	fillIncidentForm(form, desk)
+	d.Picker = updatePicker(desk, form, d.Fields)
 	return s.renderConsole(c, code, "console/incident.html", d)
 }
 
@@ -559,12 +570,17 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		from = *publishAt // the next update is due after this one is out
 	}
 	next := nextUpdateChoice(fields, form.Get("next_update"), from)
-	comps := componentChoices(form)
+	inc, err := s.deps.Service.Incidents.ByID(c.UserContext(), page.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	comps := updateComponentChoices(fields, form, inc)
 	var version int
 	if _, err := fmt.Sscan(form.Get("version"), &version); err != nil {
 		fields.Add("form", "This form is incomplete (its version is missing). Reload the page and try again.")
 	}
 	if len(fields) > 0 {
+		pickerAlert(c, "Update not posted", fields)
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 	}
 	notify := form.Get("notify") == "on"
@@ -583,6 +599,7 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		if f == nil {
 			f = map[string]string{"form": msg}
 		}
+		pickerAlert(c, "Update not posted", f)
 		return s.renderConsoleIncident(c, code, form, f)
 	}
 	if err != nil {
