@@ -1,10 +1,17 @@
 package web_test
 
 import (
+	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/herald-status/herald/status"
+	"github.com/herald-status/herald/status/db/dbtest"
+	"github.com/herald-status/herald/status/statustest"
 )
 
 // timeElement is a <time> element: its datetime= (for machines) and its
@@ -27,4 +34,35 @@ func requirePeopleTimes(t *testing.T, page, zone string) {
 			require.Contains(t, m[2], zone, "%q names the zone", m[0])
 		}
 	}
+}
+
+// The inbox, an intake item and an incident's timeline show people the
+// page's zone (the only page's, for the inbox), with the zone named; the
+// timeline's own sentences too ("Start time corrected to …").
+func TestConsoleTimesInThePagesZone(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Asia/Kolkata"})
+		item := intakeItem(t, b, status.IntakeInput{Title: "API down", SenderEmail: "x@elsewhere.example"})
+		br := customerBrowser(t, b, status.RoleViewer)
+		for _, path := range []string{"/console/inbox", "/console/inbox/" + item.ID} {
+			r := br.send(http.MethodGet, path, nil)
+			require.Equal(t, http.StatusOK, r.Code, path)
+			requirePeopleTimes(t, r.String(), "IST")
+		}
+
+		started := b.clock.Now().Add(-time.Hour)
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Checkout", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Ann", StartedAt: &started})
+		require.NoError(t, err)
+		earlier := started.Add(-30 * time.Minute)
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{StartedAt: &earlier})
+		require.NoError(t, err)
+		r := br.send(http.MethodGet, "/console/pages/"+p.ID+"/incidents/"+inc.ID, nil)
+		require.Equal(t, http.StatusOK, r.Code)
+		requirePeopleTimes(t, r.String(), "IST")
+		require.Contains(t, r.String(), "Start time corrected to "+earlier.In(p.Location()).Format(status.PeopleTime)+".")
+		require.NotRegexp(t, `corrected to \d{4}-`, r.String())
+	})
 }
