@@ -32,3 +32,8 @@ func consoleLocation(ctx context.Context, db bun.IDB, set string) (*time.Locatio
 	}
 	return pages[0].Location(), nil
 }
+
+// ConsoleLocation is Service.ConsoleLocation read inside the transaction.
+func (t *Tx) ConsoleLocation(ctx context.Context) (*time.Location, error) {
+	return consoleLocation(ctx, t.Tx, t.s.consoleZone)
+}
