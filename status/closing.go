@@ -285,8 +285,12 @@ func (s *Incidents) ConfirmFromEntry(ctx context.Context, pageID, incidentID, en
 			"confirmation_ref", "confirmed_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("record confirmation: %w", err)
 		}
+		page, err := pageByID(ctx, tx, pageID)
+		if err != nil {
+			return err
+		}
 		if err := addTimeline(ctx, tx, inc.ID, TimelineChange, ActorFrom(ctx).Name, now, now,
-			msgServicesConfirmedByMessage(inc.ConfirmedBy, inc.ConfirmationMethod, c.At)); err != nil {
+			msgServicesConfirmedByMessage(inc.ConfirmedBy, inc.ConfirmationMethod, c.At, page.TimeZone)); err != nil {
 			return err
 		}
 		// The message answers the requests made before it came.

@@ -58,7 +58,7 @@ func TimelineMarkdown(inc *Incident, roles []*RoleAssignment, timeline []*Timeli
 		if e.Actor != "" {
 			actor = " " + mdLine(e.Actor) + ":"
 		}
-		fmt.Fprintf(&b, "- %s%s %s\n", at(e.At), actor, mdLine(e.Text()))
+		fmt.Fprintf(&b, "- %s%s %s\n", at(e.At), actor, mdLine(e.TextIn(loc)))
 	}
 	return b.String()
 }

@@ -857,7 +857,10 @@ func timelineForPatch(ctx context.Context, tx bun.IDB, old, inc *Incident, page 
 		entries = append(entries, entry{TimelineChange, s})
 	}
 	if !old.StartedAt.Equal(inc.StartedAt) {
-		entries = append(entries, entry{TimelineChange, msgStartCorrected(inc.StartedAt)})
+		entries = append(entries, entry{TimelineChange, msgStartCorrected(inc.StartedAt, page.TimeZone)})
+		if err := moveStartedEntry(ctx, tx, inc.ID, inc.StartedAt, now); err != nil {
+			return err
+		}
 	}
 	if old.AutoHolding != inc.AutoHolding {
 		s := plain(MsgAutoHoldingOff)

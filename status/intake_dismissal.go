@@ -31,7 +31,7 @@ func (item *IntakeItem) UndoUntil() time.Time {
 
 // undoRefusal says why item's dismissal cannot be undone at now, as a
 // KindConflict error; nil when it can.
-func undoRefusal(item *IntakeItem, now time.Time) error {
+func undoRefusal(item *IntakeItem, now time.Time, loc *time.Location) error {
 	switch {
 	case CanUndoDismissal(item, now):
 		return nil
@@ -43,11 +43,8 @@ func undoRefusal(item *IntakeItem, now time.Time) error {
 		return Errorf(KindConflict, "This dismissal can no longer be undone.")
 	}
 	return Errorf(KindConflict, "This dismissal can no longer be undone: a dismissal can be undone for 24 hours, and this one was made %s. "+
-		"If it is an incident after all, declare one.", item.DecidedAt.UTC().Format(undoTimeLayout))
+		"If it is an incident after all, declare one.", item.DecidedAt.In(loc).Format(PeopleTime))
 }
-
-// undoTimeLayout is how undo messages and entries write times.
-const undoTimeLayout = "2006-01-02 15:04 UTC"
 
 // Forwarding says where dismissing an item as not an incident forwards
 // it now (the Notifier's word).
@@ -136,7 +133,11 @@ func (s *Intake) UndoDismissal(ctx context.Context, id string) (*IntakeItem, err
 			return err
 		}
 		now := s.Now()
-		if err := undoRefusal(item, now); err != nil {
+		loc, err := consoleLocation(ctx, tx, s.consoleZone)
+		if err != nil {
+			return err
+		}
+		if err := undoRefusal(item, now, loc); err != nil {
 			return err
 		}
 		dismissed := *item
@@ -150,7 +151,7 @@ func (s *Intake) UndoDismissal(ctx context.Context, id string) (*IntakeItem, err
 			return Errorf(KindConflict, "Someone else changed this item meanwhile. Reload the page to see what it is now.")
 		}
 		actor := ActorFrom(ctx).Name
-		if err := s.addIntakeEntry(ctx, tx, item.ID, TimelineChange, actor, undoEntry(&dismissed), now); err != nil {
+		if err := s.addIntakeEntry(ctx, tx, item.ID, TimelineChange, actor, undoEntry(&dismissed, loc), now); err != nil {
 			return err
 		}
 		if err := s.notify.IntakeDismissalUndone(ctx, &Tx{Tx: tx, s: s.svc}, &dismissed); err != nil {
@@ -163,14 +164,15 @@ func (s *Intake) UndoDismissal(ctx context.Context, id string) (*IntakeItem, err
 }
 
 // undoEntry is the text of the entry an undone dismissal leaves on the
-// item (and, once the item joins an incident, on its timeline).
-func undoEntry(dismissed *IntakeItem) string {
+// item (and, once the item joins an incident, on its timeline), with
+// times in loc (the console's zone).
+func undoEntry(dismissed *IntakeItem, loc *time.Location) string {
 	var b strings.Builder
 	b.WriteString("Dismissal as not an incident undone: taken back as a possible incident. It was dismissed")
 	if dismissed.DecidedBy != "" {
 		b.WriteString(" by " + dismissed.DecidedBy)
 	}
-	b.WriteString(" at " + dismissed.DecidedAt.UTC().Format(undoTimeLayout))
+	b.WriteString(" at " + dismissed.DecidedAt.In(loc).Format(PeopleTime))
 	if dismissed.ForwardedTo != "" {
 		b.WriteString(" and forwarded to " + dismissed.ForwardedTo + ", which is told it was taken back")
 	}

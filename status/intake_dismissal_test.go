@@ -81,7 +81,7 @@ func TestUndoDismissal(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		clock := statustest.NewClock(epoch)
 		d := &desk{}
-		svc := status.New(bdb, status.Options{Now: clock.Now, Notifier: d.notifier("desk@example.com")})
+		svc := status.New(bdb, status.Options{Now: clock.Now, Notifier: d.notifier("desk@example.com"), ConsoleTimeZone: "Europe/Berlin"})
 		ada := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u1", Name: "Ada"})
 		bob := status.WithActor(t.Context(), status.Actor{Kind: status.ActorUser, ID: "u2", Name: "Bob"})
 		item, _, err := svc.Intake.Create(ada, status.IntakeInput{Source: status.IntakeEmail, Title: "Invoice question",
@@ -119,7 +119,7 @@ func TestUndoDismissal(t *testing.T) {
 		require.Equal(t, "Bob", entries[0].Actor)
 		requireTime(t, epoch.Add(23*time.Hour), entries[0].At)
 		require.Contains(t, entries[0].Body, "undone")
-		require.Contains(t, entries[0].Body, "dismissed by Ada at 2026-03-10 12:00 UTC and forwarded to desk@example.com")
+		require.Contains(t, entries[0].Body, "dismissed by Ada at Mar 10, 2026 13:00 CET and forwarded to desk@example.com")
 		require.Contains(t, entries[0].Body, "Its note said: Billing.")
 		log, err := svc.AuditLog(ada, status.AuditFilter{SubjectType: "intake", SubjectID: item.ID})
 		require.NoError(t, err)
@@ -147,7 +147,7 @@ func TestUndoDismissal(t *testing.T) {
 		_, err = svc.Intake.UndoDismissal(bob, item.ID)
 		requireKind(t, err, status.KindConflict)
 		require.Contains(t, status.Message(err), "can no longer be undone")
-		require.Contains(t, status.Message(err), "2026-03-11 11:00 UTC")
+		require.Contains(t, status.Message(err), "Mar 11, 2026 12:00 CET", "in the console's zone")
 		got, err = svc.Intake.Item(ada, item.ID)
 		require.NoError(t, err)
 		require.Equal(t, status.IntakeDismissed, got.State, "a refused undo changes nothing")

@@ -140,8 +140,12 @@ func (s *Incidents) CancelScheduledUpdate(ctx context.Context, pageID, incidentI
 		if _, err := tx.NewUpdate().Model(su).Column("status", "done_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("cancel scheduled update: %w", err)
 		}
+		page, err := pageByID(ctx, tx, pageID)
+		if err != nil {
+			return err
+		}
 		if err := addTimeline(ctx, tx, incidentID, TimelineChange, actor, now, now,
-			msgScheduledUpdateCancelled(su.PublishAt)); err != nil {
+			msgScheduledUpdateCancelled(su.PublishAt, page.TimeZone)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, Change{Action: "cancel_scheduled_update", SubjectType: "incident", SubjectID: incidentID,

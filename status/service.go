@@ -66,6 +66,8 @@ type core struct {
 	jobs   JobQueue
 	now    func() time.Time
 	log    *slog.Logger
+	// consoleZone is Options.ConsoleTimeZone.
+	consoleZone string
 	// svc is the Service, for one part to call another.
 	svc *Service
 
@@ -84,11 +86,16 @@ type Options struct {
 	Jobs JobQueue
 	Now  func() time.Time
 	Log  *slog.Logger
+	// ConsoleTimeZone is the IANA name of the zone where people read
+	// times that belong to no page (the inbox, the audit log): "" means
+	// the oldest page's zone (the only page's, when there is one), else
+	// UTC. See ConsoleLocation.
+	ConsoleTimeZone string
 }
 
 // New returns a Service over db.
 func New(bdb *bun.DB, o Options) *Service {
-	c := &core{db: bdb, notify: o.Notifier, jobs: o.Jobs, now: o.Now, log: o.Log}
+	c := &core{db: bdb, notify: o.Notifier, jobs: o.Jobs, now: o.Now, log: o.Log, consoleZone: o.ConsoleTimeZone}
 	if c.notify == nil {
 		c.notify = NopNotifier{}
 	}

@@ -2,6 +2,8 @@ package status
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -49,6 +51,8 @@ type TimelineEntry struct {
 	Ref        string          `bun:"ref"` // what the entry records, e.g. an intake item's id
 	// Channel is how a customer's entry came: email, phone or portal.
 	Channel IntakeSource `bun:"channel"`
+
+	loc *time.Location // where TextIn shows times without a zone of their own
 }
 
 // lastStamp is the newest CreatedAt handed out by stamp, in microseconds.
@@ -161,4 +165,31 @@ func (s *Incidents) AddNote(ctx context.Context, pageID, incidentID, body, actor
 		return nil, normalise(err)
 	}
 	return e, nil
+}
+
+// moveStartedEntry puts the incident's "The incident started." entry at
+// its (corrected) start, so the timeline reads in order; an incident
+// declared as starting when it was declared has none, and gets one at an
+// earlier start.
+func moveStartedEntry(ctx context.Context, tx bun.IDB, incidentID string, started, now time.Time) error {
+	res, err := tx.NewUpdate().Model((*TimelineEntry)(nil)).Set("at = ?", started).
+		Where("incident_id = ?", incidentID).Where("message = ?", MsgIncidentStarted).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("move the started entry: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var declared TimelineEntry
+	err = tx.NewSelect().Model(&declared).Where("incident_id = ?", incidentID).
+		Where("message = ?", MsgIncidentDeclared).Limit(1).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("find the declared entry: %w", err)
+	case !started.Before(declared.At):
+		return nil
+	}
+	return addTimeline(ctx, tx, incidentID, TimelineDeclared, declared.Actor, started, now, plain(MsgIncidentStarted))
 }

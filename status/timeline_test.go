@@ -276,7 +276,7 @@ func TestTimelineLifecycle(t *testing.T) {
 			"change Herald: Visibility changed from internal to public.",
 			`change Herald: Title changed to "Checkout <down>".`,
 			`change Herald: Public title set to "Checkout slow".`,
-			"change Herald: Start time corrected to 2026-03-10T11:15:00Z.",
+			"change Herald: Start time corrected to Mar 10, 2026 12:15 CET.", // in the page's zone
 			"change Herald: Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update.",
 			"change Herald: Incident record edited.",
 			"change Herald: Public title removed: the public sees the title.",
@@ -287,11 +287,11 @@ func TestTimelineLifecycle(t *testing.T) {
 			"role Bob: Ann is no longer technical help.",
 			"note Bob: Paged <i>storage</i>.",
 			"change Bob: Scheduled a progress update for 10 Mar 15:00 CET: Later.",
-			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Cancelled the update scheduled for Mar 10, 2026 15:00 CET.",
 			"change Bob: Scheduled an analysis update for 10 Mar 15:00 CET: Later.",
-			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Cancelled the update scheduled for Mar 10, 2026 15:00 CET.",
 			"change Bob: Scheduled an update for 10 Mar 15:00 CET: Later.",
-			"change Bob: Cancelled the update scheduled for 2026-03-10T14:00:00Z.",
+			"change Bob: Cancelled the update scheduled for Mar 10, 2026 15:00 CET.",
 			"change Herald: Account Management informed: Bob, recorded by Herald.",
 			"change Herald: Business continuity plan triggered.",
 			"change Herald: Post-mortem decision by Bob (Account Management), recorded by Herald: no post-mortem.",
@@ -310,5 +310,64 @@ func TestTimelineLifecycle(t *testing.T) {
 			require.NotEqual(t, status.MsgLegacyText, e.Message, "new entries are never legacy text")
 			require.Contains(t, status.TimelineMessages(), e.Message)
 		}
+	})
+}
+
+// Correcting the start moves "The incident started." to the new start, so
+// the timeline reads in order; an incident declared as starting when it
+// was declared gets the entry at an earlier start; a start after the
+// declaration moves the entry after it.
+func TestTimelineStartCorrected(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		b := setup(t, bdb)
+		p := statustest.Page(t, b.svc, &statustest.PageOpts{TimeZone: "Europe/Berlin"})
+		entries := func(inc *status.Incident) []string {
+			t.Helper()
+			tl, err := b.svc.Incidents.Timeline(b.ctx, p.ID, inc.ID)
+			require.NoError(t, err)
+			var got []string
+			for _, e := range tl {
+				got = append(got, e.At.UTC().Format("15:04")+" "+e.TextIn(p.Location()))
+			}
+			return got
+		}
+		started := epoch.Add(-30 * time.Minute) // epoch is 12:00 UTC
+		inc, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Checkout", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Ann", StartedAt: &started})
+		require.NoError(t, err)
+		b.clock.Advance(10 * time.Minute)
+		earlier := epoch.Add(-2 * time.Hour)
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{StartedAt: &earlier})
+		require.NoError(t, err)
+		got := entries(inc)
+		require.Equal(t, "10:00 The incident started.", got[0], "the start entry moved to the corrected start: %q", got)
+		require.Contains(t, got, "12:10 Start time corrected to Mar 10, 2026 11:00 CET.")
+		require.Len(t, got, 4, "the entry was moved, not copied: %q", got)
+
+		// Corrected again, and then twice to the same time: one entry each time it changed.
+		later := epoch.Add(-20 * time.Minute)
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{StartedAt: &later})
+		require.NoError(t, err)
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc.ID, status.IncidentPatch{StartedAt: &later})
+		require.NoError(t, err)
+		got = entries(inc)
+		require.Equal(t, "11:40 The incident started.", got[0], "%q", got)
+		require.Len(t, got, 5, "%q", got)
+
+		// Declared as starting now: no start entry until the start is corrected to an earlier time.
+		now := epoch.Add(10 * time.Minute)
+		inc2, err := b.svc.Incidents.Declare(b.ctx, p.ID, status.IncidentInput{Title: "Search", Severity: status.SeverityMinor,
+			Visibility: status.VisibilityInternal, Body: "Looking.", Author: "Bob", StartedAt: &now})
+		require.NoError(t, err)
+		for _, l := range entries(inc2) {
+			require.NotContains(t, l, "The incident started.")
+		}
+		b.clock.Advance(5 * time.Minute)
+		before := epoch.Add(-5 * time.Minute)
+		_, err = b.svc.Incidents.Update(b.ctx, p.ID, inc2.ID, status.IncidentPatch{StartedAt: &before})
+		require.NoError(t, err)
+		got = entries(inc2)
+		require.Equal(t, "11:55 The incident started.", got[0], "%q", got)
 	})
 }

@@ -31,7 +31,7 @@ const (
 	MsgTitleChanged       TimelineMessage = "title_changed"        // title
 	MsgPublicTitleSet     TimelineMessage = "public_title_set"     // title
 	MsgPublicTitleRemoved TimelineMessage = "public_title_removed" // none
-	MsgStartCorrected     TimelineMessage = "start_corrected"      // at (RFC 3339)
+	MsgStartCorrected     TimelineMessage = "start_corrected"      // at (RFC 3339), zone (the page's; "" in old entries)
 	MsgAutoHoldingOn      TimelineMessage = "auto_holding_on"      // none
 	MsgAutoHoldingOff     TimelineMessage = "auto_holding_off"     // none
 	MsgRecordEdited       TimelineMessage = "record_edited"        // none
@@ -41,7 +41,7 @@ const (
 	MsgRoleRemoved   TimelineMessage = "role_removed"    // person, role
 
 	MsgServicesConfirmed          TimelineMessage = "services_confirmed"            // by, source (customer, internal), method
-	MsgServicesConfirmedByMessage TimelineMessage = "services_confirmed_by_message" // by, method, message_at (RFC 3339)
+	MsgServicesConfirmedByMessage TimelineMessage = "services_confirmed_by_message" // by, method, message_at (RFC 3339), zone (the page's; "" in old entries)
 
 	// Confirmation requests: from the affected customers (counts only: the
 	// timeline feeds the internal post-mortem, and names of customers stay
@@ -71,7 +71,7 @@ const (
 	MsgVideoRoomSet            TimelineMessage = "video_room_set"            // url ("" when back to the page's)
 
 	MsgUpdateScheduled          TimelineMessage = "update_scheduled"           // kind, at (RFC 3339), zone (the page's), text (first line)
-	MsgScheduledUpdateCancelled TimelineMessage = "scheduled_update_cancelled" // at (RFC 3339)
+	MsgScheduledUpdateCancelled TimelineMessage = "scheduled_update_cancelled" // at (RFC 3339), zone (the page's; "" in old entries)
 	MsgScheduledUpdateFailed    TimelineMessage = "scheduled_update_failed"    // reason
 
 	// Entries whose text came from outside Herald: typed by a person,
@@ -182,8 +182,8 @@ func msgPublicTitleSet(title string) said {
 	return said{MsgPublicTitleSet, TimelineParams{"title": title}}
 }
 
-func msgStartCorrected(at time.Time) said {
-	return said{MsgStartCorrected, TimelineParams{"at": timeParam(at)}}
+func msgStartCorrected(at time.Time, zone string) said {
+	return said{MsgStartCorrected, TimelineParams{"at": timeParam(at), "zone": zone}}
 }
 
 func msgRoleAssigned(person string, role IncidentRole) said {
@@ -202,8 +202,8 @@ func msgServicesConfirmed(by, source, method string) said {
 	return said{MsgServicesConfirmed, TimelineParams{"by": by, "source": source, "method": method}}
 }
 
-func msgServicesConfirmedByMessage(by, method string, messageAt time.Time) said {
-	return said{MsgServicesConfirmedByMessage, TimelineParams{"by": by, "method": method, "message_at": timeParam(messageAt)}}
+func msgServicesConfirmedByMessage(by, method string, messageAt time.Time, zone string) said {
+	return said{MsgServicesConfirmedByMessage, TimelineParams{"by": by, "method": method, "message_at": timeParam(messageAt), "zone": zone}}
 }
 
 func msgConfirmationRequestedFromCustomers(customers, contacts, notAsked int, text string) said {
@@ -265,8 +265,8 @@ func msgUpdateScheduled(kind UpdateKind, at time.Time, zone, text string) said {
 	return said{MsgUpdateScheduled, TimelineParams{"kind": string(kind), "at": timeParam(at), "zone": zone, "text": text}}
 }
 
-func msgScheduledUpdateCancelled(at time.Time) said {
-	return said{MsgScheduledUpdateCancelled, TimelineParams{"at": timeParam(at)}}
+func msgScheduledUpdateCancelled(at time.Time, zone string) said {
+	return said{MsgScheduledUpdateCancelled, TimelineParams{"at": timeParam(at), "zone": zone}}
 }
 
 func msgScheduledUpdateFailed(reason string) said {
@@ -285,14 +285,38 @@ func msgText(m TimelineMessage, text string) said {
 
 func timeParam(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// Text is the entry as a sentence, in English. Parameters are plain text:
-// whoever shows it escapes it (the console's html/template does). An entry
-// whose message this release does not know shows its parameters.
-func (e *TimelineEntry) Text() string {
+// Text is the entry as a sentence, in English, with its times in the zone
+// it was written with (UTC for entries written without one). Parameters
+// are plain text: whoever shows it escapes it (the console's html/template
+// does). An entry whose message this release does not know shows its
+// parameters.
+func (e *TimelineEntry) Text() string { return e.TextIn(nil) }
+
+// TextIn is Text with loc (the page's zone) for the times of entries
+// written without a zone; nil means UTC.
+func (e *TimelineEntry) TextIn(loc *time.Location) string {
 	if render, ok := timelineTexts[e.Message]; ok {
-		return render(e)
+		r := *e
+		r.loc = loc
+		return render(&r)
 	}
 	return unknownText(e.Message, e.Params)
+}
+
+// PeopleTime is how a time reads to people: "Dec 7, 2026 12:20 CET".
+// Machines get RFC 3339 (the API, datetime= attributes).
+const PeopleTime = "Jan 2, 2006 15:04 MST"
+
+// zone is where the entry's times are shown: its zone parameter, else the
+// zone it is rendered in, else UTC.
+func (e *TimelineEntry) zone() *time.Location {
+	if z := e.param("zone"); z != "" {
+		return (&Page{TimeZone: z}).Location()
+	}
+	if e.loc != nil {
+		return e.loc
+	}
+	return time.UTC
 }
 
 // timelineTexts renders each message. Until translations exist, these are
@@ -330,7 +354,7 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 	MsgPublicTitleSet:     func(e *TimelineEntry) string { return fmt.Sprintf("Public title set to %q.", e.param("title")) },
 	MsgPublicTitleRemoved: fixed("Public title removed: the public sees the title."),
 	MsgStartCorrected: func(e *TimelineEntry) string {
-		return "Start time corrected to " + e.timeText("at", time.UTC, time.RFC3339) + "."
+		return "Start time corrected to " + e.timeText("at", e.zone(), PeopleTime) + "."
 	},
 	MsgAutoHoldingOn:  fixed("Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update."),
 	MsgAutoHoldingOff: fixed("Automatic holding update turned off."),
@@ -351,7 +375,7 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 	},
 	MsgServicesConfirmedByMessage: func(e *TimelineEntry) string {
 		return fmt.Sprintf("Services confirmed back by %s (customer contact, %s), by their message of %s.", e.param("by"),
-			methodLabel(e.param("method")), e.timeText("message_at", time.UTC, "2006-01-02 15:04 UTC"))
+			methodLabel(e.param("method")), e.timeText("message_at", e.zone(), PeopleTime))
 	},
 
 	MsgConfirmationRequestedFromCustomers: func(e *TimelineEntry) string {
@@ -415,7 +439,7 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 		}
 		next := "none set"
 		if e.param("next_at") != "" {
-			next = e.timeText("next_at", (&Page{TimeZone: e.param("zone")}).Location(), "2 Jan 15:04 MST")
+			next = e.timeText("next_at", e.zone(), "2 Jan 15:04 MST")
 		}
 		return "Contact with the customers agreed: " + channels + "; next contact " + next + "."
 	},
@@ -427,12 +451,11 @@ var timelineTexts = map[TimelineMessage]func(e *TimelineEntry) string{
 	},
 
 	MsgUpdateScheduled: func(e *TimelineEntry) string {
-		loc := (&Page{TimeZone: e.param("zone")}).Location()
 		return fmt.Sprintf("Scheduled %s for %s: %s", withArticle(lower(updatePhrase(UpdateKind(e.param("kind"))))),
-			e.timeText("at", loc, "2 Jan 15:04 MST"), e.param("text"))
+			e.timeText("at", e.zone(), "2 Jan 15:04 MST"), e.param("text"))
 	},
 	MsgScheduledUpdateCancelled: func(e *TimelineEntry) string {
-		return "Cancelled the update scheduled for " + e.timeText("at", time.UTC, time.RFC3339) + "."
+		return "Cancelled the update scheduled for " + e.timeText("at", e.zone(), PeopleTime) + "."
 	},
 	MsgScheduledUpdateFailed: func(e *TimelineEntry) string {
 		return "The update scheduled for now was not published: " + e.param("reason") + "."

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -38,8 +39,9 @@ func TestTimelineText(t *testing.T) {
 		{status.MsgTitleChanged, params{"title": "API down"}, `Title changed to "API down".`},
 		{status.MsgPublicTitleSet, params{"title": "Slow"}, `Public title set to "Slow".`},
 		{status.MsgPublicTitleRemoved, nil, "Public title removed: the public sees the title."},
-		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z"}, "Start time corrected to 2026-12-07T11:20:00Z."},
-		{status.MsgStartCorrected, params{"at": "2026-12-07T12:20:00.5+01:00"}, "Start time corrected to 2026-12-07T11:20:00Z."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z"}, "Start time corrected to Dec 7, 2026 11:20 UTC."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T12:20:00.5+01:00"}, "Start time corrected to Dec 7, 2026 11:20 UTC."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z", "zone": "Europe/Berlin"}, "Start time corrected to Dec 7, 2026 12:20 CET."},
 		{status.MsgAutoHoldingOn, nil, "Automatic holding update turned on: when an update falls due with nothing posted, Herald posts a holding update."},
 		{status.MsgAutoHoldingOff, nil, "Automatic holding update turned off."},
 		{status.MsgRecordEdited, nil, "Incident record edited."},
@@ -49,7 +51,9 @@ func TestTimelineText(t *testing.T) {
 		{status.MsgServicesConfirmed, params{"by": "Wile", "source": "internal", "method": "meeting"},
 			"Services confirmed back by Wile (team member, in a meeting or video call)."},
 		{status.MsgServicesConfirmedByMessage, params{"by": "Wile", "method": "email", "message_at": "2026-12-07T11:20:59Z"},
-			"Services confirmed back by Wile (customer contact, by email), by their message of 2026-12-07 11:20 UTC."},
+			"Services confirmed back by Wile (customer contact, by email), by their message of Dec 7, 2026 11:20 UTC."},
+		{status.MsgServicesConfirmedByMessage, params{"by": "Wile", "method": "phone", "message_at": "2026-12-07T11:20:59Z", "zone": "America/New_York"},
+			"Services confirmed back by Wile (customer contact, by phone), by their message of Dec 7, 2026 06:20 EST."},
 		{status.MsgConfirmationRequestedFromCustomers, params{"customers": "1", "contacts": "1", "not_asked": "0", "text": ""},
 			"Confirmation that the services are back requested by email from 1 affected customer (1 primary contact)."},
 		{status.MsgConfirmationRequestedFromCustomers, params{"customers": "2", "contacts": "3", "not_asked": "2", "text": "Please check."},
@@ -90,7 +94,8 @@ func TestTimelineText(t *testing.T) {
 			"Scheduled an analysis update for 7 Jul 13:20 CEST: Why."},
 		{status.MsgUpdateScheduled, params{"kind": "general", "at": "2026-12-07T11:20:00Z", "zone": "", "text": "More."},
 			"Scheduled an update for 7 Dec 11:20 UTC: More."},
-		{status.MsgScheduledUpdateCancelled, params{"at": "2026-12-07T11:20:00Z"}, "Cancelled the update scheduled for 2026-12-07T11:20:00Z."},
+		{status.MsgScheduledUpdateCancelled, params{"at": "2026-12-07T11:20:00Z"}, "Cancelled the update scheduled for Dec 7, 2026 11:20 UTC."},
+		{status.MsgScheduledUpdateCancelled, params{"at": "2026-12-07T11:20:00Z", "zone": "Europe/Berlin"}, "Cancelled the update scheduled for Dec 7, 2026 12:20 CET."},
 		{status.MsgScheduledUpdateFailed, params{"reason": "the incident was resolved before its time"},
 			"The update scheduled for now was not published: the incident was resolved before its time."},
 		{status.MsgCustomerMessage, params{"source": "email", "from": "Wile <wile@acme.example>", "title": "Re: API", "text": "Works: thanks."},
@@ -108,6 +113,39 @@ func TestTimelineText(t *testing.T) {
 	}
 	slices.Sort(tested)
 	require.Equal(t, status.TimelineMessages(), slices.Compact(tested), "every message has a case here")
+}
+
+// TextIn shows the times of entries written without a zone (before
+// entries carried one) in the zone it is given, and entries that carry a
+// zone in theirs; times people read never come as RFC 3339.
+func TestTimelineTextIn(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	cases := []struct {
+		msg    status.TimelineMessage
+		params params
+		loc    *time.Location
+		want   string
+	}{
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z"}, berlin, "Start time corrected to Dec 7, 2026 12:20 CET."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z"}, nil, "Start time corrected to Dec 7, 2026 11:20 UTC."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z", "zone": "America/New_York"}, berlin,
+			"Start time corrected to Dec 7, 2026 06:20 EST."},
+		{status.MsgStartCorrected, params{"at": "2026-12-07T11:20:00Z", "zone": "No/Such_Zone"}, berlin,
+			"Start time corrected to Dec 7, 2026 11:20 UTC."},
+		{status.MsgStartCorrected, params{"at": "yesterday"}, berlin, "Start time corrected to yesterday."},
+		{status.MsgScheduledUpdateCancelled, params{"at": "2026-07-07T11:20:00Z"}, berlin, "Cancelled the update scheduled for Jul 7, 2026 13:20 CEST."},
+		{status.MsgServicesConfirmedByMessage, params{"by": "Wile", "method": "email", "message_at": "2026-12-07T11:20:59Z"}, berlin,
+			"Services confirmed back by Wile (customer contact, by email), by their message of Dec 7, 2026 12:20 CET."},
+		{status.MsgContactAgreed, params{"channels": "phone", "next_at": "2026-12-07T13:30:00Z", "zone": ""}, berlin,
+			"Contact with the customers agreed: phone; next contact 7 Dec 14:30 CET."},
+		{status.MsgNote, params{"text": "At 2026-12-07T11:20:00Z we paged."}, berlin, "At 2026-12-07T11:20:00Z we paged."},
+	}
+	for _, tc := range cases {
+		e := &status.TimelineEntry{Message: tc.msg, Params: tc.params}
+		require.Equal(t, tc.want, e.TextIn(tc.loc), "%s %v in %v", tc.msg, tc.params, tc.loc)
+	}
 }
 
 // Parameters are text, whatever they hold: a renderer never panics, never

@@ -64,6 +64,9 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"proxies", "HERALD_TRUSTED_PROXIES", "10.0.0.0/8, nonsense", "HERALD_TRUSTED_PROXIES: \"nonsense\""},
 		{"log level", "HERALD_LOG_LEVEL", "loud", "HERALD_LOG_LEVEL"},
 		{"log format", "HERALD_LOG_FORMAT", "xml", "HERALD_LOG_FORMAT"},
+		{"console time zone", "HERALD_CONSOLE_TIME_ZONE", "Mars/Olympus", "HERALD_CONSOLE_TIME_ZONE: \"Mars/Olympus\" is not a time zone"},
+		{"console time zone local", "HERALD_CONSOLE_TIME_ZONE", "Local", "HERALD_CONSOLE_TIME_ZONE"},
+		{"console time zone path", "HERALD_CONSOLE_TIME_ZONE", "../../etc/passwd", "HERALD_CONSOLE_TIME_ZONE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ type Config struct {
 	AutoMigrate            bool
 	AdminEmail             string
 	TrustedProxies         string
+	ConsoleTimeZone        string
 	LogLevel               string
 	LogFormat              string
 
@@ -90,6 +91,7 @@ func (c *Config) settings() []setting {
 		{flag: "auto-migrate", env: "HERALD_AUTO_MIGRATE", def: "true", usage: "apply database migrations when serve starts", boolean: &c.AutoMigrate},
 		{flag: "admin-email", env: "HERALD_ADMIN_EMAIL", def: "admin@localhost", usage: "email of the first admin user, created on an empty database", str: &c.AdminEmail},
 		{flag: "trusted-proxies", env: "HERALD_TRUSTED_PROXIES", def: "", usage: "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", str: &c.TrustedProxies},
+		{flag: "console-time-zone", env: "HERALD_CONSOLE_TIME_ZONE", def: "", usage: "IANA time zone of console times that belong to no page (unset: the oldest page's)", str: &c.ConsoleTimeZone},
 		{flag: "log-level", env: "HERALD_LOG_LEVEL", def: "info", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{flag: "log-format", env: "HERALD_LOG_FORMAT", def: "text", usage: "text or json", str: &c.LogFormat},
 	}
@@ -204,6 +206,9 @@ func (c *Config) Validate() error {
 		bad("HERALD_TRUSTED_PROXIES", "%v", err)
 	} else {
 		c.proxies = ps
+	}
+	if _, err := time.LoadLocation(c.ConsoleTimeZone); err != nil || c.ConsoleTimeZone == "Local" {
+		bad("HERALD_CONSOLE_TIME_ZONE", "%q is not a time zone such as Europe/Berlin", c.ConsoleTimeZone)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("HERALD_LOG_LEVEL", "must be debug, info, warn or error")

@@ -97,7 +97,8 @@ func TestConsoleDeclareFromAlertInBrowser(t *testing.T) {
 
 			sendAlerts(t, w, token, alertPayload("resolved", "web1", "web2", "web3"))
 			tb.open(t, eval[string](t, tb, `location.href`))
-			require.Contains(t, timeline(t, tb), "Alert resolved: CheckoutErrors: Checkout fails on web1 at 12:30 UTC; CheckoutErrors: Checkout fails on web2 at 12:30 UTC")
+			require.Contains(t, timeline(t, tb), "Alert resolved: CheckoutErrors: Checkout fails on web1 at 18:00 IST; CheckoutErrors: Checkout fails on web2 at 18:00 IST",
+				"in the console's zone (the only page's)")
 			require.Contains(t, textOf(t, tb, "#alerts-resolved"), "All 3 alerts of this incident have resolved")
 			require.Equal(t, int64(http.StatusOK), submit(t, tb, `#alerts-resolved a`))
 			require.Equal(t, "observing", eval[string](t, tb, `document.querySelector('#state').value`))

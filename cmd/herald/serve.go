@@ -78,7 +78,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (*
 	a.outbox = comms.NewOutbox(bdb, comms.OutboxOptions{From: cfg.MailFrom, Now: o.now, Log: log, Jobs: jobs,
 		RetryFor: cfg.MailRetryFor, Mailer: newMailer(cfg, log), Attachments: store.Original})
 	notifier := &comms.Notifier{Jobs: jobs, Outbox: a.outbox, ServiceDesk: cfg.ServiceDeskEmail, BaseURL: cfg.baseURL}
-	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs, Notifier: notifier})
+	a.svc = status.New(bdb, status.Options{Log: log, Now: o.now, Jobs: jobs, Notifier: notifier, ConsoleTimeZone: cfg.ConsoleTimeZone})
 	secret := cfg.Secret
 	if secret == "" {
 		if secret, err = a.svc.Setting(ctx, "secret", func() string { return status.RandomToken(32) }); err != nil {

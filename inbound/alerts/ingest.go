@@ -51,7 +51,11 @@ func (s *Service) Ingest(ctx context.Context, batch []Alert) (*Result, error) {
 	var in *ingest
 	err := s.status.InTx(ctx, func(ctx context.Context, tx *status.Tx) error {
 		res = &Result{Alerts: len(batch), Items: []string{}}
-		in = &ingest{s: s, tx: tx, now: s.status.Now(), res: res}
+		loc, err := tx.ConsoleLocation(ctx)
+		if err != nil {
+			return err
+		}
+		in = &ingest{s: s, tx: tx, now: s.status.Now(), loc: loc, res: res}
 		if err := s.lockIngestion(ctx, tx); err != nil {
 			return err
 		}
@@ -128,6 +132,7 @@ type ingest struct {
 	s   *Service
 	tx  *status.Tx
 	now time.Time
+	loc *time.Location // the console's zone, for times in what is said
 	res *Result
 
 	rules []*Rule
@@ -380,7 +385,7 @@ func (in *ingest) resolvedAt(a *Alert) *time.Time {
 }
 
 func (in *ingest) resolvedLine(r *Record) string {
-	return r.Name() + " at " + r.ResolvedAt.UTC().Format("15:04 UTC")
+	return r.Name() + " at " + r.ResolvedAt.In(in.loc).Format("15:04 MST")
 }
 
 // eventsOf returns the events of item, marking it touched.
@@ -586,14 +591,18 @@ func (s *Service) summarise(ctx context.Context, tx *status.Tx, item *status.Int
 			break
 		}
 	}
-	item.Body = status.Cut(alertText(first, Count{All: item.AlertCount, Firing: item.AlertFiring}), status.MaxBodyLen, "\n…")
+	loc, err := tx.ConsoleLocation(ctx)
+	if err != nil {
+		return err
+	}
+	item.Body = status.Cut(alertText(first, Count{All: item.AlertCount, Firing: item.AlertFiring}, loc), status.MaxBodyLen, "\n…")
 	item.UpdatedAt = now
 	return tx.UpdateAlertItem(ctx, item)
 }
 
 // alertText is an item's text: the first alert's description, then the
-// alerts listed one a line.
-func alertText(first []*Record, c Count) string {
+// alerts listed one a line, with times in loc (the console's zone).
+func alertText(first []*Record, c Count, loc *time.Location) string {
 	var b strings.Builder
 	if d := first[0].Description; d != "" {
 		b.WriteString(d)
@@ -607,7 +616,7 @@ func alertText(first []*Record, c Count) string {
 	for _, r := range first {
 		state := "firing"
 		if r.Status == Resolved && r.ResolvedAt != nil {
-			state = "resolved " + r.ResolvedAt.UTC().Format("2006-01-02 15:04 UTC")
+			state = "resolved " + r.ResolvedAt.In(loc).Format(status.PeopleTime)
 		}
 		fmt.Fprintf(&b, "- [%s] %s", state, r.Title)
 		if len(r.Labels) > 0 {

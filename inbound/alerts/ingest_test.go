@@ -569,3 +569,28 @@ func TestItemCountsFollowTheAlerts(t *testing.T) {
 		require.Equal(t, status.SeverityMajor, item.Severity, "the worst of its alerts")
 	})
 }
+
+// What an item says of its alerts' times is in the console's zone (here
+// the only page's), with the zone named: never UTC to people.
+func TestAlertTimesInTheConsoleZone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
+		clock := statustest.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+		svc := status.New(bdb, status.Options{Now: clock.Now})
+		statustest.Page(t, svc, &statustest.PageOpts{TimeZone: "Asia/Kolkata"})
+		b := &bundle{svc: svc, clock: clock, db: bdb, alerts: alerts.New(bdb, svc, alerts.Options{Window: 5 * time.Minute})}
+		a := firing("fp1", "DiskFull", map[string]string{"alertname": "DiskFull"})
+		a2 := firing("fp2", "DiskSlow", map[string]string{"alertname": "DiskSlow"})
+		res := b.ingest(t, a, a2)
+		b.clock.Advance(3 * time.Minute)
+		r := a
+		r.Event = alerts.Resolved
+		b.ingest(t, r)
+		entries, err := b.svc.Intake.Entries(t.Context(), res.Items[0])
+		require.NoError(t, err)
+		require.Equal(t, "Alert resolved: DiskFull at 17:33 IST.", entries[len(entries)-1].Body)
+		item, err := b.svc.Intake.Item(t.Context(), res.Items[0])
+		require.NoError(t, err)
+		require.Contains(t, item.Body, "[resolved Nov 24, 2026 17:33 IST] DiskFull")
+		require.NotContains(t, item.Body, "UTC")
+	})
+}

@@ -15,11 +15,18 @@ import (
 	"github.com/herald-status/herald/status"
 )
 
-// timeView formats times for the admin screens: in UTC and relative to
-// the moment the page was made.
-type timeView struct{ now time.Time }
+// timeView formats times for the admin screens: in the console's zone (or
+// a page's) with the zone shown, and relative to the moment the page was
+// made.
+type timeView struct {
+	now time.Time
+	loc *time.Location
+}
 
-func (s *Server) timeView() timeView { return timeView{now: s.deps.Service.Now()} }
+// timeView shows times in the console's zone.
+func (s *Server) timeView(c *fiber.Ctx) timeView {
+	return timeView{now: s.deps.Service.Now(), loc: s.consoleLoc(c)}
+}
 
 func timeOf(t any) (time.Time, bool) {
 	switch v := t.(type) {
@@ -33,10 +40,19 @@ func timeOf(t any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// UTC formats t (a time.Time or *time.Time) as "2006-01-02 15:04 UTC".
-func (v timeView) UTC(t any) string {
+// At formats t (a time.Time or *time.Time) for people, in the view's
+// zone: "Dec 7, 2026 12:20 CET".
+func (v timeView) At(t any) string {
 	if tt, ok := timeOf(t); ok {
-		return tt.UTC().Format("2006-01-02 15:04 UTC")
+		return tt.In(v.loc).Format(status.PeopleTime)
+	}
+	return ""
+}
+
+// Exact is At with seconds: "Dec 7, 2026 12:20:05 CET".
+func (v timeView) Exact(t any) string {
+	if tt, ok := timeOf(t); ok {
+		return tt.In(v.loc).Format("Jan 2, 2006 15:04:05 MST")
 	}
 	return ""
 }
@@ -88,7 +104,7 @@ func (s *Server) showUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.renderConsole(c, fiber.StatusOK, "console/users.html", usersPage{consoleBase: s.consoleBase(c), timeView: s.timeView(), Users: users})
+	return s.renderConsole(c, fiber.StatusOK, "console/users.html", usersPage{consoleBase: s.consoleBase(c), timeView: s.timeView(c), Users: users})
 }
 
 // userPage is the form to add a user (Edit nil) or to change one.
@@ -113,7 +129,7 @@ func (d userPage) RoleChosen() bool { return status.Role(d.Value("role")).Valid(
 
 func (s *Server) renderUser(c *fiber.Ctx, code int, d userPage) error {
 	flash := d.Flash
-	d.consoleBase, d.timeView, d.Roles, d.MinLen = s.consoleBase(c), s.timeView(), status.Roles, status.MinPasswordLen
+	d.consoleBase, d.timeView, d.Roles, d.MinLen = s.consoleBase(c), s.timeView(c), status.Roles, status.MinPasswordLen
 	d.Flash = flash
 	if d.Form == nil && d.Edit != nil {
 		d.Form = userForm(d.Edit)
@@ -231,7 +247,7 @@ func (s *Server) renderTokens(c *fiber.Ctx, code int, d tokensPage) error {
 	if err != nil {
 		return err
 	}
-	d.consoleBase, d.timeView, d.Tokens, d.Roles = s.consoleBase(c), s.timeView(), tokens, status.Roles
+	d.consoleBase, d.timeView, d.Tokens, d.Roles = s.consoleBase(c), s.timeView(c), tokens, status.Roles
 	if d.Form == nil {
 		d.Form = url.Values{"role": {string(status.RoleViewer)}}
 	}
@@ -305,7 +321,7 @@ func (s *Server) showAudit(c *fiber.Ctx) error {
 			form.Set(k, v)
 		}
 	}
-	d := auditPage{consoleBase: s.consoleBase(c), timeView: s.timeView(), Form: form,
+	d := auditPage{consoleBase: s.consoleBase(c), timeView: s.timeView(c), Form: form,
 		SubjectTypes: []string{"user", "token", "page", "group", "component", "incident", "maintenance"}}
 	f := status.FieldErrors{}
 	if v := form.Get("subject_type"); v != "" && !subjectTypePattern.MatchString(v) {

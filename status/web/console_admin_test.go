@@ -350,7 +350,7 @@ func TestConsoleAudit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, bdb *bun.DB) {
 		a := setupAdminConsole(t, bdb)
 		ctx := status.WithActor(a.ctx, status.UserActor(a.admin))
-		p := statustest.Page(t, a.svc, nil)
+		p := statustest.Page(t, a.svc, &statustest.PageOpts{TimeZone: "Asia/Kolkata"})
 		inc := statustest.Incident(t, a.svc, p.ID, nil)
 
 		r := a.br.send(http.MethodGet, "/console/audit", nil)
@@ -359,9 +359,11 @@ func TestConsoleAudit(t *testing.T) {
 			requireContains(t, r.String(), `<label for="`+id+`"`)
 		}
 		requireContains(t, r.String(), `href="/console/pages/`+p.ID+`/incidents/`+inc.ID+`"`, "incidents link to their console page")
-		// When, in UTC and relative (audit times are only ever later than
-		// the test clock: they are unique across the process).
-		require.Regexp(t, `<time datetime="[0-9TZ:-]+">20[0-9-]{8} [0-9:]{5} UTC</time> \((just now|[0-9]+ (minute|hour|day)s? ago)\)`, r.String())
+		// When, in the console's zone (the only page's) and relative (audit
+		// times are only ever later than the test clock: they are unique
+		// across the process); RFC 3339 only for machines.
+		require.Regexp(t, `<time datetime="[0-9TZ:-]+">[A-Z][a-z]{2} [0-9]{1,2}, 20[0-9]{2} [0-9:]{5} IST</time> \((just now|[0-9]+ (minute|hour|day)s? ago)\)`, r.String())
+		requirePeopleTimes(t, r.String(), "IST")
 
 		// Newest first, 50 a page, with a link to older entries.
 		for i := range 55 {

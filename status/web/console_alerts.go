@@ -77,7 +77,7 @@ func (s *Server) renderAlerts(c *fiber.Ctx, code int, d alertsPage) error {
 	}
 	ctx := c.UserContext()
 	base := s.consoleBase(c)
-	d.consoleBase, d.timeView, d.Severities = base, s.timeView(), status.Severities
+	d.consoleBase, d.timeView, d.Severities = base, s.timeView(c), status.Severities
 	d.IsAdmin = base.User.Role == status.RoleAdmin
 	d.CanWrite = d.IsAdmin || base.User.Role == status.RoleManager
 	if d.Form == nil {

@@ -195,7 +195,7 @@ func (s *Server) renderCustomer(c *fiber.Ctx, code int, cu *status.Customer, for
 // incidents affecting the customer (none for a new one).
 func (s *Server) customerData(c *fiber.Ctx, cu *status.Customer, form url.Values, rows []contactRow, fields map[string]string) (customerPage, error) {
 	d := customerPage{consoleBase: s.consoleBase(c), Customer: cu, Form: form, Rows: rows, Fields: fields,
-		Roles: status.ContactRoles, Channels: status.AllContactChannels, Loc: time.UTC}
+		Roles: status.ContactRoles, Channels: status.AllContactChannels, Loc: s.consoleLoc(c)}
 	d.CanWrite = customerWriter(d.User)
 	if cu != nil {
 		var err error

@@ -45,7 +45,7 @@ func (s *Server) showInbox(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	base := s.consoleBase(c)
 	d := inboxPage{consoleBase: base, State: string(status.IntakeOpen), States: intakeStates,
-		CanWrite: userCanWrite(base.User), Loc: time.UTC}
+		CanWrite: userCanWrite(base.User), Loc: s.consoleLoc(c)}
 	for _, st := range intakeStates {
 		if c.Query("state") == st {
 			d.State = st
@@ -184,7 +184,7 @@ func (s *Server) renderIntakeItem(c *fiber.Ctx, code int, form url.Values, field
 func (s *Server) intakeItemData(c *fiber.Ctx, form url.Values, fields map[string]string) (intakeItemPage, error) {
 	ctx, svc := c.UserContext(), s.deps.Service
 	base := s.consoleBase(c)
-	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: time.UTC,
+	d := intakeItemPage{consoleBase: base, CanWrite: userCanWrite(base.User), Form: form, Fields: fields, Loc: s.consoleLoc(c),
 		Now: svc.Now()}
 	var err error
 	if d.Item, err = svc.Intake.Item(ctx, c.Params("id")); err != nil {

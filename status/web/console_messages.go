@@ -62,7 +62,7 @@ func (s *Server) showMessage(c *fiber.Ctx) error {
 		return err
 	}
 	d := messagePage{consoleBase: s.consoleBase(c), Stored: m, Msg: msg, Date: m.SentAt,
-		To: strings.Join(msg.To, ", "), Cc: strings.Join(msg.Cc, ", "), Size: byteSize(m.Size), Loc: time.UTC}
+		To: strings.Join(msg.To, ", "), Cc: strings.Join(msg.Cc, ", "), Size: byteSize(m.Size), Loc: s.consoleLoc(c)}
 	if !msg.Date.IsZero() {
 		d.Date = &msg.Date
 	}

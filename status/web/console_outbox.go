@@ -24,6 +24,7 @@ var (
 
 type outboxPage struct {
 	consoleBase
+	timeView
 	Dev bool
 	// Problem stops all delivery (an untrusted certificate, a refused
 	// login); nil when there is none.
@@ -39,7 +40,7 @@ type outboxPage struct {
 
 // listEmails serves GET /console/outbox.
 func (s *Server) listEmails(c *fiber.Ctx) error {
-	d := outboxPage{consoleBase: s.consoleBase(c), Incident: c.Query("incident"), Status: c.Query("status"),
+	d := outboxPage{consoleBase: s.consoleBase(c), timeView: s.timeView(c), Incident: c.Query("incident"), Status: c.Query("status"),
 		To:       strings.TrimSpace(c.Query("to")),
 		Statuses: []comms.EmailStatus{comms.EmailQueued, comms.EmailSending, comms.EmailSent, comms.EmailRetrying, comms.EmailFailed, comms.EmailOutbox}}
 	if s.deps.Outbox == nil {
@@ -74,7 +75,7 @@ func (s *Server) showEmail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := outboxPage{consoleBase: s.consoleBase(c), Email: e, Dev: s.deps.Outbox.Dev()}
+	d := outboxPage{consoleBase: s.consoleBase(c), timeView: s.timeView(c), Email: e, Dev: s.deps.Outbox.Dev()}
 	if err := s.renderConsole(c, fiber.StatusOK, "console/outbox_email.html", d); err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (h *subscriberHandlers) renderSubscribers(c *fiber.Ctx, code int, d subscri
 		return err
 	}
 	flash := d.Flash
-	d.consoleBase, d.Page, d.Times = h.s.consoleBase(c), p, h.s.timeView()
+	d.consoleBase, d.Page, d.Times = h.s.consoleBase(c), p, timeView{now: h.s.deps.Service.Now(), loc: p.Location()}
 	d.Flash = flash
 	d.IsAdmin = d.User != nil && d.User.Role == status.RoleAdmin
 	if d.Components, err = svc.Pages.Components(ctx, p.ID); err != nil {
