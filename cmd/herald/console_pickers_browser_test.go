@@ -75,7 +75,7 @@ func TestConsolePickersInBrowser(t *testing.T) {
 				setField(t, tb, "#state", string(status.StateObserving))
 				setField(t, tb, "#body", "Checkout works again; we are watching it.")
 				require.Equal(t, int64(http.StatusOK), submit(t, tb, `form[action$="/updates"] button[type=submit]`))
-				require.Equal(t, console, eval[string](t, tb, `location.href`), "back on the incident")
+				require.Equal(t, console+"?done=update", eval[string](t, tb, `location.href`), "back on the incident, saying it was published")
 				require.Equal(t, "", textOf(t, tb, `.error`), "not refused")
 				for _, c := range []*status.Component{w.login, cart} {
 					require.Equal(t, "operational", eval[string](t, tb, `document.querySelector('#u-`+c.ID+`').value`), c.Name)
