@@ -92,7 +92,6 @@ func formFields(fields map[string]string) map[string]string {
 func (s *Server) renderDeclare(c *fiber.Ctx, code int, pageID string, form url.Values, fields map[string]string) error {
 	ctx := c.UserContext()
 	fields = formFields(fields)
-	pickerAlert(c, "Incident not declared", fields)
 	pages, err := s.deps.Service.Pages.List(ctx)
 	if err != nil {
 		return err
@@ -580,7 +579,6 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		fields.Add("form", "This form is incomplete (its version is missing). Reload the page and try again.")
 	}
 	if len(fields) > 0 {
-		pickerAlert(c, "Update not posted", fields)
 		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
 	}
 	notify := form.Get("notify") == "on"
@@ -599,7 +597,6 @@ func (s *Server) postConsoleUpdate(c *fiber.Ctx) error {
 		if f == nil {
 			f = map[string]string{"form": msg}
 		}
-		pickerAlert(c, "Update not posted", f)
 		return s.renderConsoleIncident(c, code, form, f)
 	}
 	if err != nil {
@@ -837,29 +834,28 @@ func (s *Server) saveConsoleProcess(c *fiber.Ctx) error {
 	for _, ch := range form["contact_channel"] {
 		channels = append(channels, status.ContactChannel(ch))
 	}
+	if len(fields) > 0 {
+		fields["process_form"] = "Not saved: see the messages below."
+		return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
+	}
+	var version int
+	_, _ = fmt.Sscan(form.Get("version"), &version)
 	security, room := status.SecurityKind(form.Get("security")), form.Get("video_room")
-	if len(fields) == 0 {
-		var version int
-		_, _ = fmt.Sscan(form.Get("version"), &version)
-		_, err = s.deps.Service.Incidents.Update(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
-			Security: &security, VideoRoom: &room, ContactChannels: &channels, NextContactAt: &next, Version: version})
-		if k := status.KindOf(err); k != status.KindInvalid && k != status.KindConflict {
-			if err != nil {
-				return err
-			}
-			return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=process", fiber.StatusSeeOther)
-		}
-		var msg string
-		_, msg, fields = classify(err)
+	_, err = s.deps.Service.Incidents.Update(c.UserContext(), page.ID, c.Params("id"), status.IncidentPatch{
+		Security: &security, VideoRoom: &room, ContactChannels: &channels, NextContactAt: &next, Version: version})
+	if k := status.KindOf(err); k == status.KindInvalid || k == status.KindConflict {
+		code, msg, f := classify(err)
+		fields := maps.Clone(f) // the error's own fields stay as they are
 		if fields == nil {
 			fields = map[string]string{}
 		}
 		fields["process_form"] = "Not saved: " + msg
+		return s.renderConsoleIncident(c, code, form, fields)
 	}
-	if fields["process_form"] == "" {
-		fields["process_form"] = "Not saved: see the messages below."
+	if err != nil {
+		return err
 	}
-	return s.renderConsoleIncident(c, fiber.StatusUnprocessableEntity, form, fields)
+	return c.Redirect(incidentURL(page.ID, c.Params("id"))+"?done=process", fiber.StatusSeeOther)
 }
 
 // exportTimeline serves GET /console/pages/:page/incidents/:id/timeline.md.

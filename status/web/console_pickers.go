@@ -3,9 +3,6 @@ package web
 import (
 	"net/url"
 	"sort"
-	"strings"
-
-	"github.com/gofiber/fiber/v2"
 
 	"github.com/herald-status/herald/status"
 )
@@ -166,23 +163,4 @@ func updateComponentChoices(f status.FieldErrors, form url.Values, inc *status.I
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ComponentID < out[j].ComponentID })
 	return out
-}
-
-// pickerAlert puts a refusal about the component picker at the top of the
-// page, where it is seen in the first screenful: refused says what was not
-// done ("Update not posted").
-func pickerAlert(c *fiber.Ctx, refused string, fields map[string]string) {
-	for k, msg := range fields {
-		switch {
-		case k == allAffectedField:
-			c.Locals(localAlert, refused+": all affected components: "+msg+".")
-			return
-		case k == "components":
-			c.Locals(localAlert, refused+": "+msg+".")
-			return
-		case strings.HasPrefix(k, "components["):
-			c.Locals(localAlert, refused+": a component: "+msg+".")
-			return
-		}
-	}
 }

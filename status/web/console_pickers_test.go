@@ -244,17 +244,17 @@ func TestConsolePickersBadInput(t *testing.T) {
 			alert string
 		}{
 			"unknown status": {inc, url.Values{"all_affected": {"on_fire"}},
-				"Update not posted: all affected components: must be one of operational, degraded_performance"},
+				"All affected components: must be one of operational, degraded_performance"},
 			"script as status": {inc, url.Values{"all_affected": {`"><script>alert(1)</script>`}},
-				"Update not posted: all affected components: must be one of"},
+				"All affected components: must be one of"},
 			"huge status": {inc, url.Values{"all_affected": {strings.Repeat("x", 100000)}},
-				"Update not posted: all affected components: must be one of"},
+				"All affected components: must be one of"},
 			"component of another page": {inc, url.Values{"component." + w.foreign.ID: {"major_outage"}},
-				"Update not posted: a component: no such component on this page."},
+				"Components: a component: no such component on this page."},
 			"unknown component status": {inc, url.Values{"component." + w.dns.ID: {"meh"}},
-				"Update not posted: a component:"},
+				"Components: a component:"},
 			"nothing affected": {bare, url.Values{"all_affected": {"operational"}},
-				"Update not posted: all affected components: this incident affects no component yet"},
+				"All affected components: this incident affects no component yet"},
 		} {
 			at := incidentURLOf(w.page.ID, c.inc.ID)
 			page := w.br.send(http.MethodGet, at, nil)
@@ -268,9 +268,11 @@ func TestConsolePickersBadInput(t *testing.T) {
 			r := w.br.send(http.MethodPost, at+"/updates", f)
 			require.Equal(t, http.StatusUnprocessableEntity, r.Code, name)
 			body := r.String()
-			alert := strings.Index(body, `<p class="error" role="alert">`+c.alert)
+			summary := strings.Index(body, `id="error-summary"`)
+			require.True(t, summary >= 0, "%s: the refusal is summed up: %s", name, body)
+			alert := strings.Index(body[summary:], c.alert)
 			require.True(t, alert >= 0, "%s: the reason is shown: %s", name, body)
-			require.Less(t, alert, strings.Index(body, `<header class="incident-head`), "%s: at the top of the page", name)
+			require.Less(t, summary+alert, strings.Index(body, `<header class="incident-head`), "%s: at the top of the page", name)
 			require.Contains(t, body, "Typed &lt;b&gt;text&lt;/b&gt; kept", "%s: the typed text is kept", name)
 			require.NotContains(t, body, "<script>alert(1)", name)
 			after, err := w.b.svc.Incidents.ByID(w.b.ctx, w.page.ID, c.inc.ID)
@@ -290,8 +292,9 @@ func TestConsolePickersBadInput(t *testing.T) {
 			"component." + w.dns.ID: {"degraded_performance"}, "component." + w.foreign.ID: {"major_outage"}})
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		body := r.String()
-		alert := strings.Index(body, `<p class="error" role="alert">Incident not declared: a component: no such component on this page.`)
-		require.True(t, alert >= 0 && alert < strings.Index(body, "<h1>"), "the reason at the top: %s", body)
+		summary := strings.Index(body, `id="error-summary"`)
+		alert := strings.Index(body, `Components: a component: no such component on this page.`)
+		require.True(t, summary >= 0 && alert > summary && alert < strings.Index(body, "<h1>"), "the reason at the top: %s", body)
 		require.Contains(t, selectOf(t, body, w.dns.ID), `value="degraded_performance" selected`, "the choice is kept")
 		require.Contains(t, body, "Typed &lt;b&gt;text&lt;/b&gt; kept")
 		incs, err := w.b.svc.Incidents.List(w.b.ctx, status.IncidentFilter{PageID: w.page.ID})

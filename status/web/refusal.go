@@ -25,7 +25,8 @@ var generalFields = []string{"form", "edit", "close", "flags", "process_form", "
 // fieldLabels name the inputs whose key does not read well as words.
 var fieldLabels = map[string]string{"body": "Message", "eta": "Expected resolution", "next_update": "Next update",
 	"publish_at": "Publish at", "started_at": "Start", "close_resolution": "Resolution", "follow_ups": "Follow-up tickets",
-	"next_contact_at": "Next contact", "contact_channels": "Channels agreed", "decided_by": "Who decided"}
+	"next_contact_at": "Next contact", "contact_channels": "Channels agreed", "decided_by": "Who decided",
+	allAffectedField: "All affected components"}
 
 // refusalOf builds the summary of fields for the form in section; nil
 // when there is nothing to say.
@@ -43,6 +44,9 @@ func refusalOf(section string, fields map[string]string) *refusal {
 		msg := fields[k]
 		if msg == "" || strings.HasPrefix(k, "escalation_") {
 			continue // shown beside its input; the form's message says it
+		}
+		if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "?") {
+			msg += "." // field messages are phrases; the summary reads in sentences
 		}
 		item := refusalItem{Message: msg}
 		if !slices.Contains(generalFields, k) {
